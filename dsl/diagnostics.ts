@@ -62,6 +62,22 @@ export const DIAGNOSTIC_CODES = {
   EIN3005: 'binding has the wrong dtype',
   EIN3006: 'unknown option',
   EIN3007: 'unsupported construct',
+  // data
+  EIN5001: 'dataset not found',
+  EIN5002: 'not the expected file format',
+  EIN5003: 'file size does not match its contents',
+  EIN5004: 'corrupt or truncated gzip data',
+  EIN5005: 'labels do not match images',
+  EIN5006: 'checksum mismatch',
+  EIN5007: 'incomplete download',
+  EIN5008: 'download failed',
+  EIN5009: 'unknown dataset',
+  EIN5010: 'bad dataset option',
+  EIN5011: 'cannot read file',
+  EIN5012: 'cannot decode image',
+  EIN5013: 'corrupt tar archive',
+  EIN5014: 'label out of range',
+  EIN5015: 'tensor has the wrong shape for a data utility',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

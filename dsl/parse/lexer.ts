@@ -1,0 +1,138 @@
+/**
+ * Lexer: source text → tokens. Unicode and ASCII spellings meet here, so the parser sees one
+ * spelling: `·` `⋅` `×` `*` are all `*`; `−` is `-`; `Σ` `∑` are the word `sum`.
+ * Newlines end statements, except inside brackets (the lexer drops them there) and after a
+ * binary operator (the parser skips them there).
+ */
+import { EinError, type Span } from '../diagnostics';
+
+export type TokenKind = 'ident' | 'number' | 'punct' | 'newline' | 'eof';
+
+export interface Token {
+  readonly kind: TokenKind;
+  /** Normalised text: `*` for every multiplication sign, `sum` for Σ. */
+  readonly text: string;
+  /** The text as written. */
+  readonly raw: string;
+  readonly span: Span;
+  /** True when white space (not a newline) separates this token from the previous one. */
+  readonly spaceBefore: boolean;
+}
+
+const MULTIPLY_SIGNS = new Set(['·', '⋅', '×', '*', '∗']);
+const SUM_SIGNS = new Set(['Σ', '∑']);
+const SINGLE_PUNCT = new Set(['[', ']', '(', ')', ',', ':', '=', '~', ';', '+', '-', '/', '^']);
+
+function isIdentStart(ch: string): boolean {
+  return ch === '_' || (/\p{L}/u.test(ch) && !SUM_SIGNS.has(ch));
+}
+
+function isIdentPart(ch: string): boolean {
+  return ch === '_' || ch === "'" || (/[\p{L}\p{N}]/u.test(ch) && !SUM_SIGNS.has(ch));
+}
+
+/**
+ * Splits `source` into tokens. Unknown characters are collected as errors (EIN1001) and skipped,
+ * so that the parser can still report its own errors for the rest of the text.
+ */
+export function tokenize(source: string): { tokens: Token[]; errors: EinError[] } {
+  const tokens: Token[] = [];
+  const errors: EinError[] = [];
+  let depth = 0;
+  let i = 0;
+  let spaceBefore = false;
+  const push = (kind: TokenKind, text: string, start: number, end: number) => {
+    tokens.push({ kind, text, raw: source.slice(start, end), span: { start, end }, spaceBefore });
+    spaceBefore = false;
+  };
+  while (i < source.length) {
+    const cp = source.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    const start = i;
+    if (ch === '\n') {
+      if (depth === 0) push('newline', '\n', i, i + 1);
+      i++;
+      continue;
+    }
+    if (/\s/u.test(ch)) {
+      spaceBefore = true;
+      i += ch.length;
+      continue;
+    }
+    if (ch === '#' || (ch === '/' && source[i + 1] === '/')) {
+      while (i < source.length && source[i] !== '\n') i++;
+      continue;
+    }
+    if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(source[i + 1] ?? ''))) {
+      const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(source.slice(i))!;
+      i += m[0].length;
+      if (i < source.length && isIdentStart(String.fromCodePoint(source.codePointAt(i)!))) {
+        // `2x` is almost always a missing `*`; say so rather than lexing two tokens.
+        let j = i;
+        while (j < source.length && isIdentPart(String.fromCodePoint(source.codePointAt(j)!))) j += String.fromCodePoint(source.codePointAt(j)!).length;
+        errors.push(
+          new EinError({
+            code: 'EIN1004',
+            message: `'${source.slice(start, j)}' is not a number`,
+            source,
+            span: { start, end: j },
+            expected: 'a number, or a multiplication written out',
+            hint: `write '${m[0]}*${source.slice(i, j)}'`,
+          }),
+        );
+        i = j;
+        continue;
+      }
+      push('number', m[0], start, i);
+      continue;
+    }
+    if (isIdentStart(ch)) {
+      i += ch.length;
+      for (;;) {
+        if (i >= source.length) break;
+        const next = String.fromCodePoint(source.codePointAt(i)!);
+        if (isIdentPart(next)) {
+          i += next.length;
+        } else if (next === '.' && i + 1 < source.length && isIdentStart(String.fromCodePoint(source.codePointAt(i + 1)!))) {
+          i += 1; // namespacing: `blk1.W`
+        } else break;
+      }
+      push('ident', source.slice(start, i), start, i);
+      continue;
+    }
+    if (SUM_SIGNS.has(ch)) {
+      i += ch.length;
+      push('ident', 'sum', start, i);
+      continue;
+    }
+    if (MULTIPLY_SIGNS.has(ch)) {
+      i += ch.length;
+      push('punct', '*', start, i);
+      continue;
+    }
+    if (ch === '−' || ch === '–') {
+      i += ch.length;
+      push('punct', '-', start, i);
+      continue;
+    }
+    if (SINGLE_PUNCT.has(ch)) {
+      if (ch === '[' || ch === '(') depth++;
+      if ((ch === ']' || ch === ')') && depth > 0) depth--;
+      i++;
+      push('punct', ch, start, i);
+      continue;
+    }
+    i += ch.length;
+    errors.push(
+      new EinError({
+        code: 'EIN1001',
+        message: `unexpected character '${ch}'`,
+        source,
+        span: { start, end: i },
+        expected: 'a name, a number, an operator (+ - · * / ^), brackets, or a comment (# or //)',
+      }),
+    );
+  }
+  push('eof', '', source.length, source.length);
+  return { tokens, errors };
+}
