@@ -62,6 +62,9 @@ export const DIAGNOSTIC_CODES = {
   EIN3005: 'binding has the wrong dtype',
   EIN3006: 'unknown option',
   EIN3007: 'unsupported construct',
+  // native backend
+  EIN3100: 'native backend not available',
+  EIN3101: 'bad native thread count',
   // data
   EIN5001: 'dataset not found',
   EIN5002: 'not the expected file format',

@@ -1,0 +1,105 @@
+/**
+ * Loading einnet's oneDNN addon (`kernels/native/build/Release/einnet_native.node`) and the
+ * shape of what it exports. The addon is optional: it exists only where `npm install` found
+ * oneDNN's headers (scripts/build-native.js). Everything here reports absence as an `Error`
+ * with a one-line message; the backend selector turns that into "use the next backend".
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Activation codes understood by `convForward` and `matmul` (see src/addon.cc, `PostOp`). */
+export const ACTIVATION_CODES = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3, elu: 4, sigmoid: 5 } as const;
+
+/** Pooling algorithm codes (src/addon.cc, `PoolAlg`). */
+export const POOL_MAX = 0;
+export const POOL_AVG = 1;
+
+/** What the compiled addon exports. All arrays are used in place; outputs are written, not returned. */
+export interface NativeAddon {
+  convForward(params: Int32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, y: Float32Array, activation: number, alpha: number): void;
+  convBackwardData(params: Int32Array, dy: Float32Array, w: Float32Array, dx: Float32Array): void;
+  convBackwardWeights(params: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  matmul(params: Int32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, activation: number, alpha: number): void;
+  poolForward(params: Int32Array, x: Float32Array, y: Float32Array, algorithm: number): void;
+  poolBackward(params: Int32Array, dy: Float32Array, x: Float32Array | null, dx: Float32Array, algorithm: number): void;
+  /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */
+  setThreads(n: number): number;
+  threads(): number;
+  info(): NativeAddonInfo;
+  clearCache(): void;
+}
+
+export interface NativeAddonInfo {
+  readonly version: string;
+  readonly cpuRuntime: string;
+  readonly threads: number;
+  readonly cachedPrimitives: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+}
+
+const ADDON_FILE = 'einnet_native.node';
+
+/**
+ * Where the addon may be: `EINNET_NATIVE_ADDON` (a path, for tests and unusual builds), else the
+ * node-gyp output next to the sources — seen from `kernels/native/` when run from TypeScript and
+ * from `dist/kernels/native/` when run compiled.
+ */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env.EINNET_NATIVE_ADDON !== undefined && env.EINNET_NATIVE_ADDON !== '') return [path.resolve(env.EINNET_NATIVE_ADDON)];
+  return [
+    path.join(__dirname, 'build', 'Release', ADDON_FILE),
+    path.join(__dirname, '..', '..', '..', 'kernels', 'native', 'build', 'Release', ADDON_FILE),
+  ];
+}
+
+/** The addon file that exists, or undefined when it was never built. */
+export function findAddon(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return addonCandidates(env).find((p) => fs.existsSync(p));
+}
+
+/** Thrown when the addon is absent or cannot be loaded; `message` is one line. */
+export class NativeAddonUnavailable extends Error {
+  /** True when the file exists but failed to load (a mismatched or missing shared library). */
+  readonly broken: boolean;
+  constructor(message: string, broken: boolean) {
+    super(message);
+    this.name = 'NativeAddonUnavailable';
+    this.broken = broken;
+  }
+}
+
+let loaded: NativeAddon | undefined;
+
+/**
+ * Loads the addon once and returns it.
+ *
+ * @example
+ *   const addon = loadAddon();   // throws NativeAddonUnavailable on a machine without oneDNN
+ *   addon.info().version;        // '2.6.3'
+ * @throws NativeAddonUnavailable with a one-line reason: not built, or the shared library
+ *   (libdnnl) is missing or does not match.
+ */
+export function loadAddon(): NativeAddon {
+  if (loaded !== undefined) return loaded;
+  const file = findAddon();
+  if (file === undefined) {
+    throw new NativeAddonUnavailable(
+      'the oneDNN addon is not built (install oneDNN, e.g. apt-get install libdnnl-dev, then run npm run build:native)',
+      false,
+    );
+  }
+  let mod: NativeAddon;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(file) as NativeAddon;
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    throw new NativeAddonUnavailable(`the oneDNN addon ${file} failed to load: ${reason}`, true);
+  }
+  if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function') {
+    throw new NativeAddonUnavailable(`${file} is not einnet's oneDNN addon (rebuild with npm run build:native)`, true);
+  }
+  loaded = mod;
+  return mod;
+}

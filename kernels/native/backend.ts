@@ -1,0 +1,61 @@
+/**
+ * The `einnet-native` tfjs backend: tfjs' CPU backend (same tensor storage, every kernel) with
+ * the hot kernels replaced by oneDNN primitives. Tensors live in the CPU backend's typed arrays;
+ * the oneDNN kernels read and write those arrays in place.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { loadAddon, type NativeAddonInfo } from './addon';
+import { CONV_KERNELS } from './conv';
+import { NATIVE_BACKEND_NAME } from './kernel';
+import { MATMUL_KERNELS } from './matmul';
+import { POOL_KERNELS } from './pool';
+import { defaultThreads, threadsFromEnvironment } from './threads';
+
+/** The kernels computed by oneDNN (every other kernel is the CPU backend's). */
+export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS];
+
+/** tfjs' CPU backend under another name; a class of its own so `instanceof` tells them apart. */
+export class NativeBackend extends MathBackendCPU {
+  constructor() {
+    super();
+    // The CPU backend prints "install our node backend" on first use; on this backend that advice
+    // is wrong (we are the fast path), so mark the warning as already given.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+}
+
+let registered = false;
+
+/**
+ * Registers the `einnet-native` backend and its kernels with tfjs (once), after loading the
+ * addon and setting its thread count (`EINNET_THREADS`, else one per core).
+ *
+ * @example
+ *   registerNativeBackend();
+ *   await tf.setBackend('einnet-native');
+ * Limitations: float32 only on the oneDNN path; other dtypes and shapes oneDNN cannot take run
+ * on the CPU kernels (see `nativeKernelStats`).
+ * @throws NativeAddonUnavailable (one-line message) when the addon is not built or fails to load.
+ */
+export function registerNativeBackend(): NativeAddonInfo {
+  const addon = loadAddon();
+  if (!registered) {
+    addon.setThreads(threadsFromEnvironment() ?? defaultThreads());
+    const overridden = new Set(NATIVE_KERNELS.map((k) => k.kernelName));
+    for (const config of tf.getKernelsForBackend('cpu')) {
+      if (!overridden.has(config.kernelName)) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME });
+    }
+    for (const config of NATIVE_KERNELS) tf.registerKernel(config);
+    // Priority 0: registering must never make tfjs pick this backend on its own; the selector
+    // (kernels/backend.ts) or the user chooses it.
+    tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
+    registered = true;
+  }
+  return addon.info();
+}
+
+/** The addon's version, thread count and primitive-cache counters. @throws NativeAddonUnavailable */
+export function nativeBackendInfo(): NativeAddonInfo {
+  return loadAddon().info();
+}

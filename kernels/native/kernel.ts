@@ -1,0 +1,89 @@
+/**
+ * The shape every oneDNN-backed kernel shares: plan from the tfjs inputs and attributes, run on
+ * oneDNN when the plan is possible, otherwise (or if oneDNN refuses) run the tfjs CPU kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { loadAddon, type NativeAddon } from './addon';
+import { noteFallback, noteNative } from './stats';
+
+/** The tfjs backend name the native backend registers. */
+export const NATIVE_BACKEND_NAME = 'einnet-native';
+
+/** Arguments a tfjs kernel function receives, with our backend's type. */
+export interface KernelArgs {
+  readonly inputs: tf.NamedTensorInfoMap;
+  readonly backend: MathBackendCPU;
+  readonly attrs?: tf.NamedAttrMap;
+}
+
+/**
+ * A plan: a function that computes the result on oneDNN, or a string saying why it cannot.
+ * Planning must not allocate tensors; running allocates only the output it returns.
+ */
+export type Plan = (() => tf.TensorInfo) | string;
+
+/** The CPU backend's Float32Array behind a tensor — the very array, not a copy. */
+export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+/** Why `tensors` cannot go to oneDNN (not float32, or empty), or undefined when they can. */
+export function unsupportedInputs(...tensors: (tf.TensorInfo | undefined | null)[]): string | undefined {
+  for (const t of tensors) {
+    if (t === undefined || t === null) continue;
+    if (t.dtype !== 'float32') return `dtype ${t.dtype} (oneDNN path takes float32)`;
+    if (t.shape.some((d) => d === 0)) return 'empty tensor';
+  }
+  return undefined;
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Allocates the output, lets `fill` write it in place, and hands it to the backend. */
+export function output(backend: MathBackendCPU, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
+  const values = new Float32Array(sizeOf(shape));
+  fill(values);
+  return backend.makeTensorInfo(shape, 'float32', values);
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+/**
+ * A kernel config for the native backend: `plan` decides, the CPU kernel of the same name is
+ * the fallback. Errors thrown while planning or by oneDNN become fallbacks (logged with
+ * EINNET_DEBUG), so a shape oneDNN rejects still gets the CPU backend's answer — or its error
+ * message when the user's shapes are wrong.
+ */
+export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon: NativeAddon) => Plan): tf.KernelConfig {
+  let cpu: tf.KernelFunc | undefined;
+  const fallback = (args: KernelArgs, reason: string) => {
+    noteFallback(kernelName, reason);
+    cpu ??= tf.getKernel(kernelName, 'cpu')?.kernelFunc;
+    if (cpu === undefined) throw new Error(`einnet-native: no cpu kernel '${kernelName}' to fall back to`);
+    return cpu(args as unknown as Parameters<tf.KernelFunc>[0]);
+  };
+  const kernelFunc = (raw: Parameters<tf.KernelFunc>[0]) => {
+    const args = raw as unknown as KernelArgs;
+    let p: Plan;
+    try {
+      p = plan(args, loadAddon());
+    } catch (e) {
+      p = `planning failed: ${firstLine(e)}`;
+    }
+    if (typeof p === 'string') return fallback(args, p);
+    let result: tf.TensorInfo;
+    try {
+      result = p();
+    } catch (e) {
+      return fallback(args, firstLine(e));
+    }
+    noteNative(kernelName);
+    return result;
+  };
+  return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as tf.KernelFunc };
+}

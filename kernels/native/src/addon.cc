@@ -1,0 +1,640 @@
+// einnet's native CPU kernels: a thin N-API layer over oneDNN primitives.
+//
+// The TypeScript side (kernels/native/*.ts) works out every shape, padding and stride from the
+// tfjs attributes and passes them here as one Int32Array of parameters, together with the CPU
+// backend's own Float32Arrays. Activations are wrapped in place (NHWC/NCHW/NDHWC, exactly the
+// layouts tfjs stores); weights are described by their tfjs strides and reordered once per
+// call into whatever blocked layout the chosen oneDNN kernel wants (weights are small).
+// The output array is allocated by the caller and written in place: no activation is copied.
+//
+// Primitives are cached by a key made of the operation and its parameters, so that a training
+// loop pays oneDNN's JIT compilation once per layer shape. Everything runs synchronously on the
+// calling (JS main) thread; oneDNN parallelises inside each primitive with OpenMP.
+
+#include <napi.h>
+
+#include <cstdint>
+#include <cstring>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+// Thread control is OpenMP's when oneDNN was built with OpenMP (Debian's, and most Linux builds).
+// With another runtime (TBB, threadpool) the library manages its own threads and we report -1.
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
+#include <omp.h>
+#define EINNET_OMP 1
+#else
+#define EINNET_OMP 0
+#endif
+
+namespace {
+
+using dnnl::algorithm;
+using dnnl::memory;
+using dnnl::prop_kind;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::engine& Engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream& Stream() {
+  static dnnl::stream s(Engine());
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument helpers
+
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::vector<int32_t> Params(const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw ArgError("parameters must be an Int32Array");
+  }
+  auto a = v.As<Napi::Int32Array>();
+  return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
+}
+
+// A Float32Array's data pointer, checked to hold at least `need` elements.
+float* F32(const Napi::Value& v, int64_t need, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw ArgError(std::string(what) + " must be a Float32Array");
+  }
+  auto a = v.As<Napi::Float32Array>();
+  if (static_cast<int64_t>(a.ElementLength()) < need) {
+    throw ArgError(std::string(what) + " has " + std::to_string(a.ElementLength()) +
+                   " elements, needs " + std::to_string(need));
+  }
+  return a.Data();
+}
+
+float* OptionalF32(const Napi::Value& v, int64_t need, const char* what) {
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  return F32(v, need, what);
+}
+
+int64_t Product(const memory::dims& d) {
+  int64_t p = 1;
+  for (auto x : d) p *= x;
+  return p;
+}
+
+// The cache key: an operation tag followed by the raw bytes of its parameters.
+std::string Key(char op, const std::vector<int32_t>& p, int32_t extra1 = 0, float extra2 = 0.f) {
+  std::string k(1, op);
+  k.append(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(int32_t));
+  k.append(reinterpret_cast<const char*>(&extra1), sizeof extra1);
+  k.append(reinterpret_cast<const char*>(&extra2), sizeof extra2);
+  return k;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small LRU cache of compiled primitives and the buffers they need between calls.
+
+struct Entry {
+  virtual ~Entry() = default;
+};
+
+class Cache {
+ public:
+  static constexpr size_t kCapacity = 256;
+
+  template <class T, class Make>
+  T& Get(const std::string& key, Make make) {
+    auto it = map_.find(key);
+    if (it != map_.end()) {
+      order_.splice(order_.begin(), order_, it->second.second);
+      ++hits_;
+      return static_cast<T&>(*it->second.first);
+    }
+    ++misses_;
+    std::unique_ptr<Entry> e = make();
+    T& ref = static_cast<T&>(*e);
+    order_.push_front(key);
+    map_.emplace(key, std::make_pair(std::move(e), order_.begin()));
+    if (map_.size() > kCapacity) {
+      map_.erase(order_.back());
+      order_.pop_back();
+    }
+    return ref;
+  }
+  void Clear() {
+    map_.clear();
+    order_.clear();
+  }
+  size_t Size() const { return map_.size(); }
+  uint64_t hits_ = 0, misses_ = 0;
+
+ private:
+  std::list<std::string> order_;
+  std::unordered_map<std::string, std::pair<std::unique_ptr<Entry>, std::list<std::string>::iterator>> map_;
+};
+
+Cache& TheCache() {
+  static Cache c;
+  return c;
+}
+
+// Scratchpad memory owned by a cache entry (we ask oneDNN for user-managed scratchpads so that
+// repeated calls do not allocate).
+memory Scratch(const dnnl::primitive_desc_base& pd) {
+  return memory(pd.scratchpad_desc(), Engine());
+}
+
+dnnl::primitive_attr UserScratchAttr() {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+// Post-op codes shared with the TypeScript side (kernels/native/addon.ts).
+enum PostOp { kNone = 0, kRelu = 1, kLeakyRelu = 2, kRelu6 = 3, kElu = 4, kSigmoid = 5 };
+
+void AppendActivation(dnnl::primitive_attr& attr, int32_t op, float alpha) {
+  if (op == kNone) return;
+  dnnl::post_ops po;
+  switch (op) {
+    case kRelu: po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
+    case kLeakyRelu: po.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f); break;
+    case kRelu6: po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f); break;
+    case kElu: po.append_eltwise(1.f, algorithm::eltwise_elu, 1.f, 0.f); break;
+    case kSigmoid: po.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
+    default: throw ArgError("unknown activation code " + std::to_string(op));
+  }
+  attr.set_post_ops(po);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution geometry. Parameter layout (Int32Array), nsp = number of spatial dims:
+//   [nsp, channelsLast, depthwise, N, C, OC,
+//    in[nsp], out[nsp], kernel[nsp], stride[nsp], dilation[nsp] (oneDNN form: rate - 1),
+//    padL[nsp], padR[nsp]]
+// Weights are in tfjs layout: dense [k..., C, OC]; depthwise [k..., C, OC / C].
+
+struct ConvGeometry {
+  int nsp;
+  bool channelsLast, depthwise;
+  memory::dim n, c, oc;
+  memory::dims in, out, kernel, stride, dilation, padL, padR;
+
+  explicit ConvGeometry(const std::vector<int32_t>& p) {
+    if (p.size() < 6) throw ArgError("convolution parameters too short");
+    nsp = p[0];
+    if (nsp < 1 || nsp > 3 || p.size() != static_cast<size_t>(6 + 7 * nsp)) {
+      throw ArgError("convolution parameters have the wrong length");
+    }
+    channelsLast = p[1] != 0;
+    depthwise = p[2] != 0;
+    n = p[3];
+    c = p[4];
+    oc = p[5];
+    auto take = [&](int k) {
+      memory::dims d;
+      for (int i = 0; i < nsp; ++i) d.push_back(p[6 + k * nsp + i]);
+      return d;
+    };
+    in = take(0), out = take(1), kernel = take(2), stride = take(3), dilation = take(4);
+    padL = take(5), padR = take(6);
+    if (n <= 0 || c <= 0 || oc <= 0) throw ArgError("empty convolution");
+    if (depthwise && oc % c != 0) throw ArgError("depthwise output channels must be a multiple of C");
+  }
+
+  tag ActTag() const {
+    if (nsp == 1) return channelsLast ? tag::nwc : tag::ncw;
+    if (nsp == 2) return channelsLast ? tag::nhwc : tag::nchw;
+    return channelsLast ? tag::ndhwc : tag::ncdhw;
+  }
+  memory::dims Act(memory::dim ch, const memory::dims& sp) const {
+    memory::dims d{n, ch};
+    d.insert(d.end(), sp.begin(), sp.end());
+    return d;
+  }
+  memory::desc Src() const { return memory::desc(Act(c, in), dt::f32, ActTag()); }
+  memory::desc Dst() const { return memory::desc(Act(oc, out), dt::f32, ActTag()); }
+  int64_t SrcSize() const { return Product(Act(c, in)); }
+  int64_t DstSize() const { return Product(Act(oc, out)); }
+  int64_t WeightsSize() const { return Product(kernel) * c * (depthwise ? oc / c : oc); }
+
+  // Logical oneDNN weight dims and the strides of the tfjs layout.
+  memory::dims WeightDims() const {
+    memory::dims d;
+    if (depthwise) d = {c, oc / c, 1};
+    else d = {oc, c};
+    d.insert(d.end(), kernel.begin(), kernel.end());
+    return d;
+  }
+  memory::desc UserWeights() const {
+    memory::dims strides;
+    // Spatial strides: the innermost spatial axis steps over C * (OC or multiplier) elements.
+    const memory::dim inner = depthwise ? oc : c * oc;
+    memory::dims sp(nsp);
+    memory::dim s = inner;
+    for (int i = nsp - 1; i >= 0; --i) {
+      sp[i] = s;
+      s *= kernel[i];
+    }
+    if (depthwise) strides = {oc / c, 1, 1};
+    else strides = {1, oc};
+    strides.insert(strides.end(), sp.begin(), sp.end());
+    return memory::desc(WeightDims(), dt::f32, strides);
+  }
+  memory::desc AnyWeights() const { return memory::desc(WeightDims(), dt::f32, tag::any); }
+  memory::desc Bias() const { return memory::desc({oc}, dt::f32, tag::x); }
+};
+
+// Wraps user weights, reordering into the primitive's layout when it differs.
+struct WeightsIn {
+  memory::desc user, wanted;
+  memory buffer;  // the reordered weights, when needed
+  dnnl::reorder reorder;
+  bool needs = false;
+
+  WeightsIn(const memory::desc& u, const memory::desc& w) : user(u), wanted(w) {
+    needs = u != w;
+    if (needs) {
+      buffer = memory(w, Engine());
+      reorder = dnnl::reorder(memory(u, Engine(), DNNL_MEMORY_NONE), buffer);
+    }
+  }
+  memory Get(float* data) {
+    memory m(user, Engine(), data);
+    if (!needs) return m;
+    reorder.execute(Stream(), m, buffer);
+    return buffer;
+  }
+};
+
+struct ConvForwardEntry : Entry {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward prim;
+  std::unique_ptr<WeightsIn> weights;
+  memory scratch;
+};
+
+struct ConvBackwardDataEntry : Entry {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data prim;
+  std::unique_ptr<WeightsIn> weights;
+  memory scratch;
+};
+
+struct ConvBackwardWeightsEntry : Entry {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights prim;
+  memory::desc user;
+  memory diffWeights;  // in the primitive's layout when it differs from the user's
+  dnnl::reorder toUser;
+  bool needs = false;
+  memory scratch;
+};
+
+dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g, bool bias, prop_kind pk,
+                                                   const dnnl::primitive_attr& attr) {
+  auto d = bias ? dnnl::convolution_forward::desc(pk, algorithm::convolution_direct, g.Src(), g.AnyWeights(),
+                                                  g.Bias(), g.Dst(), g.stride, g.dilation, g.padL, g.padR)
+                : dnnl::convolution_forward::desc(pk, algorithm::convolution_direct, g.Src(), g.AnyWeights(),
+                                                  g.Dst(), g.stride, g.dilation, g.padL, g.padR);
+  return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
+}
+
+// convForward(params, src, weights, bias | null, dst, activation, alpha)
+void ConvForward(const Napi::CallbackInfo& info) {
+  auto p = Params(info[0]);
+  ConvGeometry g(p);
+  float* src = F32(info[1], g.SrcSize(), "input");
+  float* w = F32(info[2], g.WeightsSize(), "filter");
+  float* bias = OptionalF32(info[3], g.oc, "bias");
+  float* dst = F32(info[4], g.DstSize(), "output");
+  int32_t act = info[5].As<Napi::Number>().Int32Value();
+  float alpha = info[6].As<Napi::Number>().FloatValue();
+  auto& e = TheCache().Get<ConvForwardEntry>(Key('c', p, act * 2 + (bias ? 1 : 0), alpha), [&] {
+    auto x = std::make_unique<ConvForwardEntry>();
+    auto attr = UserScratchAttr();
+    AppendActivation(attr, act, alpha);
+    x->pd = ForwardPd(g, bias != nullptr, prop_kind::forward_inference, attr);
+    x->prim = dnnl::convolution_forward(x->pd);
+    x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
+    x->scratch = Scratch(x->pd);
+    return x;
+  });
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, memory(e.pd.src_desc(), Engine(), src)},
+      {DNNL_ARG_WEIGHTS, e.weights->Get(w)},
+      {DNNL_ARG_DST, memory(e.pd.dst_desc(), Engine(), dst)},
+      {DNNL_ARG_SCRATCHPAD, e.scratch}};
+  if (bias) args[DNNL_ARG_BIAS] = memory(g.Bias(), Engine(), bias);
+  e.prim.execute(Stream(), args);
+  Stream().wait();
+}
+
+// convBackwardData(params, diffDst, weights, diffSrc)
+void ConvBackwardData(const Napi::CallbackInfo& info) {
+  auto p = Params(info[0]);
+  ConvGeometry g(p);
+  float* dy = F32(info[1], g.DstSize(), "dy");
+  float* w = F32(info[2], g.WeightsSize(), "filter");
+  float* dx = F32(info[3], g.SrcSize(), "dx");
+  auto& e = TheCache().Get<ConvBackwardDataEntry>(Key('d', p), [&] {
+    auto x = std::make_unique<ConvBackwardDataEntry>();
+    auto hint = ForwardPd(g, false, prop_kind::forward_training, dnnl::primitive_attr());
+    dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, g.Src(), g.AnyWeights(), g.Dst(),
+                                            g.stride, g.dilation, g.padL, g.padR);
+    x->pd = dnnl::convolution_backward_data::primitive_desc(d, UserScratchAttr(), Engine(), hint);
+    x->prim = dnnl::convolution_backward_data(x->pd);
+    x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
+    x->scratch = Scratch(x->pd);
+    return x;
+  });
+  e.prim.execute(Stream(), {{DNNL_ARG_DIFF_DST, memory(e.pd.diff_dst_desc(), Engine(), dy)},
+                            {DNNL_ARG_WEIGHTS, e.weights->Get(w)},
+                            {DNNL_ARG_DIFF_SRC, memory(e.pd.diff_src_desc(), Engine(), dx)},
+                            {DNNL_ARG_SCRATCHPAD, e.scratch}});
+  Stream().wait();
+}
+
+// convBackwardWeights(params, src, diffDst, diffWeights)
+void ConvBackwardWeights(const Napi::CallbackInfo& info) {
+  auto p = Params(info[0]);
+  ConvGeometry g(p);
+  float* x = F32(info[1], g.SrcSize(), "input");
+  float* dy = F32(info[2], g.DstSize(), "dy");
+  float* dw = F32(info[3], g.WeightsSize(), "dfilter");
+  auto& e = TheCache().Get<ConvBackwardWeightsEntry>(Key('w', p), [&] {
+    auto n = std::make_unique<ConvBackwardWeightsEntry>();
+    auto hint = ForwardPd(g, false, prop_kind::forward_training, dnnl::primitive_attr());
+    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, g.Src(), g.AnyWeights(), g.Dst(),
+                                               g.stride, g.dilation, g.padL, g.padR);
+    n->pd = dnnl::convolution_backward_weights::primitive_desc(d, UserScratchAttr(), Engine(), hint);
+    n->prim = dnnl::convolution_backward_weights(n->pd);
+    n->user = g.UserWeights();
+    n->needs = n->pd.diff_weights_desc() != n->user;
+    if (n->needs) {
+      n->diffWeights = memory(n->pd.diff_weights_desc(), Engine());
+      n->toUser = dnnl::reorder(n->diffWeights, memory(n->user, Engine(), DNNL_MEMORY_NONE));
+    }
+    n->scratch = Scratch(n->pd);
+    return n;
+  });
+  memory user(e.user, Engine(), dw);
+  e.prim.execute(Stream(), {{DNNL_ARG_SRC, memory(e.pd.src_desc(), Engine(), x)},
+                            {DNNL_ARG_DIFF_DST, memory(e.pd.diff_dst_desc(), Engine(), dy)},
+                            {DNNL_ARG_DIFF_WEIGHTS, e.needs ? e.diffWeights : user},
+                            {DNNL_ARG_SCRATCHPAD, e.scratch}});
+  if (e.needs) e.toUser.execute(Stream(), e.diffWeights, user);
+  Stream().wait();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matrix multiplication. Parameters: [batchA, batchB, M, K, N, transposeA, transposeB].
+// A is stored [batchA, M, K] (or [batchA, K, M] when transposed), B [batchB, K, N] (or
+// [batchB, N, K]); a batch of 1 broadcasts. C is [max(batchA, batchB), M, N].
+
+struct MatmulEntry : Entry {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+  memory::desc a, b, bias, c;
+  memory scratch;
+};
+
+// matmul(params, a, b, bias | null, c, activation, alpha)
+void Matmul(const Napi::CallbackInfo& info) {
+  auto p = Params(info[0]);
+  if (p.size() != 7) throw ArgError("matmul parameters have the wrong length");
+  const memory::dim ba = p[0], bb = p[1], m = p[2], k = p[3], n = p[4];
+  const bool ta = p[5] != 0, tb = p[6] != 0;
+  if (ba <= 0 || bb <= 0 || m <= 0 || k <= 0 || n <= 0) throw ArgError("empty matmul");
+  if (ba != bb && ba != 1 && bb != 1) throw ArgError("matmul batches do not broadcast");
+  const memory::dim bc = std::max(ba, bb);
+  float* a = F32(info[1], ba * m * k, "a");
+  float* b = F32(info[2], bb * k * n, "b");
+  float* bias = OptionalF32(info[3], n, "bias");
+  float* c = F32(info[4], bc * m * n, "c");
+  int32_t act = info[5].As<Napi::Number>().Int32Value();
+  float alpha = info[6].As<Napi::Number>().FloatValue();
+  auto& e = TheCache().Get<MatmulEntry>(Key('m', p, act * 2 + (bias ? 1 : 0), alpha), [&] {
+    auto x = std::make_unique<MatmulEntry>();
+    x->a = memory::desc({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+    x->b = memory::desc({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+    x->c = memory::desc({bc, m, n}, dt::f32, tag::abc);
+    x->bias = memory::desc({1, 1, n}, dt::f32, tag::abc);
+    auto attr = UserScratchAttr();
+    AppendActivation(attr, act, alpha);
+    auto d = bias ? dnnl::matmul::desc(x->a, x->b, x->bias, x->c) : dnnl::matmul::desc(x->a, x->b, x->c);
+    x->pd = dnnl::matmul::primitive_desc(d, attr, Engine());
+    x->prim = dnnl::matmul(x->pd);
+    x->scratch = Scratch(x->pd);
+    return x;
+  });
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(e.a, Engine(), a)},
+                                       {DNNL_ARG_WEIGHTS, memory(e.b, Engine(), b)},
+                                       {DNNL_ARG_DST, memory(e.c, Engine(), c)},
+                                       {DNNL_ARG_SCRATCHPAD, e.scratch}};
+  if (bias) args[DNNL_ARG_BIAS] = memory(e.bias, Engine(), bias);
+  e.prim.execute(Stream(), args);
+  Stream().wait();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pooling. Parameters: [nsp, N, C, in[nsp], out[nsp], kernel[nsp], stride[nsp], padL[nsp],
+// padR[nsp]], channels last. Algorithm: 0 max, 1 average (padding excluded, like TensorFlow).
+
+struct PoolGeometry {
+  int nsp;
+  memory::dim n, c;
+  memory::dims in, out, kernel, stride, padL, padR, dilation;
+  explicit PoolGeometry(const std::vector<int32_t>& p) {
+    if (p.size() < 3) throw ArgError("pooling parameters too short");
+    nsp = p[0];
+    if (nsp < 1 || nsp > 3 || p.size() != static_cast<size_t>(3 + 6 * nsp)) {
+      throw ArgError("pooling parameters have the wrong length");
+    }
+    n = p[1];
+    c = p[2];
+    auto take = [&](int k) {
+      memory::dims d;
+      for (int i = 0; i < nsp; ++i) d.push_back(p[3 + k * nsp + i]);
+      return d;
+    };
+    in = take(0), out = take(1), kernel = take(2), stride = take(3), padL = take(4), padR = take(5);
+    dilation = memory::dims(nsp, 0);
+  }
+  tag Tag() const { return nsp == 1 ? tag::nwc : nsp == 2 ? tag::nhwc : tag::ndhwc; }
+  memory::dims Dims(const memory::dims& sp) const {
+    memory::dims d{n, c};
+    d.insert(d.end(), sp.begin(), sp.end());
+    return d;
+  }
+  memory::desc Src() const { return memory::desc(Dims(in), dt::f32, Tag()); }
+  memory::desc Dst() const { return memory::desc(Dims(out), dt::f32, Tag()); }
+  int64_t SrcSize() const { return Product(Dims(in)); }
+  int64_t DstSize() const { return Product(Dims(out)); }
+};
+
+algorithm PoolAlg(int32_t a) {
+  if (a == 0) return algorithm::pooling_max;
+  if (a == 1) return algorithm::pooling_avg_exclude_padding;
+  throw ArgError("unknown pooling algorithm");
+}
+
+dnnl::pooling_v2_forward::primitive_desc PoolForwardPd(const PoolGeometry& g, algorithm alg, prop_kind pk) {
+  dnnl::pooling_v2_forward::desc d(pk, alg, g.Src(), g.Dst(), g.stride, g.kernel, g.dilation, g.padL, g.padR);
+  return dnnl::pooling_v2_forward::primitive_desc(d, UserScratchAttr(), Engine());
+}
+
+struct PoolForwardEntry : Entry {
+  dnnl::pooling_v2_forward::primitive_desc pd;
+  dnnl::pooling_v2_forward prim;
+  memory scratch;
+};
+
+// poolForward(params, src, dst, algorithm)
+void PoolForward(const Napi::CallbackInfo& info) {
+  auto p = Params(info[0]);
+  PoolGeometry g(p);
+  float* src = F32(info[1], g.SrcSize(), "input");
+  float* dst = F32(info[2], g.DstSize(), "output");
+  int32_t a = info[3].As<Napi::Number>().Int32Value();
+  auto& e = TheCache().Get<PoolForwardEntry>(Key('p', p, a), [&] {
+    auto x = std::make_unique<PoolForwardEntry>();
+    x->pd = PoolForwardPd(g, PoolAlg(a), prop_kind::forward_inference);
+    x->prim = dnnl::pooling_v2_forward(x->pd);
+    x->scratch = Scratch(x->pd);
+    return x;
+  });
+  e.prim.execute(Stream(), {{DNNL_ARG_SRC, memory(g.Src(), Engine(), src)},
+                            {DNNL_ARG_DST, memory(g.Dst(), Engine(), dst)},
+                            {DNNL_ARG_SCRATCHPAD, e.scratch}});
+  Stream().wait();
+}
+
+struct PoolBackwardEntry : Entry {
+  // Max pooling's backward pass needs the argmax workspace of a training forward pass; tfjs
+  // hands us the input, so we recompute the forward pass into scratch buffers.
+  dnnl::pooling_v2_forward::primitive_desc fpd;
+  dnnl::pooling_v2_forward fwd;
+  memory fdst, workspace, fscratch;
+  dnnl::pooling_v2_backward::primitive_desc pd;
+  dnnl::pooling_v2_backward prim;
+  memory scratch;
+  bool max = false;
+};
+
+// poolBackward(params, diffDst, src, diffSrc, algorithm)
+void PoolBackward(const Napi::CallbackInfo& info) {
+  auto p = Params(info[0]);
+  PoolGeometry g(p);
+  float* dy = F32(info[1], g.DstSize(), "dy");
+  int32_t a = info[4].As<Napi::Number>().Int32Value();
+  float* src = a == 0 ? F32(info[2], g.SrcSize(), "input") : nullptr;
+  float* dx = F32(info[3], g.SrcSize(), "dx");
+  auto& e = TheCache().Get<PoolBackwardEntry>(Key('q', p, a), [&] {
+    auto x = std::make_unique<PoolBackwardEntry>();
+    x->max = a == 0;
+    x->fpd = PoolForwardPd(g, PoolAlg(a), prop_kind::forward_training);
+    if (x->max) {
+      x->fwd = dnnl::pooling_v2_forward(x->fpd);
+      x->fdst = memory(g.Dst(), Engine());
+      x->workspace = memory(x->fpd.workspace_desc(), Engine());
+      x->fscratch = Scratch(x->fpd);
+    }
+    dnnl::pooling_v2_backward::desc d(PoolAlg(a), g.Src(), g.Dst(), g.stride, g.kernel, g.dilation, g.padL,
+                                      g.padR);
+    x->pd = dnnl::pooling_v2_backward::primitive_desc(d, UserScratchAttr(), Engine(), x->fpd);
+    x->prim = dnnl::pooling_v2_backward(x->pd);
+    x->scratch = Scratch(x->pd);
+    return x;
+  });
+  std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, memory(g.Dst(), Engine(), dy)},
+                                       {DNNL_ARG_DIFF_SRC, memory(g.Src(), Engine(), dx)},
+                                       {DNNL_ARG_SCRATCHPAD, e.scratch}};
+  if (e.max) {
+    e.fwd.execute(Stream(), {{DNNL_ARG_SRC, memory(g.Src(), Engine(), src)},
+                             {DNNL_ARG_DST, e.fdst},
+                             {DNNL_ARG_WORKSPACE, e.workspace},
+                             {DNNL_ARG_SCRATCHPAD, e.fscratch}});
+    args[DNNL_ARG_WORKSPACE] = e.workspace;
+  }
+  e.prim.execute(Stream(), args);
+  Stream().wait();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Library control
+
+int MaxThreads() {
+#if EINNET_OMP
+  return omp_get_max_threads();
+#else
+  return -1;
+#endif
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "einnet-native: thread count must be at least 1");
+#if EINNET_OMP
+  omp_set_num_threads(n);
+#endif
+  return Napi::Number::New(info.Env(), MaxThreads());
+}
+
+Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), MaxThreads()); }
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  const dnnl_version_t* v = dnnl_version();
+  o.Set("version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  o.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "openmp" : v->cpu_runtime == DNNL_RUNTIME_TBB ? "tbb" : "other");
+  o.Set("threads", MaxThreads());
+  o.Set("cachedPrimitives", static_cast<double>(TheCache().Size()));
+  o.Set("cacheHits", static_cast<double>(TheCache().hits_));
+  o.Set("cacheMisses", static_cast<double>(TheCache().misses_));
+  return o;
+}
+
+void ClearCache(const Napi::CallbackInfo&) { TheCache().Clear(); }
+
+// Converts oneDNN and argument errors into JS errors with a recognisable prefix, so the
+// TypeScript side can fall back to the CPU kernel instead of crashing.
+template <void (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guard(const Napi::CallbackInfo& info) {
+  try {
+    F(info);
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(info.Env(), std::string("oneDNN: ") + e.what());
+  } catch (const ArgError& e) {
+    throw Napi::Error::New(info.Env(), std::string("einnet-native: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(info.Env(), "einnet-native: out of memory");
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("convForward", Napi::Function::New(env, Guard<ConvForward>, "convForward"));
+  exports.Set("convBackwardData", Napi::Function::New(env, Guard<ConvBackwardData>, "convBackwardData"));
+  exports.Set("convBackwardWeights", Napi::Function::New(env, Guard<ConvBackwardWeights>, "convBackwardWeights"));
+  exports.Set("matmul", Napi::Function::New(env, Guard<Matmul>, "matmul"));
+  exports.Set("poolForward", Napi::Function::New(env, Guard<PoolForward>, "poolForward"));
+  exports.Set("poolBackward", Napi::Function::New(env, Guard<PoolBackward>, "poolBackward"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("clearCache", Napi::Function::New(env, ClearCache, "clearCache"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(einnet_native, Init)
