@@ -81,6 +81,16 @@ export const DIAGNOSTIC_CODES = {
   EIN5013: 'corrupt tar archive',
   EIN5014: 'label out of range',
   EIN5015: 'tensor has the wrong shape for a data utility',
+  // notebooks and display
+  EIN6001: 'bad notebook file',
+  EIN6002: 'notebook cell failed',
+  EIN6003: 'bad display argument',
+  EIN6004: 'tensor has the wrong shape for a plot',
+  EIN6005: 'bad plot option',
+  EIN6006: 'notebook run timed out',
+  EIN6007: 'cannot install the Jupyter kernel',
+  EIN6008: 'headless browser not available',
+  EIN6009: 'bad notebook runner option',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
