@@ -70,22 +70,35 @@ export function geometry3D(info: Conv3DInfo): ConvGeometry {
 }
 
 /**
- * Why oneDNN cannot run this geometry, or undefined. oneDNN requires
- * `out = floor((in - effectiveKernel + padL + padR) / stride) + 1` on every axis; tfjs' 'ceil'
- * and 'round' rounding modes can break that, and then the CPU kernel runs instead.
+ * oneDNN requires `out = floor((in - effectiveKernel + padL + padR) / stride) + 1` on every
+ * axis. tfjs does not always agree with itself: numeric padding rounds the output extent
+ * (truncating by default, or 'round' / 'ceil'), and computes it from the filter's height and
+ * the height stride for both axes. tfjs' kernels then simply produce `out` positions, reading
+ * zeros outside the input. The same result comes from oneDNN with the end padding `padR` set so
+ * the formula yields `out`: wider when tfjs has more outputs, narrower — even negative, cutting
+ * off input rows no window reaches — when it has fewer. Returns why not when no such padding
+ * exists (oneDNN needs `padR > -stride`).
  */
-export function convGeometryProblem(g: ConvGeometry): string | undefined {
+export function normaliseGeometry(g: ConvGeometry): ConvGeometry | string {
+  const padR = [...g.padR];
   for (let i = 0; i < g.input.length; i++) {
-    const effective = (g.kernel[i] - 1) * g.dilation[i] + 1;
-    if (g.padL[i] < 0 || g.padR[i] < 0) return `negative padding on spatial axis ${i}`;
     if (g.stride[i] < 1 || g.dilation[i] < 1) return `stride or dilation below 1 on spatial axis ${i}`;
-    const expected = Math.floor((g.input[i] - effective + g.padL[i] + g.padR[i]) / g.stride[i]) + 1;
-    if (expected !== g.output[i] || g.output[i] < 1) {
-      return `output extent ${g.output[i]} on spatial axis ${i} is not oneDNN's ${expected} (rounding mode)`;
+    if (g.padL[i] < 0 || g.padR[i] < 0) return `negative padding on spatial axis ${i}`;
+    if (g.output[i] < 1) return `empty output on spatial axis ${i}`;
+    const effective = (g.kernel[i] - 1) * g.dilation[i] + 1;
+    const formula = (pr: number) => Math.floor((g.input[i] - effective + g.padL[i] + pr) / g.stride[i]) + 1;
+    if (formula(padR[i]) !== g.output[i]) {
+      // Every padR in [least, least + stride - 1] gives `out`; the largest cuts off the least.
+      const least = (g.output[i] - 1) * g.stride[i] + effective - g.input[i] - g.padL[i];
+      const chosen = least + g.stride[i] - 1;
+      if (chosen + g.stride[i] <= 0 || formula(chosen) !== g.output[i]) {
+        return `output extent ${g.output[i]} on spatial axis ${i} is not what oneDNN computes (${formula(padR[i])})`;
+      }
+      padR[i] = least >= 0 ? least : chosen;
     }
   }
   if (g.depthwise && g.oc % g.c !== 0) return 'depthwise output channels are not a multiple of the input channels';
-  return undefined;
+  return { ...g, padR };
 }
 
 /** The Int32Array layout src/addon.cc reads (see `ConvGeometry` there). */
@@ -162,9 +175,8 @@ function forward2D(
       depthwise,
       format,
     );
-    const g = geometry2D(info, depthwise);
-    const problem = convGeometryProblem(g);
-    if (problem !== undefined) return problem;
+    const g = normaliseGeometry(geometry2D(info, depthwise));
+    if (typeof g === 'string') return g;
     if (bias !== undefined && !isPerChannelBias(bias, g.oc, g.channelsLast, 4)) return `bias of shape [${bias.shape}]`;
     const alpha = a.activation === 'leakyrelu' ? Number(a.leakyreluAlpha ?? 0.2) : 0;
     return () =>
@@ -192,9 +204,8 @@ function backpropInput2D(depthwise: boolean): Parameters<typeof nativeKernel>[1]
       depthwise,
       format,
     );
-    const g = geometry2D(info, depthwise);
-    const problem = convGeometryProblem(g);
-    if (problem !== undefined) return problem;
+    const g = normaliseGeometry(geometry2D(info, depthwise));
+    if (typeof g === 'string') return g;
     if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
     return () => output(backend, [...inputShape], (dx) => addon.convBackwardData(convParams(g), f32(backend, dy), f32(backend, filter), dx));
   };
@@ -218,9 +229,8 @@ function backpropFilter2D(depthwise: boolean): Parameters<typeof nativeKernel>[1
       depthwise,
       format,
     );
-    const g = geometry2D(info, depthwise);
-    const problem = convGeometryProblem(g);
-    if (problem !== undefined) return problem;
+    const g = normaliseGeometry(geometry2D(info, depthwise));
+    if (typeof g === 'string') return g;
     if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
     return () => output(backend, [...filterShape], (dw) => addon.convBackwardWeights(convParams(g), f32(backend, x), f32(backend, dy), dw));
   };
@@ -240,9 +250,8 @@ const conv3D: Parameters<typeof nativeKernel>[1] = ({ inputs, backend, attrs }, 
   const bad = unsupportedInputs(x, filter);
   if (bad !== undefined) return bad;
   const info = conv3DInfo(x.shape as Shape5, filter.shape as Shape5, attrs ?? {});
-  const g = geometry3D(info);
-  const problem = convGeometryProblem(g);
-  if (problem !== undefined) return problem;
+  const g = normaliseGeometry(geometry3D(info));
+  if (typeof g === 'string') return g;
   return () => output(backend, info.outShape, (y) => addon.convForward(convParams(g), f32(backend, x), f32(backend, filter), null, y, 0, 0));
 };
 
@@ -252,9 +261,8 @@ const conv3DBackpropInput: Parameters<typeof nativeKernel>[1] = ({ inputs, backe
   if (bad !== undefined) return bad;
   const inputShape = (attrs ?? {}).inputShape as Shape5;
   const info = conv3DInfo(inputShape, filter.shape as Shape5, { ...attrs, dilations: 1 });
-  const g = geometry3D(info);
-  const problem = convGeometryProblem(g);
-  if (problem !== undefined) return problem;
+  const g = normaliseGeometry(geometry3D(info));
+  if (typeof g === 'string') return g;
   if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
   return () => output(backend, [...inputShape], (dx) => addon.convBackwardData(convParams(g), f32(backend, dy), f32(backend, filter), dx));
 };
@@ -265,9 +273,8 @@ const conv3DBackpropFilter: Parameters<typeof nativeKernel>[1] = ({ inputs, back
   if (bad !== undefined) return bad;
   const filterShape = (attrs ?? {}).filterShape as Shape5;
   const info = conv3DInfo(x.shape as Shape5, filterShape, { ...attrs, dilations: 1 });
-  const g = geometry3D(info);
-  const problem = convGeometryProblem(g);
-  if (problem !== undefined) return problem;
+  const g = normaliseGeometry(geometry3D(info));
+  if (typeof g === 'string') return g;
   if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
   return () => output(backend, [...filterShape], (dw) => addon.convBackwardWeights(convParams(g), f32(backend, x), f32(backend, dy), dw));
 };

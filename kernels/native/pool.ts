@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon';
 import { POOL_AVG, POOL_MAX } from './addon';
-import { convGeometryProblem, geometry2D, geometry3D, type ConvGeometry } from './conv';
+import { geometry2D, geometry3D, normaliseGeometry, type ConvGeometry } from './conv';
 import { f32, nativeKernel, output, unsupportedInputs, type Plan } from './kernel';
 
 /** The Int32Array layout src/addon.cc reads for pooling (see `PoolGeometry` there). */
@@ -49,11 +49,11 @@ function poolGeometry(xShape: readonly number[], attrs: tf.NamedAttrMap): ConvGe
 }
 
 function checked(xShape: readonly number[], attrs: tf.NamedAttrMap | undefined): ConvGeometry | string {
-  const g = poolGeometry(xShape, attrs ?? {});
+  const raw = poolGeometry(xShape, attrs ?? {});
+  if (typeof raw === 'string') return raw;
+  if (!raw.channelsLast) return 'channels-first pooling';
+  const g = normaliseGeometry({ ...raw, depthwise: false });
   if (typeof g === 'string') return g;
-  if (!g.channelsLast) return 'channels-first pooling';
-  const problem = convGeometryProblem({ ...g, depthwise: false });
-  if (problem !== undefined) return problem;
   // A window lying wholly in the padding has no input to average or maximise; oneDNN rejects it.
   for (let i = 0; i < g.input.length; i++) {
     if (g.padL[i] >= g.kernel[i] || g.padR[i] >= g.kernel[i]) return 'padding as wide as the window';
