@@ -16,8 +16,11 @@ export const NATIVE = 'einnet-native';
 
 /** Registers and activates the native backend (after the addon is known to exist). */
 export async function activateNative(): Promise<void> {
-  const { registerNativeBackend } = await import('../../kernels/native');
+  const { registerNativeBackend, setNativeThreads } = await import('../../kernels/native');
   registerNativeBackend();
+  // Test shapes are tiny, and vitest runs two files at once on two cores: one OpenMP thread
+  // each keeps oneDNN's spinning workers from stealing the other file's core.
+  setNativeThreads(1);
   await tf.setBackend(NATIVE);
 }
 
