@@ -120,7 +120,7 @@ export function augmentBatch(images: tf.Tensor4D, options: AugmentOptions = {}):
     const dx = rng.int(2 * p + 1);
     const mirrored = flip && rng.next() < 0.5;
     for (let y = 0; y < h; y++) {
-      // Flipping the padded image then cropping = cropping at dx then reversing the row.
+      // Cropping the mirrored padded image at offset 2p-dx = cropping at dx and reversing the row.
       const row = b * hp * wp + (y + dy) * wp + dx;
       for (let x = 0; x < w; x++) idx[k++] = row + (mirrored ? w - 1 - x : x);
     }
