@@ -65,7 +65,7 @@ const CANDIDATES: Record<BackendName, BackendCandidate> = {
   native: {
     tfjsName: 'einnet-native',
     provider: 'einnet oneDNN addon (kernels/native)',
-    install: 'apt-get install libdnnl-dev, then npm rebuild einnet (see README, "Fast CPU backend")',
+    install: 'apt-get install libdnnl-dev (macOS: brew install onednn), then npm run build:native (see docs/native-backend.md)',
     load: () => {
       if (nativeLoader === undefined) tryLoadNativeModule();
       if (nativeLoader === undefined) throw new Error('the native addon is not built');

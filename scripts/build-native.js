@@ -6,10 +6,11 @@
  *
  *   node scripts/build-native.js            build if oneDNN exists and the addon is stale
  *   node scripts/build-native.js --force    rebuild even if the addon is up to date
+ *   node scripts/build-native.js --dry-run  say what it would do, build nothing
  *
  * Environment:
  *   EINNET_SKIP_NATIVE=1      do nothing
- *   EINNET_DNNL_PREFIX=/path  oneDNN installed under /path (include/ and lib/), e.g. a source build
+ *   EINNET_DNNL_PREFIX=/path  look for oneDNN only under /path (include/ and lib/), e.g. a source build
  *
  * Plain JavaScript on purpose: it runs before TypeScript is compiled, on a clean clone.
  */
@@ -30,9 +31,8 @@ function say(line) {
 
 /** Where oneDNN lives: { include, lib } (lib undefined when the system linker finds it). */
 function findOneDnn() {
-  const prefixes = [];
-  if (process.env.EINNET_DNNL_PREFIX) prefixes.push(process.env.EINNET_DNNL_PREFIX);
-  prefixes.push('/usr', '/usr/local', '/opt/homebrew', '/opt/local');
+  const explicit = process.env.EINNET_DNNL_PREFIX;
+  const prefixes = explicit ? [explicit] : ['/usr', '/usr/local', '/opt/homebrew', '/opt/local'];
   for (const prefix of prefixes) {
     const header = path.join(prefix, 'include', 'oneapi', 'dnnl', 'dnnl.hpp');
     if (fs.existsSync(header)) {
@@ -40,6 +40,7 @@ function findOneDnn() {
       return { include: system ? undefined : path.join(prefix, 'include'), lib: system ? undefined : path.join(prefix, 'lib') };
     }
   }
+  if (explicit) return undefined;
   // A pkg-config file, when some distribution or source build installed one.
   const pc = spawnSync('pkg-config', ['--variable=prefix', 'dnnl'], { encoding: 'utf8' });
   if (pc.status === 0 && pc.stdout.trim() !== '') {
@@ -83,7 +84,12 @@ function main() {
     say('oneDNN not found, skipping the native CPU backend (optional; see docs/native-backend.md)');
     return;
   }
-  if (!process.argv.includes('--force') && isFresh()) return;
+  const fresh = !process.argv.includes('--force') && isFresh();
+  if (process.argv.includes('--dry-run')) {
+    say(fresh ? 'the native CPU backend is up to date' : `would build the native CPU backend against oneDNN in ${dnnl.include ?? '/usr/include'}`);
+    return;
+  }
+  if (fresh) return;
   const gyp = findNodeGyp();
   let addonApi = true;
   try {
