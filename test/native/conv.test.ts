@@ -148,7 +148,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       const bias = randomInput(c.r, [c.filter.shape[2] * c.filter.shape[3]]);
       resetNativeKernelStats();
       await compareWithCpu(c.label, [c.x, c.filter, bias], ([x, f, b]) =>
-        tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: c.stride, pad: c.pad, dilations: c.dilation, bias: b, activation: 'relu' }),
+        tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: c.stride, pad: c.pad as Parameters<typeof tf.fused.depthwiseConv2d>[0]["pad"], dilations: c.dilation, bias: b, activation: 'relu' }),
       );
       expectRanNatively(['FusedDepthwiseConv2D'], c.label);
     }
