@@ -66,19 +66,21 @@ export class DisplayHandle {
 }
 
 /**
- * Displays a plotly figure in the notebook and returns a handle that can replace it later.
+ * Displays a plotly figure in the notebook, as one output with several formats.
  *
  * @example
- *   const h = show(heatmap([[0, 1], [1, 0]], { title: 'XOR' }));
- *   h.figure(heatmap([[1, 0], [0, 1]], { title: 'XNOR' }));   // replaces the plot in place
+ *   show(heatmap([[0, 1], [1, 0]], { title: 'XOR' }));
+ *   // To redraw in place later, use a handle instead:
+ *   const h = new DisplayHandle();
+ *   h.figure(heatmap([[0, 1], [1, 0]]));
+ *   h.figure(heatmap([[1, 0], [0, 1]]));   // replaces the plot
  *
+ * Returns nothing on purpose: a cell ending in `show(...)` would otherwise print the return value.
  * Limitations: frontends without a plotly renderer fall back to the HTML form, which needs the
  * session's first plot to be on the page (re-run from the top after clearing outputs).
  */
-export function show(figure: Figure): DisplayHandle {
-  const handle = new DisplayHandle();
-  handle.figure(figure);
-  return handle;
+export function show(figure: Figure): void {
+  new DisplayHandle().figure(figure);
 }
 
 /** Anything with a LaTeX form, such as a checked einnet program. */

@@ -172,7 +172,7 @@ export function filterGrid(w: tf.Tensor, options: FilterGridOptions = {}): Figur
       layout: {
         ...(options.title !== undefined ? { title: { text: options.title } } : {}),
         ...axes,
-        width: Math.max(300, Math.ceil(images.length / rows) * size + 80),
+        width: Math.max(300, Math.ceil(images.length / rows) * size + 80, titleWidth(options.title)),
         height: rows * size + 100,
         margin: { l: 20, r: 20, t: options.title !== undefined ? 60 : 30, b: 20 },
         annotations: panelLabels(cells.map((c) => c.axis), outputs.map((o) => `o${o}`)),
@@ -232,7 +232,7 @@ function panelGrid(maps: number[][][], labels: string[], options: HeatmapOptions
     layout: {
       ...(options.title !== undefined ? { title: { text: options.title } } : {}),
       ...axes,
-      width: Math.max(300, columns * size + (sharedScale ? 140 : 60)),
+      width: Math.max(300, columns * size + (sharedScale ? 140 : 60), titleWidth(options.title)),
       height: rows * size + 100,
       margin: { l: 20, r: sharedScale ? 80 : 20, t: options.title !== undefined ? 60 : 30, b: 20 },
       annotations: panelLabels(cells.map((c) => c.axis), labels),
@@ -252,6 +252,11 @@ function panelLabels(axes: string[], labels: string[]): Record<string, unknown>[
     showarrow: false,
     font: { size: 10 },
   }));
+}
+
+/** Roughly the pixels a title needs at plotly's default 17 px title font, so it is not cut off. */
+function titleWidth(title: string | undefined): number {
+  return title === undefined ? 0 : Math.ceil(title.length * 9 + 40);
 }
 
 function defaultColumns(count: number): number {

@@ -158,7 +158,7 @@ function occlusionFigure(
     imageTrace = { type: 'image', z, name: 'image', xaxis: 'x', yaxis: 'y' };
   } else {
     const z = Array.from({ length: h }, (_, y) => Array.from({ length: w }, (_, x) => at(y, x, 0)));
-    imageTrace = { type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, name: 'image', xaxis: 'x', yaxis: 'y' };
+    imageTrace = { type: 'heatmap', z, colorscale: 'Greys', showscale: false, name: 'image', xaxis: 'x', yaxis: 'y' };
   }
   const centre = (p: number) => p + (patch - 1) / 2;
   const mapTrace: Trace = {

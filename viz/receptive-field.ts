@@ -6,7 +6,7 @@
  *   jump_l = jump_{l−1} · s            (input pixels between neighbouring units of layer l)
  *   r_l    = r_{l−1} + d·(k−1)·jump_{l−1}   (receptive field side, r_0 = 1, jump_0 = 1)
  * The picture also counts, for every input pixel, how many paths lead from it to one output
- * unit: dilation leaves holes in that count (gridding), plain stacks give a peaked bump.
+ * unit (darker = more): dilation can leave holes (gridding), plain stacks give a peaked bump.
  */
 import { EinError } from '../dsl/diagnostics';
 import type { Figure, Trace } from './figure';
@@ -123,6 +123,7 @@ export function receptiveFieldFigure(
     type: 'heatmap',
     z,
     colorscale: 'Blues',
+    reversescale: true,
     name: 'paths (log10)',
     colorbar: { title: { text: 'log₁₀ paths' } },
     hovertemplate: 'x=%{x} y=%{y}<br>log10 paths=%{z:.2f}<extra></extra>',
@@ -153,8 +154,8 @@ export function receptiveFieldFigure(
       width: size + 240,
       height: size,
       shapes,
-      xaxis: { range: [-0.5, n - 0.5], constrain: 'domain', title: { text: 'input x' }, showgrid: false, zeroline: false },
-      yaxis: { range: [n - 0.5, -0.5], scaleanchor: 'x', constrain: 'domain', title: { text: 'input y' }, showgrid: false, zeroline: false },
+      xaxis: { range: [-1.5, n + 0.5], constrain: 'domain', title: { text: 'input x' }, showgrid: false, zeroline: false },
+      yaxis: { range: [n + 0.5, -1.5], scaleanchor: 'x', constrain: 'domain', title: { text: 'input y' }, showgrid: false, zeroline: false },
       legend: { x: 1.25, y: 1 },
       margin: { l: 60, r: 20, t: 50, b: 50 },
     },
