@@ -3,7 +3,7 @@
  * the real formats. The catalog is injected, so these tests never touch the internet.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -228,5 +228,28 @@ describe('extractTarGz', () => {
     fs.writeFileSync(evil, zlib.gzipSync(tarBytes([{ name: '../escape.txt', data: Buffer.from('x') }])));
     await expectEinErrorAsync(extractTarGz(evil, path.join(tmp.dir, 'o4')), 'EIN5013', 'outside the destination');
     expect(fs.existsSync(path.join(tmp.dir, 'escape.txt'))).toBe(false);
+  });
+});
+
+describe('npm run fetch-data (the CLI)', () => {
+  const root = path.join(__dirname, '..', '..');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'scripts', 'fetch-data.ts'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, EINNET_DATA_DIR: path.join(tmp.dir, 'cli-cache') },
+    });
+
+  it('lists the catalog, and refuses an unknown name with the EinError message only (exit 1, no stack)', () => {
+    const list = run('--list');
+    expect(list.status).toBe(0);
+    expect(list.stdout).toContain('fashion-mnist');
+    expect(list.stdout).toContain('cifar-100');
+    const bad = run('svhn');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('EIN5009: fetch-data: unknown dataset "svhn"');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const usage = run();
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain(path.join(tmp.dir, 'cli-cache'));
   });
 });
