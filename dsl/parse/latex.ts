@@ -38,6 +38,8 @@ function latexChars(chars: readonly string[]): string {
       const next = chars[k + 1];
       out += greek + (next !== undefined && /\p{L}/u.test(next) ? ' ' : '');
     } else if (ch === '_') out += '\\_';
+    // Other non-ASCII letters (`é`) are text, not math symbols, in LaTeX and KaTeX alike.
+    else if (/[^\x00-\x7f]/.test(ch)) out += `\\text{${ch}}`;
     else out += ch;
   });
   return out;
@@ -197,9 +199,17 @@ function latexCall(fn: string, args: readonly Expr[]): string {
   return `${name}${parenthesised(args)}`;
 }
 
-/** A base for `^`: a name with a prime is braced so that `L'^{2}` is not a double superscript. */
+/**
+ * A base for `^`, safe from double superscripts: a base that already ends in one (`10^{5}` from
+ * `1e5`, `x^{2}` from `square(x)`) is parenthesised, and a name with a prime (`L'` is `L^{\prime}`)
+ * is braced.
+ */
 function latexPowerBase(e: Expr): string {
   const text = operand(e, 5);
+  const inner = ungrouped(e);
+  const endsInSuperscript =
+    (inner.kind === 'number' && /[eE]/.test(inner.text ?? String(inner.value))) || (inner.kind === 'call' && inner.fn === 'square' && inner.args.length === 1);
+  if (e.kind !== 'paren' && endsInSuperscript) return `\\left(${text}\\right)`;
   return text.includes("'") ? `{${text}}` : text;
 }
 

@@ -472,7 +472,7 @@ export function paramOf(
 
 export function constOf(name: string, value: { value: number; text: string } | undefined, space = ' '): Gen<ConstDecl> {
   return {
-    ast: { kind: 'const', name, nameSpan: NO_SPAN, value: value?.value, span: NO_SPAN },
+    ast: { kind: 'const', name, nameSpan: NO_SPAN, value: value?.value, text: value?.text.replace(/\s+/g, ''), span: NO_SPAN },
     text: value === undefined ? `const${space}${name}` : `const${space}${name} = ${value.text}`,
   };
 }
