@@ -62,6 +62,7 @@ export const DIAGNOSTIC_CODES = {
   EIN3005: 'binding has the wrong dtype',
   EIN3006: 'unknown option',
   EIN3007: 'unsupported construct',
+  EIN3008: 'lowered result differs from the reference',
   // native backend
   EIN3100: 'native backend not available',
   EIN3101: 'bad native thread count',

@@ -1,0 +1,62 @@
+/**
+ * `explain()`: a plan printed for people — per statement, its source, the routes taken (and why
+ * a faster one was not), then the tfjs ops with their arguments and output shapes.
+ */
+import type { Plan, Step } from './plan';
+
+function describe(s: Step): string {
+  switch (s.op) {
+    case 'input':
+      return `input ${s.name}`;
+    case 'constant':
+      return `constant (selection matrix)`;
+    case 'mask':
+      return `mask (${s.values.reduce((a, v) => a + v, 0)} of ${s.values.length} terms kept)`;
+    case 'scalar':
+      return `scalar ${s.value}`;
+    case 'transpose':
+      return `tf.transpose perm=[${s.perm.join(',')}]`;
+    case 'reshape':
+      return 'tf.reshape';
+    case 'slice':
+      return `tf.slice begin=[${s.begin.join(',')}] size=[${s.size.join(',')}]`;
+    case 'pad':
+      return `tf.pad [${s.paddings.map((p) => `[${p[0]},${p[1]}]`).join(',')}]${s.value !== 0 ? ` value=${s.value}` : ''}`;
+    case 'matMul':
+      return `tf.matMul${s.transposeA ? ' transposeA' : ''}${s.transposeB ? ' transposeB' : ''}`;
+    case 'unary':
+      return `tf.${s.fn}`;
+    case 'binary':
+      return `tf.${s.fn === 'max' ? 'maximum' : s.fn === 'min' ? 'minimum' : s.fn}`;
+    case 'where':
+      return 'tf.where';
+    case 'reduce':
+      return `tf.${s.fn} axes=[${s.axes.join(',')}]`;
+    case 'broadcast':
+      return 'tf.broadcastTo';
+    case 'concat':
+      return `tf.concat axis=${s.axis}`;
+    case 'clone':
+      return 'tf.clone';
+    case 'conv':
+      return `${s.depthwise ? 'tf.depthwiseConv2d' : `tf.conv${s.rank}d`} strides=[${s.strides.join(',')}] dilations=[${s.dilations.join(',')}] padding=[${s.padding.map((p) => `[${p[0]},${p[1]}]`).join(',')}]`;
+    case 'pool':
+      return `tf.${s.fn}Pool window=[${s.window.join(',')}] strides=[${s.strides.join(',')}]`;
+  }
+}
+
+export function explainPlan(plan: Plan): string {
+  const lines: string[] = [];
+  for (const st of plan.statements) {
+    lines.push(`${st.source}`);
+    for (const r of st.routes) lines.push(`  route: ${r}`);
+    for (let k = st.firstStep; k <= st.lastStep; k++) {
+      const s = plan.steps[k];
+      if (s.op === 'input' || s.op === 'scalar') continue;
+      const args = s.inputs.length ? `(${s.inputs.map((i) => `%${i}`).join(', ')})` : '';
+      lines.push(`  %${k} = ${describe(s)}${args} → [${s.shape.join(',')}]`);
+    }
+    lines.push(`  ${st.target} = %${plan.outputs.get(st.target)}`);
+  }
+  return lines.join('\n');
+}

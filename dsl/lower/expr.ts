@@ -1,0 +1,112 @@
+/**
+ * Lowering of right-hand expressions to named values. Elementwise operations broadcast by index
+ * name; reductions follow LANGUAGE.md §6: a sum of a product of zero-padded reads needs no mask
+ * (the padded zeros drop the term), anything else drops masked terms with `where` — 0 for sums,
+ * ∓∞ for max/min — and an empty max/min is itself dropped by the enclosing reduction, or reads 0
+ * outside any reduction.
+ */
+import type { CheckedExpr, IndexRange } from '../check/checked';
+import { UNARY_MEANING } from '../check/functions';
+import { andMasks, anyMask, type NamedValue, type PlanBuilder } from './builder';
+import { contract } from './contract';
+import { lowerRead } from './read';
+import { tryConvRoute } from './routes/conv';
+
+export interface ExprContext {
+  readonly builder: PlanBuilder;
+  readonly ranges: ReadonlyMap<string, IndexRange>;
+  /** Step and shape of a tensor readable here (input, parameter or earlier output). */
+  readonly tensor: (name: string) => { step: number; shape: readonly number[] };
+  /** Steps that hold a whole tensor (inputs, parameters, earlier outputs). */
+  readonly tensorSteps: ReadonlySet<number>;
+  /** Routes taken, for explain(). */
+  readonly routes: string[];
+}
+
+export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean): NamedValue {
+  const b = ctx.builder;
+  switch (e.kind) {
+    case 'const':
+      return b.named(b.scalar(e.value), []);
+    case 'access': {
+      const t = ctx.tensor(e.tensor);
+      return lowerRead({ builder: b, ranges: ctx.ranges }, t.step, t.shape, e.indices, inReduction);
+    }
+    case 'unary': {
+      const v = lowerExpr(ctx, e.arg, inReduction);
+      const step = b.unary(e.fn, v.step);
+      return { ...v, step, zeroWhereMasked: v.zeroWhereMasked && UNARY_MEANING[e.fn](0) === 0 };
+    }
+    case 'binary': {
+      const l = lowerExpr(ctx, e.left, inReduction);
+      const r = lowerExpr(ctx, e.right, inReduction);
+      const axes = [...l.axes, ...r.axes.filter((a) => !l.axes.includes(a))];
+      const step = b.binary(e.fn, b.broadcastable(l, axes), b.broadcastable(r, axes));
+      const mask = andMasks(l.mask, r.mask);
+      const zero =
+        e.fn === 'mul'
+          ? (l.mask === undefined || l.zeroWhereMasked) && (r.mask === undefined || r.zeroWhereMasked)
+          : e.fn === 'div'
+            ? l.zeroWhereMasked && r.mask === undefined
+            : mask === undefined;
+      return { step, axes, shape: b.shapeOf(step), mask, zeroWhereMasked: zero };
+    }
+    case 'reduce':
+      return lowerReduce(ctx, e, inReduction);
+  }
+}
+
+/** The factors of a product chain `a·b·c` (division and everything else is one factor). */
+export function productFactors(e: CheckedExpr): CheckedExpr[] {
+  if (e.kind === 'binary' && e.fn === 'mul') return [...productFactors(e.left), ...productFactors(e.right)];
+  return [e];
+}
+
+function lowerReduce(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }, inReduction: boolean): NamedValue {
+  const b = ctx.builder;
+  const extent = (n: string) => ctx.ranges.get(n)!.extent;
+  if (e.op === 'sum' || e.op === 'mean') {
+    const special = e.op === 'sum' ? tryConvRoute(ctx, e) : undefined;
+    let result: NamedValue;
+    if (special !== undefined) {
+      result = special;
+    } else {
+      const factors = productFactors(e.body).map((f) => lowerExpr(ctx, f, true));
+      const mask = factors.reduce((m, f) => andMasks(m, f.mask), factors[0].mask);
+      const present = new Set(factors.flatMap((f) => [...f.axes, ...(f.mask?.axes ?? [])]));
+      if (mask !== undefined && factors.some((f) => f.mask !== undefined && !f.zeroWhereMasked)) {
+        // Some factor is not zero where its read fell outside: drop those terms explicitly.
+        let product = factors[0];
+        for (const f of factors.slice(1)) {
+          const axes = [...product.axes, ...f.axes.filter((a) => !product.axes.includes(a))];
+          const step = b.binary('mul', b.broadcastable(product, axes), b.broadcastable(f, axes));
+          product = { step, axes, shape: b.shapeOf(step), zeroWhereMasked: false };
+        }
+        const masked = b.applyMask({ ...product, mask }, 0);
+        result = b.reduceNamed('sum', masked, e.indices);
+        ctx.routes.push(`masked sum over [${e.indices.join(',')}] (a term is not zero where its read falls outside)`);
+      } else {
+        result = contract(b, factors.map((f) => ({ ...f, mask: undefined })), e.indices);
+        ctx.routes.push(`contraction over [${e.indices.join(',')}] of ${factors.length} factor${factors.length === 1 ? '' : 's'} (transpose + reshape + matMul)`);
+      }
+      // An index reduced but absent from the body: each of its values adds the same term.
+      const absent = e.indices.filter((n) => !present.has(n));
+      const repeat = absent.reduce((acc, n) => acc * extent(n), 1);
+      if (repeat !== 1) result = { ...result, step: b.binary('mul', result.step, b.scalar(repeat)) };
+    }
+    if (e.op === 'mean') {
+      const count = e.indices.reduce((acc, n) => acc * extent(n), 1);
+      result = { ...result, step: b.binary('div', result.step, b.scalar(count)) };
+    }
+    return { ...result, mask: undefined, zeroWhereMasked: true };
+  }
+  // max / min
+  const body = lowerExpr(ctx, e.body, true);
+  const fill = e.op === 'max' ? -Infinity : Infinity;
+  const left = body.mask ? anyMask(body.mask, e.indices) : undefined;
+  const dropped = body.mask ? b.applyMask(body, fill) : body;
+  let result: NamedValue = { ...b.reduceNamed(e.op, dropped, e.indices), mask: left, zeroWhereMasked: false };
+  ctx.routes.push(`${e.op} over [${e.indices.join(',')}]${body.mask ? ' (out-of-range terms ignored via where)' : ''}`);
+  if (!inReduction && result.mask !== undefined) result = b.applyMask(result, 0);
+  return result;
+}

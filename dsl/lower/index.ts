@@ -1,0 +1,34 @@
+/**
+ * Lowering: checked program → plan. Statements are lowered in order; each reads the steps of the
+ * inputs, parameters and earlier outputs it uses. Shapes are fixed here, so a plan serves one
+ * input-shape signature (the caller caches plans by it).
+ */
+import type { CheckedProgram } from '../check/checked';
+import { PlanBuilder } from './builder';
+import type { Plan, StatementPlan } from './plan';
+import { lowerStatement } from './statement';
+
+export function lowerProgram(program: CheckedProgram): Plan {
+  const b = new PlanBuilder();
+  const outputs = new Map<string, number>();
+  const tensorSteps = new Set<number>();
+  const statements: StatementPlan[] = [];
+  const tensor = (name: string) => {
+    const assigned = outputs.get(name);
+    if (assigned !== undefined) return { step: assigned, shape: b.shapeOf(assigned) };
+    const step = b.input(name, program.tensors.get(name)!.shape);
+    tensorSteps.add(step);
+    return { step, shape: b.shapeOf(step) };
+  };
+  for (const s of program.statements) {
+    const source = program.source.slice(s.span.start, s.span.end);
+    b.setNote(s.target);
+    const firstStep = b.steps.length;
+    const routes: string[] = [];
+    const step = lowerStatement({ builder: b, ranges: s.ranges, tensor, tensorSteps, routes }, s);
+    outputs.set(s.target, step);
+    tensorSteps.add(step);
+    statements.push({ target: s.target, source, routes, firstStep, lastStep: b.steps.length - 1 });
+  }
+  return { steps: b.steps, outputs, statements };
+}

@@ -1,0 +1,72 @@
+/**
+ * A plan is data: a list of tfjs steps in single-assignment form, each with its output shape
+ * and a note saying why it is there. Lowering builds it once per program and input-shape
+ * signature; `run` replays it; `explain()` prints it.
+ */
+import type { BinaryFn, UnaryFn } from '../check/checked';
+
+export type ReduceFn = 'sum' | 'max' | 'min';
+
+/** What one step computes. Inputs are earlier steps, named by index in `Plan.steps`. */
+export type StepOp =
+  | { readonly op: 'input'; readonly name: string }
+  | { readonly op: 'constant'; readonly values: Float32Array; readonly dtype: 'float32' }
+  | { readonly op: 'mask'; readonly values: Uint8Array }
+  | { readonly op: 'scalar'; readonly value: number }
+  | { readonly op: 'transpose'; readonly perm: readonly number[] }
+  | { readonly op: 'reshape' }
+  | { readonly op: 'slice'; readonly begin: readonly number[]; readonly size: readonly number[] }
+  | { readonly op: 'pad'; readonly paddings: readonly (readonly [number, number])[]; readonly value: number }
+  | { readonly op: 'matMul'; readonly transposeA: boolean; readonly transposeB: boolean }
+  | { readonly op: 'unary'; readonly fn: UnaryFn }
+  | { readonly op: 'binary'; readonly fn: BinaryFn }
+  | { readonly op: 'where' }
+  | { readonly op: 'reduce'; readonly fn: ReduceFn; readonly axes: readonly number[] }
+  | { readonly op: 'broadcast' }
+  | { readonly op: 'concat'; readonly axis: number }
+  | { readonly op: 'clone' }
+  | {
+      readonly op: 'conv';
+      /** Spatial rank: 1, 2 or 3. */
+      readonly rank: 1 | 2 | 3;
+      readonly strides: readonly number[];
+      readonly dilations: readonly number[];
+      /** Explicit zero padding before and after each spatial axis. */
+      readonly padding: readonly (readonly [number, number])[];
+      readonly depthwise: boolean;
+    }
+  | {
+      readonly op: 'pool';
+      readonly fn: 'max' | 'avg';
+      readonly window: readonly [number, number];
+      readonly strides: readonly [number, number];
+    };
+
+export type Step = StepOp & {
+  readonly inputs: readonly number[];
+  readonly shape: readonly number[];
+  /** Which statement it belongs to and why it exists, for `explain()`. */
+  readonly note?: string;
+};
+
+/** One statement's lowering, for `explain()`. */
+export interface StatementPlan {
+  readonly target: string;
+  readonly source: string;
+  /** Routes taken, in order, with the reason a faster one was not. */
+  readonly routes: readonly string[];
+  readonly firstStep: number;
+  readonly lastStep: number;
+}
+
+export interface Plan {
+  readonly steps: readonly Step[];
+  /** Step holding each assigned tensor. */
+  readonly outputs: ReadonlyMap<string, number>;
+  readonly statements: readonly StatementPlan[];
+}
+
+/** Row-major element count. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,221 @@
+/**
+ * The public face of the language: `ein` turns source text into a `Program` that can be checked,
+ * printed, typeset and evaluated. Parsing happens once per source text (cached); checking once
+ * per shape signature (cached on the program).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NdArray } from 'ndarray';
+import type { CheckedProgram, IndexRange, TensorInfo } from './check/checked';
+import { checkProgram, type CheckOptions } from './check/checker';
+import { EinError } from './diagnostics';
+import type { Program as Ast } from './parse/ast';
+import { programToLatex } from './parse/latex';
+import { parse } from './parse/parser';
+import { printProgram } from './parse/print';
+import { lowerProgram } from './lower';
+import { explainPlan } from './lower/explain';
+import { boundShapes, requireAllBound } from './run/bind';
+import { PlanRunner } from './run/execute';
+import { evaluateChecked, toDense, toNdarray, type DenseTensor, type ReferenceValue } from './reference/evaluate';
+
+/** What `check` reports: every tensor's shape and every statement's index ranges. */
+export interface CheckReport {
+  /** Shape of every tensor: inputs, parameters and outputs. */
+  readonly shapes: Readonly<Record<string, readonly number[]>>;
+  readonly tensors: ReadonlyMap<string, TensorInfo>;
+  /** Per statement (by target name), the range of each index with its origin. */
+  readonly ranges: Readonly<Record<string, ReadonlyMap<string, IndexRange>>>;
+  readonly inputs: readonly string[];
+  readonly params: readonly string[];
+  readonly outputs: readonly string[];
+  /** The checked program itself, for lowering and tools. */
+  readonly checked: CheckedProgram;
+}
+
+const parseCache = new Map<string, Ast>();
+const PARSE_CACHE_LIMIT = 256;
+
+function parseCached(source: string): Ast {
+  let ast = parseCache.get(source);
+  if (ast === undefined) {
+    ast = parse(source);
+    if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.delete(parseCache.keys().next().value!);
+    parseCache.set(source, ast);
+  }
+  return ast;
+}
+
+/** An einnet program. Create it with `ein`. */
+export interface RunOptions {
+  /** Values for `const`s (see `check`). */
+  readonly consts?: Readonly<Record<string, number>>;
+  /**
+   * Also evaluate with the reference evaluator and throw EIN3008 when an output differs by more
+   * than `tolerance` (default 1e-3 relative). Slow: for debugging lowering.
+   */
+  readonly validate?: boolean;
+  readonly tolerance?: number;
+}
+
+/** How many lowered plans (one per input-shape signature) a program keeps. */
+const PLAN_CACHE_LIMIT = 16;
+
+export class Program {
+  readonly ast: Ast;
+  private readonly checks = new Map<string, CheckReport>();
+  private readonly plans = new Map<string, PlanRunner>();
+
+  constructor(readonly source: string) {
+    this.ast = parseCached(source);
+  }
+
+  /**
+   * Checks the program for the given bound shapes and returns every tensor's shape (parameters
+   * included) and every index range, each with where it came from.
+   *
+   * @example
+   *   ein`Y[b,j:4] = W[I,j] · X[b,I] + B[j]`.check({ X: [2, 3] }).shapes
+   *   // { Y: [2,4], W: [3,4], X: [2,3], B: [4] }
+   * @throws EinError for any shape or scope error, pointing at the source.
+   */
+  check(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): CheckReport {
+    const key = JSON.stringify([Object.entries(shapes).sort(), options.consts ?? {}]);
+    let report = this.checks.get(key);
+    if (report === undefined) {
+      const checked = checkProgram(this.ast, { ...options, shapes });
+      const tensorShapes: Record<string, readonly number[]> = {};
+      for (const [name, t] of checked.tensors) tensorShapes[name] = t.shape;
+      const ranges: Record<string, ReadonlyMap<string, IndexRange>> = {};
+      for (const s of checked.statements) ranges[s.target] = s.ranges;
+      report = { shapes: tensorShapes, tensors: checked.tensors, ranges, inputs: checked.inputs, params: checked.params, outputs: checked.outputs, checked };
+      this.checks.set(key, report);
+    }
+    return report;
+  }
+
+  /**
+   * Runs the program on tfjs. `bindings` maps every input and parameter to a float32 tf.Tensor;
+   * the result maps every assigned tensor (intermediates too) to a new tf.Tensor that the caller
+   * owns. Nothing else stays allocated but the plan's constants (released by `dispose()`).
+   * Differentiable with tf.grad / tf.variableGrads on every backend.
+   *
+   * @example
+   *   const { Y } = ein`Y[b,j] = W[I,j] · X[b,I]`.run({ X, W });
+   * @throws EinError for missing, mistyped or mis-shaped bindings.
+   */
+  run(bindings: Readonly<Record<string, tf.Tensor>>, options: RunOptions = {}): Record<string, tf.Tensor> {
+    const shapes = boundShapes(bindings);
+    const report = this.check(shapes, { consts: options.consts });
+    requireAllBound(report.checked, bindings);
+    const runner = this.runner(shapes, report);
+    const outputs = runner.run(new Map(Object.entries(bindings)));
+    const result = Object.fromEntries(outputs);
+    if (options.validate) validateAgainstReference(this, bindings, result, options);
+    return result;
+  }
+
+  /**
+   * For each statement: the route chosen, the tfjs ops with their shapes and arguments, and why
+   * a faster route was not taken. Shapes are those of the bound tensors given.
+   */
+  explain(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): string {
+    const report = this.check(shapes, options);
+    return explainPlan(this.runner(shapes, report, options.consts).plan);
+  }
+
+  /** Releases the tfjs constants of every cached plan. The program stays usable. */
+  dispose(): void {
+    for (const r of this.plans.values()) r.dispose();
+    this.plans.clear();
+  }
+
+  private runner(shapes: Readonly<Record<string, readonly number[]>>, report: CheckReport, consts?: Readonly<Record<string, number>>): PlanRunner {
+    const key = JSON.stringify([Object.entries(shapes).sort(), consts ?? {}]);
+    let runner = this.plans.get(key);
+    if (runner === undefined) {
+      runner = new PlanRunner(lowerProgram(report.checked));
+      if (this.plans.size >= PLAN_CACHE_LIMIT) {
+        const [oldKey, old] = this.plans.entries().next().value!;
+        old.dispose();
+        this.plans.delete(oldKey);
+      }
+      this.plans.set(key, runner);
+    }
+    return runner;
+  }
+
+  /** The program in canonical notation (`·` for products, one statement per line). */
+  toString(): string {
+    return printProgram(this.ast);
+  }
+
+  /** The program typeset as the slides do, for KaTeX/MathJax (`aligned` environment). */
+  toLatex(): string {
+    return programToLatex(this.ast);
+  }
+
+  /**
+   * Evaluates the program with the reference nested-loop evaluator, in float64. `values` holds
+   * every input and parameter (ndarrays, tf.Tensors, numbers or nested arrays); the result holds
+   * every assigned tensor as an ndarray.
+   *
+   * Limitations: slow by design (it defines the meaning; it is not how programs run).
+   */
+  evaluateReference(values: Readonly<Record<string, ReferenceValue>>, options: Omit<CheckOptions, 'shapes'> = {}): Record<string, NdArray<Float64Array>> {
+    const dense = new Map<string, DenseTensor>();
+    for (const [name, v] of Object.entries(values)) dense.set(name, toDense(name, v));
+    const shapes: Record<string, readonly number[]> = {};
+    for (const [name, t] of dense) shapes[name] = t.shape;
+    const { checked } = this.check(shapes, options);
+    const out: Record<string, NdArray<Float64Array>> = {};
+    for (const [name, t] of evaluateChecked(checked, dense)) out[name] = toNdarray(t);
+    return out;
+  }
+}
+
+function validateAgainstReference(
+  program: Program,
+  bindings: Readonly<Record<string, tf.Tensor>>,
+  outputs: Readonly<Record<string, tf.Tensor>>,
+  options: RunOptions,
+): void {
+  const reference = program.evaluateReference(bindings, { consts: options.consts });
+  const tol = options.tolerance ?? 1e-3;
+  for (const [name, ref] of Object.entries(reference)) {
+    const got = outputs[name].dataSync();
+    const want = ref.data;
+    const scale = Math.max(1, ...Array.from(want, Math.abs));
+    for (let k = 0; k < want.length; k++) {
+      if (!(Math.abs(got[k] - want[k]) <= tol * scale)) {
+        throw new EinError({
+          code: 'EIN3008',
+          message: `lowered ${name} differs from the reference at flat index ${k}: ${got[k]} vs ${want[k]}`,
+          hint: 'this is a bug in einnet lowering; please report the program and shapes',
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Parses an einnet program, as a tagged template or from a string.
+ *
+ * @example
+ *   const p = ein`Y[b,j] = W[I,j] · X[b,I] + B[j]`;
+ *   const q = ein('L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]');
+ * Interpolated values (`${k}`) are inserted as text, so numbers can parameterise a program.
+ * @throws EinError (or EinErrors listing several) for syntax errors.
+ */
+export function ein(source: string): Program;
+export function ein(strings: TemplateStringsArray, ...values: unknown[]): Program;
+export function ein(first: string | TemplateStringsArray, ...values: unknown[]): Program {
+  if (typeof first === 'string') return new Program(first);
+  if (first === null || typeof first !== 'object' || !Array.isArray((first as TemplateStringsArray).raw)) {
+    throw new EinError({ code: 'EIN1002', message: `ein() was given ${typeof first}`, expected: 'a program text: ein`...` or ein("...")' });
+  }
+  let text = first[0];
+  values.forEach((v, k) => {
+    text += String(v) + first[k + 1];
+  });
+  return new Program(text);
+}

@@ -1,0 +1,113 @@
+/**
+ * Replays a plan with tfjs. Constants (selection matrices, masks, scalars) are created on the
+ * first run and kept with the plan; everything else lives inside one `tf.tidy`, so a run leaves
+ * exactly its outputs allocated. Every op used has a gradient on every backend, so the outputs are
+ * differentiable with `tf.grad` / `tf.variableGrads`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BinaryFn, UnaryFn } from '../check/checked';
+import type { Plan, Step } from '../lower/plan';
+import { convForward, poolForward } from '../../kernels/conv';
+
+const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
+  neg: tf.neg,
+  relu: tf.relu,
+  sigmoid: tf.sigmoid,
+  tanh: tf.tanh,
+  exp: tf.exp,
+  log: tf.log,
+  sqrt: tf.sqrt,
+  abs: tf.abs,
+  square: tf.square,
+  softplus: tf.softplus,
+};
+
+const BINARY: Record<BinaryFn, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+  add: tf.add,
+  sub: tf.sub,
+  mul: tf.mul,
+  div: tf.div,
+  pow: tf.pow,
+  max: tf.maximum,
+  min: tf.minimum,
+};
+
+/** A plan bound to the tfjs constants it needs. Dispose it to release them. */
+export class PlanRunner {
+  private readonly constants = new Map<number, tf.Tensor>();
+  private disposed = false;
+
+  constructor(readonly plan: Plan) {}
+
+  /** Runs the plan; `bindings` holds every input and parameter. Returns every assigned tensor. */
+  run(bindings: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
+    if (this.disposed) throw new Error('PlanRunner used after dispose()');
+    // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
+    const kept = tf.tidy(() => {
+      const values: tf.Tensor[] = [];
+      const steps = this.plan.steps;
+      for (let k = 0; k < steps.length; k++) values.push(this.evaluate(steps[k], k, values, bindings));
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, step] of this.plan.outputs) out[name] = values[step];
+      return out;
+    });
+    return new Map(Object.entries(kept));
+  }
+
+  dispose(): void {
+    for (const t of this.constants.values()) t.dispose();
+    this.constants.clear();
+    this.disposed = true;
+  }
+
+  private constant(k: number, make: () => tf.Tensor): tf.Tensor {
+    let t = this.constants.get(k);
+    if (t === undefined || t.isDisposed) {
+      t = tf.keep(make());
+      this.constants.set(k, t);
+    }
+    return t;
+  }
+
+  private evaluate(s: Step, k: number, values: readonly tf.Tensor[], bindings: ReadonlyMap<string, tf.Tensor>): tf.Tensor {
+    const x = (j: number) => values[s.inputs[j]];
+    switch (s.op) {
+      case 'input':
+        return bindings.get(s.name)!;
+      case 'constant':
+        return this.constant(k, () => tf.tensor(s.values, [...s.shape], 'float32'));
+      case 'mask':
+        return this.constant(k, () => tf.tensor(s.values, [...s.shape], 'bool'));
+      case 'scalar':
+        return this.constant(k, () => tf.scalar(s.value));
+      case 'transpose':
+        return tf.transpose(x(0), [...s.perm]);
+      case 'reshape':
+        return tf.reshape(x(0), [...s.shape]);
+      case 'slice':
+        return tf.slice(x(0), [...s.begin], [...s.size]);
+      case 'pad':
+        return tf.pad(x(0), s.paddings.map((p) => [p[0], p[1]] as [number, number]), s.value);
+      case 'matMul':
+        return tf.matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
+      case 'unary':
+        return UNARY[s.fn](x(0));
+      case 'binary':
+        return BINARY[s.fn](x(0), x(1));
+      case 'where':
+        return tf.where(x(0), x(1), x(2));
+      case 'reduce':
+        return s.fn === 'sum' ? tf.sum(x(0), [...s.axes]) : s.fn === 'max' ? tf.max(x(0), [...s.axes]) : tf.min(x(0), [...s.axes]);
+      case 'broadcast':
+        return tf.broadcastTo(x(0), [...s.shape]);
+      case 'concat':
+        return tf.concat(s.inputs.map((i) => values[i]), s.axis);
+      case 'clone':
+        return tf.clone(x(0));
+      case 'conv':
+        return convForward(s, x(0), x(1));
+      case 'pool':
+        return poolForward(s, x(0));
+    }
+  }
+}
