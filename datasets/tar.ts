@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { fileError } from './errors';
+import { EinError } from '../dsl/diagnostics';
+import { describeIoError, fileError } from './errors';
 
 const BLOCK = 512;
 
@@ -173,6 +174,9 @@ export async function extractTarGz(archive: string, destDir: string): Promise<st
         code === 'Z_BUF_ERROR' ? 'gzip data ends early (truncated archive)' : `gzip data is corrupt (${(err as Error).message})`,
         'delete the archive and fetch the dataset again',
       );
+    }
+    if (typeof code === 'string' && !(err instanceof EinError)) {
+      throw fileError('EIN5011', archive, `cannot extract: ${describeIoError(err)}`, 'check the archive path and that the destination folder is writable');
     }
     throw err;
   } finally {

@@ -228,6 +228,7 @@ describe('extractTarGz', () => {
     fs.writeFileSync(evil, zlib.gzipSync(tarBytes([{ name: '../escape.txt', data: Buffer.from('x') }])));
     await expectEinErrorAsync(extractTarGz(evil, path.join(tmp.dir, 'o4')), 'EIN5013', 'outside the destination');
     expect(fs.existsSync(path.join(tmp.dir, 'escape.txt'))).toBe(false);
+    await expectEinErrorAsync(extractTarGz(path.join(tmp.dir, 'none.tar.gz'), path.join(tmp.dir, 'o5')), 'EIN5011', 'none.tar.gz', 'does not exist');
   });
 });
 
