@@ -125,7 +125,8 @@ function resolveConsts(ast: Program, options: CheckOptions): Map<string, number>
       });
     }
     seen.set(s.name, s.nameSpan);
-    const supplied = options.consts?.[s.name];
+    // Own properties only: `const constructor` must not pick up Object.prototype.constructor.
+    const supplied = options.consts !== undefined && Object.hasOwn(options.consts, s.name) ? options.consts[s.name] : undefined;
     const value = supplied ?? s.value;
     if (value === undefined) {
       throw new EinError({
@@ -186,7 +187,7 @@ function declareTensors(ast: Program, tensors: Map<string, TensorState>, assigne
     const declared = s.indices?.map((i) => (i.extent ? extentValue(i.extent, consts, source) : undefined));
     let init: InitializerSpec | undefined;
     if (s.kind === 'param' && s.init !== undefined) {
-      const arity = INITIALIZERS[s.init.name];
+      const arity = Object.hasOwn(INITIALIZERS, s.init.name) ? INITIALIZERS[s.init.name] : undefined;
       if (arity === undefined) {
         const near = closestNames(s.init.name, Object.keys(INITIALIZERS));
         throw new EinError({

@@ -153,7 +153,8 @@ export function convertRhs(expr: Expr, lhs: ReadonlySet<string>, ctx: IndexConte
       case 'aggregate':
         return { kind: 'reduce', op: e.op, indices: e.indices.map((i) => i.name), body: build(e.body), implicit: false, span: e.span };
       case 'call': {
-        const spec = FUNCTIONS[e.fn];
+        // Own properties only: `toString(x)` must not find Object.prototype.toString.
+        const spec = Object.hasOwn(FUNCTIONS, e.fn) ? FUNCTIONS[e.fn] : undefined;
         if (spec === undefined) {
           const near = closestNames(e.fn, Object.keys(FUNCTIONS));
           throw new EinError({
