@@ -50,8 +50,7 @@ function latexBaseName(part: string): string {
   const m = /^(.*?)([0-9₀-₉]*)('*)$/u.exec(part)!;
   let [, base, digits, primes] = m;
   if (base === '') {
-    // All digits after a leading `_`-less start cannot happen (names start with a letter or `_`),
-    // but keep the text rather than produce an empty base.
+    // Parsed names start with a letter or `_`, so this is a hand-made name like `12`: keep it whole.
     base = digits;
     digits = '';
   }
@@ -266,7 +265,7 @@ function latexDeclaredIndices(indices: readonly IndexName[]): string {
 
 function latexInitializer(init: InitializerSpec): string {
   const name = `\\operatorname{${latexChars([...init.name])}}`;
-  return init.args.length === 0 ? name : `${name}(${init.args.join(', ')})`;
+  return init.args.length === 0 ? name : `${name}(${init.args.map((a) => latexNumber(String(a))).join(', ')})`;
 }
 
 /**
@@ -288,7 +287,7 @@ export function latexStatement(s: Statement): string {
       return `&\\text{param } ${latexName(s.name)}${shape}${init}`;
     }
     case 'const':
-      return s.value === undefined ? `&\\text{const } ${latexName(s.name)}` : `${latexName(s.name)} &= ${s.value}`;
+      return s.value === undefined ? `&\\text{const } ${latexName(s.name)}` : `${latexName(s.name)} &= ${latexNumber(String(s.value))}`;
   }
 }
 

@@ -530,3 +530,71 @@ export function programOf(statements: readonly Gen<Statement>[], seps: readonly 
 export const programArb: fc.Arbitrary<Gen<Program>> = fc
   .tuple(fc.array(statementArb, { minLength: 1, maxLength: 5 }), fc.array(statementSeparator, { minLength: 7, maxLength: 7 }))
   .map(([statements, seps]) => programOf(statements, seps));
+
+// ---------------------------------------------------------------------------------------------
+// Shape-correct programs: an example of reuse.
+
+/** A generated program together with input shapes under which it is shape-correct. */
+export interface ShapedProgram {
+  readonly program: Gen<Program>;
+  /** Shapes to bind the program's inputs to. */
+  readonly inputs: Readonly<Record<string, readonly number[]>>;
+}
+
+/**
+ * LANGUAGE.md §1-style programs that are shape-correct by construction, in random spellings:
+ *
+ *     L1[b,x,y,j:J] = act(W1[Δx:K,Δy:K,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])
+ *     L2[b,x,y,j]   = agg[Δx:P,Δy:P] L1[b,P*x+Δx,P*y+Δy,j]
+ *
+ * with `L0` bound to `[N, H, W, C]` large enough that every valid range is non-empty. It shows
+ * how a differential-test generator (lowering vs. reference) is built from the combinators:
+ * choose shapes first, then write accesses whose ranks and extents agree with them.
+ */
+export const convPoolProgramArb: fc.Arbitrary<ShapedProgram> = fc
+  .record({
+    n: fc.integer({ min: 1, max: 2 }),
+    c: fc.integer({ min: 1, max: 3 }),
+    j: fc.integer({ min: 1, max: 4 }),
+    k: fc.integer({ min: 1, max: 3 }),
+    p: fc.integer({ min: 1, max: 3 }),
+    extra: fc.integer({ min: 0, max: 3 }),
+    act: fc.constantFrom(...UNARY_FUNCTIONS.filter((f) => f !== 'log' && f !== 'sqrt')),
+    pool: fc.constantFrom('max', 'mean', 'sum') as fc.Arbitrary<AggregateOp>,
+    product: opStyle('*'),
+    plus: opStyle('+'),
+    poolWord: fc.constantFrom(...SUM_WORDS.sum),
+    gaps: indexListGaps,
+    seps: fc.array(statementSeparator, { minLength: 3, maxLength: 3 }),
+  })
+  .map(({ n, c, j, k, p, extra, act, pool, product, plus, poolWord, gaps, seps }) => {
+    const v = (name: string) => indexNameOf(name);
+    const shifted = (a: string, b: string) => indexBinary('+', v(a), v(b));
+    const strided = (a: string, b: string) => indexBinary('+', indexBinary('*', indexNumberOf(p), v(a)), v(b));
+    const lit = (value: number) => extentOf({ kind: 'literal', value, span: NO_SPAN }, String(value));
+    const conv = assignOf(
+      'L1',
+      [v('b'), v('x'), v('y'), indexNameOf('j', lit(j))],
+      [
+        callExpr(act, [
+          binaryExpr(
+            '+',
+            binaryExpr(
+              '*',
+              accessOf('W1', [indexNameOf('Δx', lit(k)), indexNameOf('Δy', lit(k)), v('I'), v('j')], gaps),
+              accessOf('L0', [v('b'), shifted('x', 'Δx'), shifted('y', 'Δy'), v('I')]),
+              product,
+            ),
+            accessOf('B1', [v('j')]),
+            plus,
+          ),
+        ]),
+      ],
+    );
+    const poolBody = accessOf('L1', [v('b'), strided('x', 'Δx'), strided('y', 'Δy'), v('j')]);
+    const pooled = aggregateExpr(pool, [indexNameOf('Δx', lit(p)), indexNameOf('Δy', lit(p))], poolBody, pool === 'sum' ? poolWord : pool);
+    const program = programOf([conv, assignOf('L2', [v('b'), v('x'), v('y'), v('j')], [pooled])], seps);
+    // Conv output is H-K+1 wide; pooling with stride P needs at least P of it.
+    const h = k - 1 + p * (1 + extra);
+    return { program, inputs: { L0: [n, h, h + (extra % 2), c] } };
+  });

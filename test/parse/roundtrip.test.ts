@@ -8,7 +8,7 @@ import type { Expr, IndexExpr, Program, Statement } from '../../dsl/parse/ast';
 import { astDifference, astEqual, stripSpans } from '../../dsl/parse/equal';
 import { parse } from '../../dsl/parse/parser';
 import { printProgram } from '../../dsl/parse/print';
-import { programArb } from './generators';
+import { convPoolProgramArb, programArb } from './generators';
 
 const RUNS = 400;
 
@@ -120,5 +120,17 @@ describe('structural equality', () => {
   it('strips every span and spelling field', () => {
     const s = JSON.stringify(stripSpans(parse('L1[b,j:6] = relu(W1[Δx:5,j] L0[b,Δx] + B1[j]) ; Σ[i] A[i]\nconst s = 2')));
     expect(s).not.toMatch(/"(span|nameSpan|headSpan|targetSpan|spelling|text|source)"/);
+  });
+});
+
+describe('shape-correct example generator', () => {
+  it('produces §1-style programs that parse to their trees', () => {
+    fc.assert(
+      fc.property(convPoolProgramArb, ({ program, inputs }) => {
+        expect(astDifference(parse(program.text), program.ast)).toBeUndefined();
+        expect(inputs.L0).toHaveLength(4);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
