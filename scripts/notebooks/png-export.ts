@@ -14,8 +14,12 @@ export interface PngRenderer {
   close(): Promise<void>;
 }
 
-/** Where a Chromium is: `EINNET_CHROMIUM`, else the usual Debian/Ubuntu/Chrome paths; undefined if none. */
+/**
+ * Where a Chromium is: `EINNET_CHROMIUM`, else the usual Debian/Ubuntu/Chrome paths; undefined if
+ * none, or when `EINNET_CHROMIUM=none` (turns PNG export off).
+ */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.EINNET_CHROMIUM === 'none') return undefined;
   const candidates = [env.EINNET_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
   return candidates.find((p): p is string => p !== undefined && p !== '' && fs.existsSync(p));
 }

@@ -1,0 +1,116 @@
+/**
+ * Every notebook in notebooks/ runs clean at CI size through `npm run notebooks` (the README's
+ * one test command covers them: notebooks added later are picked up automatically), its
+ * executed copy has outputs and a non-blank PNG for each plot, and the sources follow the
+ * conventions (size variable on top, imports from 'einnet', no outputs committed).
+ * Then the real kernel: started from the spec `kernel:install` writes, spoken to over the
+ * Jupyter wire protocol, it shows einnet's figures as one multi-format output and updates
+ * live plots in place.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasErrorOutputs, readNotebook, sourceText } from '../../scripts/notebooks/ipynb';
+import { kernelSpec } from '../../scripts/notebooks/kernel-install';
+import { findChromium } from '../../scripts/notebooks/png-export';
+import { ROOT, pngStats, tempDir } from './helpers';
+import { KernelClient } from './jupyter-client';
+
+const PLOTLY = 'application/vnd.plotly.v1+json';
+const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const chromium = findChromium();
+let out: string;
+let run: { status: number | null; output: string };
+
+beforeAll(() => {
+  out = tempDir('notebooks');
+  const args = ['run', 'notebooks', '--', '--out', out, ...(chromium !== undefined ? ['--require-png'] : [])];
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: ROOT, encoding: 'utf8', timeout: 30 * 60_000 });
+  run = { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}, 31 * 60_000);
+
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+describe('the notebooks', () => {
+  it('all run clean at CI size', () => {
+    expect(NOTEBOOKS.length).toBeGreaterThan(0);
+    // On failure the runner's report (notebook, cell, real error) is the assertion message.
+    if (run.status !== 0) throw new Error(`npm run notebooks failed (status ${run.status}):\n${run.output}`);
+    expect(run.output).toContain(`notebooks: ${NOTEBOOKS.length} ran clean, 0 failed`);
+  });
+
+  it.each(NOTEBOOKS)('%s: executed copy has every code cell run, no errors, and a non-blank PNG per plot', (name) => {
+    const executed = path.join(out, name);
+    if (!fs.existsSync(executed)) throw new Error(`${name} has no executed copy: the run failed (see the first test)`);
+    const nb = readNotebook(executed);
+    expect(hasErrorOutputs(nb)).toBe(false);
+    const code = nb.cells.filter((c) => c.cell_type === 'code');
+    expect(code.map((c) => c.execution_count)).toEqual(code.map((_, i) => i + 1));
+    for (const cell of code) {
+      for (const o of cell.outputs ?? []) {
+        if (o.output_type !== 'display_data' || o.data[PLOTLY] === undefined) continue;
+        expect(o.data['text/html']).toBeTypeOf('string');
+        expect(o.data['text/plain']).toBeTypeOf('string');
+        if (chromium === undefined) continue;
+        const png = pngStats(Buffer.from(String(o.data['image/png']), 'base64'));
+        expect(png.foreground, `a plot in ${name} rendered blank`).toBeGreaterThan(0.02 * png.width * png.height);
+      }
+    }
+  });
+
+  it.each(NOTEBOOKS)('%s: source follows the conventions', (name) => {
+    const nb = readNotebook(path.join(ROOT, 'notebooks', name));
+    const code = nb.cells.filter((c) => c.cell_type === 'code');
+    // One variable at the top selects CI size or full size.
+    expect(sourceText(code[0])).toMatch(/const FULL = process\.env\.EINNET_FULL === '1'/);
+    for (const cell of code) {
+      const src = sourceText(cell);
+      // Imports as a user writes them: from 'einnet', never relative paths into the sources.
+      expect(src).not.toMatch(/from\s+['"]\.\.?\//);
+      expect(src).not.toMatch(/require\(\s*['"]\.\.?\//);
+      // Sources are committed without outputs; executed copies go to notebooks/.executed/.
+      expect(cell.outputs ?? []).toEqual([]);
+      expect(cell.execution_count ?? null).toBeNull();
+    }
+  });
+});
+
+describe('the Jupyter kernel (wire protocol, no Jupyter needed)', () => {
+  const kernel = new KernelClient();
+  beforeAll(async () => {
+    const spec = kernelSpec();
+    await kernel.start(spec.argv as string[], path.join(ROOT, 'notebooks'));
+    const info = await kernel.request('kernel_info_request', {});
+    expect(info.content.implementation).toBe('tslab');
+  }, 120_000);
+  afterAll(() => kernel.stop());
+
+  it('shows an einnet figure as one output carrying plotly JSON, HTML and text', async () => {
+    const { reply, published } = await kernel.execute("import { show, heatmap } from 'einnet';\nshow(heatmap([[1, 2], [3, 4]], { title: 'k' }));");
+    expect(reply.content.status).toBe('ok');
+    const displays = published.filter((m) => m.header.msg_type === 'display_data');
+    expect(displays).toHaveLength(1);
+    const data = displays[0].content.data!;
+    expect(Object.keys(data).sort()).toEqual([PLOTLY, 'text/html', 'text/plain'].sort());
+    expect((data[PLOTLY] as { data: { z: number[][] }[] }).data[0].z).toEqual([[1, 2], [3, 4]]);
+    expect(String(data['text/html'])).toContain('einnet:plotly.js begin');
+  }, 60_000);
+
+  it('updates live training curves in place (update_display_data with one display id)', async () => {
+    const { reply, published } = await kernel.execute(
+      "import { lossCurves } from 'einnet';\nconst c = lossCurves({ throttleMs: 0 });\nc.onEpochEnd(0, { loss: 1 });\nc.onEpochEnd(1, { loss: 0.5 });",
+    );
+    expect(reply.content.status).toBe('ok');
+    const kinds = published.filter((m) => m.header.msg_type.endsWith('display_data'));
+    expect(kinds.map((m) => m.header.msg_type)).toEqual(['display_data', 'update_display_data']);
+    expect(new Set(kinds.map((m) => m.content.transient?.display_id)).size).toBe(1);
+    const last = kinds[1].content.data![PLOTLY] as { data: { y: number[] }[] };
+    expect(last.data[0].y).toEqual([1, 0.5]);
+  }, 60_000);
+
+  it('reports a failing cell as an error reply', async () => {
+    const { reply } = await kernel.execute("throw new Error('deliberate');");
+    expect(reply.content.status).toBe('error');
+  }, 60_000);
+});
