@@ -1,6 +1,6 @@
 /**
  * Convolution and pooling on tfjs, with the backend quirks routed around:
- * - explicit zero padding is applied with tf.pad (conv3d and the pools take only 'same'/'valid');
+ * - padding is a separate tf.pad before the op (conv3d and the pools take only 'same'/'valid');
  * - tfjs conv2d refuses stride > 1 together with dilation > 1: the conv then runs with stride 1
  *   and its output is subsampled (exact; costs s² more arithmetic, said by explain());
  * - max pooling pads with -∞ so that out-of-range terms are ignored (LANGUAGE.md §6), average
@@ -29,9 +29,9 @@ export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
   return y;
 }
 
-/** The forward convolution of a conv step: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
+/** The valid forward convolution of a conv step: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
 export function convForward(s: ConvStep, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
-  const x = tf.pad(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
+  const x = image;
   const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
   const strides = both ? s.strides.map(() => 1) : [...s.strides];
   let y: tf.Tensor;

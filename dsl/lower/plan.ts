@@ -4,6 +4,7 @@
  * signature; `run` replays it; `explain()` prints it.
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
+import type { ConvBackward } from './routes/conv-backward';
 
 export type ReduceFn = 'sum' | 'max' | 'min';
 
@@ -25,15 +26,17 @@ export type StepOp =
   | { readonly op: 'broadcast' }
   | { readonly op: 'concat'; readonly axis: number }
   | { readonly op: 'clone' }
+  | { readonly op: 'reverse'; readonly axes: readonly number[] }
   | {
+      /** A valid convolution (padding is a separate pad step before it). */
       readonly op: 'conv';
       /** Spatial rank: 1, 2 or 3. */
       readonly rank: 1 | 2 | 3;
       readonly strides: readonly number[];
       readonly dilations: readonly number[];
-      /** Explicit zero padding before and after each spatial axis. */
-      readonly padding: readonly (readonly [number, number])[];
       readonly depthwise: boolean;
+      /** Its gradient, derived in the notation. */
+      readonly backward: ConvBackward;
     }
   | {
       readonly op: 'pool';

@@ -32,9 +32,17 @@ const BINARY: Record<BinaryFn, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
   min: tf.minimum,
 };
 
+/** One output of a run; the others (intermediates of a derived program) are disposed. */
+function pick(outputs: Map<string, tf.Tensor>, name: string): tf.Tensor {
+  for (const [n, t] of outputs) if (n !== name) t.dispose();
+  return outputs.get(name)!;
+}
+
 /** A plan bound to the tfjs constants it needs. Dispose it to release them. */
 export class PlanRunner {
   private readonly constants = new Map<number, tf.Tensor>();
+  /** Runners of the derived gradient plans of conv steps, built on the first gradient. */
+  private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
   private disposed = false;
 
   constructor(readonly plan: Plan) {}
@@ -57,7 +65,45 @@ export class PlanRunner {
   dispose(): void {
     for (const t of this.constants.values()) t.dispose();
     this.constants.clear();
+    for (const g of this.gradients.values()) {
+      g.filter.dispose();
+      g.input.dispose();
+    }
+    this.gradients.clear();
     this.disposed = true;
+  }
+
+  /**
+   * A conv step with its gradient from the derived programs (routes/conv-backward.ts) rather
+   * than tfjs' own, which is missing on wasm (Conv2DBackpropFilter, depthwise backprops) and
+   * everywhere for dilation > 1.
+   */
+  private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
+    const withGradient = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([x, w]);
+      return {
+        value: convForward(s, x, w),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [sx, sw] = saved;
+          const g = this.gradientRunners(k, s);
+          const dyt = Array.isArray(dy) ? dy[0] : dy;
+          const dw = pick(g.filter.run(new Map([['X', sx], ['dY', dyt]])), 'dW');
+          const dx = pick(g.input.run(new Map([['W', sw], ['dY', dyt]])), 'dX');
+          return [dx, dw];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return (withGradient as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor)(image, filter);
+  }
+
+  private gradientRunners(k: number, s: Step & { op: 'conv' }): { filter: PlanRunner; input: PlanRunner } {
+    let g = this.gradients.get(k);
+    if (g === undefined) {
+      const plans = s.backward.plans();
+      g = { filter: new PlanRunner(plans.filter), input: new PlanRunner(plans.input) };
+      this.gradients.set(k, g);
+    }
+    return g;
   }
 
   private constant(k: number, make: () => tf.Tensor): tf.Tensor {
@@ -104,8 +150,10 @@ export class PlanRunner {
         return tf.concat(s.inputs.map((i) => values[i]), s.axis);
       case 'clone':
         return tf.clone(x(0));
+      case 'reverse':
+        return tf.reverse(x(0), [...s.axes]);
       case 'conv':
-        return convForward(s, x(0), x(1));
+        return this.conv(s, k, x(0), x(1));
       case 'pool':
         return poolForward(s, x(0));
     }
