@@ -90,7 +90,11 @@ export function writeNotebookAtomic(file: string, nb: Notebook): void {
     fs.writeFileSync(tmp, JSON.stringify(nb, null, 1) + '\n');
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      /* nothing was written */
+    }
     throw e;
   }
 }

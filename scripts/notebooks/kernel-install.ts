@@ -73,7 +73,7 @@ export function installKernel(options: { env?: NodeJS.ProcessEnv; projectRoot?: 
     fs.writeFileSync(tmp, JSON.stringify(kernelSpec(projectRoot, options.nodePath ?? process.execPath), null, 2) + '\n');
     fs.renameSync(tmp, file);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    removeQuietly(tmp);
     throw new EinError({
       code: 'EIN6007',
       message: `cannot write ${file}: ${(e as Error).message}`,
@@ -81,6 +81,14 @@ export function installKernel(options: { env?: NodeJS.ProcessEnv; projectRoot?: 
     });
   }
   return file;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    /* the folder itself is unusable; nothing was written */
+  }
 }
 
 if (require.main === module) {
