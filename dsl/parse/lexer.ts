@@ -66,6 +66,26 @@ export function tokenize(source: string): { tokens: Token[]; errors: EinError[] 
     if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(source[i + 1] ?? ''))) {
       const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(source.slice(i))!;
       i += m[0].length;
+      const prev = tokens[tokens.length - 1];
+      const glued = ch === '.' && prev !== undefined && prev.span.end === start && (prev.kind === 'ident' || prev.kind === 'number');
+      if (glued || source[i] === '.' || !Number.isFinite(Number(m[0]))) {
+        // `1.2.3`, `x.5`, `1e400`: no reading of these is what was meant.
+        let j = i;
+        while (j < source.length && /[0-9.eE]/.test(source[j])) j++;
+        const from = glued ? prev.span.start : start;
+        if (glued) tokens.pop();
+        errors.push(
+          new EinError({
+            code: 'EIN1004',
+            message: Number.isFinite(Number(m[0])) ? `'${source.slice(from, j)}' is not a number` : `'${m[0]}' is too large for a number`,
+            source,
+            span: { start: from, end: j },
+            expected: 'a number like 2, 0.5 or 1e-5',
+          }),
+        );
+        i = j;
+        continue;
+      }
       if (i < source.length && isIdentStart(String.fromCodePoint(source.codePointAt(i)!))) {
         // `2x` is almost always a missing `*`; say so rather than lexing two tokens.
         let j = i;

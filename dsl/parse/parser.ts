@@ -40,8 +40,12 @@ class StatementFailed {
   constructor(readonly error: EinError) {}
 }
 
+/** Deeper nesting than this is surely a mistake, and would overflow the stack of later stages. */
+const MAX_NESTING = 200;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
   readonly errors: EinError[] = [];
 
   constructor(
@@ -91,7 +95,8 @@ class Parser {
   private expect(text: string, expected: string, opener?: Token): Token {
     const t = this.peek();
     if ((t.kind === 'punct' || t.kind === 'ident') && t.text === text) return this.next();
-    if (opener !== undefined && (t.kind === 'eof' || t.kind === 'newline')) {
+    const onLaterLine = opener !== undefined && this.source.slice(opener.span.end, t.span.start).includes('\n');
+    if (opener !== undefined && (t.kind === 'eof' || t.kind === 'newline' || onLaterLine)) {
       this.fail(`'${opener.raw}' is never closed`, opener.span, `'${text}' to close it`, undefined, 'EIN1003');
     }
     this.fail(`unexpected ${this.describe(t)}`, t.span, expected);
@@ -250,13 +255,17 @@ class Parser {
       return { kind: 'literal', value, span: t.span };
     }
     if (t.kind === 'ident') {
-      this.next();
+      this.expectName('an extent: a positive integer or a const name');
       return { kind: 'const', name: t.text, span: t.span };
     }
     this.fail(`unexpected ${this.describe(t)} after ':'`, t.span, 'an extent: a positive integer or a const name');
   }
 
   private parseIndex(): IndexExpr {
+    return this.nested(() => this.parseIndexSum());
+  }
+
+  private parseIndexSum(): IndexExpr {
     let left = this.parseIndexTerm();
     for (;;) {
       const op = this.accept('+') ?? this.accept('-');
@@ -277,6 +286,10 @@ class Parser {
   }
 
   private parseIndexUnary(): IndexExpr {
+    return this.nested(() => this.parseIndexUnaryLevel());
+  }
+
+  private parseIndexUnaryLevel(): IndexExpr {
     const minus = this.accept('-');
     if (minus) {
       const arg = this.parseIndexUnary();
@@ -320,7 +333,25 @@ class Parser {
 
   // -- value expressions ------------------------------------------------------------------------
 
+  /** Runs `parse` one nesting level deeper, refusing absurd depths with a located error. */
+  private nested<T>(parse: () => T): T {
+    if (++this.depth > MAX_NESTING) {
+      const t = this.peek();
+      this.depth = 0;
+      this.fail(`the expression nests more than ${MAX_NESTING} levels deep`, t.span, undefined, 'split it into several statements');
+    }
+    try {
+      return parse();
+    } finally {
+      this.depth = Math.max(0, this.depth - 1);
+    }
+  }
+
   private parseExpr(): Expr {
+    return this.nested(() => this.parseSum());
+  }
+
+  private parseSum(): Expr {
     let left = this.parseTerm();
     for (;;) {
       const op = this.accept('+') ?? this.accept('-');
@@ -356,6 +387,10 @@ class Parser {
   }
 
   private parseUnary(): Expr {
+    return this.nested(() => this.parseUnaryLevel());
+  }
+
+  private parseUnaryLevel(): Expr {
     const minus = this.accept('-');
     if (minus) {
       const arg = this.parseUnary();
@@ -457,7 +492,13 @@ export function parse(source: string): Program {
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new EinErrors(errors);
   if (statements.length === 0) {
-    throw new EinError({ code: 'EIN1007', message: 'the program has no statements', expected: 'at least one assignment, e.g. Y[i] = X[i]' });
+    throw new EinError({
+      code: 'EIN1007',
+      message: 'the program has no statements',
+      source,
+      span: { start: 0, end: 0 },
+      expected: 'at least one assignment, e.g. Y[i] = X[i]',
+    });
   }
   return { statements, source };
 }
