@@ -583,6 +583,9 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) throw Napi::RangeError::New(info.Env(), "einnet-native: thread count must be at least 1");
 #if EINNET_OMP
+  // oneDNN splits work for the thread count in force when a primitive is created, so primitives
+  // made for another count would run unbalanced: drop them.
+  if (n != omp_get_max_threads()) TheCache().Clear();
   omp_set_num_threads(n);
 #endif
   return Napi::Number::New(info.Env(), MaxThreads());

@@ -1,0 +1,235 @@
+/**
+ * Per-kernel throughput of einnet's oneDNN backend against tfjs' wasm and cpu backends:
+ * 3x3 convolution, NHWC 32x32x32x64 -> 64 channels, batch 32, stride 1, 'same' — forward,
+ * backward to the input and backward to the filter — in GFLOP/s, with ratios, and against the
+ * machine's peak (theoretical from the clock and AVX width, and practical from a large oneDNN
+ * GEMM).
+ *
+ *   npm run bench:native                 # every backend that loads here
+ *   EINNET_BENCH_CPU=0 npm run bench:native   # skip tfjs' pure-JS backend
+ *
+ * tfjs' pure-JS cpu backend runs each pass once, in a child process that is stopped after 10 s
+ * (its Conv2DBackpropFilter takes minutes on this shape). Times are the best of several runs:
+ * on a shared machine the minimum is the least disturbed measurement.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { findAddon, registerNativeBackend, setNativeThreads } from '../kernels/native';
+
+const N = 32;
+const H = 32;
+const W = 32;
+const C = 64;
+const OC = 64;
+const K = 3;
+/** Multiply-adds x 2 of one pass; forward and both backward passes have the same count. */
+const CONV_FLOP = 2 * N * H * W * OC * K * K * C;
+
+type Pass = 'forward' | 'backward-input' | 'backward-filter';
+const PASSES: Pass[] = ['forward', 'backward-input', 'backward-filter'];
+
+interface Operands {
+  x: tf.Tensor4D;
+  w: tf.Tensor4D;
+  dy: tf.Tensor4D;
+}
+
+function makeOperands(): Operands {
+  return {
+    x: tf.randomUniform([N, H, W, C], -1, 1, 'float32', 1) as tf.Tensor4D,
+    w: tf.randomUniform([K, K, C, OC], -1, 1, 'float32', 2) as tf.Tensor4D,
+    dy: tf.randomUniform([N, H, W, OC], -1, 1, 'float32', 3) as tf.Tensor4D,
+  };
+}
+
+function runPass(pass: Pass, o: Operands): tf.Tensor {
+  switch (pass) {
+    case 'forward':
+      return tf.conv2d(o.x, o.w, 1, 'same');
+    case 'backward-input':
+      return tf.conv2dTranspose(o.dy, o.w, [N, H, W, C], 1, 'same');
+    case 'backward-filter':
+      return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: o.x, dy: o.dy }, {
+        strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [K, K, C, OC],
+      }) as tf.Tensor;
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Median milliseconds of `reps` runs after `warmup` runs; results are read back (dataSync) so lazy backends finish. */
+function time(pass: Pass, o: Operands, warmup: number, reps: number): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < warmup + reps; i++) {
+    const t0 = performance.now();
+    const y = runPass(pass, o);
+    y.dataSync();
+    const ms = performance.now() - t0;
+    y.dispose();
+    if (i >= warmup) times.push(ms);
+  }
+  return times;
+}
+
+interface Row {
+  backend: string;
+  pass: Pass;
+  ms: number;
+  gflops: number;
+}
+
+function printRow(label: string, pass: Pass, ms: number, note: string): void {
+  process.stdout.write(`  ${label.padEnd(10)} ${pass.padEnd(16)} ${ms.toFixed(1).padStart(9)} ms ${(CONV_FLOP / ms / 1e6).toFixed(1).padStart(7)} GFLOP/s   (${note})\n`);
+}
+
+async function measureBackend(label: string, tfjsName: string, warmup: number, reps: number): Promise<Row[]> {
+  await tf.setBackend(tfjsName);
+  await tf.ready();
+  const o = makeOperands();
+  const rows: Row[] = [];
+  for (const pass of PASSES) {
+    if (pass === 'backward-filter' && tf.getKernel(tf.Conv2DBackpropFilter, tfjsName) === undefined) {
+      process.stdout.write(`  ${label.padEnd(16)} ${pass.padEnd(16)}  (tfjs ${tfjsName} has no Conv2DBackpropFilter kernel)\n`);
+      continue;
+    }
+    const times = time(pass, o, warmup, reps);
+    const ms = Math.min(...times);
+    rows.push({ backend: label, pass, ms, gflops: CONV_FLOP / ms / 1e6 });
+    printRow(label, pass, ms, `median ${median(times).toFixed(1)} ms of ${times.length}`);
+  }
+  tf.dispose([o.x, o.w, o.dy]);
+  return rows;
+}
+
+/** GFLOP/s of a 2048^3 single-precision GEMM on oneDNN (the native backend's BatchMatMul). */
+function gemmGflops(): number {
+  const n = 2048;
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 4);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 5);
+  const times: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    times.push(performance.now() - t0);
+    c.dispose();
+  }
+  tf.dispose([a, b]);
+  return (2 * n * n * n) / median(times.slice(1)) / 1e6;
+}
+
+/**
+ * Theoretical single-precision peak: cores x clock x FLOP per cycle, assuming two FMA pipes of
+ * the widest vector the CPU advertises (AVX-512: 16 lanes, AVX2: 8) — 64 or 32 FLOP/cycle/core.
+ * The clock is /proc/cpuinfo's current "cpu MHz" (a virtual machine reports its nominal clock).
+ */
+function theoreticalPeak(threads: number): { gflops: number; assumption: string } {
+  let mhz = 0;
+  let avx512 = false;
+  let avx2 = false;
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(info)?.[1] ?? 0);
+    avx512 = /\bavx512f\b/.test(info);
+    avx2 = /\bavx2\b/.test(info);
+  } catch {
+    /* not Linux */
+  }
+  if (mhz === 0) mhz = (os.cpus()[0]?.speed ?? 0) || 2500;
+  const lanes = avx512 ? 16 : avx2 ? 8 : 4;
+  const perCycle = 2 /* FMA pipes */ * lanes * 2; /* multiply + add */
+  const gflops = (threads * (mhz / 1000) * perCycle);
+  return {
+    gflops,
+    assumption: `${threads} core(s) x ${(mhz / 1000).toFixed(2)} GHz x ${perCycle} FLOP/cycle (2 FMA pipes x ${lanes} float lanes${avx512 ? ', AVX-512' : avx2 ? ', AVX2' : ''})`,
+  };
+}
+
+const CPU_LIMIT_MS = 10_000;
+
+/** Each pass on tfjs' cpu backend in its own process, stopped after CPU_LIMIT_MS (plus start-up). */
+function measureCpuInChildren(): Row[] {
+  const rows: Row[] = [];
+  for (const pass of PASSES) {
+    const run = spawnSync(process.execPath, [...process.execArgv, __filename, '--cpu-pass', pass], {
+      encoding: 'utf8',
+      timeout: CPU_LIMIT_MS + 5_000, // tfjs takes a few seconds to load
+      env: { ...process.env, EINNET_BENCH_CHILD: '1' },
+    });
+    const ms = Number(/^ms (\S+)$/m.exec(run.stdout ?? '')?.[1]);
+    if (run.status !== 0 || !Number.isFinite(ms) || ms > CPU_LIMIT_MS) {
+      process.stdout.write(`  ${'cpu (JS)'.padEnd(10)} ${pass.padEnd(16)}   skipped: over ${CPU_LIMIT_MS / 1000} s\n`);
+      continue;
+    }
+    rows.push({ backend: 'cpu (JS)', pass, ms, gflops: CONV_FLOP / ms / 1e6 });
+    printRow('cpu (JS)', pass, ms, 'one run');
+  }
+  return rows;
+}
+
+/** The child side of measureCpuInChildren: one run of one pass, printed as `ms <time>`. */
+async function cpuChild(pass: Pass): Promise<void> {
+  await tf.setBackend('cpu');
+  const o = makeOperands();
+  const [ms] = time(pass, o, 0, 1);
+  process.stdout.write(`ms ${ms}\n`);
+}
+
+async function main(): Promise<void> {
+  const child = process.argv.indexOf('--cpu-pass');
+  if (child >= 0) return cpuChild(process.argv[child + 1] as Pass);
+  const threads = os.availableParallelism();
+  console.log(`einnet native kernels benchmark — conv ${K}x${K}, NHWC ${N}x${H}x${W}x${C} -> ${OC}, stride 1, 'same'`);
+  console.log(`  ${(CONV_FLOP / 1e9).toFixed(3)} GFLOP per pass; ${threads} core(s); ${os.cpus()[0]?.model ?? 'unknown CPU'}\n`);
+  const rows: Row[] = [];
+  let gemm: number | undefined;
+  if (findAddon() !== undefined) {
+    registerNativeBackend();
+    for (const t of threads > 1 ? [1, threads] : [1]) {
+      setNativeThreads(t);
+      rows.push(...(await measureBackend(`native ${t}T`, 'einnet-native', 3, 15)));
+    }
+    setNativeThreads(threads);
+    await tf.setBackend('einnet-native');
+    gemm = gemmGflops();
+  } else {
+    console.log('  native: addon not built (apt-get install libdnnl-dev && npm run build:native) — skipped');
+  }
+  rows.push(...(await measureBackend('wasm', 'wasm', 1, 3)));
+  if (process.env.EINNET_BENCH_CPU !== '0') rows.push(...measureCpuInChildren());
+
+  const best = (label: string, pass: Pass) => rows.find((r) => r.backend === label && r.pass === pass);
+  const nativeLabel = `native ${threads > 1 ? threads : 1}T`;
+  console.log('\nRatios (time of the other backend / native, same pass):');
+  for (const pass of PASSES) {
+    const n = best(nativeLabel, pass);
+    if (n === undefined) continue;
+    const parts = rows
+      .filter((r) => r.pass === pass && r.backend !== nativeLabel)
+      .map((r) => `${r.backend} ${(r.ms / n.ms).toFixed(1)}x`);
+    console.log(`  ${pass.padEnd(16)} ${nativeLabel}: ${n.ms.toFixed(1)} ms; ${parts.join(', ')}`);
+  }
+
+  const peak = theoreticalPeak(threads);
+  console.log('\nAgainst the machine\'s peak:');
+  console.log(`  theoretical: ${peak.gflops.toFixed(0)} GFLOP/s = ${peak.assumption}`);
+  if (gemm !== undefined) console.log(`  practical:   ${gemm.toFixed(0)} GFLOP/s = oneDNN sgemm 2048^3 on ${threads} thread(s)`);
+  for (const pass of PASSES) {
+    const n = best(nativeLabel, pass);
+    if (n === undefined) continue;
+    const ofGemm = gemm !== undefined ? `, ${((100 * n.gflops) / gemm).toFixed(0)}% of GEMM` : '';
+    console.log(`  ${pass.padEnd(16)} ${n.gflops.toFixed(0)} GFLOP/s = ${((100 * n.gflops) / peak.gflops).toFixed(0)}% of theoretical${ofGemm}`);
+  }
+  console.log('\nTODO (issue 7, item 4): training-step benchmark of LeNet-5 / ResNet-20 vs PyTorch needs the models issue.');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exitCode = 1;
+});
