@@ -8,6 +8,7 @@ import { addPngs, normalizePlotlyLibrary } from '../../scripts/notebooks/plotly-
 import type { Notebook } from '../../scripts/notebooks/ipynb';
 import { PLOTLY_LIBRARY_BEGIN, PLOTLY_MIME, figureBundle, heatmap, resetPlotlyInlining, type Figure } from '../../viz';
 import { pngStats } from './helpers';
+import { CHROMIUM_FLAGS } from '../../scripts/notebooks/png-export';
 
 const chromium = findChromium();
 const NO_CHROMIUM = 'no Chromium installed (apt-get install chromium, or set EINNET_CHROMIUM)';
@@ -61,6 +62,36 @@ describe('PNG export', () => {
       const data = (cell.outputs![0] as { data: Record<string, unknown> }).data;
       expect(Object.keys(data).sort()).toEqual([PLOTLY_MIME, 'image/png', 'text/html', 'text/plain'].sort());
       expect(pngStats(Buffer.from(String(data['image/png']), 'base64')).foreground).toBeGreaterThan(1000);
+    }
+  }, 60_000);
+});
+
+describe('static HTML export', () => {
+  it('draws every figure of a page where only the first figure carries plotly.js', async (ctx) => {
+    if (chromium === undefined) ctx.skip(NO_CHROMIUM);
+    resetPlotlyInlining();
+    // What nbconvert does: the text/html outputs, in order, in one page.
+    const html = [heatmap([[1, 2], [3, 4]]), heatmap([[5, 6], [7, 8]]), heatmap([[9]])]
+      .map((f) => String(figureBundle(f)['text/html']))
+      .join('\n<p>between outputs</p>\n');
+    const { chromium: pw } = await import('playwright-core');
+    // Runs in the page; typed loosely because the project compiles without the DOM library.
+    type Page = { querySelectorAll(s: string): ArrayLike<Page> & Iterable<Page> };
+    const browser = await pw.launch({ executablePath: chromium, args: CHROMIUM_FLAGS });
+    try {
+      const page = await browser.newPage();
+      await page.setContent(`<!doctype html><html><body>${html}</body></html>`);
+      await page.waitForFunction(
+        () => (globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure .main-svg').length >= 3,
+        undefined,
+        { timeout: 20_000 },
+      );
+      const drawn = await page.evaluate(() =>
+        [...(globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure')].map((d) => d.querySelectorAll('.heatmaplayer image, .hm image').length),
+      );
+      expect(drawn).toEqual([1, 1, 1]);
+    } finally {
+      await browser.close();
     }
   }, 60_000);
 });
