@@ -246,9 +246,9 @@ describe('the parts of a diagnostic', () => {
     for (const x of errors) expect(e.message).toContain(x.message);
   });
 
-  it('an empty program is an error with no place', () => {
+  it('an empty program is an error placed at its start', () => {
     const e = failure(() => ein('# only a comment\n\n'));
-    expect([e.code, e.line, e.column]).toEqual(['EIN1007', undefined, undefined]);
+    expect([e.code, e.line, e.column]).toEqual(['EIN1007', 1, 1]);
     expect(e.message).toContain('the program has no statements');
   });
 
