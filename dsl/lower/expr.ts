@@ -11,6 +11,7 @@ import { andMasks, anyMask, type NamedValue, type PlanBuilder } from './builder'
 import { contract } from './contract';
 import { lowerRead } from './read';
 import { tryConvRoute } from './routes/conv';
+import { tryPoolRoute } from './routes/pool';
 
 export interface ExprContext {
   readonly builder: PlanBuilder;
@@ -65,6 +66,8 @@ export function productFactors(e: CheckedExpr): CheckedExpr[] {
 function lowerReduce(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }, inReduction: boolean): NamedValue {
   const b = ctx.builder;
   const extent = (n: string) => ctx.ranges.get(n)!.extent;
+  const pooled = tryPoolRoute(ctx, e);
+  if (pooled !== undefined) return pooled;
   if (e.op === 'sum' || e.op === 'mean') {
     const special = e.op === 'sum' ? tryConvRoute(ctx, e) : undefined;
     let result: NamedValue;

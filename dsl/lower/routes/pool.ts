@@ -1,0 +1,121 @@
+/**
+ * The pooling route: `max|mean|sum[v…] X[…, s·u + v + p, …]` over one or two window axes.
+ * Out-of-range terms follow LANGUAGE.md §6: max pads with -∞ so they are ignored, mean pads with
+ * 0 and still counts them (count_include_pad), sum is the mean times the window size.
+ *
+ * - Windows that tile the input (stride = window, the usual 2×2/2): pad, reshape to
+ *   [N, U, k, V, k, C] and reduce the k axes — exact, and its gradient (tf.max's equality mask)
+ *   is right on every backend.
+ * - Overlapping mean/sum windows: tf.avgPool (1-D as 2-D with a unit axis).
+ * - Overlapping max windows are left to the generic route: tfjs-wasm's MaxPoolGrad gives zero
+ *   gradient where a window's maximum is negative (measured), so tf.maxPool cannot train there.
+ * A window entirely outside the input (an empty max) is also left to the generic route, which
+ * knows how to drop it.
+ */
+import type { CheckedExpr, CheckedIndex } from '../../check/checked';
+import type { NamedValue } from '../builder';
+import type { ExprContext } from '../expr';
+import { sizeOf } from '../plan';
+
+interface PoolWindow {
+  readonly axis: number;
+  readonly out: string;
+  readonly window: string;
+  readonly stride: number;
+  readonly offset: number;
+}
+
+function bare(ix: CheckedIndex): string | undefined {
+  return ix.kind === 'affine' && ix.terms.length === 1 && ix.terms[0].coef === 1 && ix.offset === 0 ? ix.terms[0].index : undefined;
+}
+
+export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue | undefined {
+  if (e.op === 'min' || e.body.kind !== 'access') return undefined;
+  const access = e.body;
+  const reduced = new Set(e.indices);
+  const windows: PoolWindow[] = [];
+  const others: string[] = [];
+  for (let axis = 0; axis < access.indices.length; axis++) {
+    const ix = access.indices[axis];
+    const name = bare(ix);
+    if (name !== undefined) {
+      if (reduced.has(name) || others.includes(name)) return undefined;
+      others.push(name);
+      continue;
+    }
+    if (ix.kind !== 'affine' || ix.terms.length !== 2) return undefined;
+    const w = ix.terms.find((t) => reduced.has(t.index));
+    const u = ix.terms.find((t) => !reduced.has(t.index));
+    if (w === undefined || u === undefined || w.coef !== 1 || u.coef < 1) return undefined;
+    windows.push({ axis, out: u.index, window: w.index, stride: u.coef, offset: ix.offset });
+  }
+  if (windows.length === 0 || windows.length > 2) return undefined;
+  const names = [...others, ...windows.flatMap((w) => [w.out, w.window])];
+  if (new Set(names).size !== names.length || e.indices.some((i) => !windows.some((w) => w.window === i))) return undefined;
+
+  const b = ctx.builder;
+  const extent = (n: string) => ctx.ranges.get(n)!.extent;
+  const t = ctx.tensor(access.tensor);
+  // Every window must hold at least one in-range term, else max would be empty.
+  for (const w of windows) {
+    const n = t.shape[w.axis];
+    for (let u = 0; u < extent(w.out); u++) {
+      const first = w.stride * u + w.offset;
+      if (first + extent(w.window) - 1 < 0 || first > n - 1) return undefined;
+    }
+  }
+  // Layout [N, H, W, C]: the last plain axis is the channel, the other plain axes the batch.
+  const channel = others.length > 0 ? [others[others.length - 1]] : [];
+  const batch = others.slice(0, Math.max(0, others.length - 1));
+  const axesNamed = access.indices.map((ix, k) => bare(ix) ?? `#p${k}`);
+  const spatial = windows.map((w) => `#p${w.axis}`);
+  let x = b.permute(b.named(t.step, axesNamed), [...batch, ...spatial, ...channel]).step;
+  const N = sizeOf(batch.map(extent));
+  const C = sizeOf(channel.map(extent));
+  const inSpatial = windows.map((w) => t.shape[w.axis]);
+  x = b.reshape(x, [N, ...inSpatial, C]);
+  const crops: [number, number][] = [];
+  const pads: [number, number][] = [];
+  windows.forEach((w, k) => {
+    const needed = w.stride * (extent(w.out) - 1) + extent(w.window);
+    const before = -w.offset;
+    const after = needed - inSpatial[k] - before;
+    crops.push([Math.max(0, -before), Math.max(0, -after)]);
+    pads.push([Math.max(0, before), Math.max(0, after)]);
+  });
+  const shape = b.shapeOf(x);
+  x = b.slice(
+    x,
+    shape.map((_, j) => (j >= 1 && j <= windows.length ? crops[j - 1][0] : 0)),
+    shape.map((d, j) => (j >= 1 && j <= windows.length ? d - crops[j - 1][0] - crops[j - 1][1] : d)),
+  );
+  x = b.pad(x, [[0, 0], ...pads, [0, 0]], e.op === 'max' ? -Infinity : 0);
+  const tiles = windows.every((w) => w.stride === extent(w.window));
+  const outSpatial = windows.map((w) => extent(w.out));
+  if (tiles) {
+    // [N, U·k, …, C] → [N, U, k, …, C], then reduce every k axis.
+    const split = [N, ...windows.flatMap((w) => [extent(w.out), extent(w.window)]), C];
+    const reshaped = b.reshape(x, split);
+    const kAxes = windows.map((_, k) => 2 + 2 * k);
+    let y = b.reduce(e.op === 'max' ? 'max' : 'sum', reshaped, kAxes);
+    if (e.op === 'mean') y = b.binary('div', y, b.scalar(sizeOf(windows.map((w) => extent(w.window)))));
+    ctx.routes.push(`${e.op} pooling route: windows tile the input [${windows.map((w) => extent(w.window))}], reshape + tf.${e.op === 'max' ? 'max' : 'sum'}`);
+    const named = [...batch, ...windows.map((w) => w.out), ...channel];
+    const step = b.reshape(y, named.map(extent));
+    return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: e.op !== 'max' };
+  }
+  if (e.op === 'max') {
+    ctx.routes.push('max pooling route not taken: overlapping windows need tf.maxPool, whose wasm gradient is wrong for negative maxima');
+    return undefined;
+  }
+  const lift = windows.length === 1;
+  if (lift) x = b.reshape(x, [N, 1, b.shapeOf(x)[1], C]);
+  const window: [number, number] = lift ? [1, extent(windows[0].window)] : [extent(windows[0].window), extent(windows[1].window)];
+  const strides: [number, number] = lift ? [1, windows[0].stride] : [windows[0].stride, windows[1].stride];
+  let y = b.emit({ op: 'pool', fn: 'avg', window, strides }, [x], [N, ...(lift ? [1] : []), ...outSpatial, C]);
+  if (e.op === 'sum') y = b.binary('mul', y, b.scalar(window[0] * window[1]));
+  ctx.routes.push(`average pooling route: window [${window}], strides [${strides}]${e.op === 'sum' ? ' (sum = average × window size)' : ''}`);
+  const named = [...batch, ...windows.map((w) => w.out), ...channel];
+  const step = b.reshape(y, named.map(extent));
+  return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: true };
+}
