@@ -294,7 +294,7 @@ function sourceFiles(dir: string): string[] {
 
 describe('the table of diagnostic codes', () => {
   const declared = Object.keys(DIAGNOSTIC_CODES);
-  const dirs = ['dsl', 'kernels', 'datasets', 'viz', 'models', 'scripts'].map((d) => join(ROOT, d));
+  const dirs = ['dsl', 'kernels', 'datasets', 'viz', 'models', 'scripts', 'bench'].map((d) => join(ROOT, d));
   const files = [...dirs.flatMap(sourceFiles), join(ROOT, 'index.ts')];
 
   it('declares every code the sources use', () => {
