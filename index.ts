@@ -2,8 +2,15 @@
  * einnet — neural-network layers in Einstein index notation, lowered to TensorFlow.js.
  * This file is the public API; everything else is internal.
  */
+// The language: parse → check → lower → run.
+export { ein, Program } from './dsl/program';
+export type { CheckReport, RunOptions } from './dsl/program';
+export type { CheckedProgram, TensorInfo, IndexRange, Provenance } from './dsl/check/checked';
 export { EinError, EinErrors, DIAGNOSTIC_CODES } from './dsl/diagnostics';
 export type { Span, ExtentSource, DiagnosticCode } from './dsl/diagnostics';
+// Backends.
 export { useBackend, activeBackend, availableBackends, BACKEND_ORDER } from './kernels/backend';
 export type { BackendName, BackendInfo } from './kernels/backend';
+// Data, display and plots.
+export * from './datasets';
 export * from './viz';

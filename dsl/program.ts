@@ -13,6 +13,7 @@ import { programToLatex } from './parse/latex';
 import { parse } from './parse/parser';
 import { printProgram } from './parse/print';
 import { lowerProgram } from './lower';
+import { backwardText } from './lower/backward';
 import { explainPlan } from './lower/explain';
 import { boundShapes, requireAllBound } from './run/bind';
 import { PlanRunner } from './run/execute';
@@ -121,6 +122,22 @@ export class Program {
   explain(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): string {
     const report = this.check(shapes, options);
     return explainPlan(this.runner(shapes, report, options.consts).plan);
+  }
+
+  /**
+   * The gradient of every statement written in the notation by the transpose rule (last
+   * statement first), then — for the given shapes — the gradient programs the plan runs for its
+   * convolutions, which are derived the same way and lowered by the same planner.
+   *
+   * @example
+   *   ein`Y[b,j] = W[I,j] · X[b,I]`.backward()
+   *   // dW[I,j] += dY[b,j] · X[b,I]
+   *   // dX[b,I] += dY[b,j] · W[I,j]
+   */
+  backward(shapes?: Readonly<Record<string, readonly number[]>>, options: Omit<CheckOptions, 'shapes'> = {}): string {
+    const report = this.check(shapes ?? {}, options);
+    const plan = shapes !== undefined ? this.runner(shapes, report, options.consts).plan : undefined;
+    return backwardText(report.checked, plan);
   }
 
   /** Releases the tfjs constants of every cached plan. The program stays usable. */
