@@ -174,7 +174,8 @@ export function tableBundle(rows: readonly TableRow[], options: TableOptions = {
     texts.map((t, i) => (numeric[i] ? t.padStart(widths[i]) : t.padEnd(widths[i]))).join('  ').trimEnd();
   const text = [
     ...(options.caption !== undefined ? [options.caption] : []),
-    line([...columns], columns.map(() => false)),
+    // Headers of number columns align right, over their numbers.
+    line([...columns], columns.map((_, i) => cells.some((r) => r[i].numeric) && cells.every((r) => r[i].numeric || r[i].text === ''))),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...cells.map((r) => line(r.map((c) => c.text), r.map((c) => c.numeric))),
   ].join('\n');
