@@ -17,6 +17,7 @@ import { backwardText } from './lower/backward';
 import { explainPlan } from './lower/explain';
 import { boundShapes, requireAllBound } from './run/bind';
 import { PlanRunner } from './run/execute';
+import type { AssignedNames, BindableNames, Bindings, RequiredNames } from './types';
 import { evaluateChecked, toDense, toNdarray, type DenseTensor, type ReferenceValue } from './reference/evaluate';
 
 /** What `check` reports: every tensor's shape and every statement's index ranges. */
@@ -46,7 +47,6 @@ function parseCached(source: string): Ast {
   return ast;
 }
 
-/** An einnet program. Create it with `ein`. */
 export interface RunOptions {
   /** Values for `const`s (see `check`). */
   readonly consts?: Readonly<Record<string, number>>;
@@ -61,7 +61,11 @@ export interface RunOptions {
 /** How many lowered plans (one per input-shape signature) a program keeps. */
 const PLAN_CACHE_LIMIT = 16;
 
-export class Program {
+/**
+ * An einnet program. Create it with `ein`. When made from a string literal its type parameters
+ * are the names it may bind (`In`), must bind (`Req`, declared `input`) and assigns (`Out`).
+ */
+export class Program<In extends string = string, Req extends string = never, Out extends string = string> {
   readonly ast: Ast;
   private readonly checks = new Map<string, CheckReport>();
   private readonly plans = new Map<string, PlanRunner>();
@@ -80,6 +84,9 @@ export class Program {
    * @throws EinError for any shape or scope error, pointing at the source.
    */
   check(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): CheckReport {
+    if (shapes === null || typeof shapes !== 'object') {
+      throw new EinError({ code: 'EIN2023', message: `check() was given ${String(shapes)} as shapes`, expected: 'an object mapping tensor names to shapes, e.g. { X: [32, 28, 28, 1] }' });
+    }
     const key = JSON.stringify([Object.entries(shapes).sort(), options.consts ?? {}]);
     let report = this.checks.get(key);
     if (report === undefined) {
@@ -104,14 +111,14 @@ export class Program {
    *   const { Y } = ein`Y[b,j] = W[I,j] · X[b,I]`.run({ X, W });
    * @throws EinError for missing, mistyped or mis-shaped bindings.
    */
-  run(bindings: Readonly<Record<string, tf.Tensor>>, options: RunOptions = {}): Record<string, tf.Tensor> {
+  run(bindings: Bindings<In, Req, tf.Tensor>, options: RunOptions = {}): Record<Out, tf.Tensor> {
     const shapes = boundShapes(bindings);
     const report = this.check(shapes, { consts: options.consts });
     requireAllBound(report.checked, bindings);
     const runner = this.runner(shapes, report);
-    const outputs = runner.run(new Map(Object.entries(bindings)));
-    const result = Object.fromEntries(outputs);
-    if (options.validate) validateAgainstReference(this, bindings, result, options);
+    const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)));
+    const result = Object.fromEntries(outputs) as Record<Out, tf.Tensor>;
+    if (options.validate) validateAgainstReference(this as Program, bindings as Record<string, tf.Tensor>, result, options);
     return result;
   }
 
@@ -179,6 +186,9 @@ export class Program {
    * Limitations: slow by design (it defines the meaning; it is not how programs run).
    */
   evaluateReference(values: Readonly<Record<string, ReferenceValue>>, options: Omit<CheckOptions, 'shapes'> = {}): Record<string, NdArray<Float64Array>> {
+    if (values === null || typeof values !== 'object') {
+      throw new EinError({ code: 'EIN2023', message: `evaluateReference() was given ${String(values)}`, expected: 'an object mapping tensor names to values' });
+    }
     const dense = new Map<string, DenseTensor>();
     for (const [name, v] of Object.entries(values)) dense.set(name, toDense(name, v));
     const shapes: Record<string, readonly number[]> = {};
@@ -223,9 +233,9 @@ function validateAgainstReference(
  * Interpolated values (`${k}`) are inserted as text, so numbers can parameterise a program.
  * @throws EinError (or EinErrors listing several) for syntax errors.
  */
-export function ein(source: string): Program;
+export function ein<S extends string>(source: S): Program<BindableNames<S>, RequiredNames<S>, AssignedNames<S>>;
 export function ein(strings: TemplateStringsArray, ...values: unknown[]): Program;
-export function ein(first: string | TemplateStringsArray, ...values: unknown[]): Program {
+export function ein(first: string | TemplateStringsArray, ...values: unknown[]): Program<string, never, string> {
   if (typeof first === 'string') return new Program(first);
   if (first === null || typeof first !== 'object' || !Array.isArray((first as TemplateStringsArray).raw)) {
     throw new EinError({ code: 'EIN1002', message: `ein() was given ${typeof first}`, expected: 'a program text: ein`...` or ein("...")' });
