@@ -54,6 +54,7 @@ export const DIAGNOSTIC_CODES = {
   EIN2021: 'left-hand index range cannot be inferred',
   EIN2022: 'division by zero',
   EIN2023: 'bad binding',
+  EIN2024: 'tensor too large',
   // lower / run / backend
   EIN3001: 'unknown backend',
   EIN3002: 'backend not available',
@@ -66,6 +67,19 @@ export const DIAGNOSTIC_CODES = {
   // native backend
   EIN3100: 'native backend not available',
   EIN3101: 'bad native thread count',
+  // models and training
+  EIN4001: 'bad model option',
+  EIN4002: 'unknown or bad optimizer option',
+  EIN4003: 'checkpoint does not match the model',
+  EIN4004: 'cannot read checkpoint',
+  EIN4005: 'cannot write checkpoint',
+  EIN4006: 'model input has the wrong shape',
+  EIN4007: 'value became NaN or infinite',
+  EIN4008: 'bad block option',
+  EIN4009: 'model used after dispose',
+  EIN4010: 'bad training option',
+  EIN4011: 'bad initializer arguments',
+  EIN4012: 'missing model input',
   // data
   EIN5001: 'dataset not found',
   EIN5002: 'not the expected file format',

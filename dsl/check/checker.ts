@@ -42,6 +42,9 @@ export const INITIALIZERS: Readonly<Record<string, number>> = {
   uniform: 2,
 };
 
+/** tfjs indexes tensors with int32. */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
 interface TensorState {
   role: TensorRole;
   shape?: readonly number[];
@@ -532,6 +535,16 @@ function checkAssignment(
       });
     }
   });
+  const size = shape.reduce((a, d) => a * d, 1);
+  if (size > MAX_ELEMENTS) {
+    throw new EinError({
+      code: 'EIN2024',
+      message: `${s.target} would have shape [${shape.join(',')}]: ${size.toExponential(2)} elements, more than a tensor can hold (${MAX_ELEMENTS})`,
+      source,
+      span: s.targetSpan,
+      hint: 'check the coefficients and extents of its indices',
+    });
+  }
   const target = tensors.get(s.target) ?? { role: 'output' as TensorRole, span: s.targetSpan };
   target.role = 'output';
   target.span = target.span.start < s.targetSpan.start ? target.span : s.targetSpan;

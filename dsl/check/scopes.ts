@@ -139,6 +139,16 @@ export function convertRhs(expr: Expr, lhs: ReadonlySet<string>, ctx: IndexConte
       case 'nameref': {
         const c = ctx.consts.get(e.name);
         if (c !== undefined) return { kind: 'const', value: c };
+        if (Object.hasOwn(FUNCTIONS, e.name)) {
+          // `relu (X[i])` with a space reads as a scalar tensor `relu` times (X[i]).
+          throw new EinError({
+            code: 'EIN2002',
+            message: `'${e.name}' is a function but is used as a value`,
+            source: ctx.source,
+            span: e.span,
+            hint: `call it without a space before the parenthesis: ${e.name}(...)`,
+          });
+        }
         accesses.push({ tensor: e.name, indices: [], span: e.span, nameSpan: e.span, axisSpans: [] });
         return { kind: 'access', tensor: e.name, indices: [], span: e.span };
       }

@@ -194,7 +194,7 @@ function latexCall(fn: string, args: readonly Expr[]): string {
       return precedence(inner) >= 5 && inner.kind !== 'number' ? `${latexPowerBase(inner)}^{2}` : `\\left(${latexExpr(inner)}\\right)^{2}`;
     }
   }
-  const name = NAMED_FUNCTIONS[fn] ?? `\\operatorname{${latexChars([...fn])}}`;
+  const name = (Object.hasOwn(NAMED_FUNCTIONS, fn) ? NAMED_FUNCTIONS[fn] : undefined) ?? `\\operatorname{${latexChars([...fn])}}`;
   return `${name}${parenthesised(args)}`;
 }
 

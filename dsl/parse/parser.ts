@@ -42,6 +42,8 @@ class StatementFailed {
 
 /** Deeper nesting than this is surely a mistake, and would overflow the stack of later stages. */
 const MAX_NESTING = 200;
+/** Likewise for the number of operands chained by operators in one expression. */
+const MAX_CHAIN = 1000;
 
 class Parser {
   private pos = 0;
@@ -267,7 +269,8 @@ class Parser {
 
   private parseIndexSum(): IndexExpr {
     let left = this.parseIndexTerm();
-    for (;;) {
+    for (let n = 0; ; n++) {
+      this.limitChain(n);
       const op = this.accept('+') ?? this.accept('-');
       if (!op) return left;
       const right = this.parseIndexTerm();
@@ -277,7 +280,8 @@ class Parser {
 
   private parseIndexTerm(): IndexExpr {
     let left = this.parseIndexUnary();
-    for (;;) {
+    for (let n = 0; ; n++) {
+      this.limitChain(n);
       const op = this.accept('*') ?? this.accept('/');
       if (!op) return left;
       const right = this.parseIndexUnary();
@@ -333,6 +337,10 @@ class Parser {
 
   // -- value expressions ------------------------------------------------------------------------
 
+  private limitChain(n: number): void {
+    if (n > MAX_CHAIN) this.fail(`the expression chains more than ${MAX_CHAIN} operands`, this.peek().span, undefined, 'split it into several statements');
+  }
+
   /** Runs `parse` one nesting level deeper, refusing absurd depths with a located error. */
   private nested<T>(parse: () => T): T {
     if (++this.depth > MAX_NESTING) {
@@ -353,7 +361,8 @@ class Parser {
 
   private parseSum(): Expr {
     let left = this.parseTerm();
-    for (;;) {
+    for (let n = 0; ; n++) {
+      this.limitChain(n);
       const op = this.accept('+') ?? this.accept('-');
       if (!op) return left;
       this.skipNewlines();
@@ -369,7 +378,8 @@ class Parser {
 
   private parseTerm(): Expr {
     let left = this.parseUnary();
-    for (;;) {
+    for (let n = 0; ; n++) {
+      this.limitChain(n);
       const t = this.peek();
       let op: '*' | '/';
       let spelling = '';
