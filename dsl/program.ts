@@ -137,14 +137,15 @@ export class Program<In extends string = string, Req extends string = never, Out
    * convolutions, which are derived the same way and lowered by the same planner.
    *
    * @example
-   *   ein`Y[b,j] = W[I,j] · X[b,I]`.backward()
+   *   ein`Y[b,j:4] = W[I,j] · X[b,I]`.backward({ X: [2, 3] })
    *   // dW[I,j] += dY[b,j] · X[b,I]
    *   // dX[b,I] += dY[b,j] · W[I,j]
+   * Limitations: needs the bound shapes, like `check`, since the equations follow the checked
+   * program (its implicit sums and index ranges).
    */
-  backward(shapes?: Readonly<Record<string, readonly number[]>>, options: Omit<CheckOptions, 'shapes'> = {}): string {
-    const report = this.check(shapes ?? {}, options);
-    const plan = shapes !== undefined ? this.runner(shapes, report, options.consts).plan : undefined;
-    return backwardText(report.checked, plan);
+  backward(shapes: Readonly<Record<string, readonly number[]>>, options: Omit<CheckOptions, 'shapes'> = {}): string {
+    const report = this.check(shapes, options);
+    return backwardText(report.checked, this.runner(shapes, report, options.consts).plan);
   }
 
   /** Releases the tfjs constants of every cached plan. The program stays usable. */

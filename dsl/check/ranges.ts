@@ -125,7 +125,21 @@ export function inferRanges(p: RangeProblem): Map<string, IndexRange> {
     }
   }
 
-  // 4. Left-hand indices still open: the largest valid range.
+  // 4. Reduced indices must all be known now (only annotations, bare reads and composites give
+  //    them ranges), and before valid ranges, which depend on them.
+  for (const [name, span] of p.reduced) {
+    if (!ranges.has(name)) {
+      throw new EinError({
+        code: 'EIN2006',
+        message: `the range of reduced index ${name} cannot be inferred`,
+        source: p.source,
+        span,
+        expected: `${name} used plainly as an axis of a tensor whose shape is known, or an extent`,
+        hint: `give it an extent where it is reduced or read, e.g. [${name}:3]`,
+      });
+    }
+  }
+  // 5. Left-hand indices still open: the largest valid range.
   const open = () => p.lhs.filter((n) => !ranges.has(n));
   for (let pass = 0; open().length > 0; pass++) {
     let progress = false;
@@ -159,19 +173,6 @@ export function inferRanges(p: RangeProblem): Map<string, IndexRange> {
     });
   }
 
-  // 5. Reduced indices must all be known now.
-  for (const [name, span] of p.reduced) {
-    if (!ranges.has(name)) {
-      throw new EinError({
-        code: 'EIN2006',
-        message: `the range of reduced index ${name} cannot be inferred`,
-        source: p.source,
-        span,
-        expected: `${name} used plainly as an axis of a tensor whose shape is known, or an extent`,
-        hint: `give it an extent where it is reduced or read, e.g. [${name}:3]`,
-      });
-    }
-  }
   return ranges;
 }
 

@@ -137,7 +137,9 @@ const SHAPES: Case[] = [
   { what: 'an implicit sum index with no range', src: 'Y[i:3] = W[k] · X[i+k]', shapes: { X: [5] }, code: 'EIN2006', line: 1, column: 10, message: 'the range of reduced index k cannot be inferred' },
   { what: 'a parameter read through clamp with no shape', src: 'Y[x:4] = W[clamp(x+1)]', code: 'EIN2006', line: 1, column: 12, message: 'read through clamp(...)' },
   { what: 'a left index with no range', src: 'Y[i] = W[i]', code: 'EIN2021', line: 1, column: 3, message: 'the range of left-hand index i cannot be inferred' },
-  { what: 'a left index only used with an unknown reduced offset', src: 'Y[i] = max[k] X[i+k]', shapes: { X: [5] }, code: 'EIN2021', line: 1, column: 3, message: 'left-hand index i cannot be inferred' },
+  // The left index's valid range waits on k, so the error names k, the index to annotate.
+  { what: 'a left index only used with an unknown reduced offset', src: 'Y[i] = max[k] X[i+k]', shapes: { X: [5] }, code: 'EIN2006', line: 1, column: 8, message: 'reduced index k cannot be inferred' },
+  { what: 'a left index read only by a parameter', src: 'Y[i] = W[i]', shapes: {}, code: 'EIN2021', line: 1, column: 3, message: 'left-hand index i cannot be inferred' },
   { what: 'a filter larger than the image (empty valid range)', src: 'Y[i] = W[k:5] · X[i+k]', shapes: { X: [3] }, code: 'EIN2007', line: 1, column: 3, message: 'index i has an empty valid range' },
   { what: 'a stride-2 pool over too small an input', src: 'Y[x] = max[Δx:4] X[2*x+Δx]', shapes: { X: [3] }, code: 'EIN2007', line: 1, column: 3, message: 'empty valid range' },
   { what: 'a scatter axis that never reaches 0', src: 'Y[x-5] = X[x]', shapes: { X: [3] }, code: 'EIN2007', line: 1, column: 3, message: 'left-hand axis 0 of Y never takes a value ≥ 0' },
