@@ -1,17 +1,14 @@
 /**
- * Convolution and pooling on tfjs, with the backend quirks routed around:
- * - padding is a separate tf.pad before the op (conv3d and the pools take only 'same'/'valid');
+ * Convolution on tfjs, with the backend quirks routed around:
+ * - padding is a separate tf.pad before the op (conv3d takes only 'same'/'valid');
  * - tfjs conv2d refuses stride > 1 together with dilation > 1: the conv then runs with stride 1
- *   and its output is subsampled (exact; costs s² more arithmetic, said by explain());
- * - max pooling pads with -∞ so that out-of-range terms are ignored (LANGUAGE.md §6), average
- *   pooling pads with 0 and counts the padding (count_include_pad).
- * Gradients are not decided here: dsl/run wraps these forwards in tf.customGrad where needed.
+ *   and its output is subsampled (exact; costs s² more arithmetic, said by explain()).
+ * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Step } from '../dsl/lower/plan';
 
 type ConvStep = Step & { op: 'conv' };
-type PoolStep = Step & { op: 'pool' };
 
 /** Every s-th element along each spatial axis (axes 1 … rank), by slice + reshape (no stridedSlice: it has no gradient). */
 export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
@@ -47,11 +44,4 @@ export function convForward(s: ConvStep, image: tf.Tensor, filter: tf.Tensor): t
     y = tf.conv3d(x as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [number, number, number]);
   }
   return both ? subsample(y, s.strides) : y;
-}
-
-/** Max or average pooling of [N, H, W, C] with explicit padding already in the step's input. */
-export function poolForward(s: PoolStep, x: tf.Tensor): tf.Tensor {
-  return s.fn === 'max'
-    ? tf.maxPool(x as tf.Tensor4D, [...s.window] as [number, number], [...s.strides] as [number, number], 'valid')
-    : tf.avgPool(x as tf.Tensor4D, [...s.window] as [number, number], [...s.strides] as [number, number], 'valid');
 }

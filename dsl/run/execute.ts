@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
-import { convForward, poolForward } from '../../kernels/conv';
+import { convForward } from '../../kernels/conv';
+import { maxPoolBackward, poolForward } from '../../kernels/pool';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -96,6 +97,20 @@ export class PlanRunner {
     return (withGradient as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor)(image, filter);
   }
 
+  /** tf.maxPool with a gradient that is right on every backend (kernels/pool.ts says why). */
+  private maxPool(s: Step & { op: 'pool' }, input: tf.Tensor): tf.Tensor {
+    const withGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+      const y = poolForward(s, x);
+      save([x, y]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+          maxPoolBackward(saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D, (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D, s.window, s.strides),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return (withGradient as (x: tf.Tensor) => tf.Tensor)(input);
+  }
+
   private gradientRunners(k: number, s: Step & { op: 'conv' }): { filter: PlanRunner; input: PlanRunner } {
     let g = this.gradients.get(k);
     if (g === undefined) {
@@ -155,7 +170,7 @@ export class PlanRunner {
       case 'conv':
         return this.conv(s, k, x(0), x(1));
       case 'pool':
-        return poolForward(s, x(0));
+        return s.fn === 'max' ? this.maxPool(s, x(0)) : poolForward(s, x(0));
     }
   }
 }

@@ -6,9 +6,8 @@
  * - Windows that tile the input (stride = window, the usual 2×2/2): pad, reshape to
  *   [N, U, k, V, k, C] and reduce the k axes — exact, and its gradient (tf.max's equality mask)
  *   is right on every backend.
- * - Overlapping mean/sum windows: tf.avgPool (1-D as 2-D with a unit axis).
- * - Overlapping max windows are left to the generic route: tfjs-wasm's MaxPoolGrad gives zero
- *   gradient where a window's maximum is negative (measured), so tf.maxPool cannot train there.
+ * - Overlapping windows: tf.maxPool / tf.avgPool (1-D as 2-D with a unit axis); max pooling gets
+ *   its gradient from kernels/pool.ts, since tfjs-wasm's MaxPoolGrad is wrong for negative maxima.
  * A window entirely outside the input (an empty max) is also left to the generic route, which
  * knows how to drop it.
  */
@@ -104,18 +103,14 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
     const step = b.reshape(y, named.map(extent));
     return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: e.op !== 'max' };
   }
-  if (e.op === 'max') {
-    ctx.routes.push('max pooling route not taken: overlapping windows need tf.maxPool, whose wasm gradient is wrong for negative maxima');
-    return undefined;
-  }
   const lift = windows.length === 1;
   if (lift) x = b.reshape(x, [N, 1, b.shapeOf(x)[1], C]);
   const window: [number, number] = lift ? [1, extent(windows[0].window)] : [extent(windows[0].window), extent(windows[1].window)];
   const strides: [number, number] = lift ? [1, windows[0].stride] : [windows[0].stride, windows[1].stride];
-  let y = b.emit({ op: 'pool', fn: 'avg', window, strides }, [x], [N, ...(lift ? [1] : []), ...outSpatial, C]);
+  let y = b.emit({ op: 'pool', fn: e.op === 'max' ? 'max' : 'avg', window, strides }, [x], [N, ...(lift ? [1] : []), ...outSpatial, C]);
   if (e.op === 'sum') y = b.binary('mul', y, b.scalar(window[0] * window[1]));
-  ctx.routes.push(`average pooling route: window [${window}], strides [${strides}]${e.op === 'sum' ? ' (sum = average × window size)' : ''}`);
+  ctx.routes.push(`${e.op === 'max' ? 'max' : 'average'} pooling route: window [${window}], strides [${strides}]${e.op === 'sum' ? ' (sum = average × window size)' : ''}`);
   const named = [...batch, ...windows.map((w) => w.out), ...channel];
   const step = b.reshape(y, named.map(extent));
-  return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: true };
+  return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: e.op !== 'max' };
 }
