@@ -152,6 +152,37 @@ function theoreticalPeak(threads: number): { gflops: number; assumption: string 
   };
 }
 
+/** Element-wise kernels on the conv's output size (2.1M floats): the training step's glue. */
+async function elementwise(native: boolean): Promise<void> {
+  console.log(`\nElement-wise on ${N}x${H}x${W}x${OC} (${((N * H * W * OC) / 1e6).toFixed(1)}M floats), best of 10, ms:`);
+  const ops: [string, (x: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['relu', (x) => tf.relu(x)],
+    ['sigmoid', (x) => tf.sigmoid(x)],
+    ['add bias', (x, b) => tf.add(x, b)],
+  ];
+  const backends = [...(native ? ['einnet-native'] : []), 'wasm', 'cpu'];
+  console.log(`  ${''.padEnd(10)} ${backends.map((b) => b.padStart(14)).join('')}`);
+  const results: Record<string, number[]> = {};
+  for (const backend of backends) {
+    await tf.setBackend(backend);
+    const x = tf.randomUniform([N, H, W, OC], -1, 1, 'float32', 6);
+    const b = tf.randomUniform([OC], -1, 1, 'float32', 7);
+    for (const [name, f] of ops) {
+      const times: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const t0 = performance.now();
+        const y = f(x, b);
+        y.dataSync();
+        if (i >= 2) times.push(performance.now() - t0);
+        y.dispose();
+      }
+      (results[name] ??= []).push(Math.min(...times));
+    }
+    tf.dispose([x, b]);
+  }
+  for (const [name] of ops) console.log(`  ${name.padEnd(10)} ${results[name].map((t) => t.toFixed(2).padStart(14)).join('')}`);
+}
+
 const CPU_LIMIT_MS = 10_000;
 
 /** Each pass on tfjs' cpu backend in its own process, stopped after CPU_LIMIT_MS (plus start-up). */
@@ -229,6 +260,7 @@ async function main(): Promise<void> {
     const ofGemm = gemm !== undefined ? `, ${((100 * n.gflops) / gemm).toFixed(0)}% of GEMM` : '';
     console.log(`  ${pass.padEnd(16)} ${n.gflops.toFixed(0)} GFLOP/s = ${((100 * n.gflops) / peak.gflops).toFixed(0)}% of theoretical${ofGemm}`);
   }
+  await elementwise(findAddon() !== undefined);
   console.log('\nTODO (issue 7, item 4): training-step benchmark of LeNet-5 / ResNet-20 vs PyTorch needs the models issue.');
 }
 

@@ -22,6 +22,12 @@ export interface NativeAddon {
   matmul(params: Int32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, activation: number, alpha: number): void;
   poolForward(params: Int32Array, x: Float32Array, y: Float32Array, algorithm: number): void;
   poolBackward(params: Int32Array, dy: Float32Array, x: Float32Array | null, dx: Float32Array, algorithm: number): void;
+  /** max(x, 0), capped at `cap` when cap > 0; NaN stays NaN. */
+  relu(n: number, cap: number, x: Float32Array, y: Float32Array): void;
+  /** Unary element-wise op on a flat array: params [op, n]; see kernels/native/elementwise.ts. */
+  eltwise(params: Int32Array, alpha: number, beta: number, x: Float32Array, y: Float32Array): void;
+  /** Broadcasting binary op: params [op, rank, aDims, bDims]; c has a's shape. */
+  binary(params: Int32Array, a: Float32Array, b: Float32Array, c: Float32Array): void;
   /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */
   setThreads(n: number): number;
   threads(): number;

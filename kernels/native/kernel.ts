@@ -18,10 +18,17 @@ export interface KernelArgs {
 }
 
 /**
- * A plan: a function that computes the result on oneDNN, or a string saying why it cannot.
- * Planning must not allocate tensors; running allocates only the output it returns.
+ * Answer of a plan meaning "the CPU kernel is the right tool here" (e.g. a tensor too small for
+ * a native call to pay) — run it without counting or logging a fallback.
  */
-export type Plan = (() => tf.TensorInfo) | string;
+export const USE_CPU_KERNEL: unique symbol = Symbol('use the cpu kernel');
+
+/**
+ * A plan: a function that computes the result on oneDNN, a string saying why it cannot (a
+ * fallback), or USE_CPU_KERNEL. Planning must not allocate tensors; running allocates only the
+ * output it returns.
+ */
+export type Plan = (() => tf.TensorInfo) | string | typeof USE_CPU_KERNEL;
 
 /** The CPU backend's Float32Array behind a tensor — the very array, not a copy. */
 export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array {
@@ -61,11 +68,14 @@ function firstLine(e: unknown): string {
  */
 export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon: NativeAddon) => Plan): tf.KernelConfig {
   let cpu: tf.KernelFunc | undefined;
-  const fallback = (args: KernelArgs, reason: string) => {
-    noteFallback(kernelName, reason);
+  const runCpu = (args: KernelArgs) => {
     cpu ??= tf.getKernel(kernelName, 'cpu')?.kernelFunc;
     if (cpu === undefined) throw new Error(`einnet-native: no cpu kernel '${kernelName}' to fall back to`);
     return cpu(args as unknown as Parameters<tf.KernelFunc>[0]);
+  };
+  const fallback = (args: KernelArgs, reason: string) => {
+    noteFallback(kernelName, reason);
+    return runCpu(args);
   };
   const kernelFunc = (raw: Parameters<tf.KernelFunc>[0]) => {
     const args = raw as unknown as KernelArgs;
@@ -75,6 +85,7 @@ export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon:
     } catch (e) {
       p = `planning failed: ${firstLine(e)}`;
     }
+    if (p === USE_CPU_KERNEL) return runCpu(args);
     if (typeof p === 'string') return fallback(args, p);
     let result: tf.TensorInfo;
     try {

@@ -1,0 +1,103 @@
+/**
+ * Element-wise kernels of the native backend against tfjs' CPU backend: every unary op and every
+ * broadcasting binary op on tensors above the size threshold, plus the small-tensor path.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ELEMENTWISE_MIN_SIZE } from '../../kernels/native/elementwise';
+import { nativeKernelStats, resetNativeKernelStats } from '../../kernels/native/stats';
+import { ADDON_BUILT, NATIVE, SKIP_REASON, activateNative, compareWithCpu, randomInput, rng, runOn } from './compare';
+
+describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REASON}`, () => {
+  let tensorsBefore = 0;
+  beforeAll(async () => {
+    await activateNative();
+    tensorsBefore = tf.memory().numTensors;
+  });
+  afterAll(() => expect(tf.memory().numTensors).toBe(tensorsBefore));
+
+  const shape = [4, 33, 17, 16]; // 35904 elements, above the threshold
+  it('the test tensors are above the size threshold', () => {
+    expect(shape.reduce((a, b) => a * b)).toBeGreaterThanOrEqual(ELEMENTWISE_MIN_SIZE);
+  });
+
+  const unary: [string, (x: tf.Tensor) => tf.Tensor, 'any' | 'positive'][] = [
+    ['Relu', tf.relu, 'any'],
+    ['Relu6', tf.relu6, 'any'],
+    ['Elu', tf.elu, 'any'],
+    ['Sigmoid', tf.sigmoid, 'any'],
+    ['Tanh', tf.tanh, 'any'],
+    ['Log', tf.log, 'positive'],
+    ['Sqrt', tf.sqrt, 'positive'],
+    ['Square', tf.square, 'any'],
+    ['Abs', tf.abs, 'any'],
+  ];
+  for (const [kernel, f, domain] of unary) {
+    it(`${kernel}`, async () => {
+      const x = randomInput(rng(kernel.length * 7919), shape);
+      // Scale to exercise relu6's upper clip and the tails of sigmoid/tanh/exp.
+      for (let i = 0; i < x.data.length; i++) x.data[i] = domain === 'positive' ? Math.abs(x.data[i]) * 8 + 1e-3 : x.data[i] * 8;
+      resetNativeKernelStats();
+      await compareWithCpu(kernel, [x], ([t]) => f(t), 1e-5);
+      expect(nativeKernelStats().native[kernel]).toBe(1);
+    });
+  }
+
+  const binary: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['Add', tf.add],
+    ['Sub', tf.sub],
+    ['Multiply', tf.mul],
+    ['RealDiv', tf.div],
+  ];
+  const pairs: [number[], number[]][] = [
+    [shape, shape],
+    [shape, [16]], // bias-like
+    [shape, [4, 1, 1, 16]],
+    [shape, [1, 33, 1, 1]],
+    [shape, []], // scalar
+    [[16], shape], // first operand broadcasts: commutative ops swap, others fall back
+  ];
+  for (const [kernel, f] of binary) {
+    it(`${kernel} with broadcasting`, async () => {
+      const r = rng(kernel.length * 104729);
+      for (const [sa, sb] of pairs) {
+        const a = randomInput(r, sa);
+        const b = randomInput(r, sb);
+        // Keep divisors away from 0 so the comparison is about the kernel, not about 1/tiny.
+        if (kernel === 'RealDiv') for (let i = 0; i < b.data.length; i++) b.data[i] = Math.sign(b.data[i] || 1) * (0.5 + Math.abs(b.data[i]));
+        resetNativeKernelStats();
+        await compareWithCpu(`${kernel} [${sa}] by [${sb}]`, [a, b], ([x, y]) => f(x, y), 1e-5);
+        const s = nativeKernelStats();
+        const firstBroadcasts = sa.length < sb.length;
+        if (firstBroadcasts && (kernel === 'Sub' || kernel === 'RealDiv')) expect(s.fallback[kernel]).toBe(1);
+        else expect(s.native[kernel], `${kernel} [${sa}] by [${sb}] ran natively`).toBe(1);
+      }
+    });
+  }
+
+  it('small tensors run on the CPU kernels without counting as fallbacks', async () => {
+    resetNativeKernelStats();
+    const [y] = await runOn(NATIVE, [{ shape: [3], data: Float32Array.of(-1, 0, 2) }], ([x]) => tf.relu(x));
+    expect(Array.from(y.data)).toEqual([0, 0, 2]);
+    expect(nativeKernelStats()).toEqual({ native: {}, fallback: {}, reasons: [] });
+  });
+
+  it('Exp, Maximum and Minimum stay on the CPU kernels (oneDNN would turn NaN into numbers)', async () => {
+    const x = randomInput(rng(4), shape);
+    resetNativeKernelStats();
+    await runOn(NATIVE, [x], ([a]) => [tf.exp(a), tf.maximum(a, 0.5), tf.minimum(a, 0.5)]);
+    const s = nativeKernelStats();
+    expect([s.native.Exp, s.native.Maximum, s.native.Minimum]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('NaN stays NaN through every overridden kernel, as on the CPU backend (divergence must stay visible)', async () => {
+    const x = randomInput(rng(3), shape);
+    for (let i = 0; i < x.data.length; i++) x.data[i] = Math.abs(x.data[i]) + 0.5;
+    x.data[5] = NaN;
+    const fs = [...unary.map(([, f]) => (a: tf.Tensor) => f(a)), ...binary.map(([, f]) => (a: tf.Tensor) => f(a, tf.onesLike(a)))];
+    const names = [...unary.map(([k]) => k), ...binary.map(([k]) => k)];
+    const outs = await runOn(NATIVE, [x], ([a]) => fs.map((f) => f(a)));
+    const notNaN = names.filter((_, i) => !Number.isNaN(outs[i].data[5]));
+    expect(notNaN.join(", ")).toBe("");
+  });
+});
