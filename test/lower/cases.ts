@@ -155,6 +155,11 @@ export const CASES: readonly Case[] = [
     shapes: { X: [1, 4, 4, 4, 2] },
   },
   { name: 'max pool 1-D with padding', src: 'Y[x:6] = max[Δx:3] X[x+Δx-1]', shapes: { X: [6] } },
+  {
+    name: 'stacked max pools (3×3/1 then 2×2/2)',
+    src: 'Y[b,x,y,c] = max[Δx:3,Δy:3] X[b,x+Δx,y+Δy,c]\nZ[b,x,y,c] = max[Δx:2,Δy:2] Y[b,2*x+Δx,2*y+Δy,c]',
+    shapes: { X: [1, 6, 6, 2] },
+  },
   { name: 'global max over channels', src: 'M[b] = max[j] X[b,j]', shapes: { X: [3, 5] } },
   { name: 'global mean pool', src: 'G[b,c] = mean[x,y] X[b,x,y,c]', shapes: { X: [2, 3, 4, 2] } },
   {

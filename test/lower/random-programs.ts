@@ -21,7 +21,8 @@
  *            wrap / reflect padding, or a scatter (transposed conv, affine left-hand side).
  *
  * Constructs with known lowering bugs are kept out (see known-bugs.test.ts): max/min over values
- * that may contain exact duplicates (after upsampling or boundary reads), elementwise max/min
+ * that may contain exact duplicates (after upsampling, boundary reads or an overlapping max/min
+ * pool, whose neighbouring windows often share their maximum), elementwise max/min
  * with broadcasting, and windows whose intermediates would exceed rank 6 (wrong on wasm).
  * `avoidKnownBugs: false` lets them in.
  */
@@ -118,7 +119,7 @@ export function buildProgram(recipe: Recipe, options: BuildOptions = {}): Random
       const m = 1 + pick(Math.max(1, Math.ceil(n / stride)));
       const term = (c: number, v: string) => (c === 1 ? v : `${c}*${v}`);
       const text = `${term(stride, ax(k))} + ${term(dil, name)}${offset < 0 ? ` - ${-offset}` : ''}`;
-      return { text, m, K };
+      return { text, m, K, overlapping: (K - 1) * dil >= stride };
     };
 
     let kind: StepKind = kinds.includes(step.kind) ? step.kind : 'elementwise';
@@ -149,6 +150,9 @@ export function buildProgram(recipe: Recipe, options: BuildOptions = {}): Random
           reads.push(w.text);
           lhs.push(`${ax(k)}:${w.m}`);
           red.push(`${d}:${w.K}`);
+          // Overlapping max/min windows often share their maximum: the result holds exact
+          // copies of one input value in neighbouring positions.
+          if ((agg === 'max' || agg === 'min') && w.overlapping) duplicates = true;
           deltas.push(d);
           kernel.push(w.K);
           shape.push(w.m);
