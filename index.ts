@@ -14,3 +14,4 @@ export type { BackendName, BackendInfo } from './kernels/backend';
 // Data, display and plots.
 export * from './datasets';
 export * from './viz';
+export * from './models';
