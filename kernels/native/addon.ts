@@ -22,6 +22,10 @@ export interface NativeAddon {
   matmul(params: Int32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, activation: number, alpha: number): void;
   poolForward(params: Int32Array, x: Float32Array, y: Float32Array, algorithm: number): void;
   poolBackward(params: Int32Array, dy: Float32Array, x: Float32Array | null, dx: Float32Array, algorithm: number): void;
+  /** An uninitialised Float32Array of n elements from the addon's buffer pool (recycled after GC). */
+  alloc(n: number): Float32Array;
+  /** Sum (op 0) or mean (op 1): params [op, rank, srcDims, dstDims] with dst extents 1 on reduced axes. */
+  reduce(params: Int32Array, x: Float32Array, y: Float32Array): void;
   /** max(x, 0), capped at `cap` when cap > 0; NaN stays NaN. */
   relu(n: number, cap: number, x: Float32Array, y: Float32Array): void;
   /** Unary element-wise op on a flat array: params [op, n]; see kernels/native/elementwise.ts. */
@@ -42,6 +46,8 @@ export interface NativeAddonInfo {
   readonly cachedPrimitives: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** Bytes of idle output buffers kept for reuse. */
+  readonly pooledBytes: number;
 }
 
 const ADDON_FILE = 'einnet_native.node';

@@ -49,9 +49,19 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Allocates the output, lets `fill` write it in place, and hands it to the backend. */
+/**
+ * Outputs of at least this many elements come from the addon's buffer pool (no page faults, no
+ * zeroing); smaller ones are ordinary V8 allocations, which are cheap.
+ */
+const POOLED_MIN_ELEMENTS = 1 << 16;
+
+/**
+ * Allocates the output, lets `fill` write it in place, and hands it to the backend. `fill` must
+ * write every element: pooled buffers are not zeroed.
+ */
 export function output(backend: MathBackendCPU, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
-  const values = new Float32Array(sizeOf(shape));
+  const n = sizeOf(shape);
+  const values = n >= POOLED_MIN_ELEMENTS ? loadAddon().alloc(n) : new Float32Array(n);
   fill(values);
   return backend.makeTensorInfo(shape, 'float32', values);
 }

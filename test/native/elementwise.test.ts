@@ -82,6 +82,23 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
     expect(nativeKernelStats()).toEqual({ native: {}, fallback: {}, reasons: [] });
   });
 
+  it('Sum and Mean over every combination of axes, keepDims or not', async () => {
+    const x = randomInput(rng(11), shape);
+    const rank = shape.length;
+    for (let mask = 1; mask < 1 << rank; mask++) {
+      const axes = [...Array(rank).keys()].filter((i) => mask & (1 << i));
+      const keepDims = mask % 2 === 0;
+      resetNativeKernelStats();
+      await compareWithCpu(`sum/mean over [${axes}] keepDims ${keepDims}`, [x], ([t]) => [tf.sum(t, axes, keepDims), tf.mean(t, axes, keepDims)], 1e-5);
+      expect(nativeKernelStats().native).toEqual({ Sum: 1, Mean: 1 });
+    }
+    // Hand-checked: Σ_{i<2^15} i = 2^15 (2^15 - 1) / 2, exactly representable in float32.
+    const n = 1 << 15;
+    const ramp = { shape: [n], data: Float32Array.from({ length: n }, (_, i) => i) };
+    const [total] = await runOn(NATIVE, [ramp], ([t]) => tf.sum(t));
+    expect(total.data[0]).toBe((n * (n - 1)) / 2);
+  });
+
   it('Exp, Maximum and Minimum stay on the CPU kernels (oneDNN would turn NaN into numbers)', async () => {
     const x = randomInput(rng(4), shape);
     resetNativeKernelStats();
@@ -94,8 +111,13 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
     const x = randomInput(rng(3), shape);
     for (let i = 0; i < x.data.length; i++) x.data[i] = Math.abs(x.data[i]) + 0.5;
     x.data[5] = NaN;
-    const fs = [...unary.map(([, f]) => (a: tf.Tensor) => f(a)), ...binary.map(([, f]) => (a: tf.Tensor) => f(a, tf.onesLike(a)))];
-    const names = [...unary.map(([k]) => k), ...binary.map(([k]) => k)];
+    const fs = [
+      ...unary.map(([, f]) => (a: tf.Tensor) => f(a)),
+      ...binary.map(([, f]) => (a: tf.Tensor) => f(a, tf.onesLike(a))),
+      (a: tf.Tensor) => tf.sum(a, [1, 2], true).tile([1, 33, 17, 1]),
+      (a: tf.Tensor) => tf.mean(a, [1, 2], true).tile([1, 33, 17, 1]),
+    ];
+    const names = [...unary.map(([k]) => k), ...binary.map(([k]) => k), 'Sum', 'Mean'];
     const outs = await runOn(NATIVE, [x], ([a]) => fs.map((f) => f(a)));
     const notNaN = names.filter((_, i) => !Number.isNaN(outs[i].data[5]));
     expect(notNaN.join(", ")).toBe("");

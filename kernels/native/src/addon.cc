@@ -14,6 +14,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <list>
 #include <memory>
@@ -704,6 +705,129 @@ void Binary(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Reductions (Sum, Mean) over any set of axes: dst has the source's dims with 1 on reduced axes.
+
+memory::desc RowMajor(const memory::dims& d) {
+  memory::dims strides(d.size());
+  memory::dim s = 1;
+  for (int i = static_cast<int>(d.size()) - 1; i >= 0; --i) {
+    strides[i] = s;
+    s *= d[i];
+  }
+  return memory::desc(d, dt::f32, strides);
+}
+
+struct ReductionEntry : Entry {
+  dnnl::reduction::primitive_desc pd;
+  dnnl::reduction prim;
+  memory::desc src, dst;
+  memory scratch;
+};
+
+// reduce(params [op (0 sum, 1 mean), rank, srcDims[rank], dstDims[rank]], src, dst)
+void Reduce(const Napi::CallbackInfo& info) {
+  auto p = Params(info[0]);
+  if (p.size() < 2) throw ArgError("reduction parameters too short");
+  const int rank = p[1];
+  if (rank < 1 || rank > 12 || p.size() != static_cast<size_t>(2 + 2 * rank)) throw ArgError("reduction parameters have the wrong length");
+  memory::dims sd(p.begin() + 2, p.begin() + 2 + rank), dd(p.begin() + 2 + rank, p.end());
+  for (int i = 0; i < rank; ++i) {
+    if (sd[i] <= 0 || (dd[i] != sd[i] && dd[i] != 1)) throw ArgError("reduced extents must be 1");
+  }
+  float* src = F32(info[1], Product(sd), "x");
+  float* dst = F32(info[2], Product(dd), "y");
+  auto& e = TheCache().Get<ReductionEntry>(Key('r', p), [&] {
+    auto x = std::make_unique<ReductionEntry>();
+    x->src = RowMajor(sd);
+    x->dst = RowMajor(dd);
+    algorithm alg = p[0] == 0 ? algorithm::reduction_sum : p[0] == 1 ? algorithm::reduction_mean : throw ArgError("unknown reduction");
+    dnnl::reduction::desc d(alg, x->src, x->dst, 0.f, 0.f);
+    x->pd = dnnl::reduction::primitive_desc(d, UserScratchAttr(), Engine());
+    x->prim = dnnl::reduction(x->pd);
+    x->scratch = Scratch(x->pd);
+    return x;
+  });
+  e.prim.execute(Stream(), {{DNNL_ARG_SRC, memory(e.src, Engine(), src)},
+                            {DNNL_ARG_DST, memory(e.dst, Engine(), dst)},
+                            {DNNL_ARG_SCRATCHPAD, e.scratch}});
+  Stream().wait();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output buffers. A fresh multi-megabyte Float32Array costs more than many kernels: the kernel
+// hands V8 fresh pages to zero and fault in (~2 ms for 8 MB here). Kernel outputs therefore come
+// from a pool of 64-byte-aligned blocks wrapped as external ArrayBuffers; a block returns to the
+// pool only when V8 finalises its ArrayBuffer, i.e. when no JS reference to it is left (tfjs
+// hands the very array to callers of dataSync, so recycling on tensor disposal would be unsafe).
+// Pool contents are not zeroed: every kernel writes all of its output.
+
+class BufferPool {
+ public:
+  void* Take(size_t bytes) {
+    auto it = free_.find(bytes);
+    if (it != free_.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      pooled_ -= bytes;
+      return p;
+    }
+    const size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+  void Give(void* p, size_t bytes) {
+    if (pooled_ + bytes > capacity_) {
+      std::free(p);
+      return;
+    }
+    free_[bytes].push_back(p);
+    pooled_ += bytes;
+  }
+  void Clear() {
+    for (auto& kv : free_)
+      for (void* p : kv.second) std::free(p);
+    free_.clear();
+    pooled_ = 0;
+  }
+  size_t pooled_ = 0;
+  size_t capacity_ = size_t(1) << 30;  // at most 1 GiB of idle blocks
+
+ private:
+  std::unordered_map<size_t, std::vector<void*>> free_;
+};
+
+BufferPool& Pool() {
+  static BufferPool p;
+  return p;
+}
+
+// alloc(n): an uninitialised Float32Array of n elements from the pool.
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int64_t n = info[0].As<Napi::Number>().Int64Value();
+  if (n <= 0) throw Napi::RangeError::New(env, "einnet-native: alloc needs n > 0");
+  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
+  void* p;
+  try {
+    p = Pool().Take(bytes);
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "einnet-native: out of memory");
+  }
+  // Tell V8 how much memory this small object holds, so its GC heuristics see the real size.
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  auto buffer = Napi::ArrayBuffer::New(
+      env, p, bytes,
+      [](Napi::Env e, void* data, size_t* size) {
+        Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(*size));
+        Pool().Give(data, *size);
+        delete size;
+      },
+      new size_t(bytes));
+  return Napi::Float32Array::New(env, static_cast<size_t>(n), buffer, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Library control
 
 int MaxThreads() {
@@ -738,10 +862,14 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("cachedPrimitives", static_cast<double>(TheCache().Size()));
   o.Set("cacheHits", static_cast<double>(TheCache().hits_));
   o.Set("cacheMisses", static_cast<double>(TheCache().misses_));
+  o.Set("pooledBytes", static_cast<double>(Pool().pooled_));
   return o;
 }
 
-void ClearCache(const Napi::CallbackInfo&) { TheCache().Clear(); }
+void ClearCache(const Napi::CallbackInfo&) {
+  TheCache().Clear();
+  Pool().Clear();
+}
 
 // Converts oneDNN and argument errors into JS errors with a recognisable prefix, so the
 // TypeScript side can fall back to the CPU kernel instead of crashing.
@@ -766,6 +894,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Guard<Matmul>, "matmul"));
   exports.Set("poolForward", Napi::Function::New(env, Guard<PoolForward>, "poolForward"));
   exports.Set("poolBackward", Napi::Function::New(env, Guard<PoolBackward>, "poolBackward"));
+  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("reduce", Napi::Function::New(env, Guard<Reduce>, "reduce"));
   exports.Set("relu", Napi::Function::New(env, Guard<Relu>, "relu"));
   exports.Set("eltwise", Napi::Function::New(env, Guard<Eltwise>, "eltwise"));
   exports.Set("binary", Napi::Function::New(env, Guard<Binary>, "binary"));
