@@ -160,7 +160,21 @@ export class Model {
       stats.set(name, tf.tidy(() => tf.variable(tf.fill([...shape], spec.init), false, `einnet${id}/${name}`)));
     }
     this.stats = stats;
+
+    // The evaluation program must read the same parameters; it may or may not read the masks.
+    const evalShapes: Record<string, readonly number[]> = { ...this.inputShapes };
+    for (const [name, v] of stats) evalShapes[name] = v.shape;
+    const evalReport = this.evalProgram.check(evalShapes);
+    if (!evalReport.outputs.includes(this.output)) throw modelError('EIN4001', 'Model', `the evaluation program does not assign the output ${this.output}`);
+    const strange = evalReport.params.filter((p) => !params.has(p) && !rates.has(p));
+    if (strange.length > 0) {
+      throw modelError('EIN4001', 'Model', `the evaluation program reads ${strange.join(', ')}, which the training program does not have as parameters`, 'both programs must use the same parameter names');
+    }
+    this.evalMasks = new Set(evalReport.params.filter((p) => rates.has(p)));
   }
+
+  /** Dropout masks the evaluation program still reads (bound to 1 there). */
+  private readonly evalMasks: ReadonlySet<string>;
 
   /** The trainable variables, in the order the program first reads them. */
   get trainableVariables(): tf.Variable[] {
@@ -226,6 +240,7 @@ export class Model {
     const made: tf.Tensor[] = [];
     if (this.dropoutRates.size > 0) {
       for (const [name, shape] of this.maskShapes(inputs)) {
+        if (!training && !this.evalMasks.has(name)) continue;
         const rate = this.dropoutRates.get(name)!;
         const mask = training
           ? tf.tidy(() => tf.randomUniform(shape, 0, 1, 'float32', Math.floor(this.noise.next() * 2 ** 31)).greaterEqual(rate).cast('float32').div(1 - rate))
