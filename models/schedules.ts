@@ -40,5 +40,9 @@ export function cosine(initial: number, options: { epochs: number; min?: number 
  */
 export function linear(start: number, stop: number, epochs: number): Schedule {
   if (!(epochs >= 1)) throw modelError('EIN4010', 'linear', `epochs must be at least 1, got ${epochs}`);
-  return (epoch) => (epochs === 1 ? stop : start + ((stop - start) * Math.min(epoch, epochs - 1)) / (epochs - 1));
+  return (epoch) => {
+    if (epochs === 1) return stop;
+    const t = Math.min(epoch, epochs - 1) / (epochs - 1);
+    return start * (1 - t) + stop * t; // exact at both ends
+  };
 }
