@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NdArray } from 'ndarray';
 import type { CheckedProgram, IndexRange, TensorInfo } from './check/checked';
-import { checkProgram, type CheckOptions } from './check/checker';
+import { checkProgram, readTensors, type CheckOptions } from './check/checker';
 import { EinError } from './diagnostics';
 import type { Program as Ast } from './parse/ast';
 import { programToLatex } from './parse/latex';
@@ -113,7 +113,20 @@ export class Program<In extends string = string, Req extends string = never, Out
    */
   run(bindings: Bindings<In, Req, tf.Tensor>, options: RunOptions = {}): Record<Out, tf.Tensor> {
     const shapes = boundShapes(bindings);
-    const report = this.check(shapes, { consts: options.consts });
+    let report: CheckReport;
+    try {
+      report = this.check(shapes, { consts: options.consts });
+    } catch (e) {
+      // A shape error is often only the symptom of a missing binding: say that instead.
+      const assigned = new Set(this.ast.statements.flatMap((st) => (st.kind === 'assign' ? [st.target] : [])));
+      const missing = [...readTensors(this.ast).keys()].filter((n) => !assigned.has(n) && !(n in shapes));
+      if (!(e instanceof EinError) || missing.length === 0) throw e;
+      throw new EinError({
+        code: 'EIN3003',
+        message: `missing binding${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+        hint: `pass ${missing.length > 1 ? 'them' : 'it'} to run(); without ${missing.length > 1 ? 'them' : 'it'} the shapes do not follow (${e.summary})`,
+      });
+    }
     requireAllBound(report.checked, bindings);
     const runner = this.runner(shapes, report);
     const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)));

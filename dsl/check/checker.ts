@@ -288,7 +288,7 @@ function bindShapes(
 }
 
 /** Every tensor the program reads, with its first read. */
-function readTensors(ast: Program): Map<string, Span> {
+export function readTensors(ast: Program): Map<string, Span> {
   const read = new Map<string, Span>();
   const visit = (e: Expr) => {
     switch (e.kind) {

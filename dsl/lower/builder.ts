@@ -85,6 +85,21 @@ export class PlanBuilder {
     // Moving axes of extent 1 around is a reshape, which costs nothing.
     const moved = perm.filter((p) => old[p] !== 1);
     if (moved.every((p, k) => k === 0 || p > moved[k - 1])) return this.reshape(step, shape);
+    // Axes that stay neighbours move as one: fewer, larger axes (faster, and within the rank
+    // limit of 6 that XNNPACK imposes on the wasm backend).
+    const groups: number[][] = [];
+    for (const p of perm) {
+      const last = groups[groups.length - 1];
+      if (last !== undefined && last[last.length - 1] + 1 === p) last.push(p);
+      else groups.push([p]);
+    }
+    if (groups.length < perm.length) {
+      const bySource = [...groups].sort((a, b) => a[0] - b[0]);
+      const merged = this.reshape(step, bySource.map((g) => g.reduce((acc, p) => acc * old[p], 1)));
+      const mergedPerm = groups.map((g) => bySource.indexOf(g));
+      const t = this.emit({ op: 'transpose', perm: mergedPerm }, [merged], mergedPerm.map((p) => this.shapeOf(merged)[p]));
+      return this.reshape(t, shape);
+    }
     return this.emit({ op: 'transpose', perm }, [step], shape);
   }
 

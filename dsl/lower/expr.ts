@@ -24,25 +24,34 @@ export interface ExprContext {
   readonly routes: string[];
 }
 
-export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean): NamedValue {
+/**
+ * `safe`: reads that fall outside give 1 instead of 0 (their terms are dropped by a mask later
+ * anyway). Used where a dropped term is not simply a zero factor — under log, a division, inside
+ * a max — so that the dropped term is finite and its gradient (0 × f'(pad)) is 0, not NaN.
+ */
+export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean, safe = false): NamedValue {
   const b = ctx.builder;
   switch (e.kind) {
     case 'const':
       return b.named(b.scalar(e.value), []);
     case 'access': {
       const t = ctx.tensor(e.tensor);
-      return lowerRead({ builder: b, ranges: ctx.ranges }, t.step, t.shape, e.indices, inReduction);
+      return lowerRead({ builder: b, ranges: ctx.ranges }, t.step, t.shape, e.indices, inReduction, safe);
     }
     case 'unary': {
-      const v = lowerExpr(ctx, e.arg, inReduction);
+      const v = lowerExpr(ctx, e.arg, inReduction, safe);
       const step = b.unary(e.fn, v.step);
       return { ...v, step, zeroWhereMasked: v.zeroWhereMasked && UNARY_MEANING[e.fn](0) === 0 };
     }
     case 'binary': {
-      const l = lowerExpr(ctx, e.left, inReduction);
-      const r = lowerExpr(ctx, e.right, inReduction);
+      const l = lowerExpr(ctx, e.left, inReduction, safe);
+      const r = lowerExpr(ctx, e.right, inReduction, safe);
       const axes = [...l.axes, ...r.axes.filter((a) => !l.axes.includes(a))];
-      const step = b.binary(e.fn, b.broadcastable(l, axes), b.broadcastable(r, axes));
+      // tfjs' gradients of maximum/minimum do not undo broadcasting: give both operands the full shape.
+      const full = e.fn === 'max' || e.fn === 'min';
+      const shape = axes.map((a) => (l.axes.includes(a) ? l.shape[l.axes.indexOf(a)] : r.shape[r.axes.indexOf(a)]));
+      const operand = (v: NamedValue) => (full ? b.expandTo(v, axes, shape).step : b.broadcastable(v, axes));
+      const step = b.binary(e.fn, operand(l), operand(r));
       const mask = andMasks(l.mask, r.mask);
       const zero =
         e.fn === 'mul'
@@ -54,6 +63,26 @@ export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean
     }
     case 'reduce':
       return lowerReduce(ctx, e, inReduction);
+  }
+}
+
+/**
+ * True when the expression is 0 wherever one of its reads falls outside (so a sum may ignore the
+ * mask): reads, products of such, and functions with f(0) = 0 of such.
+ */
+function zeroWhereOutside(e: CheckedExpr): boolean {
+  switch (e.kind) {
+    case 'const':
+    case 'access':
+      return true;
+    case 'unary':
+      return UNARY_MEANING[e.fn](0) === 0 && zeroWhereOutside(e.arg);
+    case 'binary':
+      if (e.fn === 'mul') return zeroWhereOutside(e.left) && zeroWhereOutside(e.right);
+      if (e.fn === 'div') return zeroWhereOutside(e.left) && e.right.kind === 'const';
+      return false;
+    case 'reduce':
+      return e.op === 'sum' || e.op === 'mean';
   }
 }
 
@@ -74,7 +103,11 @@ function lowerReduce(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }, inRe
     if (special !== undefined) {
       result = special;
     } else {
-      const factors = productFactors(e.body).map((f) => lowerExpr(ctx, f, true));
+      const parts = productFactors(e.body);
+      // A product of zero-padded reads drops out-of-range terms by itself; anything else gets
+      // safe padding and an explicit mask.
+      const safeBody = !parts.every(zeroWhereOutside);
+      const factors = parts.map((f) => lowerExpr(ctx, f, true, safeBody));
       const mask = factors.reduce((m, f) => andMasks(m, f.mask), factors[0].mask);
       const present = new Set(factors.flatMap((f) => [...f.axes, ...(f.mask?.axes ?? [])]));
       if (mask !== undefined && factors.some((f) => f.mask !== undefined && !f.zeroWhereMasked)) {
@@ -104,11 +137,13 @@ function lowerReduce(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }, inRe
     return { ...result, mask: undefined, zeroWhereMasked: true };
   }
   // max / min
-  const body = lowerExpr(ctx, e.body, true);
+  const body = lowerExpr(ctx, e.body, true, true);
   const fill = e.op === 'max' ? -Infinity : Infinity;
   const left = body.mask ? anyMask(body.mask, e.indices) : undefined;
   const dropped = body.mask ? b.applyMask(body, fill) : body;
   let result: NamedValue = { ...b.reduceNamed(e.op, dropped, e.indices), mask: left, zeroWhereMasked: false };
+  // An empty max is ∓∞; make it finite (it stays masked) so that gradients through it are not NaN.
+  if (left !== undefined) result = { ...b.applyMask(result, 1), mask: left, zeroWhereMasked: false };
   ctx.routes.push(`${e.op} over [${e.indices.join(',')}]${body.mask ? ' (out-of-range terms ignored via where)' : ''}`);
   if (!inReduction && result.mask !== undefined) result = b.applyMask(result, 0);
   return result;

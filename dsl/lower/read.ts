@@ -29,6 +29,7 @@ export function lowerRead(
   shape: readonly number[],
   indices: readonly CheckedIndex[],
   inReduction: boolean,
+  safe = false,
 ): NamedValue {
   const b = ctx.builder;
   const extent = (name: string) => ctx.ranges.get(name)!.extent;
@@ -55,7 +56,14 @@ export function lowerRead(
   });
 
   v = mergeDuplicateAxes(b, v);
-  return { ...v, mask: inReduction ? mask : undefined, zeroWhereMasked: true };
+  if (!inReduction || mask === undefined) return { ...v, mask: undefined, zeroWhereMasked: true };
+  if (!safe) return { ...v, mask, zeroWhereMasked: true };
+  // Safe padding: 1 where the read falls outside (see lowerExpr).
+  const outside = new Float32Array(mask.data.length);
+  for (let k = 0; k < outside.length; k++) outside[k] = 1 - mask.data[k];
+  const ones = b.named(b.constant(outside, mask.shape), mask.axes);
+  const padded = b.binary('add', v.step, b.broadcastable(ones, v.axes));
+  return { ...v, step: padded, shape: b.shapeOf(padded), mask, zeroWhereMasked: false };
 }
 
 /** Replaces axis `axis` (extent = product of factors) by the axes `names`. */
@@ -157,25 +165,34 @@ function selectionRead(
   return { value: b.named(step, [...others, ...vars]), mask };
 }
 
-/** `A[i, i]`: where an index names two axes, keep the diagonal. */
+/** `A[i, i]`: where an index names several axes, keep the diagonal. */
 function mergeDuplicateAxes(b: PlanBuilder, v: NamedValue): NamedValue {
-  for (let k = 0; k < v.axes.length; k++) {
-    const j = v.axes.indexOf(v.axes[k], k + 1);
-    if (j < 0) continue;
-    const name = v.axes[k];
-    const d = v.shape[k];
-    const others = v.axes.filter((_, q) => q !== k && q !== j);
-    const tmp = `${name}#dup`;
-    const renamed = { ...v, axes: v.axes.map((a, q) => (q === j ? tmp : a)) };
-    const moved = b.permute(renamed, [...others, name, tmp]);
-    const rest = moved.shape.slice(0, -2);
-    // Flattened d×d: the diagonal is every (d+1)-th element.
-    let step = b.reshape(moved.step, [...rest, d * d]);
-    step = b.pad(step, [...rest.map(() => [0, 0] as [number, number]), [0, d]]);
-    step = b.reshape(step, [...rest, d, d + 1]);
-    step = b.slice(step, [...rest.map(() => 0), 0, 0], [...rest, d, 1]);
-    step = b.reshape(step, [...rest, d]);
-    return mergeDuplicateAxes(b, b.named(step, [...others, name]));
+  // Every repeated occurrence gets a name of its own first (A[i+k, i+k] repeats two names), then
+  // each is folded into the first occurrence, one pair at a time.
+  const seen = new Map<string, number>();
+  const axes = v.axes.map((a) => {
+    const n = seen.get(a) ?? 0;
+    seen.set(a, n + 1);
+    return n === 0 ? a : `${a}#${n}`;
+  });
+  let w: NamedValue = { ...v, axes };
+  for (const [name, count] of seen) {
+    for (let n = 1; n < count; n++) w = diagonal(b, w, name, `${name}#${n}`);
   }
-  return v;
+  return w;
+}
+
+/** Keeps the entries where axes `keep` and `drop` (same extent) are equal; `drop` disappears. */
+function diagonal(b: PlanBuilder, v: NamedValue, keep: string, drop: string): NamedValue {
+  const d = v.shape[v.axes.indexOf(keep)];
+  const others = v.axes.filter((a) => a !== keep && a !== drop);
+  const moved = b.permute(v, [...others, keep, drop]);
+  const rest = moved.shape.slice(0, -2);
+  // Flattened d×d: the diagonal is every (d+1)-th element.
+  let step = b.reshape(moved.step, [...rest, d * d]);
+  step = b.pad(step, [...rest.map(() => [0, 0] as [number, number]), [0, d]]);
+  step = b.reshape(step, [...rest, d, d + 1]);
+  step = b.slice(step, [...rest.map(() => 0), 0, 0], [...rest, d, 1]);
+  step = b.reshape(step, [...rest, d]);
+  return b.named(step, [...others, keep]);
 }

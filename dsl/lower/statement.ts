@@ -19,6 +19,8 @@ export function lowerStatement(ctx: ExprContext, s: CheckedStatement): number {
     const value = lowerExpr(ctx, part, false);
     return layOut(b, value, s.lhs, p, s.shape, extent);
   });
+  if (s.scatter) ctx.routes.push('scatter: left-hand positions through a transposed 0/1 selection matrix and a matMul (overlapping writes add)');
+  if (ctx.routes.length === 0) ctx.routes.push('elementwise: reads, broadcasting by index name, tfjs elementwise ops');
   let step: number;
   if (pieces.length === 1) step = pieces[0];
   else {

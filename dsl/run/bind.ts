@@ -49,6 +49,6 @@ export function requireAllBound(checked: CheckedProgram, bindings: Readonly<Reco
   throw new EinError({
     code: 'EIN3003',
     message: `missing binding${missing.length > 1 ? 's' : ''}: ${missing.map(describe).join(', ')}`,
-    hint: `pass ${missing.length > 1 ? 'them' : 'it'} to run(); parameters can be created with initParams()`,
+    hint: `pass ${missing.length > 1 ? 'them' : 'it'} to run(); parameters are tf.Tensors or tf.Variables of the shapes shown`,
   });
 }

@@ -9,6 +9,7 @@ import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
 import { convForward } from '../../kernels/conv';
 import { maxPoolBackward, poolForward } from '../../kernels/pool';
+import { binaryAnyRank, broadcastAnyRank, reduceAnyRank, whereAnyRank } from '../../kernels/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -32,6 +33,38 @@ const BINARY: Record<BinaryFn, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
   max: tf.maximum,
   min: tf.minimum,
 };
+
+/**
+ * max/min over axes with a one-winner gradient: tf.max's own gradient goes to every tied entry,
+ * which counts a value read twice (clamp, upsampling, overlapping windows) twice. Here the first
+ * winner (tf.argMax/argMin) gets it, as in PyTorch.
+ */
+function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]): tf.Tensor {
+  const rank = input.shape.length;
+  const kept = [...Array(rank).keys()].filter((k) => !axes.includes(k));
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    return {
+      value: fn === 'max' ? tf.max(x, [...axes]) : tf.min(x, [...axes]),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx] = saved;
+        const g = Array.isArray(dy) ? dy[0] : dy;
+        const perm = [...kept, ...axes];
+        const moved = tf.transpose(sx, perm);
+        const keptShape = kept.map((k) => sx.shape[k]);
+        const K = axes.reduce((a, k) => a * sx.shape[k], 1);
+        if (K === 1) return tf.reshape(g, sx.shape);
+        const flat = tf.reshape(moved, [...keptShape, K]);
+        const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
+        const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
+        const back = tf.reshape(spread, moved.shape);
+        const inverse = perm.map((_, k) => perm.indexOf(k));
+        return tf.transpose(back, inverse);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (f as (x: tf.Tensor) => tf.Tensor)(input);
+}
 
 /** One output of a run; the others (intermediates of a derived program) are disposed. */
 function pick(outputs: Map<string, tf.Tensor>, name: string): tf.Tensor {
@@ -100,12 +133,11 @@ export class PlanRunner {
   /** tf.maxPool with a gradient that is right on every backend (kernels/pool.ts says why). */
   private maxPool(s: Step & { op: 'pool' }, input: tf.Tensor): tf.Tensor {
     const withGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-      const y = poolForward(s, x);
-      save([x, y]);
+      save([x]);
       return {
-        value: y,
+        value: poolForward(s, x),
         gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-          maxPoolBackward(saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D, (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D, s.window, s.strides),
+          maxPoolBackward(saved[0] as tf.Tensor4D, (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D, s.window, s.strides),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return (withGradient as (x: tf.Tensor) => tf.Tensor)(input);
@@ -152,15 +184,16 @@ export class PlanRunner {
       case 'matMul':
         return tf.matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
       case 'unary':
-        return UNARY[s.fn](x(0));
+        // Elementwise: flat, whatever the rank (XNNPACK stops at 6).
+        return x(0).rank > 6 ? tf.reshape(UNARY[s.fn](tf.reshape(x(0), [-1])), s.shape as number[]) : UNARY[s.fn](x(0));
       case 'binary':
-        return BINARY[s.fn](x(0), x(1));
+        return binaryAnyRank(BINARY[s.fn], x(0), x(1));
       case 'where':
-        return tf.where(x(0), x(1), x(2));
+        return whereAnyRank(x(0), x(1), x(2));
       case 'reduce':
-        return s.fn === 'sum' ? tf.sum(x(0), [...s.axes]) : s.fn === 'max' ? tf.max(x(0), [...s.axes]) : tf.min(x(0), [...s.axes]);
+        return reduceAnyRank((t, axes) => (s.fn === 'sum' ? tf.sum(t, axes) : extremum(s.fn, t, axes)), x(0), s.axes);
       case 'broadcast':
-        return tf.broadcastTo(x(0), [...s.shape]);
+        return broadcastAnyRank(x(0), s.shape);
       case 'concat':
         return tf.concat(s.inputs.map((i) => values[i]), s.axis);
       case 'clone':

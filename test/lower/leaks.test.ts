@@ -23,9 +23,6 @@ const NETWORKS = [
       'L3[b,k:3] = W2[x,y,j,k]·L2[b,x,y,j] + B2[k]',
     ].join('\n'),
     shapes: { L0: [2, 8, 8, 2] },
-    // BUG: gradients through the conv route throw under vitest ("Cannot find module '../index'",
-    // dsl/lower/routes/conv-backward.ts:82); see gradients.test.ts.
-    gradientBug: 'conv route gradient: require("../index") fails under vitest',
   },
   {
     name: 'grouped conv + padded max pool + dense (generic route)',
@@ -35,7 +32,6 @@ const NETWORKS = [
       'L3[b,k:3] = W2[x,y,c,k]·L2[b,x,y,c] + B2[k]',
     ].join('\n'),
     shapes: { L0: [2, 7, 7, 4] },
-    gradientBug: undefined,
   },
 ] as const;
 
@@ -85,7 +81,7 @@ for (const backend of BACKENDS) {
         release();
       });
 
-      (net.gradientBug ? it.fails : it)(`${net.name}: ${RUNS} tf.grads runs leave nothing behind`, () => {
+      it(`${net.name}: ${RUNS} tf.grads runs leave nothing behind`, () => {
         const { p, leaves, bound, lossOf, release } = setup();
         const beforeFirstRun = tf.memory().numTensors;
         const xs = leaves.names.map((n) => bound[n]);
@@ -107,7 +103,7 @@ for (const backend of BACKENDS) {
         release();
       });
 
-      (net.gradientBug ? it.fails : it)(`${net.name}: ${RUNS} tf.variableGrads runs leave nothing behind`, () => {
+      it(`${net.name}: ${RUNS} tf.variableGrads runs leave nothing behind`, () => {
         const { p, leaves, bound, lossOf, release } = setup();
         const input = leaves.names[0];
         const vars: Record<string, tf.Variable> = {};

@@ -42,42 +42,10 @@ function describeProgram(rp: RandomProgram): string {
   return `${rp.src}\nbound shapes: ${JSON.stringify(rp.leafShapes)}`;
 }
 
-/**
- * BUG (see gradients.test.ts): every gradient through the conv route throws under vitest
- * ("Cannot find module '../index'" from dsl/lower/routes/conv-backward.ts). While a probe shows
- * that it still does, the backward property skips programs that take the conv route (explain()
- * says so); once it is fixed they are tested again without any change here.
- */
-function convGradientBroken(): boolean {
-  const p = ein('Y[x,j:2] = W[Δx:2,i,j]·X[x+Δx,i]');
-  try {
-    const x = tf.ones([3, 2]);
-    const w = tf.ones([2, 2, 2]);
-    const [g] = tf.grads((a: tf.Tensor) => tf.sum(p.run({ X: a, W: w }).Y))([x]);
-    g.dispose();
-    x.dispose();
-    w.dispose();
-    return false;
-  } catch (e) {
-    return /Cannot find module/.test(String(e));
-  } finally {
-    p.dispose();
-  }
-}
-
-function takesConvRoute(p: Program, rp: RandomProgram): boolean {
-  return p
-    .explain(rp.leafShapes)
-    .split('\n')
-    .some((line) => line.startsWith('  route:') && /conv/.test(line));
-}
-
 for (const backend of BACKENDS) {
   describe(`random programs, lowered vs reference, on ${backend}`, () => {
-    let skipConv = false;
     beforeAll(async () => {
       await useBackend(backend);
-      skipConv = convGradientBroken();
     });
 
     it('forward: every output agrees (100 programs)', () => {
@@ -99,7 +67,6 @@ for (const backend of BACKENDS) {
       fc.assert(
         fc.property(randomProgramArb(), (rp) => {
           const p = ein(rp.src);
-          fc.pre(!(skipConv && takesConvRoute(p, rp)));
           const leaves = leavesOf(rp, 7919 * ++n);
           // h = 1e-6 in float64 is far from round-off and makes kinks (relu at 0, near-ties in a
           // max) rare; coordinates where one still lies within ±h are skipped (one-sided

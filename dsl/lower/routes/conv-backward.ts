@@ -19,6 +19,9 @@
  */
 import { checkProgram } from '../../check/checker';
 import { parse } from '../../parse/parser';
+// A cycle (lower → conv route → here → lower), harmless: lowerProgram is only called later, at
+// the first gradient, when both modules are fully loaded.
+import * as lowering from '../index';
 import type { Plan } from '../plan';
 
 export interface ConvSpec {
@@ -77,14 +80,11 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
     inputSource,
     plans() {
       if (cached === undefined) {
-        // Imported here: lower/index imports this module through the conv route.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { lowerProgram } = require('../index') as typeof import('../index');
         const shapes = { X: spec.imageShape, W: spec.filterShape, dY: spec.outShape };
         const lower = (src: string, names: readonly string[]) => {
           const bound: Record<string, readonly number[]> = {};
           for (const n of names) bound[n] = shapes[n as keyof typeof shapes];
-          return lowerProgram(checkProgram(parse(src), { shapes: bound }));
+          return lowering.lowerProgram(checkProgram(parse(src), { shapes: bound }));
         };
         cached = { filter: lower(filterSource, ['X', 'dY']), input: lower(inputSource, ['W', 'dY']) };
       }

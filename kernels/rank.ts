@@ -1,0 +1,61 @@
+/**
+ * XNNPACK, under tfjs' wasm backend, refuses tensors of rank > 6 in elementwise ops, reductions
+ * and broadcasts: it logs "XNN status … 4" and leaves zeros (measured, tfjs 4.22). The generic
+ * route builds such tensors (a 3-D window has six index axes plus batch and channel), so these
+ * wrappers fold neighbouring axes that behave alike into one before calling tfjs, and unfold
+ * after. Reshapes are free and differentiable; below rank 7 nothing changes.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+const MAX_RANK = 6;
+
+/** Groups of consecutive axes whose `kind` is the same; returns the group sizes' products. */
+function fold(kinds: readonly string[], shapes: readonly (readonly number[])[]): { groups: number[][]; shapes: number[][] } {
+  const groups: number[][] = [];
+  kinds.forEach((kind, k) => {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && kinds[last[0]] === kind) last.push(k);
+    else groups.push([k]);
+  });
+  return { groups, shapes: shapes.map((s) => groups.map((g) => g.reduce((acc, k) => acc * s[k], 1))) };
+}
+
+function padRank(shape: readonly number[], rank: number): number[] {
+  return [...Array(rank - shape.length).fill(1), ...shape];
+}
+
+/** A broadcasting binary op at any rank. */
+export function binaryAnyRank(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const rank = Math.max(a.rank, b.rank);
+  if (rank <= MAX_RANK) return op(a, b);
+  const sa = padRank(a.shape, rank);
+  const sb = padRank(b.shape, rank);
+  const out = sa.map((d, k) => Math.max(d, sb[k]));
+  const kinds = sa.map((d, k) => `${d === 1 && out[k] !== 1 ? 'a1' : ''}${sb[k] === 1 && out[k] !== 1 ? 'b1' : ''}`);
+  const f = fold(kinds, [sa, sb]);
+  if (f.groups.length > MAX_RANK) return op(a, b);
+  return tf.reshape(op(tf.reshape(a, f.shapes[0]), tf.reshape(b, f.shapes[1])), out);
+}
+
+/** tf.where on tensors of one shape, at any rank. */
+export function whereAnyRank(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.rank <= MAX_RANK) return tf.where(mask, a, b);
+  return tf.reshape(tf.where(tf.reshape(mask, [-1]), tf.reshape(a, [-1]), tf.reshape(b, [-1])), a.shape);
+}
+
+/** A reduction over `axes` at any rank. */
+export function reduceAnyRank(op: (x: tf.Tensor, axes: number[]) => tf.Tensor, x: tf.Tensor, axes: readonly number[]): tf.Tensor {
+  if (x.rank <= MAX_RANK) return op(x, [...axes]);
+  const f = fold(x.shape.map((_, k) => (axes.includes(k) ? 'r' : 'k')), [x.shape]);
+  const reduced = f.groups.map((g, k) => (axes.includes(g[0]) ? k : -1)).filter((k) => k >= 0);
+  const outShape = x.shape.filter((_, k) => !axes.includes(k));
+  return tf.reshape(op(tf.reshape(x, f.shapes[0]), reduced), outShape);
+}
+
+/** tf.broadcastTo at any rank. */
+export function broadcastAnyRank(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (shape.length <= MAX_RANK) return tf.broadcastTo(x, [...shape]);
+  const sx = padRank(x.shape, shape.length);
+  const f = fold(sx.map((d, k) => (d === 1 && shape[k] !== 1 ? 'b' : 'f')), [sx, shape]);
+  return tf.reshape(tf.broadcastTo(tf.reshape(x, f.shapes[0]), f.shapes[1]), [...shape]);
+}
