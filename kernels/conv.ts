@@ -1,6 +1,7 @@
 /**
  * Convolution on tfjs, with the backend quirks routed around:
- * - padding is a separate tf.pad before the op (conv3d takes only 'same'/'valid');
+ * - padding is explicit (conv2d, depthwiseConv2d), or a tf.pad before conv3d, which takes only
+ *   'same'/'valid';
  * - tfjs conv2d refuses stride > 1 together with dilation > 1: the conv then runs with stride 1
  *   and its output is subsampled (exact; costs s² more arithmetic, said by explain()).
  * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad.
@@ -26,22 +27,22 @@ export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
   return y;
 }
 
-/** The valid forward convolution of a conv step: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
+/** The forward convolution of a conv step: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
 export function convForward(s: ConvStep, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
-  const x = image;
   const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
   const strides = both ? s.strides.map(() => 1) : [...s.strides];
   let y: tf.Tensor;
-  if (s.rank === 1) {
-    y = tf.conv1d(x as tf.Tensor3D, filter as tf.Tensor3D, strides[0], 'valid', 'NWC', s.dilations[0]);
-  } else if (s.rank === 2) {
+  if (s.rank === 2) {
     const st = strides as [number, number];
     const di = [...s.dilations] as [number, number];
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [s.padding[0][0], s.padding[0][1]], [s.padding[1][0], s.padding[1][1]], [0, 0]];
     y = s.depthwise
-      ? tf.depthwiseConv2d(x as tf.Tensor4D, filter as tf.Tensor4D, st, 'valid', 'NHWC', di)
-      : tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, st, 'valid', 'NHWC', di);
+      ? tf.depthwiseConv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di)
+      : tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di);
   } else {
-    y = tf.conv3d(x as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [number, number, number]);
+    // conv3d takes no explicit padding.
+    const padded = tf.pad(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
+    y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [number, number, number]);
   }
   return both ? subsample(y, s.strides) : y;
 }

@@ -28,12 +28,13 @@ export type StepOp =
   | { readonly op: 'clone' }
   | { readonly op: 'reverse'; readonly axes: readonly number[] }
   | {
-      /** A valid convolution (padding is a separate pad step before it). */
+      /** A convolution with explicit zero padding (1-D runs as 2-D). */
       readonly op: 'conv';
-      /** Spatial rank: 1, 2 or 3. */
-      readonly rank: 1 | 2 | 3;
+      readonly rank: 2 | 3;
       readonly strides: readonly number[];
       readonly dilations: readonly number[];
+      /** Zero padding before and after each spatial axis. */
+      readonly padding: readonly (readonly [number, number])[];
       readonly depthwise: boolean;
       /** Its gradient, derived in the notation. */
       readonly backward: ConvBackward;

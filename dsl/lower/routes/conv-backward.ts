@@ -25,7 +25,9 @@ import * as lowering from '../index';
 import type { Plan } from '../plan';
 
 export interface ConvSpec {
-  readonly rank: 1 | 2 | 3;
+  readonly rank: 2 | 3;
+  /** Zero padding before and after each spatial axis. */
+  readonly padding: readonly (readonly [number, number])[];
   readonly imageShape: readonly number[];
   readonly filterShape: readonly number[];
   readonly outShape: readonly number[];
@@ -51,7 +53,8 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
   const q = spatial(r, 'q');
   const K = spec.filterShape.slice(0, r);
   const Q = spec.imageShape.slice(1, 1 + r);
-  const window = u.map((ui, k) => `${term(spec.strides[k], ui)} + ${term(spec.dilations[k], v[k])}`);
+  const pad = spec.padding.map((p) => p[0]);
+  const window = u.map((ui, k) => `${term(spec.strides[k], ui)} + ${term(spec.dilations[k], v[k])}${offset(-pad[k])}`);
   const spread = spec.strides.some((s) => s > 1);
   const C = spec.imageShape[spec.imageShape.length - 1];
   const filterSource = spec.depthwise
@@ -66,7 +69,7 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
   const channels = spec.depthwise ? 'c, m' : 'o';
   const from = spec.depthwise ? 'D' : 'dY';
   if (spread) lines.push(`U[n, ${u.map((ui, k) => term(spec.strides[k], ui)).join(', ')}, ${channels}] = ${from}[n, ${u.join(', ')}, ${channels}]`);
-  const shifted = q.map((qi, k) => `${qi} - ${term(spec.dilations[k], v[k])}`);
+  const shifted = q.map((qi, k) => `${qi}${offset(pad[k])} - ${term(spec.dilations[k], v[k])}`);
   if (spec.depthwise) {
     lines.push(`T[n, ${q.map((qi, k) => `${qi}:${Q[k]}`).join(', ')}, c, m] = ${source}[n, ${shifted.join(', ')}, c, m] · W[${v.join(', ')}, c, m]`);
     lines.push(`dX[n, ${q.join(', ')}, c] = sum[m] T[n, ${q.join(', ')}, c, m]`);
@@ -91,6 +94,10 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
       return cached;
     },
   };
+}
+
+function offset(p: number): string {
+  return p === 0 ? '' : p > 0 ? ` + ${p}` : ` - ${-p}`;
 }
 
 function term(coef: number, name: string): string {

@@ -12,7 +12,7 @@
  * Several indices of one role merge into one axis by transpose + reshape, so the same route
  * serves `dW[v,c,o] = dY[n,u,o] · X[n,s·u+d·v,c]` (the filter gradient: batch and channel roles
  * swap) and `dX[n,q,c] = dY[n,q-d·v,o] · W[v,c,o]` (the input gradient: a flipped kernel).
- * Offsets become explicit pads (or crops) of the image; zero padding is exactly the dropping of
+ * Offsets become the conv's explicit padding (or a crop); zero padding is exactly the dropping of
  * out-of-range terms a sum does (LANGUAGE.md §6).
  */
 import type { AffineIndex, CheckedExpr, CheckedIndex } from '../../check/checked';
@@ -132,39 +132,44 @@ function emitConv(ctx: ExprContext, p: ConvPlan): NamedValue {
   const img = ctx.tensor(p.image.tensor);
   const ker = ctx.tensor(p.kernel.tensor);
   const rank = p.windows.length;
-  // tfjs has no depthwise conv1d: a 1-D depthwise conv runs as 2-D with a unit spatial axis.
-  const lift = rank === 1 && p.depthwise.length > 0;
+  // A 1-D convolution runs as 2-D with a unit spatial axis (tfjs' conv1d does the same, and
+  // has no depthwise form).
+  const lift = rank === 1;
 
-  // Image → [N, S₁…S_r, C] with each spatial axis padded or cropped so that position
-  // stride·u + |dilation|·v' (v' the possibly flipped kernel index) sits at index 0 + …
+  // Image → [N, S₁…S_r, C].
   const imageAxes = p.image.indices.map((ix, k) => bare(ix) ?? `#w${k}`);
   const channelNames = p.depthwise.length > 0 ? p.depthwise : p.inChannels;
   const ordered = [...p.batch, ...p.windows.map((w) => `#w${w.axis}`), ...channelNames];
   let imageStep = b.permute(b.named(img.step, imageAxes), ordered).step;
-  const spatialIn = p.windows.map((w) => img.shape[w.axis]);
   const N = sizeOf(p.batch.map(extent));
   const C = sizeOf(channelNames.map(extent));
-  imageStep = b.reshape(imageStep, [N, ...spatialIn, C]);
-  const crops: [number, number][] = [];
-  const pads: [number, number][] = [];
-  p.windows.forEach((w, k) => {
+  imageStep = b.reshape(imageStep, [N, ...p.windows.map((w) => img.shape[w.axis]), C]);
+
+  // Position s·u + |d|·v' + offset (v' the possibly flipped kernel index) must be index s·u + |d|·v'
+  // of the padded image: a negative offset is padding before, a positive one a crop (rare).
+  // Elements past the last window are left in place; a longer output is sliced instead, which
+  // is cheaper than cropping the input.
+  const padding: [number, number][] = [];
+  const crops: number[] = [];
+  const convOut: number[] = [];
+  p.windows.forEach((w) => {
     const kv = extent(w.kernel);
     const d = Math.abs(w.dilation);
     // Flipping the kernel (d < 0) turns offset p into p - d·(k-1).
     const offset = w.dilation < 0 ? w.offset - d * (kv - 1) : w.offset;
-    const needed = w.stride * (extent(w.out) - 1) + d * (kv - 1) + 1;
-    const before = -offset; // positive: pad, negative: crop
-    const after = needed - spatialIn[k] - before;
-    crops.push([Math.max(0, -before), Math.max(0, -after)]);
-    pads.push([Math.max(0, before), Math.max(0, after)]);
+    const span = d * (kv - 1) + 1;
+    const needed = w.stride * (extent(w.out) - 1) + span;
+    const crop = Math.max(0, offset);
+    const before = Math.max(0, -offset);
+    const available = img.shape[w.axis] - crop;
+    const after = Math.max(0, needed - before - available);
+    crops.push(crop);
+    padding.push([before, after]);
+    convOut.push(Math.floor((before + available + after - span) / w.stride) + 1);
   });
-  if (crops.some(([x, y]) => x > 0 || y > 0)) {
+  if (crops.some((c) => c > 0)) {
     const shape = b.shapeOf(imageStep);
-    imageStep = b.slice(
-      imageStep,
-      shape.map((_, j) => (j >= 1 && j <= rank ? crops[j - 1][0] : 0)),
-      shape.map((d, j) => (j >= 1 && j <= rank ? d - crops[j - 1][0] - crops[j - 1][1] : d)),
-    );
+    imageStep = b.slice(imageStep, shape.map((_, j) => (j >= 1 && j <= rank ? crops[j - 1] : 0)), shape.map((d, j) => (j >= 1 && j <= rank ? d - crops[j - 1] : d)));
   }
 
   // Kernel → [k₁…k_r, C, O] (depthwise: [k…, C, M]), flipped where the dilation is negative.
@@ -179,17 +184,21 @@ function emitConv(ctx: ExprContext, p: ConvPlan): NamedValue {
   const uShape = p.windows.map((w) => extent(w.out));
   const strides = p.windows.map((w) => w.stride);
   const dilations = p.windows.map((w) => Math.abs(w.dilation));
-  let x = b.pad(imageStep, [[0, 0], ...pads, [0, 0]]);
+  let x = imageStep;
   let f = kernelStep;
-  let stepRank = rank as 1 | 2 | 3;
+  let stepRank = rank as 2 | 3;
   if (lift) {
     x = b.reshape(x, [N, 1, b.shapeOf(x)[1], C]);
     f = b.reshape(f, [1, kSpatial[0], C, O]);
     strides.unshift(1);
     dilations.unshift(1);
+    padding.unshift([0, 0]);
+    convOut.unshift(1);
+    uShape.unshift(1);
     stepRank = 2;
   }
-  const outShape = [N, ...(lift ? [1] : []), ...uShape, p.depthwise.length > 0 ? C * O : O];
+  const channelsOut = p.depthwise.length > 0 ? C * O : O;
+  const outShape = [N, ...convOut, channelsOut];
   const backward = deriveConvBackward({
     rank: stepRank,
     imageShape: b.shapeOf(x),
@@ -197,16 +206,15 @@ function emitConv(ctx: ExprContext, p: ConvPlan): NamedValue {
     outShape,
     strides,
     dilations,
+    padding,
     depthwise: p.depthwise.length > 0,
   });
-  const conv = b.emit(
-    { op: 'conv', rank: stepRank, strides, dilations, depthwise: p.depthwise.length > 0, backward },
-    [x, f],
-    outShape,
-  );
+  let conv = b.emit({ op: 'conv', rank: stepRank, strides, dilations, padding, depthwise: p.depthwise.length > 0, backward }, [x, f], outShape);
+  if (convOut.some((n, k) => n !== uShape[k])) conv = b.slice(conv, outShape.map(() => 0), [N, ...uShape, channelsOut]);
   const both = strides.some((s) => s > 1) && dilations.some((d) => d > 1);
   ctx.routes.push(
-    `${p.depthwise.length > 0 ? 'depthwise ' : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${dilations.slice(lift ? 1 : 0)}]` +
+    `${p.depthwise.length > 0 ? 'depthwise ' : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
+      (lift ? ' (as conv2d with a unit axis)' : '') +
       (both ? ' (stride and dilation together: conv at stride 1, then subsampled — tfjs refuses both)' : '') +
       `; gradient derived in the notation (p.backward())`,
   );

@@ -73,24 +73,26 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   const C = sizeOf(channel.map(extent));
   const inSpatial = windows.map((w) => t.shape[w.axis]);
   x = b.reshape(x, [N, ...inSpatial, C]);
-  const crops: [number, number][] = [];
+  // Offsets: a negative one is padding before, a positive one a crop. Elements past the last
+  // window stay (a longer pooled output is sliced instead, cheaper than cropping the input),
+  // except where windows tile the input, whose reshape needs the exact length.
+  const outSpatial = windows.map((w) => extent(w.out));
+  const tiles = windows.every((w) => w.stride === extent(w.window));
+  const begin: number[] = [];
   const pads: [number, number][] = [];
+  const lengths: number[] = [];
   windows.forEach((w, k) => {
     const needed = w.stride * (extent(w.out) - 1) + extent(w.window);
-    const before = -w.offset;
-    const after = needed - inSpatial[k] - before;
-    crops.push([Math.max(0, -before), Math.max(0, -after)]);
-    pads.push([Math.max(0, before), Math.max(0, after)]);
+    const crop = Math.max(0, w.offset);
+    const before = Math.max(0, -w.offset);
+    const available = tiles ? Math.min(inSpatial[k] - crop, needed - before) : inSpatial[k] - crop;
+    begin.push(crop);
+    lengths.push(available);
+    pads.push([before, Math.max(0, needed - before - available)]);
   });
   const shape = b.shapeOf(x);
-  x = b.slice(
-    x,
-    shape.map((_, j) => (j >= 1 && j <= windows.length ? crops[j - 1][0] : 0)),
-    shape.map((d, j) => (j >= 1 && j <= windows.length ? d - crops[j - 1][0] - crops[j - 1][1] : d)),
-  );
+  x = b.slice(x, shape.map((_, j) => (j >= 1 && j <= windows.length ? begin[j - 1] : 0)), shape.map((d, j) => (j >= 1 && j <= windows.length ? lengths[j - 1] : d)));
   x = b.pad(x, [[0, 0], ...pads, [0, 0]], e.op === 'max' ? -Infinity : 0);
-  const tiles = windows.every((w) => w.stride === extent(w.window));
-  const outSpatial = windows.map((w) => extent(w.out));
   if (tiles) {
     // [N, U·k, …, C] → [N, U, k, …, C], then reduce every k axis.
     const split = [N, ...windows.flatMap((w) => [extent(w.out), extent(w.window)]), C];
@@ -103,11 +105,14 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
     const step = b.reshape(y, named.map(extent));
     return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: e.op !== 'max' };
   }
+  const padded = b.shapeOf(x);
+  const pooled = windows.map((w, k) => Math.floor((padded[1 + k] - extent(w.window)) / w.stride) + 1);
   const lift = windows.length === 1;
   if (lift) x = b.reshape(x, [N, 1, b.shapeOf(x)[1], C]);
   const window: [number, number] = lift ? [1, extent(windows[0].window)] : [extent(windows[0].window), extent(windows[1].window)];
   const strides: [number, number] = lift ? [1, windows[0].stride] : [windows[0].stride, windows[1].stride];
-  let y = b.emit({ op: 'pool', fn: e.op === 'max' ? 'max' : 'avg', window, strides }, [x], [N, ...(lift ? [1] : []), ...outSpatial, C]);
+  let y = b.emit({ op: 'pool', fn: e.op === 'max' ? 'max' : 'avg', window, strides }, [x], [N, ...(lift ? [1] : []), ...pooled, C]);
+  if (pooled.some((n, k) => n !== outSpatial[k])) y = b.slice(y, b.shapeOf(y).map(() => 0), [N, ...(lift ? [1] : []), ...outSpatial, C]);
   if (e.op === 'sum') y = b.binary('mul', y, b.scalar(window[0] * window[1]));
   ctx.routes.push(`${e.op === 'max' ? 'max' : 'average'} pooling route: window [${window}], strides [${strides}]${e.op === 'sum' ? ' (sum = average × window size)' : ''}`);
   const named = [...batch, ...windows.map((w) => w.out), ...channel];
