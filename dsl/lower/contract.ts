@@ -11,7 +11,7 @@ import type { NamedValue, PlanBuilder } from './builder';
  * Contracts `factors` summing the indices in `reduced` (each must appear only in these factors).
  * Masks must already be resolved by the caller.
  */
-export function contract(b: PlanBuilder, factors: readonly NamedValue[], reduced: readonly string[]): NamedValue {
+export function contract(b: PlanBuilder, factors: readonly NamedValue[], reduced: readonly string[], preferred: readonly string[] = []): NamedValue {
   let items = [...factors];
   const isReduced = (a: string) => reduced.includes(a);
   // An index summed that appears in one factor only is summed there first.
@@ -32,7 +32,7 @@ export function contract(b: PlanBuilder, factors: readonly NamedValue[], reduced
     const { i, j } = best!;
     const rest = items.filter((_, k) => k !== i && k !== j);
     const keep = (a: string) => !isReduced(a) || rest.some((f) => f.axes.includes(a));
-    const merged = contractPair(b, items[i], items[j], keep);
+    const merged = contractPair(b, items[i], items[j], keep, preferred);
     items = sumLonely([merged, ...rest]);
   }
   const last = items[0];
@@ -48,31 +48,61 @@ function resultSize(items: readonly NamedValue[], i: number, j: number, isReduce
   return size;
 }
 
-/** Contracts two values over their shared indices that `keep` does not keep. */
-export function contractPair(b: PlanBuilder, x: NamedValue, y: NamedValue, keep: (a: string) => boolean): NamedValue {
+/**
+ * Contracts two values over their shared indices that `keep` does not keep. `preferred` is the
+ * order the result's axes should come in (the left-hand side's), so that no transpose follows.
+ */
+export function contractPair(b: PlanBuilder, x: NamedValue, y: NamedValue, keep: (a: string) => boolean, preferred: readonly string[] = []): NamedValue {
   const shared = x.axes.filter((a) => y.axes.includes(a));
-  const batch = shared.filter(keep);
   const summed = shared.filter((a) => !keep(a));
-  const freeX = x.axes.filter((a) => !shared.includes(a));
-  const freeY = y.axes.filter((a) => !shared.includes(a));
   const ext = (a: string) => (x.axes.includes(a) ? x.shape[x.axes.indexOf(a)] : y.shape[y.axes.indexOf(a)]);
   if (summed.length === 0) {
     // Nothing to sum: a broadcast multiply is cheaper than a matMul with K = 1.
-    const axes = [...batch, ...freeX, ...freeY];
+    const batch = shared;
+    const axes = [...batch, ...x.axes.filter((a) => !shared.includes(a)), ...y.axes.filter((a) => !shared.includes(a))];
     const step = b.binary('mul', b.broadcastable(x, axes), b.broadcastable(y, axes));
     return { step, axes, shape: b.shapeOf(step), zeroWhereMasked: true };
   }
-  const B = sizeOf(batch.map(ext));
-  const M = sizeOf(freeX.map(ext));
-  const K = sizeOf(summed.map(ext));
-  const N = sizeOf(freeY.map(ext));
-  const px = b.permute(x, [...batch, ...freeX, ...summed]);
-  const py = b.permute(y, [...batch, ...summed, ...freeY]);
-  const batched = batch.length > 0;
-  const ax = b.reshape(px.step, batched ? [B, M, K] : [M, K]);
-  const ay = b.reshape(py.step, batched ? [B, K, N] : [K, N]);
-  const product = b.matMul(ax, ay, batched ? [B, M, N] : [M, N]);
-  const axes = [...batch, ...freeX, ...freeY];
-  const step = b.reshape(product, axes.map(ext));
-  return { step, axes, shape: b.shapeOf(step), zeroWhereMasked: true };
+  // Choose which operand goes left and whose order the shared axes follow so that as few
+  // elements as possible are transposed; matMul's transpose flags absorb [K, M] / [N, K] layouts.
+  let best: { cost: number; lay: () => NamedValue } | undefined;
+  for (const [left, right] of [
+    [x, y],
+    [y, x],
+  ] as const) {
+    for (const source of [left, right]) {
+      const batch = source.axes.filter((a) => shared.includes(a) && keep(a));
+      const sum = source.axes.filter((a) => summed.includes(a));
+      const freeL = left.axes.filter((a) => !shared.includes(a));
+      const freeR = right.axes.filter((a) => !shared.includes(a));
+      const same = (v: NamedValue, order: readonly string[]) => v.axes.length === order.length && v.axes.every((a, k) => a === order[k]);
+      const lPlain = same(left, [...batch, ...freeL, ...sum]);
+      const lFlip = !lPlain && same(left, [...batch, ...sum, ...freeL]);
+      const rPlain = same(right, [...batch, ...sum, ...freeR]);
+      const rFlip = !rPlain && same(right, [...batch, ...freeR, ...sum]);
+      const out = [...batch, ...freeL, ...freeR].filter((a) => preferred.includes(a));
+      const outOrdered = out.every((a, k) => k === 0 || preferred.indexOf(a) > preferred.indexOf(out[k - 1]));
+      const outSize = sizeOf([...batch, ...freeL, ...freeR].map(ext));
+      const cost = (lPlain || lFlip ? 0 : sizeOf(left.shape)) + (rPlain || rFlip ? 0 : sizeOf(right.shape)) + (outOrdered ? 0 : outSize);
+      if (best !== undefined && cost >= best.cost) continue;
+      best = {
+        cost,
+        lay: () => {
+          const B = sizeOf(batch.map(ext));
+          const M = sizeOf(freeL.map(ext));
+          const K = sizeOf(sum.map(ext));
+          const N = sizeOf(freeR.map(ext));
+          const batched = batch.length > 0;
+          const shape3 = (p: number, q: number) => (batched ? [B, p, q] : [p, q]);
+          const l = lFlip ? left.step : b.permute(left, [...batch, ...freeL, ...sum]).step;
+          const r = rFlip ? right.step : b.permute(right, [...batch, ...sum, ...freeR]).step;
+          const product = b.matMul(b.reshape(l, lFlip ? shape3(K, M) : shape3(M, K)), b.reshape(r, rFlip ? shape3(N, K) : shape3(K, N)), shape3(M, N), lFlip, rFlip);
+          const axes = [...batch, ...freeL, ...freeR];
+          const step = b.reshape(product, axes.map(ext));
+          return { step, axes, shape: b.shapeOf(step), zeroWhereMasked: true };
+        },
+      };
+    }
+  }
+  return best!.lay();
 }

@@ -18,6 +18,8 @@ export interface ExprContext {
   readonly ranges: ReadonlyMap<string, IndexRange>;
   /** Step and shape of a tensor readable here (input, parameter or earlier output). */
   readonly tensor: (name: string) => { step: number; shape: readonly number[] };
+  /** The statement's left-hand index order: results laid out so are not transposed again. */
+  readonly order: readonly string[];
   /** Steps that hold a whole tensor (inputs, parameters, earlier outputs). */
   readonly tensorSteps: ReadonlySet<number>;
   /** Routes taken, for explain(). */
@@ -122,7 +124,7 @@ function lowerReduce(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }, inRe
         result = b.reduceNamed('sum', masked, e.indices);
         ctx.routes.push(`masked sum over [${e.indices.join(',')}] (a term is not zero where its read falls outside)`);
       } else {
-        result = contract(b, factors.map((f) => ({ ...f, mask: undefined })), e.indices);
+        result = contract(b, factors.map((f) => ({ ...f, mask: undefined })), e.indices, ctx.order);
         ctx.routes.push(`contraction over [${e.indices.join(',')}] of ${factors.length} factor${factors.length === 1 ? '' : 's'} (transpose + reshape + matMul)`);
       }
       // An index reduced but absent from the body: each of its values adds the same term.

@@ -25,7 +25,8 @@ export function lowerProgram(program: CheckedProgram): Plan {
     b.setNote(s.target);
     const firstStep = b.steps.length;
     const routes: string[] = [];
-    const step = lowerStatement({ builder: b, ranges: s.ranges, tensor, tensorSteps, routes }, s);
+    const order = s.lhs.flatMap((ix) => (ix.kind === 'concat' ? [...ix.parts] : ix.kind === 'composite' ? ix.parts.map((p) => p.terms[0].index) : ix.terms.map((t) => t.index)));
+    const step = lowerStatement({ builder: b, ranges: s.ranges, tensor, tensorSteps, routes, order }, s);
     outputs.set(s.target, step);
     tensorSteps.add(step);
     statements.push({ target: s.target, source, routes, firstStep, lastStep: b.steps.length - 1 });
