@@ -4,7 +4,7 @@
  *
  * Max pooling has a gradient of its own here: tfjs-wasm's MaxPoolGrad (and MaxPoolWithArgmax)
  * give zero gradient where a window's maximum is negative (measured with tfjs 4.22), so the
- * executor wraps tf.maxPool in tf.customGrad with `maxPoolBackward`.
+ * executor wraps tf.maxPool in tf.customGrad with `maxPoolBackward` on that backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Step } from '../dsl/lower/plan';

@@ -35,6 +35,24 @@ const BINARY: Record<BinaryFn, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
 };
 
 /**
+ * Whether tfjs' own gradient serves this conv on the current backend: the backprop kernels exist
+ * and no dilation exceeds 1 (tfjs has no gradient for dilated convs). Never on wasm: it lacks the
+ * 2-D filter backprops, and its Conv3DBackpropInputV2 gives wrong values (measured, tfjs 4.22).
+ * Elsewhere the derived gradient runs; native backprop kernels are faster than convs run backwards.
+ */
+function nativeConvGradient(s: Step & { op: 'conv' }): boolean {
+  const backend = tf.getBackend();
+  if (backend === 'wasm' || s.dilations.some((d) => d > 1)) return false;
+  const kernels =
+    s.rank === 3
+      ? ['Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2']
+      : s.depthwise
+        ? ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']
+        : ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
+  return kernels.every((name) => tf.getKernel(name, backend) !== undefined);
+}
+
+/**
  * max/min over axes with a one-winner gradient: tf.max's own gradient goes to every tied entry,
  * which counts a value read twice (clamp, upsampling, overlapping windows) twice. Here the first
  * winner (tf.argMax/argMin) gets it, as in PyTorch.
@@ -113,6 +131,7 @@ export class PlanRunner {
    * everywhere for dilation > 1.
    */
   private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
+    if (nativeConvGradient(s)) return convForward(s, image, filter);
     const withGradient = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
       save([x, w]);
       return {
@@ -132,6 +151,7 @@ export class PlanRunner {
 
   /** tf.maxPool with a gradient that is right on every backend (kernels/pool.ts says why). */
   private maxPool(s: Step & { op: 'pool' }, input: tf.Tensor): tf.Tensor {
+    if (tf.getBackend() !== 'wasm') return poolForward(s, input);
     const withGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
       save([x]);
       return {

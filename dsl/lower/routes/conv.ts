@@ -216,7 +216,7 @@ function emitConv(ctx: ExprContext, p: ConvPlan): NamedValue {
     `${p.depthwise.length > 0 ? 'depthwise ' : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
       (lift ? ' (as conv2d with a unit axis)' : '') +
       (both ? ' (stride and dilation together: conv at stride 1, then subsampled — tfjs refuses both)' : '') +
-      `; gradient derived in the notation (p.backward())`,
+      `; gradient: the backend's backprop kernels where it has them and dilation is 1, else derived in the notation (p.backward())`,
   );
   // Back to named axes: [batch…, u…, out channels…] (depthwise: [batch…, u…, channel…, multiplier…]).
   const named = [...p.batch, ...p.windows.map((w) => w.out), ...channelNames.filter(() => p.depthwise.length > 0), ...p.outChannels];
