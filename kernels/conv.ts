@@ -46,3 +46,32 @@ export function convForward(s: ConvStep, image: tf.Tensor, filter: tf.Tensor): t
   }
   return both ? subsample(y, s.strides) : y;
 }
+
+/**
+ * The conv step with its fused epilogue (bias over output channels, then the activation):
+ * tf.fused.conv2d / depthwiseConv2d where one op can do it, else the ops in sequence.
+ */
+export function convForwardFused(s: ConvStep, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
+  const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
+  const unpadded = s.padding.every(([a, b]) => a === 0 && b === 0);
+  // tf.fused.depthwiseConv2d takes no explicit padding.
+  if (s.rank === 2 && !both && (bias !== undefined || s.activation !== undefined) && (!s.depthwise || unpadded)) {
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [s.padding[0][0], s.padding[0][1]], [s.padding[1][0], s.padding[1][1]], [0, 0]];
+    const args = {
+      x: image as tf.Tensor4D,
+      filter: filter as tf.Tensor4D,
+      strides: [...s.strides] as [number, number],
+      pad,
+      dataFormat: 'NHWC' as const,
+      dilations: [...s.dilations] as [number, number],
+      bias,
+      activation: (s.activation ?? 'linear') as 'relu' | 'sigmoid' | 'linear',
+    };
+    return s.depthwise ? tf.fused.depthwiseConv2d({ ...args, pad: 'valid' }) : tf.fused.conv2d(args);
+  }
+  let y = convForward(s, image, filter);
+  if (bias !== undefined) y = tf.add(y, bias);
+  if (s.activation === 'relu') y = tf.relu(y);
+  if (s.activation === 'sigmoid') y = tf.sigmoid(y);
+  return y;
+}

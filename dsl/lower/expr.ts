@@ -10,7 +10,7 @@ import { UNARY_MEANING } from '../check/functions';
 import { andMasks, anyMask, type NamedValue, type PlanBuilder } from './builder';
 import { contract } from './contract';
 import { lowerRead } from './read';
-import { tryConvRoute } from './routes/conv';
+import { tryConvRoute, tryFusedConv } from './routes/conv';
 import { tryPoolRoute } from './routes/pool';
 
 export interface ExprContext {
@@ -41,11 +41,15 @@ export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean
       return lowerRead({ builder: b, ranges: ctx.ranges }, t.step, t.shape, e.indices, inReduction, safe);
     }
     case 'unary': {
+      const fused = inReduction ? undefined : tryFusedConv(ctx, e);
+      if (fused !== undefined) return fused;
       const v = lowerExpr(ctx, e.arg, inReduction, safe);
       const step = b.unary(e.fn, v.step);
       return { ...v, step, zeroWhereMasked: v.zeroWhereMasked && UNARY_MEANING[e.fn](0) === 0 };
     }
     case 'binary': {
+      const fused = inReduction ? undefined : tryFusedConv(ctx, e);
+      if (fused !== undefined) return fused;
       const l = lowerExpr(ctx, e.left, inReduction, safe);
       const r = lowerExpr(ctx, e.right, inReduction, safe);
       const axes = [...l.axes, ...r.axes.filter((a) => !l.axes.includes(a))];

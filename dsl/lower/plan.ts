@@ -38,6 +38,9 @@ export type StepOp =
       readonly depthwise: boolean;
       /** Its gradient, derived in the notation. */
       readonly backward: ConvBackward;
+      /** Fused epilogue: a third input holds the bias over output channels; then the activation. */
+      readonly bias: boolean;
+      readonly activation?: 'relu' | 'sigmoid';
     }
   | {
       readonly op: 'pool';

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
-import { convForward } from '../../kernels/conv';
+import { convForwardFused } from '../../kernels/conv';
 import { maxPoolBackward, poolForward } from '../../kernels/pool';
 import { binaryAnyRank, broadcastAnyRank, reduceAnyRank, whereAnyRank } from '../../kernels/rank';
 
@@ -126,27 +126,39 @@ export class PlanRunner {
   }
 
   /**
-   * A conv step with its gradient from the derived programs (routes/conv-backward.ts) rather
-   * than tfjs' own, which is missing on wasm (Conv2DBackpropFilter, depthwise backprops) and
-   * everywhere for dilation > 1.
+   * A conv step (with its fused bias and activation) and its gradient: tfjs' own where it is
+   * right (`nativeConvGradient`), else from the derived programs (routes/conv-backward.ts) — tfjs
+   * lacks them on wasm (Conv2DBackpropFilter, depthwise backprops) and everywhere for dilation > 1.
    */
-  private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
-    if (nativeConvGradient(s)) return convForward(s, image, filter);
-    const withGradient = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([x, w]);
-      return {
-        value: convForward(s, x, w),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-          const [sx, sw] = saved;
-          const g = this.gradientRunners(k, s);
-          const dyt = Array.isArray(dy) ? dy[0] : dy;
-          const dw = pick(g.filter.run(new Map([['X', sx], ['dY', dyt]])), 'dW');
-          const dx = pick(g.input.run(new Map([['W', sw], ['dY', dyt]])), 'dX');
-          return [dx, dw];
-        },
-      };
+  private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
+    // tfjs differentiates fused convs only for linear and relu epilogues.
+    if (nativeConvGradient(s) && s.activation !== 'sigmoid') return convForwardFused(s, image, filter, bias);
+    const backward = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, y: tf.Tensor): tf.Tensor[] => {
+      // Through the activation, then the bias (summed over all but the channel axis), then the
+      // derived gradient programs for the convolution itself.
+      let dz = dy;
+      if (s.activation === 'relu') dz = tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32'));
+      if (s.activation === 'sigmoid') dz = tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+      const g = this.gradientRunners(k, s);
+      const dw = pick(g.filter.run(new Map([['X', x], ['dY', dz]])), 'dW');
+      const dx = pick(g.input.run(new Map([['W', w], ['dY', dz]])), 'dX');
+      return s.bias ? [dx, dw, tf.sum(dz, [...Array(dz.rank - 1).keys()])] : [dx, dw];
+    };
+    const first = (dy: tf.Tensor | tf.Tensor[]) => (Array.isArray(dy) ? dy[0] : dy);
+    if (bias === undefined) {
+      const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+        const y = convForwardFused(s, x, w, undefined);
+        save([x, w, y]);
+        return { value: y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => backward(first(dy), saved[0], saved[1], saved[2]) };
+      }) as unknown as Parameters<typeof tf.customGrad>[0]);
+      return (f as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor)(image, filter);
+    }
+    const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+      const y = convForwardFused(s, x, w, b);
+      save([x, w, y]);
+      return { value: y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => backward(first(dy), saved[0], saved[1], saved[2]) };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return (withGradient as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor)(image, filter);
+    return (f as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor)(image, filter, bias);
   }
 
   /** tf.maxPool with a gradient that is right on every backend (kernels/pool.ts says why). */
@@ -221,7 +233,7 @@ export class PlanRunner {
       case 'reverse':
         return tf.reverse(x(0), [...s.axes]);
       case 'conv':
-        return this.conv(s, k, x(0), x(1));
+        return this.conv(s, k, x(0), x(1), s.bias ? x(2) : undefined);
       case 'pool':
         return s.fn === 'max' ? this.maxPool(s, x(0)) : poolForward(s, x(0));
     }

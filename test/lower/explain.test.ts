@@ -91,7 +91,9 @@ describe('explain()', () => {
     expect(op?.text).toContain('strides=[1,1]');
     expect(op?.text).toContain('dilations=[1,1]');
     expect(op?.shape).toEqual([2, 8, 8, 4]);
-    expect(conv.ops.some((o) => o.text.startsWith('tf.relu'))).toBe(true);
+    // The bias and the relu are fused into the conv op.
+    expect(op?.text).toContain('+bias relu');
+    expect(conv.routes.join(' ')).toContain('fused with bias');
   });
 
   it('names the pooling route and its reduction', () => {

@@ -42,19 +42,61 @@ function bare(ix: CheckedIndex): string | undefined {
 }
 
 export function tryConvRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue | undefined {
+  const plan = convPlan(ctx, e, true);
+  return plan === undefined ? undefined : emitConv(ctx, plan, {});
+}
+
+function convPlan(ctx: ExprContext, e: CheckedExpr, explainWhyNot: boolean): ConvPlan | undefined {
+  if (e.kind !== 'reduce' || e.op !== 'sum') return undefined;
   const factors = productFactors(e.body);
   if (factors.length !== 2 || factors.some((f) => f.kind !== 'access')) return undefined;
   const [a, b] = factors as Access[];
   const attempts = [analyse(ctx, a, b, e.indices), analyse(ctx, b, a, e.indices)];
   const plan = attempts.find((x): x is ConvPlan => !(x instanceof NotConv));
-  if (plan === undefined) {
+  if (plan === undefined && explainWhyNot) {
     const reasons = attempts.map((x) => (x as NotConv).reason);
     if (attempts.some((x) => (x as NotConv).reason !== 'no window axis')) {
       ctx.routes.push(`conv route not taken: ${[...new Set(reasons)].join('; ')}`);
     }
-    return undefined;
   }
-  return emitConv(ctx, plan);
+  return plan;
+}
+
+/** What a fused conv adds after the convolution: a bias over its output channels, an activation. */
+export interface ConvEpilogue {
+  readonly bias?: Access;
+  readonly activation?: 'relu' | 'sigmoid';
+}
+
+/**
+ * `act(conv + B[channels])`, `conv + B[channels]` or `act(conv)` as one fused conv step
+ * (tf.fused.conv2d where the backend computes its gradient, else conv, bias and activation with
+ * the derived gradient). Only outside reductions, where no mask can reach the result.
+ */
+export function tryFusedConv(ctx: ExprContext, e: CheckedExpr): NamedValue | undefined {
+  let activation: ConvEpilogue['activation'];
+  let inner = e;
+  if (e.kind === 'unary' && (e.fn === 'relu' || e.fn === 'sigmoid')) {
+    activation = e.fn;
+    inner = e.arg;
+  }
+  let sum: CheckedExpr = inner;
+  let bias: Access | undefined;
+  if (inner.kind === 'binary' && inner.fn === 'add') {
+    const [l, r] = [inner.left, inner.right];
+    if (l.kind === 'reduce' && r.kind === 'access') [sum, bias] = [l, r];
+    else if (r.kind === 'reduce' && l.kind === 'access') [sum, bias] = [r, l];
+    else return undefined;
+  } else if (activation === undefined) return undefined;
+  const plan = convPlan(ctx, sum, false);
+  if (plan === undefined) return undefined;
+  if (bias !== undefined) {
+    // The bias must run over exactly the output channels, in their order.
+    const channels = [...(plan.depthwise.length > 0 ? plan.depthwise : []), ...plan.outChannels];
+    const names = bias.indices.map(bare);
+    if (names.length !== channels.length || names.some((n, k) => n !== channels[k])) return undefined;
+  }
+  return emitConv(ctx, plan, { bias, activation });
 }
 
 interface ConvPlan {
@@ -126,7 +168,7 @@ function windowOf(axis: number, ix: AffineIndex, kNames: readonly string[], isRe
   return asWindow(t1, t2) ?? asWindow(t2, t1);
 }
 
-function emitConv(ctx: ExprContext, p: ConvPlan): NamedValue {
+function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedValue {
   const b = ctx.builder;
   const extent = (n: string) => ctx.ranges.get(n)!.extent;
   const img = ctx.tensor(p.image.tensor);
@@ -209,12 +251,22 @@ function emitConv(ctx: ExprContext, p: ConvPlan): NamedValue {
     padding,
     depthwise: p.depthwise.length > 0,
   });
-  let conv = b.emit({ op: 'conv', rank: stepRank, strides, dilations, padding, depthwise: p.depthwise.length > 0, backward }, [x, f], outShape);
+  const inputs = [x, f];
+  if (epilogue.bias !== undefined) {
+    const bt = ctx.tensor(epilogue.bias.tensor);
+    inputs.push(b.reshape(bt.step, [channelsOut]));
+  }
+  let conv = b.emit(
+    { op: 'conv', rank: stepRank, strides, dilations, padding, depthwise: p.depthwise.length > 0, backward, bias: epilogue.bias !== undefined, activation: epilogue.activation },
+    inputs,
+    outShape,
+  );
   if (convOut.some((n, k) => n !== uShape[k])) conv = b.slice(conv, outShape.map(() => 0), [N, ...uShape, channelsOut]);
   const both = strides.some((s) => s > 1) && dilations.some((d) => d > 1);
   ctx.routes.push(
     `${p.depthwise.length > 0 ? 'depthwise ' : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
       (lift ? ' (as conv2d with a unit axis)' : '') +
+      (epilogue.bias || epilogue.activation ? `, fused with ${[epilogue.bias ? `bias ${epilogue.bias.tensor}` : '', epilogue.activation ?? ''].filter(Boolean).join(' and ')}` : '') +
       (both ? ' (stride and dilation together: conv at stride 1, then subsampled — tfjs refuses both)' : '') +
       `; gradient: the backend's backprop kernels where it has them and dilation is 1, else derived in the notation (p.backward())`,
   );
