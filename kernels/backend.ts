@@ -103,6 +103,20 @@ function tryLoadNativeModule(): void {
 
 let active: BackendInfo | undefined;
 
+/**
+ * tfjs' cpu backend prints a banner recommending tfjs-node on its first use in Node. einnet picks
+ * its backend itself (and says which with `activeBackend()`), so the banner is only noise.
+ */
+function quietCpuBanner(): void {
+  try {
+    const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+    if (cpu !== null && 'firstUse' in cpu) cpu.firstUse = false;
+  } catch {
+    /* no cpu backend: nothing to quiet */
+  }
+}
+quietCpuBanner();
+
 function isBackendName(s: string): s is BackendName {
   return (BACKEND_ORDER as readonly string[]).includes(s);
 }
