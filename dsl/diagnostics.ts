@@ -127,18 +127,26 @@ export interface EinErrorInit {
   readonly related?: { readonly span: Span; readonly label: string };
 }
 
+/** Offsets where each line starts, for the last source asked about (checking asks many times). */
+let indexedSource: string | undefined;
+let lineStarts: number[] = [];
+
 /** Line (1-based) and column (1-based, in code points) of an offset in `source`. */
 export function lineColumn(source: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  const end = Math.min(Math.max(offset, 0), source.length);
-  for (let i = 0; i < end; i++) {
-    if (source.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
+  if (source !== indexedSource) {
+    indexedSource = source;
+    lineStarts = [0];
+    for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
   }
-  return { line, column: [...source.slice(lineStart, end)].length + 1 };
+  const end = Math.min(Math.max(offset, 0), source.length);
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= end) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: [...source.slice(lineStarts[lo], end)].length + 1 };
 }
 
 /** The source line holding `span.start`, and a caret line under the span. */

@@ -23,12 +23,21 @@ const MULTIPLY_SIGNS = new Set(['·', '⋅', '×', '*', '∗']);
 const SUM_SIGNS = new Set(['Σ', '∑']);
 const SINGLE_PUNCT = new Set(['[', ']', '(', ')', ',', ':', '=', '~', ';', '+', '-', '/', '^']);
 
+// ASCII is decided by char code; the Unicode classes only for the rest (Δ, μ, subscripts …).
+function isAsciiLetter(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
+
 function isIdentStart(ch: string): boolean {
-  return ch === '_' || (/\p{L}/u.test(ch) && !SUM_SIGNS.has(ch));
+  const c = ch.charCodeAt(0);
+  if (c < 128) return isAsciiLetter(c) || c === 95;
+  return /\p{L}/u.test(ch) && !SUM_SIGNS.has(ch);
 }
 
 function isIdentPart(ch: string): boolean {
-  return ch === '_' || ch === "'" || (/[\p{L}\p{N}]/u.test(ch) && !SUM_SIGNS.has(ch));
+  const c = ch.charCodeAt(0);
+  if (c < 128) return isAsciiLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 39;
+  return /[\p{L}\p{N}]/u.test(ch) && !SUM_SIGNS.has(ch);
 }
 
 /**
