@@ -150,7 +150,7 @@ export interface BatchNormOptions {
  *
  *   ns.μ[j] = mean[b,x,y] X[b,x,y,j]
  *   ns.σ[j] = sqrt(mean[b,x,y] square(X[b,x,y,j] - ns.μ[j]) + ε)
- *   ns[b,x,y,j] = ns.γ[j] · (X[b,x,y,j] - ns.μ[j]) / ns.σ[j] + ns.β[j]
+ *   ns[b,x,y,j] = (X[b,x,y,j] - ns.μ[j]) / ns.σ[j] · ns.γ[j] + ns.β[j]     (x̂·γ + β)
  *
  * γ starts at 1, β at 0. In evaluation the first two lines are left out and μ, σ are the running
  * averages (the running σ averages the batch σ, where PyTorch averages the unbiased variance).
@@ -164,7 +164,9 @@ export function batchNorm(options: BatchNormOptions = {}): Block {
     const all = names.join(',');
     const reduced = names.slice(0, -1).join(',');
     const decl = `param ${ns}.γ ~ ones\nparam ${ns}.β ~ zeros`;
-    const normalize = `${ns}[${all}] = ${wrap(options.activation, `${ns}.γ[j] · (${x.name}[${all}] - ${ns}.μ[j]) / ${ns}.σ[j] + ${ns}.β[j]`)}`;
+    // x̂ · γ + β with x̂ = (x − μ)/σ; the input is written first so that lowering keeps its axis
+    // order (γ[j] first made it transpose to [j, b, x, y] and back).
+    const normalize = `${ns}[${all}] = ${wrap(options.activation, `(${x.name}[${all}] - ${ns}.μ[j]) / ${ns}.σ[j] · ${ns}.γ[j] + ${ns}.β[j]`)}`;
     const stats =
       `${ns}.μ[j] = mean[${reduced}] ${x.name}[${all}]\n` +
       `${ns}.σ[j] = sqrt(mean[${reduced}] square(${x.name}[${all}] - ${ns}.μ[j]) + ${eps})`;
