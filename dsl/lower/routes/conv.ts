@@ -89,7 +89,7 @@ export function tryFusedConv(ctx: ExprContext, e: CheckedExpr): NamedValue | und
     else return undefined;
   } else if (activation === undefined) return undefined;
   const plan = convPlan(ctx, sum, false);
-  if (plan === undefined) return undefined;
+  if (plan === undefined || plan.groups.length > 0) return undefined;
   if (bias !== undefined) {
     // The bias must run over exactly the output channels, in their order.
     const channels = [...(plan.depthwise.length > 0 ? plan.depthwise : []), ...plan.outChannels];
@@ -106,6 +106,8 @@ interface ConvPlan {
   readonly batch: readonly string[];
   readonly inChannels: readonly string[];
   readonly depthwise: readonly string[];
+  /** Grouped convolution: indices kept in image and kernel while others are summed. */
+  readonly groups: readonly string[];
   readonly outChannels: readonly string[];
 }
 
@@ -120,17 +122,26 @@ function analyse(ctx: ExprContext, image: Access, kernel: Access, reduced: reado
   const inChannels: string[] = [];
   const depthwise: string[] = [];
   const seen = new Set<string>();
+  const classify = (name: string): NotConv | undefined => {
+    if (seen.has(name)) return new NotConv('the image reads a diagonal');
+    seen.add(name);
+    const inKernel = kNames.includes(name);
+    if (!inKernel && !isReduced(name)) batch.push(name);
+    else if (inKernel && isReduced(name)) inChannels.push(name);
+    else if (inKernel) depthwise.push(name);
+    else return new NotConv(`index ${name} is summed over the image only`);
+    return undefined;
+  };
   for (let axis = 0; axis < image.indices.length; axis++) {
     const ix = image.indices[axis];
     const name = bare(ix);
-    if (name !== undefined) {
-      if (seen.has(name)) return new NotConv('the image reads a diagonal');
-      seen.add(name);
-      const inKernel = kNames.includes(name);
-      if (!inKernel && !isReduced(name)) batch.push(name);
-      else if (inKernel && isReduced(name)) inChannels.push(name);
-      else if (inKernel) depthwise.push(name);
-      else return new NotConv(`index ${name} is summed over the image only`);
+    // A composite (g, i) axis holds its parts row-major: each part is classified like an axis.
+    const names = name !== undefined ? [name] : ix.kind === 'composite' ? ix.parts.map((part) => part.terms[0].index) : undefined;
+    if (names !== undefined) {
+      for (const n of names) {
+        const problem = classify(n);
+        if (problem) return problem;
+      }
       continue;
     }
     if (ix.kind !== 'affine' || ix.terms.length !== 2) {
@@ -147,15 +158,18 @@ function analyse(ctx: ExprContext, image: Access, kernel: Access, reduced: reado
   if (windows.length > 3) return new NotConv(`${windows.length} spatial axes (tfjs convolves at most 3)`);
   const outChannels = kNames.filter((n) => !seen.has(n));
   if (outChannels.some(isReduced)) return new NotConv('an index is summed over the kernel only');
-  if (depthwise.length > 0 && inChannels.length > 0) return new NotConv('grouped: channels both summed and kept (no tfjs op; see the generic route)');
-  if (depthwise.length > 0 && windows.length === 3) return new NotConv('depthwise 3-D convolution (no tfjs op)');
+  // Channels both kept (in image and kernel) and summed: a grouped convolution, one conv per group.
+  const grouped = depthwise.length > 0 && inChannels.length > 0;
+  if (depthwise.length > 0 && windows.length === 3) return new NotConv(`${grouped ? 'grouped' : 'depthwise'} 3-D convolution (no tfjs op)`);
   if (windows.length === 3 && windows.some((w) => Math.abs(w.dilation) > 1)) return new NotConv('3-D convolution with dilation (not implemented by tfjs)');
   // Kernel extents must match the ranges of their indices (they do for bare reads of known shapes).
   const kShape = ctx.tensor(kernel.tensor).shape;
   for (const w of windows) {
     if (kShape[kNames.indexOf(w.kernel)] !== ctx.ranges.get(w.kernel)!.extent) return new NotConv('kernel extent differs from its index range');
   }
-  return { image, kernel, windows, batch, inChannels, depthwise, outChannels };
+  return grouped
+    ? { image, kernel, windows, batch, inChannels, depthwise: [], groups: depthwise, outChannels }
+    : { image, kernel, windows, batch, inChannels, depthwise, groups: [], outChannels };
 }
 
 function windowOf(axis: number, ix: AffineIndex, kNames: readonly string[], isReduced: (n: string) => boolean): Window | undefined {
@@ -178,13 +192,15 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
   // has no depthwise form).
   const lift = rank === 1;
 
-  // Image → [N, S₁…S_r, C].
-  const imageAxes = p.image.indices.map((ix, k) => bare(ix) ?? `#w${k}`);
-  const channelNames = p.depthwise.length > 0 ? p.depthwise : p.inChannels;
+  // Image → [N, S₁…S_r, C] (grouped: C = G·I, group-major). Composite axes are split first.
+  const imageAxes = p.image.indices.flatMap((ix, k) => (ix.kind === 'composite' ? ix.parts.map((q) => q.terms[0].index) : [bare(ix) ?? `#w${k}`]));
+  const imageShape = p.image.indices.flatMap((ix, k) => (ix.kind === 'composite' ? [...ix.factors] : [img.shape[k]]));
+  const channelNames = p.depthwise.length > 0 ? p.depthwise : [...p.groups, ...p.inChannels];
   const ordered = [...p.batch, ...p.windows.map((w) => `#w${w.axis}`), ...channelNames];
-  let imageStep = b.permute(b.named(img.step, imageAxes), ordered).step;
+  let imageStep = b.permute(b.named(b.reshape(img.step, imageShape), imageAxes), ordered).step;
   const N = sizeOf(p.batch.map(extent));
   const C = sizeOf(channelNames.map(extent));
+  const G = sizeOf(p.groups.map(extent));
   imageStep = b.reshape(imageStep, [N, ...p.windows.map((w) => img.shape[w.axis]), C]);
 
   // Position s·u + |d|·v' + offset (v' the possibly flipped kernel index) must be index s·u + |d|·v'
@@ -220,6 +236,7 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
   const O = sizeOf(p.outChannels.map(extent));
   const kSpatial = p.windows.map((w) => extent(w.kernel));
   kernelStep = b.reshape(kernelStep, [...kSpatial, C, O]);
+  const perGroup = C / G; // input channels of one group
   const flips = p.windows.map((w, k) => (w.dilation < 0 ? k : -1)).filter((k) => k >= 0);
   if (flips.length > 0) kernelStep = b.emit({ op: 'reverse', axes: flips }, [kernelStep], b.shapeOf(kernelStep));
 
@@ -241,37 +258,50 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
   }
   const channelsOut = p.depthwise.length > 0 ? C * O : O;
   const outShape = [N, ...convOut, channelsOut];
-  const backward = deriveConvBackward({
-    rank: stepRank,
-    imageShape: b.shapeOf(x),
-    filterShape: b.shapeOf(f),
-    outShape,
-    strides,
-    dilations,
-    padding,
-    depthwise: p.depthwise.length > 0,
-  });
-  const inputs = [x, f];
-  if (epilogue.bias !== undefined) {
-    const bt = ctx.tensor(epilogue.bias.tensor);
-    inputs.push(b.reshape(bt.step, [channelsOut]));
+  const convStep = (image: number, filter: number, bias?: number) =>
+    b.emit(
+      {
+        op: 'conv',
+        rank: stepRank,
+        strides,
+        dilations,
+        padding,
+        depthwise: p.depthwise.length > 0,
+        backward: deriveConvBackward({ rank: stepRank, imageShape: b.shapeOf(image), filterShape: b.shapeOf(filter), outShape, strides, dilations, padding, depthwise: p.depthwise.length > 0 }),
+        bias: bias !== undefined,
+        activation: epilogue.activation,
+      },
+      bias === undefined ? [image, filter] : [image, filter, bias],
+      outShape,
+    );
+  let conv: number;
+  if (G > 1) {
+    // One conv per group on its slice of channels, results side by side: [N, U…, G, O].
+    const xs = b.shapeOf(x);
+    const fs = b.shapeOf(f);
+    const parts: number[] = [];
+    for (let g = 0; g < G; g++) {
+      const xg = b.slice(x, xs.map((_, j) => (j === xs.length - 1 ? g * perGroup : 0)), xs.map((d, j) => (j === xs.length - 1 ? perGroup : d)));
+      const fg = b.slice(f, fs.map((_, j) => (j === fs.length - 2 ? g * perGroup : 0)), fs.map((d, j) => (j === fs.length - 2 ? perGroup : d)));
+      parts.push(b.reshape(convStep(xg, fg), [N, ...convOut, 1, O]));
+    }
+    conv = b.emit({ op: 'concat', axis: convOut.length + 1 }, parts, [N, ...convOut, G, O]);
+    if (convOut.some((n, k) => n !== uShape[k])) conv = b.slice(conv, b.shapeOf(conv).map(() => 0), [N, ...uShape, G, O]);
+  } else {
+    const bias = epilogue.bias !== undefined ? b.reshape(ctx.tensor(epilogue.bias.tensor).step, [channelsOut]) : undefined;
+    conv = convStep(x, f, bias);
+    if (convOut.some((n, k) => n !== uShape[k])) conv = b.slice(conv, outShape.map(() => 0), [N, ...uShape, channelsOut]);
   }
-  let conv = b.emit(
-    { op: 'conv', rank: stepRank, strides, dilations, padding, depthwise: p.depthwise.length > 0, backward, bias: epilogue.bias !== undefined, activation: epilogue.activation },
-    inputs,
-    outShape,
-  );
-  if (convOut.some((n, k) => n !== uShape[k])) conv = b.slice(conv, outShape.map(() => 0), [N, ...uShape, channelsOut]);
   const both = strides.some((s) => s > 1) && dilations.some((d) => d > 1);
   ctx.routes.push(
-    `${p.depthwise.length > 0 ? 'depthwise ' : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
+    `${p.depthwise.length > 0 ? 'depthwise ' : G > 1 ? `grouped (${G} groups, one conv each) ` : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
       (lift ? ' (as conv2d with a unit axis)' : '') +
       (epilogue.bias || epilogue.activation ? `, fused with ${[epilogue.bias ? `bias ${epilogue.bias.tensor}` : '', epilogue.activation ?? ''].filter(Boolean).join(' and ')}` : '') +
       (both ? ' (stride and dilation together: conv at stride 1, then subsampled — tfjs refuses both)' : '') +
       `; gradient: the backend's backprop kernels where it has them and dilation is 1, else derived in the notation (p.backward())`,
   );
   // Back to named axes: [batch…, u…, out channels…] (depthwise: [batch…, u…, channel…, multiplier…]).
-  const named = [...p.batch, ...p.windows.map((w) => w.out), ...channelNames.filter(() => p.depthwise.length > 0), ...p.outChannels];
+  const named = [...p.batch, ...p.windows.map((w) => w.out), ...(p.depthwise.length > 0 ? p.depthwise : p.groups), ...p.outChannels];
   const step = b.reshape(conv, named.map(extent));
   return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: true };
 }
