@@ -5,7 +5,8 @@
  * included, each with where it came from.
  */
 import { EinError, lineColumn, type Span } from '../diagnostics';
-import type { Assignment, Expr, IndexExpr, IndexName, Program } from '../parse/ast';
+import type { Assignment, IndexName, Program } from '../parse/ast';
+import { forEachExpr, forEachIndexName } from '../parse/walk';
 import type {
   CheckedExpr,
   CheckedIndex,
@@ -290,113 +291,44 @@ function bindShapes(
 /** Every tensor the program reads, with its first read. */
 export function readTensors(ast: Program): Map<string, Span> {
   const read = new Map<string, Span>();
-  const visit = (e: Expr) => {
-    switch (e.kind) {
-      case 'access':
-        if (!read.has(e.tensor)) read.set(e.tensor, e.nameSpan);
-        return;
-      case 'nameref':
-        if (!read.has(e.name)) read.set(e.name, e.span);
-        return;
-      case 'binary':
-        visit(e.left);
-        visit(e.right);
-        return;
-      case 'negate':
-      case 'paren':
-        visit(e.arg);
-        return;
-      case 'call':
-        e.args.forEach(visit);
-        return;
-      case 'aggregate':
-        visit(e.body);
-        return;
-      case 'number':
-        return;
-    }
+  const note = (name: string, span: Span) => {
+    if (!read.has(name)) read.set(name, span);
   };
-  for (const s of ast.statements) if (s.kind === 'assign') s.parts.forEach(visit);
+  for (const s of ast.statements) {
+    if (s.kind !== 'assign') continue;
+    for (const part of s.parts) {
+      forEachExpr(part, (e) => {
+        if (e.kind === 'access') note(e.tensor, e.nameSpan);
+        else if (e.kind === 'nameref') note(e.name, e.span);
+      });
+    }
+  }
   return read;
 }
 
 function collectAnnotations(s: Assignment, consts: ReadonlyMap<string, number>, source: string): Annotation[] {
   const out: Annotation[] = [];
-  const fromIndex = (e: IndexExpr) => {
-    switch (e.kind) {
-      case 'name':
-        if (e.extent) out.push({ name: e.name, extent: extentValue(e.extent, consts, source), span: e.span });
-        return;
-      case 'binary':
-        fromIndex(e.left);
-        fromIndex(e.right);
-        return;
-      case 'negate':
-      case 'paren':
-      case 'boundary':
-        fromIndex(e.arg);
-        return;
-      case 'composite':
-        e.parts.forEach(fromIndex);
-        return;
-      case 'number':
-        return;
-    }
+  const note = (n: IndexName) => {
+    if (n.extent) out.push({ name: n.name, extent: extentValue(n.extent, consts, source), span: n.span });
   };
-  const fromExpr = (e: Expr) => {
-    switch (e.kind) {
-      case 'access':
-        e.indices.forEach(fromIndex);
-        return;
-      case 'aggregate':
-        e.indices.forEach(fromIndex);
-        fromExpr(e.body);
-        return;
-      case 'binary':
-        fromExpr(e.left);
-        fromExpr(e.right);
-        return;
-      case 'negate':
-      case 'paren':
-        fromExpr(e.arg);
-        return;
-      case 'call':
-        e.args.forEach(fromExpr);
-        return;
-      default:
-        return;
-    }
-  };
-  s.indices.forEach(fromIndex);
-  s.parts.forEach(fromExpr);
+  for (const ix of s.indices) forEachIndexName(ix, note);
+  for (const part of s.parts) {
+    forEachExpr(part, (e) => {
+      if (e.kind === 'access') for (const ix of e.indices) forEachIndexName(ix, note);
+      else if (e.kind === 'aggregate') e.indices.forEach(note);
+    });
+  }
   return out;
 }
 
 /** Left-hand index names with the span of their first appearance. */
 function lhsNameSpans(s: Assignment): Map<string, Span> {
   const spans = new Map<string, Span>();
-  const visit = (e: IndexExpr) => {
-    switch (e.kind) {
-      case 'name':
-        if (!spans.has(e.name)) spans.set(e.name, e.span);
-        return;
-      case 'binary':
-        visit(e.left);
-        visit(e.right);
-        return;
-      case 'negate':
-      case 'paren':
-      case 'boundary':
-        visit(e.arg);
-        return;
-      case 'composite':
-        e.parts.forEach(visit);
-        return;
-      case 'number':
-        return;
-    }
-  };
-  s.indices.forEach(visit);
+  for (const ix of s.indices) {
+    forEachIndexName(ix, (n) => {
+      if (!spans.has(n.name)) spans.set(n.name, n.span);
+    });
+  }
   return spans;
 }
 

@@ -6,7 +6,8 @@
  * data.
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
-import { sizeOf, type ReduceFn, type Step, type StepOp } from './plan';
+import { sizeOf, stridesOf } from '../layout';
+import type { ReduceFn, Step, StepOp } from './plan';
 
 /** Host-side 0/1 array over named axes, row-major. */
 export interface Mask {
@@ -256,14 +257,4 @@ export function anyMask(m: Mask, reduced: readonly string[]): Mask | undefined {
 /** A mask that keeps everything is no mask. */
 export function simplifyMask(m: Mask): Mask | undefined {
   return m.data.every((v) => v === 1) ? undefined : m;
-}
-
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    strides[k] = s;
-    s *= shape[k];
-  }
-  return strides;
 }

@@ -73,7 +73,3 @@ export interface Plan {
   readonly statements: readonly StatementPlan[];
 }
 
-/** Row-major element count. */
-export function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}

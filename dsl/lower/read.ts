@@ -13,7 +13,7 @@ import type { CheckedIndex, IndexRange } from '../check/checked';
 import { compileAxis } from '../check/index-eval';
 import { indexNamesOf } from '../check/index-forms';
 import { andMasks, simplifyMask, type Mask, type NamedValue, type PlanBuilder } from './builder';
-import { sizeOf } from './plan';
+import { forEachCombination, sizeOf } from '../layout';
 
 export interface ReadContext {
   readonly builder: PlanBuilder;
@@ -141,19 +141,13 @@ function selectionRead(
   const at = compileAxis(ix, n, (name) => vars.indexOf(name));
   const selection = new Float32Array(n * m);
   const valid = new Uint8Array(m);
-  const env = new Int32Array(vars.length);
-  for (let col = 0; col < m; col++) {
-    let rest = col;
-    for (let j = vars.length - 1; j >= 0; j--) {
-      env[j] = rest % extents[j];
-      rest = Math.floor(rest / extents[j]);
-    }
+  forEachCombination(extents, (env, col) => {
     const p = at(env);
     if (p >= 0) {
       selection[p * m + col] = 1;
       valid[col] = 1;
     }
-  }
+  });
   const others = v.axes.filter((a) => a !== axis);
   const moved = b.permute(v, [...others, axis]);
   const restShape = moved.shape.slice(0, -1);

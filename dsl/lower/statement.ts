@@ -9,7 +9,7 @@ import { compileAxis } from '../check/index-eval';
 import { indexNamesOf } from '../check/index-forms';
 import type { NamedValue, PlanBuilder } from './builder';
 import { lowerExpr, type ExprContext } from './expr';
-import { sizeOf } from './plan';
+import { forEachCombination, sizeOf } from '../layout';
 
 export function lowerStatement(ctx: ExprContext, s: CheckedStatement): number {
   const b = ctx.builder;
@@ -73,16 +73,10 @@ function scatterAxis(
   const m = sizeOf(extents);
   const at = compileAxis(ix, size, (n) => vars.indexOf(n));
   const selection = new Float32Array(m * size);
-  const env = new Int32Array(vars.length);
-  for (let row = 0; row < m; row++) {
-    let rest = row;
-    for (let j = vars.length - 1; j >= 0; j--) {
-      env[j] = rest % extents[j];
-      rest = Math.floor(rest / extents[j]);
-    }
+  forEachCombination(extents, (env, row) => {
     const pos = at(env);
     if (pos >= 0) selection[row * size + pos] = 1;
-  }
+  });
   const others = v.axes.filter((a) => !vars.includes(a));
   const moved = b.permute(v, [...others, ...vars]);
   const rest = moved.shape.slice(0, others.length);

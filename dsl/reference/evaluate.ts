@@ -12,6 +12,7 @@ import { EinError } from '../diagnostics';
 import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, LhsIndex } from '../check/checked';
 import { BINARY_MEANING, UNARY_MEANING } from '../check/functions';
 import { compileAxis, type AxisFn, type Env } from '../check/index-eval';
+import { stridesOf } from '../layout';
 
 /** A dense row-major float64 tensor. */
 export interface DenseTensor {
@@ -23,15 +24,6 @@ export interface DenseTensor {
 type Value = number | undefined;
 type Compiled = (env: Env) => Value;
 
-function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    strides[k] = s;
-    s *= shape[k];
-  }
-  return strides;
-}
 
 interface Frame {
   readonly values: ReadonlyMap<string, DenseTensor>;

@@ -18,7 +18,7 @@
 import type { AffineIndex, CheckedExpr, CheckedIndex } from '../../check/checked';
 import type { NamedValue } from '../builder';
 import { productFactors, type ExprContext } from '../expr';
-import { sizeOf } from '../plan';
+import { sizeOf } from '../../layout';
 import { deriveConvBackward } from './conv-backward';
 
 type Access = CheckedExpr & { kind: 'access' };

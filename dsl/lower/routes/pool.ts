@@ -14,7 +14,7 @@
 import type { CheckedExpr, CheckedIndex } from '../../check/checked';
 import type { NamedValue } from '../builder';
 import type { ExprContext } from '../expr';
-import { sizeOf } from '../plan';
+import { sizeOf } from '../../layout';
 
 interface PoolWindow {
   readonly axis: number;
