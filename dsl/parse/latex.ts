@@ -13,6 +13,7 @@
  * - multi-letter names are `\mathit{conv}`, namespaces `\mathrm{blk1}.W`, `_` is escaped.
  */
 import type { Expr, Extent, IndexExpr, IndexName, InitializerSpec, Program, Statement } from './ast';
+import { indexPrecedence, precedence } from './print';
 
 // ---------------------------------------------------------------------------------------------
 // Names.
@@ -82,11 +83,6 @@ export function latexName(name: string): string {
 // ---------------------------------------------------------------------------------------------
 // Index expressions.
 
-function indexPrecedence(e: IndexExpr): number {
-  if (e.kind === 'binary') return e.op === '+' || e.op === '-' ? 1 : 2;
-  if (e.kind === 'negate') return 3;
-  return 4;
-}
 
 function latexExtent(extent: Extent): string {
   return extent.kind === 'literal' ? String(extent.value) : latexName(extent.name);
@@ -140,18 +136,6 @@ function latexIndexList(indices: readonly IndexExpr[]): string {
 // ---------------------------------------------------------------------------------------------
 // Value expressions.
 
-/** 1 `+ -`, 2 `· /`, 3 unary minus and aggregators, 4 `^`, 5 atoms (as in the printer). */
-function precedence(e: Expr): number {
-  switch (e.kind) {
-    case 'binary':
-      return e.op === '+' || e.op === '-' ? 1 : e.op === '^' ? 4 : 2;
-    case 'negate':
-    case 'aggregate':
-      return 3;
-    default:
-      return 5;
-  }
-}
 
 function operand(e: Expr, minPrecedence: number): string {
   const text = latexExpr(e);

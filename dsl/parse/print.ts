@@ -53,7 +53,8 @@ function numberText(value: number, written: string | undefined): string {
 // Index expressions.
 
 /** Binding strength of an index expression: 1 `+ -`, 2 `* /`, 3 unary minus, 4 atoms. */
-function indexPrecedence(e: IndexExpr): number {
+/** Binding strength of an index expression: 1 `+ -`, 2 `* /`, 3 unary minus, 4 atoms. */
+export function indexPrecedence(e: IndexExpr): number {
   switch (e.kind) {
     case 'binary':
       return e.op === '+' || e.op === '-' ? 1 : 2;
@@ -118,7 +119,7 @@ function printIndexList(indices: readonly IndexExpr[]): string {
  * Binding strength of a value expression, as the parser's grammar has it:
  * 1 `+ -`, 2 `· /`, 3 unary minus and aggregators (both extend to the right), 4 `^`, 5 atoms.
  */
-function precedence(e: Expr): number {
+export function precedence(e: Expr): number {
   switch (e.kind) {
     case 'binary':
       return e.op === '+' || e.op === '-' ? 1 : e.op === '^' ? 4 : 2;
