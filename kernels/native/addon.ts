@@ -32,6 +32,21 @@ export interface NativeAddon {
   eltwise(params: Int32Array, alpha: number, beta: number, x: Float32Array, y: Float32Array): void;
   /** Broadcasting binary op: params [op, rank, aDims, bDims]; c has a's shape. */
   binary(params: Int32Array, a: Float32Array, b: Float32Array, c: Float32Array): void;
+  /**
+   * einnet's own loops (src/loops.cc). Strided copy: params [elemBytes, rank, n[rank], srcOffset,
+   * srcStrides[rank], dstOffset, dstStrides[rank]] over any typed arrays of that element size.
+   */
+  stridedCopy(params: Int32Array, src: ArrayBufferView, dst: ArrayBufferView): void;
+  /** params [op, rank, n[rank], aStrides[rank], bStrides[rank]]; out Uint8Array for comparisons (op ≥ 10). */
+  broadcastBinary(params: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array): void;
+  /** params [elemBytes (1 or 4), n]: out[i] = condition[i] === 1 ? a[i] : b[i]. */
+  select(params: Int32Array, condition: Uint8Array, a: ArrayBufferView, b: ArrayBufferView, out: ArrayBufferView): void;
+  /** params [op (0 sum, 1 mean, 2 max, 3 min, 4 prod), rank, n[rank], outStrides[rank] (0 = reduced)]. */
+  reduceAxes(params: Int32Array, x: Float32Array, y: Float32Array): void;
+  /** params [isMin, outer, n, inner]: index of the best x[o, ·, i] into out[o, i]. */
+  argReduce(params: Int32Array, x: Float32Array, out: Int32Array): void;
+  /** params [op (0 step, 1 neg, 2 isFinite, 3 logicalNot), n]. */
+  unary(params: Int32Array, alpha: number, x: Float32Array | Uint8Array, y: Float32Array | Uint8Array): void;
   /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */
   setThreads(n: number): number;
   threads(): number;
@@ -109,7 +124,7 @@ export function loadAddon(): NativeAddon {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new NativeAddonUnavailable(`the oneDNN addon ${file} failed to load: ${reason}`, true);
   }
-  if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function') {
+  if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function' || typeof mod.stridedCopy !== 'function') {
     throw new NativeAddonUnavailable(`${file} is not einnet's oneDNN addon (rebuild with npm run build:native)`, true);
   }
   loaded = mod;

@@ -10,12 +10,13 @@ import { CONV_KERNELS } from './conv';
 import { ELEMENTWISE_KERNELS } from './elementwise';
 import { NATIVE_BACKEND_NAME } from './kernel';
 import { MATMUL_KERNELS } from './matmul';
+import { MOVEMENT_KERNELS } from './movement';
 import { POOL_KERNELS } from './pool';
 import { REDUCTION_KERNELS } from './reduce';
 import { defaultThreads, threadsFromEnvironment } from './threads';
 
-/** The kernels computed by oneDNN (every other kernel is the CPU backend's). */
-export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS];
+/** The kernels computed by oneDNN or the addon's own loops (every other kernel is the CPU backend's). */
+export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS];
 
 /** tfjs' CPU backend under another name; a class of its own so `instanceof` tells them apart. */
 export class NativeBackend extends MathBackendCPU {

@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "einnet_native",
-      "sources": ["src/addon.cc"],
+      "sources": ["src/addon.cc", "src/loops.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node -p \"process.env.EINNET_DNNL_INCLUDE || ''\")"
@@ -17,7 +17,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O2"],
+      "cflags_cc": ["-std=c++17", "-O3"],
       "conditions": [
         ["OS=='linux'", {
           "cflags_cc": ["-fopenmp"],

@@ -1,16 +1,22 @@
 /**
- * Element-wise kernels for large float32 tensors: Relu and Relu6 (our own OpenMP loop), Elu,
- * Sigmoid, Tanh, Log, Sqrt, Square, Abs (oneDNN eltwise), and the broadcasting binary operations
- * Add, Sub, Mul, RealDiv (oneDNN binary). tfjs' CPU kernels are scalar single-threaded JS loops;
- * these are vectorised and use every thread, which pays once a tensor is large enough to amortise
- * the call (`ELEMENTWISE_MIN_SIZE`). Smaller tensors stay on the CPU kernels without being counted
- * as fallbacks.
+ * Element-wise kernels.
  *
- * Not overridden, because oneDNN turns NaN into a number there and a NaN must stay visible:
- * Exp, Maximum, Minimum (and oneDNN's own relu, hence the loop).
+ * - Unary, on large float32 tensors (≥ `ELEMENTWISE_MIN_SIZE`): Relu and Relu6 on our own
+ *   NaN-preserving OpenMP loop; Elu, Sigmoid, Tanh, Log, Sqrt, Square, Abs on oneDNN eltwise,
+ *   which is vectorised and threaded and pays once a tensor amortises the call.
+ * - Binary, at every size: Add, Sub, Multiply, RealDiv, Maximum, Minimum, SquaredDifference, Pow
+ *   and the comparisons, on the addon's own broadcasting loop (src/loops.cc). oneDNN's binary
+ *   primitive was used here first; it is fast only for same-shape and per-channel operands and
+ *   drops to reference code (slower than tfjs' JS) for patterns such as a per-batch [16,1,1,1]
+ *   scale, and it turns NaN into numbers in max/min. tfjs' own broadcasting path computes an
+ *   index per element in JS.
+ * - Step (the relu gradient's mask), Neg, IsFinite, LogicalNot on the addon's loops.
+ *
+ * Exp stays on the CPU kernel (oneDNN would turn NaN into a number; a scalar libm loop would
+ * not beat V8's Math.exp).
  */
 import * as tf from '@tensorflow/tfjs';
-import { USE_CPU_KERNEL, f32, nativeKernel, output, sizeOf, unsupportedInputs, type KernelArgs, type Plan } from './kernel';
+import { USE_CPU_KERNEL, f32, nativeKernel, output, outputOf, rowMajorStrides, sizeOf, unsupportedInputs, valuesOf, type KernelArgs, type Plan } from './kernel';
 import type { NativeAddon } from './addon';
 
 /**
@@ -30,12 +36,25 @@ const UNARY: Record<string, { code: number; alpha: number; beta: number }> = {
   [tf.Abs]: { code: 9, alpha: 0, beta: 0 },
 };
 
-/** Binary codes understood by the addon's `binary` (src/addon.cc, `BinaryAlg`). */
-const BINARY: Record<string, { code: number; commutative: boolean }> = {
-  [tf.Add]: { code: 0, commutative: true },
-  [tf.Sub]: { code: 1, commutative: false },
-  [tf.Multiply]: { code: 2, commutative: true },
-  [tf.RealDiv]: { code: 3, commutative: false },
+/**
+ * Binary codes of the addon's own broadcasting loop (src/loops.cc, `BroadcastBinary`):
+ * arithmetic writes float32, comparisons (≥ 10) write bool.
+ */
+const BINARY: Record<string, number> = {
+  [tf.Add]: 0,
+  [tf.Sub]: 1,
+  [tf.Multiply]: 2,
+  [tf.RealDiv]: 3,
+  [tf.Maximum]: 4,
+  [tf.Minimum]: 5,
+  [tf.SquaredDifference]: 6,
+  [tf.Pow]: 7,
+  [tf.Equal]: 10,
+  [tf.NotEqual]: 11,
+  [tf.Less]: 12,
+  [tf.LessEqual]: 13,
+  [tf.Greater]: 14,
+  [tf.GreaterEqual]: 15,
 };
 
 function unary(kernelName: string) {
@@ -68,47 +87,49 @@ function padTo(shape: readonly number[], rank: number): number[] {
 }
 
 /**
- * The addon's binary parameters and which operand goes first, or why not: oneDNN broadcasts its
- * second operand only, so the first must already have the output's shape (for commutative
- * operations either operand may be first).
+ * The addon's broadcastBinary parameters for `code` on operands of these shapes: the output
+ * shape, and each operand's strides over it (0 along axes where it broadcasts).
+ *
+ * @example binaryParams(2, [4, 3], [3]) → params [2, 2, 4, 3, 3, 1, 0, 1], outShape [4, 3]
+ * @throws when the shapes do not broadcast (the caller falls back to the CPU kernel's error).
  */
-export function binaryPlan(
-  code: number,
-  commutative: boolean,
-  aShape: readonly number[],
-  bShape: readonly number[],
-): { params: Int32Array; swap: boolean; outShape: number[] } | string {
-  let out: number[];
-  try {
-    out = tf.backend_util.assertAndGetBroadcastShape([...aShape], [...bShape]);
-  } catch {
-    return 'shapes do not broadcast';
-  }
-  const rank = Math.max(out.length, 1);
-  if (rank > 6) return `rank ${rank} (oneDNN binary takes up to 6)`;
-  const o = padTo(out, rank);
-  const a = padTo(aShape, rank);
-  const b = padTo(bShape, rank);
-  const same = (s: number[]) => s.every((d, i) => d === o[i]);
-  let swap: boolean;
-  if (same(a)) swap = false;
-  else if (commutative && same(b)) swap = true;
-  else return 'first operand broadcasts (oneDNN broadcasts the second only)';
-  const [first, second] = swap ? [b, a] : [a, b];
-  return { params: Int32Array.from([code, rank, ...first, ...second]), swap, outShape: out };
+export function binaryParams(code: number, aShape: readonly number[], bShape: readonly number[]): { params: Int32Array; outShape: number[] } {
+  const out = tf.backend_util.assertAndGetBroadcastShape([...aShape], [...bShape]);
+  const strides = (shape: readonly number[]) => {
+    const padded = padTo(shape, out.length);
+    const s = rowMajorStrides(padded);
+    return padded.map((d, i) => (d === 1 ? 0 : s[i]));
+  };
+  return { params: Int32Array.from([code, out.length, ...out, ...strides(aShape), ...strides(bShape)]), outShape: out };
 }
 
+/** Broadcasting binary operations of two float32 tensors (int32 arithmetic stays on the CPU kernels). */
 function binary(kernelName: string) {
-  const op = BINARY[kernelName];
+  const code = BINARY[kernelName];
   return ({ inputs, backend }: KernelArgs, addon: NativeAddon): Plan => {
     const { a, b } = inputs as Record<string, tf.TensorInfo>;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return USE_CPU_KERNEL;
     const bad = unsupportedInputs(a, b);
-    if (bad !== undefined) return bad;
-    if (Math.max(sizeOf(a.shape), sizeOf(b.shape)) < ELEMENTWISE_MIN_SIZE) return USE_CPU_KERNEL;
-    const plan = binaryPlan(op.code, op.commutative, a.shape, b.shape);
-    if (typeof plan === 'string') return plan;
-    const [first, second] = plan.swap ? [b, a] : [a, b];
-    return () => output(backend, plan.outShape, (c) => addon.binary(plan.params, f32(backend, first), f32(backend, second), c));
+    if (bad !== undefined) return USE_CPU_KERNEL; // empty
+    const { params, outShape } = binaryParams(code, a.shape, b.shape);
+    if (sizeOf(outShape) >= 2 ** 31) return 'more than 2^31 elements';
+    const dtype = code >= 10 ? 'bool' : 'float32';
+    return () => outputOf(backend, outShape, dtype, (c) => addon.broadcastBinary(params, f32(backend, a), f32(backend, b), c as Float32Array | Uint8Array));
+  };
+}
+
+/** Step (the relu gradient's mask), Neg, IsFinite and LogicalNot on the addon's loops. */
+function loopUnary(code: number, inDtype: tf.DataType, outDtype: tf.DataType) {
+  return ({ inputs, backend, attrs }: KernelArgs, addon: NativeAddon): Plan => {
+    const { x } = inputs as Record<string, tf.TensorInfo>;
+    if (x.dtype !== inDtype) return USE_CPU_KERNEL;
+    const n = sizeOf(x.shape);
+    if (n === 0) return USE_CPU_KERNEL;
+    const values = valuesOf(backend, x);
+    if (values === undefined) return `storage of a ${x.dtype} tensor is not a typed array`;
+    const alpha = Number(attrs?.alpha ?? 0);
+    const params = Int32Array.of(code, n);
+    return () => outputOf(backend, [...x.shape], outDtype, (y) => addon.unary(params, alpha, values as Float32Array | Uint8Array, y as Float32Array | Uint8Array));
   };
 }
 
@@ -118,4 +139,8 @@ export const ELEMENTWISE_KERNELS: tf.KernelConfig[] = [
   nativeKernel(tf.Relu6, relu(6)),
   ...Object.keys(UNARY).map((k) => nativeKernel(k, unary(k))),
   ...Object.keys(BINARY).map((k) => nativeKernel(k, binary(k))),
+  nativeKernel(tf.Step, loopUnary(0, 'float32', 'float32')),
+  nativeKernel(tf.Neg, loopUnary(1, 'float32', 'float32')),
+  nativeKernel(tf.IsFinite, loopUnary(2, 'float32', 'bool')),
+  nativeKernel(tf.LogicalNot, loopUnary(3, 'bool', 'bool')),
 ];

@@ -28,7 +28,7 @@ export const USE_CPU_KERNEL: unique symbol = Symbol('use the cpu kernel');
  * fallback), or USE_CPU_KERNEL. Planning must not allocate tensors; running allocates only the
  * output it returns.
  */
-export type Plan = (() => tf.TensorInfo) | string | typeof USE_CPU_KERNEL;
+export type Plan = (() => tf.TensorInfo | tf.TensorInfo[]) | string | typeof USE_CPU_KERNEL;
 
 /** The CPU backend's Float32Array behind a tensor — the very array, not a copy. */
 export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array {
@@ -66,6 +66,46 @@ export function output(backend: MathBackendCPU, shape: number[], fill: (out: Flo
   return backend.makeTensorInfo(shape, 'float32', values);
 }
 
+/** Bytes per element of the dtypes the native loops move: float32, int32, bool (Uint8Array). */
+export function elementBytes(dtype: tf.DataType): number | undefined {
+  return dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'bool' ? 1 : undefined;
+}
+
+/**
+ * The CPU backend's typed array behind a float32, int32 or bool tensor (the very array), or
+ * undefined for other dtypes or storage (strings, complex numbers).
+ */
+export function valuesOf(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array | undefined {
+  const v = backend.data.get(t.dataId)?.values;
+  if (t.dtype === 'float32') return v instanceof Float32Array ? v : undefined;
+  if (t.dtype === 'int32') return v instanceof Int32Array ? v : undefined;
+  if (t.dtype === 'bool') return v instanceof Uint8Array ? v : undefined;
+  return undefined;
+}
+
+/**
+ * Like `output`, for any dtype the native loops write: float32 from the pool when large,
+ * int32 and bool as fresh (zeroed) arrays.
+ */
+export function outputOf(backend: MathBackendCPU, shape: number[], dtype: tf.DataType, fill: (out: Float32Array | Int32Array | Uint8Array) => void): tf.TensorInfo {
+  if (dtype === 'float32') return output(backend, shape, fill);
+  const n = sizeOf(shape);
+  const values = dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+  fill(values);
+  return backend.makeTensorInfo(shape, dtype, values);
+}
+
+/** Row-major strides of `shape`, in elements. */
+export function rowMajorStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
@@ -97,7 +137,7 @@ export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon:
     }
     if (p === USE_CPU_KERNEL) return runCpu(args);
     if (typeof p === 'string') return fallback(args, p);
-    let result: tf.TensorInfo;
+    let result: tf.TensorInfo | tf.TensorInfo[];
     try {
       result = p();
     } catch (e) {

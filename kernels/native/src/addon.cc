@@ -24,6 +24,8 @@
 
 #include "oneapi/dnnl/dnnl.hpp"
 
+#include "loops.h"
+
 // Thread control is OpenMP's when oneDNN was built with OpenMP (Debian's, and most Linux builds).
 // With another runtime (TBB, threadpool) the library manages its own threads and we report -1.
 #if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
@@ -90,9 +92,53 @@ int64_t Product(const memory::dims& d) {
   return p;
 }
 
-// The cache key: an operation tag followed by the raw bytes of its parameters.
+// Problems below this many floating-point operations run on the calling thread alone. Waking
+// an OpenMP team costs tens of microseconds on an idle machine, and on a loaded one (other
+// processes on the cores) a worker that is not scheduled makes every barrier wait for a time
+// slice: LeNet's small layers took 10-20 ms each with two threads and well under 1 ms with one.
+// EINNET_PARALLEL_MIN_FLOPS overrides the threshold.
+double ParallelMinFlops() {
+  static const double v = [] {
+    const char* e = std::getenv("EINNET_PARALLEL_MIN_FLOPS");
+    return e != nullptr && *e != '\0' ? std::atof(e) : 5e7;
+  }();
+  return v;
+}
+
+// Runs the enclosing call with one OpenMP thread when its work is small (see ParallelMinFlops).
+// Primitives are cached per thread count (Key includes it), since oneDNN sizes its work split
+// and scratchpad for the count in force at creation.
+class ThreadScope {
+ public:
+  explicit ThreadScope(double flops) {
+#if EINNET_OMP
+    if (flops < ParallelMinFlops() && omp_get_max_threads() > 1) {
+      saved_ = omp_get_max_threads();
+      omp_set_num_threads(1);
+    }
+#else
+    (void)flops;
+#endif
+  }
+  ~ThreadScope() {
+#if EINNET_OMP
+    if (saved_ > 0) omp_set_num_threads(saved_);
+#endif
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int saved_ = 0;
+};
+
+// The cache key: an operation tag, the thread count in force, and the raw bytes of the parameters.
 std::string Key(char op, const std::vector<int32_t>& p, int32_t extra1 = 0, float extra2 = 0.f) {
   std::string k(1, op);
+#if EINNET_OMP
+  const int32_t threads = omp_get_max_threads();
+  k.append(reinterpret_cast<const char*>(&threads), sizeof threads);
+#endif
   k.append(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(int32_t));
   k.append(reinterpret_cast<const char*>(&extra1), sizeof extra1);
   k.append(reinterpret_cast<const char*>(&extra2), sizeof extra2);
@@ -225,6 +271,8 @@ struct ConvGeometry {
   int64_t SrcSize() const { return Product(Act(c, in)); }
   int64_t DstSize() const { return Product(Act(oc, out)); }
   int64_t WeightsSize() const { return Product(kernel) * c * (depthwise ? oc / c : oc); }
+  // Multiply-adds ×2 of the forward pass (each backward pass does as many).
+  double Flops() const { return 2.0 * static_cast<double>(DstSize()) * static_cast<double>(Product(kernel)) * (depthwise ? 1.0 : static_cast<double>(c)); }
 
   // Logical oneDNN weight dims and the strides of the tfjs layout.
   memory::dims WeightDims() const {
@@ -312,6 +360,7 @@ dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g, bool 
 void ConvForward(const Napi::CallbackInfo& info) {
   auto p = Params(info[0]);
   ConvGeometry g(p);
+  ThreadScope threads(g.Flops());
   float* src = F32(info[1], g.SrcSize(), "input");
   float* w = F32(info[2], g.WeightsSize(), "filter");
   float* bias = OptionalF32(info[3], g.oc, "bias");
@@ -342,6 +391,7 @@ void ConvForward(const Napi::CallbackInfo& info) {
 void ConvBackwardData(const Napi::CallbackInfo& info) {
   auto p = Params(info[0]);
   ConvGeometry g(p);
+  ThreadScope threads(g.Flops());
   float* dy = F32(info[1], g.DstSize(), "dy");
   float* w = F32(info[2], g.WeightsSize(), "filter");
   float* dx = F32(info[3], g.SrcSize(), "dx");
@@ -367,6 +417,7 @@ void ConvBackwardData(const Napi::CallbackInfo& info) {
 void ConvBackwardWeights(const Napi::CallbackInfo& info) {
   auto p = Params(info[0]);
   ConvGeometry g(p);
+  ThreadScope threads(g.Flops());
   float* x = F32(info[1], g.SrcSize(), "input");
   float* dy = F32(info[2], g.DstSize(), "dy");
   float* dw = F32(info[3], g.WeightsSize(), "dfilter");
@@ -416,6 +467,7 @@ void Matmul(const Napi::CallbackInfo& info) {
   if (ba <= 0 || bb <= 0 || m <= 0 || k <= 0 || n <= 0) throw ArgError("empty matmul");
   if (ba != bb && ba != 1 && bb != 1) throw ArgError("matmul batches do not broadcast");
   const memory::dim bc = std::max(ba, bb);
+  ThreadScope threads(2.0 * static_cast<double>(bc) * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
   float* a = F32(info[1], ba * m * k, "a");
   float* b = F32(info[2], bb * k * n, "b");
   float* bias = OptionalF32(info[3], n, "bias");
@@ -502,6 +554,7 @@ struct PoolForwardEntry : Entry {
 void PoolForward(const Napi::CallbackInfo& info) {
   auto p = Params(info[0]);
   PoolGeometry g(p);
+  ThreadScope threads(static_cast<double>(g.DstSize()) * static_cast<double>(Product(g.kernel)));
   float* src = F32(info[1], g.SrcSize(), "input");
   float* dst = F32(info[2], g.DstSize(), "output");
   int32_t a = info[3].As<Napi::Number>().Int32Value();
@@ -534,6 +587,7 @@ struct PoolBackwardEntry : Entry {
 void PoolBackward(const Napi::CallbackInfo& info) {
   auto p = Params(info[0]);
   PoolGeometry g(p);
+  ThreadScope threads(static_cast<double>(g.DstSize()) * static_cast<double>(Product(g.kernel)));
   float* dy = F32(info[1], g.DstSize(), "dy");
   int32_t a = info[4].As<Napi::Number>().Int32Value();
   float* src = a == 0 ? F32(info[2], g.SrcSize(), "input") : nullptr;
@@ -607,6 +661,7 @@ void Eltwise(const Napi::CallbackInfo& info) {
   const float beta = info[2].As<Napi::Number>().FloatValue();
   float* src = F32(info[3], p[1], "x");
   float* dst = F32(info[4], p[1], "y");
+  ThreadScope threads(20.0 * p[1]);  // transcendental functions: some tens of flops each
   std::string key = Key('e', p, 0, alpha);
   key.append(reinterpret_cast<const char*>(&beta), sizeof beta);
   auto& e = TheCache().Get<EltwiseEntry>(key, [&] {
@@ -627,6 +682,8 @@ void Eltwise(const Napi::CallbackInfo& info) {
 // relu(n, cap, src, dst): max(x, 0), capped at `cap` when cap > 0 (relu6). Written here rather
 // than as oneDNN's eltwise_relu / eltwise_clip because those turn NaN into 0, and a NaN must
 // survive an activation so that a diverging training run stays visible (as on the CPU backend).
+// One thread: the loop is memory-bound, and on a loaded machine an OpenMP team waiting for a
+// descheduled worker made it 8x slower than this.
 void Relu(const Napi::CallbackInfo& info) {
   const int64_t n = info[0].As<Napi::Number>().Int64Value();
   const float cap = info[1].As<Napi::Number>().FloatValue();
@@ -634,10 +691,10 @@ void Relu(const Napi::CallbackInfo& info) {
   const float* x = F32(info[2], n, "x");
   float* y = F32(info[3], n, "y");
   if (cap > 0) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.f ? 0.f : (x[i] > cap ? cap : x[i]);
   } else {
-#pragma omp parallel for simd schedule(static)
+#pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.f ? 0.f : x[i];
   }
 }
@@ -881,6 +938,8 @@ Napi::Value Guard(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(info.Env(), std::string("oneDNN: ") + e.what());
   } catch (const ArgError& e) {
     throw Napi::Error::New(info.Env(), std::string("einnet-native: ") + e.what());
+  } catch (const einnet::LoopArgError& e) {
+    throw Napi::Error::New(info.Env(), std::string("einnet-native: ") + e.what());
   } catch (const std::bad_alloc&) {
     throw Napi::Error::New(info.Env(), "einnet-native: out of memory");
   }
@@ -899,6 +958,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("relu", Napi::Function::New(env, Guard<Relu>, "relu"));
   exports.Set("eltwise", Napi::Function::New(env, Guard<Eltwise>, "eltwise"));
   exports.Set("binary", Napi::Function::New(env, Guard<Binary>, "binary"));
+  exports.Set("stridedCopy", Napi::Function::New(env, Guard<einnet::StridedCopy>, "stridedCopy"));
+  exports.Set("broadcastBinary", Napi::Function::New(env, Guard<einnet::BroadcastBinary>, "broadcastBinary"));
+  exports.Set("select", Napi::Function::New(env, Guard<einnet::SelectLoop>, "select"));
+  exports.Set("reduceAxes", Napi::Function::New(env, Guard<einnet::ReduceLoop>, "reduceAxes"));
+  exports.Set("argReduce", Napi::Function::New(env, Guard<einnet::ArgReduce>, "argReduce"));
+  exports.Set("unary", Napi::Function::New(env, Guard<einnet::UnaryLoop>, "unary"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));

@@ -1,0 +1,25 @@
+// einnet's own loops for the kernels oneDNN has no fast primitive for: data movement (slice, pad,
+// transpose, concat, tile, reverse as one strided copy), broadcasting binary operations,
+// select, reductions over any axes, arg-max/min and a few unary operations. See loops.cc.
+#pragma once
+
+#include <napi.h>
+
+#include <stdexcept>
+
+namespace einnet {
+
+// A bad argument from the TypeScript side; addon.cc's Guard reports it as a JS error, which the
+// kernel wrapper turns into a CPU fallback.
+struct LoopArgError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+void StridedCopy(const Napi::CallbackInfo& info);
+void BroadcastBinary(const Napi::CallbackInfo& info);
+void SelectLoop(const Napi::CallbackInfo& info);
+void ReduceLoop(const Napi::CallbackInfo& info);
+void ArgReduce(const Napi::CallbackInfo& info);
+void UnaryLoop(const Napi::CallbackInfo& info);
+
+}  // namespace einnet
