@@ -3,8 +3,9 @@
  * (`Program.evaluateReference`, nested loops in float64), the thing under test is `Program.run`
  * on a tfjs backend.
  *
- * - `useBackend('cpu' | 'wasm')` switches the process-global tfjs backend (and silences the cpu
- *   backend's one-time "use tfjs-node" banner, which is noise in test output);
+ * - `useBackend('cpu' | 'wasm' | 'native')` switches the process-global tfjs backend (and silences
+ *   the cpu backend's one-time "use tfjs-node" banner, which is noise in test output); `BACKENDS`
+ *   lists the ones every per-backend suite runs on (native when its addon is built);
  * - `makeLeaves` draws seeded random values for every input and parameter of a program, as float64
  *   arrays holding float32-representable numbers, so that tfjs and the reference see identical data;
  * - `forwardMismatches` runs both and lists every output element outside tolerance;
@@ -14,13 +15,26 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ein, type Program } from '../../dsl/program';
+import { findAddon } from '../../kernels/native/addon';
 
-export const BACKENDS = ['cpu', 'wasm'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+export type BackendName = 'cpu' | 'wasm' | 'native';
+
+/**
+ * einnet's oneDNN backend (kernels/native) joins the per-backend suites when its addon is built
+ * (npm install on a machine with oneDNN); elsewhere they run on cpu and wasm only.
+ */
+export const NATIVE_BUILT = findAddon() !== undefined;
+export const BACKENDS: readonly BackendName[] = NATIVE_BUILT ? ['cpu', 'wasm', 'native'] : ['cpu', 'wasm'];
 
 /** Switches tfjs to `name` and waits until it is ready. */
 export async function useBackend(name: BackendName): Promise<void> {
-  await tf.setBackend(name);
+  if (name === 'native') {
+    const native = await import('../../kernels/native');
+    native.registerNativeBackend();
+    // Test programs are tiny and vitest runs two files at once on two cores: one OpenMP thread.
+    native.setNativeThreads(1);
+  }
+  await tf.setBackend(name === 'native' ? 'einnet-native' : name);
   await tf.ready();
   // The cpu backend prints a multi-line "install tfjs-node" banner on its first tensor; it says
   // nothing about the code under test.

@@ -12,7 +12,7 @@
  * gradients by central differences in float64).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { forwardMismatches, gradientMismatches, makeLeaves, programOf, seededRandom, useBackend, type BackendName, type Case, type Leaves } from './harness';
+import { BACKENDS, forwardMismatches, gradientMismatches, makeLeaves, programOf, seededRandom, useBackend, type BackendName, type Case, type Leaves } from './harness';
 
 function forward(c: Case): string[] {
   const p = programOf(c);
@@ -32,7 +32,7 @@ function onBackend(backend: BackendName, body: () => void): void {
   });
 }
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of BACKENDS) {
   onBackend(backend, () => {
     // Was: the gradient of a max (or min) over a window that reads one element twice counts it
     // once per copy. tf.max's gradient goes to every entry equal to the maximum, and copies are
@@ -121,7 +121,7 @@ onBackend('wasm', () => {
   });
 });
 
-for (const backend of ['cpu', 'wasm'] as const) onBackend(backend, () => {
+for (const backend of BACKENDS) onBackend(backend, () => {
   // Was: an index on three axes (A[i,i,i]) or two indices each on two axes (A[i,j,i,j],
   // A[i+k,i+k]) read the wrong elements. mergeDuplicateAxes (dsl/lower/read.ts) permutes by
   // name with `others` still holding the duplicated names, so `permute` gets a perm with a
