@@ -12,6 +12,7 @@ import { NATIVE_BACKEND_NAME } from './kernel';
 import { MATMUL_KERNELS } from './matmul';
 import { MOVEMENT_KERNELS } from './movement';
 import { POOL_KERNELS } from './pool';
+import { SHARING_KERNELS, escape, escapeInputs, recycle } from './recycle';
 import { REDUCTION_KERNELS } from './reduce';
 import { defaultThreads, threadsFromEnvironment } from './threads';
 
@@ -26,6 +27,31 @@ export class NativeBackend extends MathBackendCPU {
     // is wrong (we are the fast path), so mark the warning as already given.
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
+
+  /** The caller gets the very array: it escapes early reuse (recycle.ts). */
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    escape(this, dataId);
+    return super.readSync(dataId);
+  }
+
+  /** Disposal returns a pooled output that never escaped to the pool at once (recycle.ts). */
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const entry = this.data.get(dataId);
+    const released = super.disposeData(dataId, force);
+    if (entry !== undefined && !this.data.has(dataId)) recycle(loadAddon(), entry.values);
+    return released;
+  }
+}
+
+/** A CPU kernel under the native backend's name; its inputs escape early reuse unless it only shares them. */
+function cpuKernel(config: tf.KernelConfig): tf.KernelConfig {
+  if (SHARING_KERNELS.has(config.kernelName)) return { ...config, backendName: NATIVE_BACKEND_NAME };
+  const run = config.kernelFunc;
+  const kernelFunc = (args: Parameters<tf.KernelFunc>[0]) => {
+    escapeInputs(args.backend as MathBackendCPU, args.inputs);
+    return run(args);
+  };
+  return { ...config, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as tf.KernelFunc };
 }
 
 let registered = false;
@@ -47,7 +73,7 @@ export function registerNativeBackend(): NativeAddonInfo {
     addon.setThreads(threadsFromEnvironment() ?? defaultThreads());
     const overridden = new Set(NATIVE_KERNELS.map((k) => k.kernelName));
     for (const config of tf.getKernelsForBackend('cpu')) {
-      if (!overridden.has(config.kernelName)) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME });
+      if (!overridden.has(config.kernelName)) tf.registerKernel(cpuKernel(config));
     }
     for (const config of NATIVE_KERNELS) tf.registerKernel(config);
     // Priority 0: registering must never make tfjs pick this backend on its own; the selector

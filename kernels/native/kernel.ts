@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from './addon';
+import { escapeInputs, markRecyclable } from './recycle';
 import { noteFallback, noteNative } from './stats';
 
 /** The tfjs backend name the native backend registers. */
@@ -61,8 +62,10 @@ const POOLED_MIN_ELEMENTS = 1 << 16;
  */
 export function output(backend: MathBackendCPU, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
   const n = sizeOf(shape);
-  const values = n >= POOLED_MIN_ELEMENTS ? loadAddon().alloc(n) : new Float32Array(n);
+  const pooled = n >= POOLED_MIN_ELEMENTS;
+  const values = pooled ? loadAddon().alloc(n) : new Float32Array(n);
   fill(values);
+  if (pooled) markRecyclable(values);
   return backend.makeTensorInfo(shape, 'float32', values);
 }
 
@@ -119,6 +122,7 @@ function firstLine(e: unknown): string {
 export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon: NativeAddon) => Plan): tf.KernelConfig {
   let cpu: tf.KernelFunc | undefined;
   const runCpu = (args: KernelArgs) => {
+    escapeInputs(args.backend, args.inputs);
     cpu ??= tf.getKernel(kernelName, 'cpu')?.kernelFunc;
     if (cpu === undefined) throw new Error(`einnet-native: no cpu kernel '${kernelName}' to fall back to`);
     return cpu(args as unknown as Parameters<tf.KernelFunc>[0]);

@@ -64,4 +64,42 @@ describe.skipIf(!ADDON_BUILT)(`pooled output buffers${SKIP_REASON}`, () => {
     }
     expect(held).toEqual(copy);
   });
+
+  it('a disposed output goes back to the pool at once (no GC) and the next output reuses it correctly', async () => {
+    await tf.setBackend(NATIVE);
+    const x = randomInput(rng(101), [4, 32, 32, 16]);
+    const t = tf.tensor(x.data, x.shape);
+    await gc(); // settle earlier tests' blocks
+    const y = tf.relu(t); // pooled, never read
+    const before = nativeBackendInfo().pooledBytes;
+    y.dispose();
+    expect(nativeBackendInfo().pooledBytes - before).toBe(x.data.length * 4);
+    // The next output of that size takes the block: its values must be its own.
+    const z = tf.tidy(() => tf.neg(tf.relu(t)));
+    const want = Float32Array.from(x.data, (v) => -Math.max(v, 0));
+    expect(Array.from(z.dataSync())).toEqual(Array.from(want));
+    tf.dispose([t, z]);
+  });
+
+  it('arrays that escaped are not reused early: dataSync results, and inputs of tfjs CPU kernels (views)', async () => {
+    await tf.setBackend(NATIVE);
+    const x = randomInput(rng(102), [4, 32, 32, 16]);
+    const t = tf.tensor(x.data, x.shape);
+    // dataSync hands out the very array.
+    const y = tf.relu(t);
+    const held = y.dataSync() as Float32Array;
+    const copy = Float32Array.from(held);
+    // tf.unstack runs tfjs' CPU Unpack, whose pieces are subarray views of its input.
+    const u = tf.tidy(() => tf.relu(tf.add(t, 1))); // the inner add is released at once, the relu is kept
+    const pieces = tf.unstack(u);
+    const pieceCopies = pieces.map((p) => Float32Array.from(p.dataSync()));
+    const pooledBefore = nativeBackendInfo().pooledBytes;
+    tf.dispose([y, u]);
+    expect(nativeBackendInfo().pooledBytes).toBe(pooledBefore);
+    // Churn without GC: same-size outputs must land elsewhere.
+    for (let i = 0; i < 4; i++) tf.tidy(() => void tf.relu(tf.fill(x.shape, -5 - i)));
+    expect(held).toEqual(copy);
+    pieces.forEach((p, k) => expect(p.dataSync()).toEqual(pieceCopies[k]));
+    tf.dispose([t, ...pieces]);
+  });
 });

@@ -859,6 +859,21 @@ BufferPool& Pool() {
   return p;
 }
 
+// One block handed to JS. `returned` is set when the TypeScript side gave the block back early
+// (release, on tensor disposal); the ArrayBuffer's finalizer then leaves the block alone, since it
+// may already belong to another output.
+struct Handle {
+  void* p;
+  size_t bytes;
+  bool returned = false;
+};
+
+// Live handles by block address, for release(). A block has at most one live, unreturned handle.
+std::unordered_map<void*, Handle*>& Live() {
+  static std::unordered_map<void*, Handle*> m;
+  return m;
+}
+
 // alloc(n): an uninitialised Float32Array of n elements from the pool.
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -873,15 +888,42 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   }
   // Tell V8 how much memory this small object holds, so its GC heuristics see the real size.
   Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  auto* h = new Handle{p, bytes};
+  Live()[p] = h;
   auto buffer = Napi::ArrayBuffer::New(
       env, p, bytes,
-      [](Napi::Env e, void* data, size_t* size) {
-        Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(*size));
-        Pool().Give(data, *size);
-        delete size;
+      [](Napi::Env e, void*, Handle* h) {
+        if (!h->returned) {
+          Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<int64_t>(h->bytes));
+          Pool().Give(h->p, h->bytes);
+          auto it = Live().find(h->p);
+          if (it != Live().end() && it->second == h) Live().erase(it);
+        }
+        delete h;
       },
-      new size_t(bytes));
+      h);
   return Napi::Float32Array::New(env, static_cast<size_t>(n), buffer, 0);
+}
+
+// release(array): returns the block behind a Float32Array from alloc() to the pool now, before
+// V8 collects the array, so that the next output of that size reuses memory that is already
+// mapped (fresh pages cost more than most kernels on a VM). The caller promises that nothing
+// will read or write the array again (kernels/native/recycle.ts decides when that holds).
+// Returns false, doing nothing, for arrays that are not live pool blocks.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (!info[0].IsTypedArray()) return Napi::Boolean::New(env, false);
+  auto a = info[0].As<Napi::TypedArray>();
+  if (a.ByteOffset() != 0) return Napi::Boolean::New(env, false);
+  void* p = a.ArrayBuffer().Data();
+  auto it = Live().find(p);
+  if (it == Live().end() || it->second->returned) return Napi::Boolean::New(env, false);
+  Handle* h = it->second;
+  h->returned = true;
+  Live().erase(it);
+  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(h->bytes));
+  Pool().Give(h->p, h->bytes);
+  return Napi::Boolean::New(env, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -954,6 +996,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("poolForward", Napi::Function::New(env, Guard<PoolForward>, "poolForward"));
   exports.Set("poolBackward", Napi::Function::New(env, Guard<PoolBackward>, "poolBackward"));
   exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("release", Napi::Function::New(env, Release, "release"));
   exports.Set("reduce", Napi::Function::New(env, Guard<Reduce>, "reduce"));
   exports.Set("relu", Napi::Function::New(env, Guard<Relu>, "relu"));
   exports.Set("eltwise", Napi::Function::New(env, Guard<Eltwise>, "eltwise"));

@@ -1,0 +1,54 @@
+/**
+ * Early reuse of pooled output buffers. Kernel outputs of ≥ 64K elements come from the addon's
+ * pool (kernel.ts `output`); by default a block returns to the pool only when V8 collects its
+ * Float32Array, which in a synchronous training step is never: every large output then lands on
+ * fresh pages, and on a VM the page faults cost as much as the kernels (a ResNet-20 step faulted
+ * 135,000 pages). Here a block goes back to the pool as soon as its tensor is disposed — but only
+ * while no one else can still be holding the array:
+ *
+ * - `readSync`/`read` (dataSync, data(), print, moving to another backend) hand the very array to
+ *   the caller: the array *escapes* and is left to the garbage collector;
+ * - a tfjs CPU kernel may keep a view of an input (a contiguous slice is a subarray of it), so
+ *   every input of a CPU kernel escapes too — except for Reshape, Identity, ExpandDims and
+ *   Squeeze, which share the input's data id, whose reference count protects it;
+ * - the native kernels read inputs only during the call.
+ *
+ * `EINNET_NATIVE_RECYCLE=0` turns early reuse off (blocks then return through GC only).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './addon';
+
+const enabled = process.env.EINNET_NATIVE_RECYCLE !== '0';
+
+/** Pooled arrays that have not escaped: safe to reuse once their tensor is disposed. */
+const recyclable = new WeakSet<object>();
+
+/** CPU kernels whose output shares the input's data id (reference-counted), never a view of it. */
+export const SHARING_KERNELS: ReadonlySet<string> = new Set(['Reshape', 'Identity', 'ExpandDims', 'Squeeze']);
+
+/** Marks a freshly allocated pool block as reusable on disposal. @internal */
+export function markRecyclable(values: Float32Array): void {
+  if (enabled) recyclable.add(values);
+}
+
+/** The array behind `dataId` escapes: it will only ever return to the pool through GC. @internal */
+export function escape(backend: MathBackendCPU, dataId: tf.DataId): void {
+  const values = backend.data.get(dataId)?.values;
+  if (values !== undefined) recyclable.delete(values);
+}
+
+/** Every tensor among a kernel's inputs escapes (they go to a CPU kernel). @internal */
+export function escapeInputs(backend: MathBackendCPU, inputs: tf.NamedTensorInfoMap | tf.TensorInfo[]): void {
+  for (const t of Object.values(inputs) as (tf.TensorInfo | undefined | null)[]) {
+    if (t !== undefined && t !== null && t.dataId !== undefined) escape(backend, t.dataId);
+  }
+}
+
+/** Returns `values` to the pool if it is a pooled block that never escaped. @internal */
+export function recycle(addon: NativeAddon, values: unknown): void {
+  if (typeof values === 'object' && values !== null && recyclable.has(values)) {
+    recyclable.delete(values);
+    addon.release(values as Float32Array);
+  }
+}
