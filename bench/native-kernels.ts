@@ -3,7 +3,8 @@
  * 3x3 convolution, NHWC 32x32x32x64 -> 64 channels, batch 32, stride 1, 'same' — forward,
  * backward to the input and backward to the filter — in GFLOP/s, with ratios, and against the
  * machine's peak (theoretical from the clock and AVX width, and practical from a large oneDNN
- * GEMM).
+ * GEMM). Then one training step of LeNet-5 and ResNet-20 on native, wasm and PyTorch
+ * (bench/native-training.ts).
  *
  *   npm run bench:native                 # every backend that loads here
  *   EINNET_BENCH_CPU=0 npm run bench:native   # skip tfjs' pure-JS backend
@@ -19,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { findAddon, loadAddon, registerNativeBackend, setNativeThreads } from '../kernels/native';
 import { convParams, geometry2D } from '../kernels/native/conv';
+import { trainingSteps } from './native-training';
 
 const N = 32;
 const H = 32;
@@ -300,7 +302,7 @@ async function main(): Promise<void> {
     console.log(`  ${pass.padEnd(16)} ${n.gflops.toFixed(0)} GFLOP/s (kernel only, ${kernelLabel}) = ${((100 * n.gflops) / peak.gflops).toFixed(0)}% of theoretical${ofGemm}`);
   }
   await elementwise(findAddon() !== undefined);
-  console.log('\nTODO (issue 7, item 4): training-step benchmark of LeNet-5 / ResNet-20 vs PyTorch needs the models issue.');
+  if (findAddon() !== undefined) await trainingSteps();
 }
 
 main().catch((e: unknown) => {
