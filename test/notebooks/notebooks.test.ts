@@ -7,7 +7,7 @@
  * Jupyter wire protocol, it shows einnet's figures as one multi-format output and updates
  * live plots in place.
  */
-import { spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,11 +23,19 @@ const chromium = findChromium();
 let out: string;
 let run: { status: number | null; output: string };
 
-beforeAll(() => {
+beforeAll(async () => {
   out = tempDir('notebooks');
   const args = ['run', 'notebooks', '--', '--out', out, ...(chromium !== undefined ? ['--require-png'] : [])];
-  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: ROOT, encoding: 'utf8', timeout: 30 * 60_000 });
-  run = { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  // Asynchronous on purpose: running every notebook takes minutes, and a blocking spawnSync would
+  // starve vitest's worker RPC ("Timeout calling onTaskUpdate"), failing the run.
+  run = await new Promise((resolve) => {
+    const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: ROOT, timeout: 30 * 60_000 });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
+    child.on('error', (err) => resolve({ status: null, output: `${output}${String(err)}` }));
+    child.on('close', (status) => resolve({ status, output }));
+  });
 }, 31 * 60_000);
 
 afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
