@@ -52,6 +52,8 @@ export interface NativeAddon {
   argReduce(params: Int32Array, x: Float32Array, out: Int32Array): void;
   /** params [op (0 step, 1 neg, 2 isFinite, 3 logicalNot), n]. */
   unary(params: Int32Array, alpha: number, x: Float32Array | Uint8Array, y: Float32Array | Uint8Array): void;
+  /** tfjs' FusedBatchNorm: params [n, meanLen, varianceLen, offsetLen (0: none), scaleLen (0: none)]. */
+  batchNorm(params: Int32Array, epsilon: number, x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, out: Float32Array): void;
   /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */
   setThreads(n: number): number;
   threads(): number;

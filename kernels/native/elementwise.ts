@@ -10,7 +10,7 @@
  *   drops to reference code (slower than tfjs' JS) for patterns such as a per-batch [16,1,1,1]
  *   scale, and it turns NaN into numbers in max/min. tfjs' own broadcasting path computes an
  *   index per element in JS.
- * - Step (the relu gradient's mask), Neg, IsFinite, LogicalNot on the addon's loops.
+ * - Step (the relu gradient's mask), Neg, IsFinite, LogicalNot, FusedBatchNorm on the addon's loops.
  *
  * Exp stays on the CPU kernel (oneDNN would turn NaN into a number; a scalar libm loop would
  * not beat V8's Math.exp).
@@ -133,6 +133,28 @@ function loopUnary(code: number, inDtype: tf.DataType, outDtype: tf.DataType) {
   };
 }
 
+/**
+ * tfjs' FusedBatchNorm (tf.batchNorm): parameters repeat along x in flat order, as tfjs' CPU
+ * kernel reads them. float32 only.
+ */
+function batchNorm({ inputs, backend, attrs }: KernelArgs, addon: NativeAddon): Plan {
+  const { x, mean, variance, offset, scale } = inputs as Record<string, tf.TensorInfo | undefined>;
+  if (x === undefined || mean === undefined || variance === undefined) return 'missing inputs';
+  const ts = [x, mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined && t !== null);
+  if (ts.some((t) => t.dtype !== 'float32')) return USE_CPU_KERNEL;
+  if (ts.some((t) => sizeOf(t.shape) === 0)) return USE_CPU_KERNEL;
+  if (mean.shape.length !== variance.shape.length || (offset && offset.shape.length !== mean.shape.length) || (scale && scale.shape.length !== mean.shape.length)) {
+    return 'parameter ranks differ (the CPU kernel reports it)';
+  }
+  const eps = attrs?.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon);
+  const n = sizeOf(x.shape);
+  const params = Int32Array.of(n, sizeOf(mean.shape), sizeOf(variance.shape), offset ? sizeOf(offset.shape) : 0, scale ? sizeOf(scale.shape) : 0);
+  return () =>
+    output(backend, [...x.shape], (y) =>
+      addon.batchNorm(params, eps, f32(backend, x), f32(backend, mean), f32(backend, variance), offset ? f32(backend, offset) : null, scale ? f32(backend, scale) : null, y),
+    );
+}
+
 /** The element-wise kernel configs the native backend overrides. */
 export const ELEMENTWISE_KERNELS: tf.KernelConfig[] = [
   nativeKernel(tf.Relu, relu(0)),
@@ -143,4 +165,5 @@ export const ELEMENTWISE_KERNELS: tf.KernelConfig[] = [
   nativeKernel(tf.Neg, loopUnary(1, 'float32', 'float32')),
   nativeKernel(tf.IsFinite, loopUnary(2, 'float32', 'bool')),
   nativeKernel(tf.LogicalNot, loopUnary(3, 'bool', 'bool')),
+  nativeKernel(tf.FusedBatchNorm, batchNorm),
 ];

@@ -2,7 +2,8 @@
  * The native backend's own loops (src/loops.cc) against tfjs' CPU backend, on random shapes of
  * rank 1–6: data movement (Slice, SplitV, PadV2, Transpose, Reverse, Tile/broadcastTo, Concat,
  * Select) must agree bit for bit, in float32, int32 and bool; comparisons, Step, Neg, IsFinite,
- * LogicalNot exactly; reductions (Sum, Mean, Prod, Max, Min, ArgMax, ArgMin) to float rounding.
+ * LogicalNot exactly; reductions (Sum, Mean, Prod, Max, Min, ArgMax, ArgMin) and FusedBatchNorm to
+ * float rounding.
  * Edge cases: non-contiguous slices, zero and negative padding, size-1 axes, scalars, NaN, signed
  * zeros; gradients through the movement kernels; and every case checks that the native path ran.
  */
@@ -306,6 +307,30 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
     }
     ranNatively('ArgMax', 24);
     ranNatively('ArgMin', 24);
+  });
+
+  it('FusedBatchNorm (tf.batchNorm): per-channel, broadcast and unequal parameter lengths, with and without offset/scale', async () => {
+    const r = rng(113);
+    for (let k = 0; k < 12; k++) {
+      const shape = randomShape(r, 1 + (k % 4), 6);
+      const c = shape[shape.length - 1];
+      const len = k % 3 === 0 ? 1 : c;
+      const param = (positive: boolean) => {
+        const d = randomData(r, [len]);
+        return positive ? { ...d, values: d.values.map((v) => Math.abs(v) + 0.1) } : d;
+      };
+      const inputs = [randomData(r, shape), param(false), param(true), param(false), param(false)];
+      await expectClose(`batchNorm [${shape}] params [${len}]`, inputs, ([x, m, v, o, s]) => [
+        tf.batchNorm(x, m, v, o, s, 1e-3),
+        tf.batchNorm(x, m, v, undefined, s),
+        tf.batchNorm(x, m, v, o, undefined, 0.5),
+      ], 1e-6);
+    }
+    // Lengths that do not divide each other: the flat wrap-around order of tfjs' CPU kernel.
+    const x = randomData(rng(12), [4, 6]);
+    const odd = [randomData(rng(13), [4]), { ...randomData(rng(14), [3]), values: [0.5, 1, 2] }, randomData(rng(15), [6]), randomData(rng(16), [2])];
+    await expectClose('batchNorm wrap-around', [x, ...odd], ([t, m, v, o, s]) => tf.batchNorm(t, m, v, o, s), 1e-6);
+    ranNatively('FusedBatchNorm', 37);
   });
 
   it('gradients through slice, pad, concat, transpose, reverse, tile, where, max match cpu', async () => {

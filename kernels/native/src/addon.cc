@@ -1007,6 +1007,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduceAxes", Napi::Function::New(env, Guard<einnet::ReduceLoop>, "reduceAxes"));
   exports.Set("argReduce", Napi::Function::New(env, Guard<einnet::ArgReduce>, "argReduce"));
   exports.Set("unary", Napi::Function::New(env, Guard<einnet::UnaryLoop>, "unary"));
+  exports.Set("batchNorm", Napi::Function::New(env, Guard<einnet::BatchNormLoop>, "batchNorm"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));

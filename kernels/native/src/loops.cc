@@ -20,6 +20,7 @@
 
 #include "loops.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -555,6 +556,51 @@ void UnaryLoop(const Napi::CallbackInfo& info) {
       break;
     }
     default: throw LoopArgError("unknown unary operation " + std::to_string(op));
+  }
+}
+
+// batchNorm(params [n, meanLen, varLen, offsetLen, scaleLen], epsilon, x, mean, variance,
+// offset | null, scale | null, out): tfjs' FusedBatchNorm, whose parameters repeat along x in
+// flat order (each index wraps at its own length):
+//   out = offset + (x - mean) · scale / sqrt(variance + epsilon), in double.
+// When every parameter has one common length L (or length 1), scale / sqrt(variance + epsilon)
+// is computed once per index, which may differ from tfjs in the last bit of a double before the
+// rounding to float.
+void BatchNormLoop(const Napi::CallbackInfo& info) {
+  auto p = IntParams(info[0]);
+  if (p.size() != 5) throw LoopArgError("batch-norm parameters have the wrong length");
+  const int64_t n = p[0], lm = p[1], lv = p[2], lo = p[3], ls = p[4];
+  if (n < 0 || lm <= 0 || lv <= 0 || lo < 0 || ls < 0) throw LoopArgError("batch-norm sizes must be positive");
+  const double eps = info[1].As<Napi::Number>().DoubleValue();
+  const float* x = Floats(info[2], n, "x");
+  const float* mean = Floats(info[3], lm, "mean");
+  const float* var = Floats(info[4], lv, "variance");
+  const float one = 1.f, zero = 0.f;
+  const float* off = lo > 0 ? Floats(info[5], lo, "offset") : &zero;
+  const float* scale = ls > 0 ? Floats(info[6], ls, "scale") : &one;
+  const int64_t offLen = lo > 0 ? lo : 1, scaleLen = ls > 0 ? ls : 1;
+  float* out = Floats(info[7], n, "out");
+  const int64_t L = std::max({lm, lv, offLen, scaleLen});
+  auto fits = [L](int64_t len) { return len == L || len == 1; };
+  if (fits(lm) && fits(lv) && fits(offLen) && fits(scaleLen) && n % L == 0) {
+    std::vector<double> mul(L), add(L);
+    for (int64_t j = 0; j < L; ++j) {
+      mul[j] = static_cast<double>(scale[scaleLen == 1 ? 0 : j]) / std::sqrt(static_cast<double>(var[lv == 1 ? 0 : j]) + eps);
+      add[j] = static_cast<double>(off[offLen == 1 ? 0 : j]) - static_cast<double>(mean[lm == 1 ? 0 : j]) * mul[j];
+    }
+    // out = off + (x - m)·mul = x·mul + (off - m·mul)
+    for (int64_t r = 0; r < n; r += L)
+      for (int64_t j = 0; j < L; ++j) out[r + j] = static_cast<float>(static_cast<double>(x[r + j]) * mul[j] + add[j]);
+    return;
+  }
+  int64_t mi = 0, vi = 0, oi = 0, si = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = static_cast<float>(static_cast<double>(off[oi]) +
+                                (static_cast<double>(x[i]) - mean[mi]) * static_cast<double>(scale[si]) / std::sqrt(static_cast<double>(var[vi]) + eps));
+    if (++mi == lm) mi = 0;
+    if (++vi == lv) vi = 0;
+    if (++oi == offLen) oi = 0;
+    if (++si == scaleLen) si = 0;
   }
 }
 

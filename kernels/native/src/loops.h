@@ -21,5 +21,6 @@ void SelectLoop(const Napi::CallbackInfo& info);
 void ReduceLoop(const Napi::CallbackInfo& info);
 void ArgReduce(const Napi::CallbackInfo& info);
 void UnaryLoop(const Napi::CallbackInfo& info);
+void BatchNormLoop(const Napi::CallbackInfo& info);
 
 }  // namespace einnet
