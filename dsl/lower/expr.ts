@@ -7,6 +7,7 @@
  */
 import type { CheckedExpr, IndexRange } from '../check/checked';
 import { UNARY_MEANING } from '../check/functions';
+import { sizeOf } from '../layout';
 import { andMasks, anyMask, type NamedValue, type PlanBuilder } from './builder';
 import { contract } from './contract';
 import { lowerRead } from './read';
@@ -52,7 +53,9 @@ export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean
       if (fused !== undefined) return fused;
       const l = lowerExpr(ctx, e.left, inReduction, safe);
       const r = lowerExpr(ctx, e.right, inReduction, safe);
-      const axes = [...l.axes, ...r.axes.filter((a) => !l.axes.includes(a))];
+      // The larger operand keeps its layout; the smaller one is broadcast against it.
+      const [big, small] = sizeOf(l.shape) >= sizeOf(r.shape) ? [l, r] : [r, l];
+      const axes = [...big.axes, ...small.axes.filter((a) => !big.axes.includes(a))];
       // tfjs' gradients of maximum/minimum do not undo broadcasting: give both operands the full shape.
       const full = e.fn === 'max' || e.fn === 'min';
       const shape = axes.map((a) => (l.axes.includes(a) ? l.shape[l.axes.indexOf(a)] : r.shape[r.axes.indexOf(a)]));

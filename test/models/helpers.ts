@@ -1,9 +1,4 @@
 /** Shared helpers for the models tests. */
-// Workaround: dsl/lower/routes/conv-backward.ts loads '../index' with a runtime require(), which
-// Node cannot resolve to a .ts file under vitest (conv gradients fail with "Cannot find module
-// '../index'"). tsx's CommonJS hook makes that require work. Remove once the route imports lazily
-// in a way vitest resolves (reported to the lowering owner).
-import 'tsx/cjs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { EinError } from '../../dsl/diagnostics';
