@@ -22,8 +22,13 @@ export interface NativeAddon {
   matmul(params: Int32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null, c: Float32Array, activation: number, alpha: number): void;
   poolForward(params: Int32Array, x: Float32Array, y: Float32Array, algorithm: number): void;
   poolBackward(params: Int32Array, dy: Float32Array, x: Float32Array | null, dx: Float32Array, algorithm: number): void;
-  /** An uninitialised Float32Array of n elements from the addon's buffer pool (recycled after GC). */
-  alloc(n: number): Float32Array;
+  /**
+   * An uninitialised Float32Array of n elements from the addon's buffer pool. `report`: count it
+   * towards V8's external memory now (for blocks that will only return through GC).
+   */
+  alloc(n: number, report?: boolean): Float32Array;
+  /** The block behind `values` will return through GC only: V8 starts counting its memory. */
+  escaped(values: Float32Array): void;
   /**
    * Returns a block from `alloc` to the pool now (false, doing nothing, for any other array). The
    * caller must never touch the array again: see recycle.ts.
@@ -136,7 +141,7 @@ export function loadAddon(): NativeAddon {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new NativeAddonUnavailable(`the oneDNN addon ${file} failed to load: ${reason}`, true);
   }
-  if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function' || typeof mod.stridedCopy !== 'function' || typeof mod.release !== 'function') {
+  if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function' || typeof mod.stridedCopy !== 'function' || typeof mod.release !== 'function' || typeof mod.escaped !== 'function') {
     throw new NativeAddonUnavailable(`${file} is not einnet's oneDNN addon (rebuild with npm run build:native)`, true);
   }
   loaded = mod;

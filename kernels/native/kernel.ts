@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from './addon';
-import { escapeInputs, markRecyclable } from './recycle';
+import { RECYCLE_ON_DISPOSE, escapeInputs, markRecyclable } from './recycle';
 import { noteFallback, noteNative } from './stats';
 
 /** The tfjs backend name the native backend registers. */
@@ -63,7 +63,7 @@ const POOLED_MIN_ELEMENTS = 1 << 16;
 export function output(backend: MathBackendCPU, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
   const n = sizeOf(shape);
   const pooled = n >= POOLED_MIN_ELEMENTS;
-  const values = pooled ? loadAddon().alloc(n) : new Float32Array(n);
+  const values = pooled ? loadAddon().alloc(n, !RECYCLE_ON_DISPOSE) : new Float32Array(n);
   fill(values);
   if (pooled) markRecyclable(values);
   return backend.makeTensorInfo(shape, 'float32', values);

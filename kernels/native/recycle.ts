@@ -9,33 +9,37 @@
  * - `readSync`/`read` (dataSync, data(), print, moving to another backend) hand the very array to
  *   the caller: the array *escapes* and is left to the garbage collector;
  * - a tfjs CPU kernel may keep a view of an input (a contiguous slice is a subarray of it), so
- *   every input of a CPU kernel escapes too — except for Reshape, Identity, ExpandDims and
- *   Squeeze, which share the input's data id, whose reference count protects it;
+ *   every input of a CPU kernel escapes too — except for Reshape, Identity, ExpandDims, Squeeze
+ *   and Cast, which share the input's data id (its reference count protects it) or copy;
  * - the native kernels read inputs only during the call.
  *
  * `EINNET_NATIVE_RECYCLE=0` turns early reuse off (blocks then return through GC only).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import type { NativeAddon } from './addon';
+import { loadAddon, type NativeAddon } from './addon';
 
-const enabled = process.env.EINNET_NATIVE_RECYCLE !== '0';
+/** Whether disposal returns blocks early (else they return through GC only, and V8 counts them from the start). */
+export const RECYCLE_ON_DISPOSE = process.env.EINNET_NATIVE_RECYCLE !== '0';
 
 /** Pooled arrays that have not escaped: safe to reuse once their tensor is disposed. */
 const recyclable = new WeakSet<object>();
 
-/** CPU kernels whose output shares the input's data id (reference-counted), never a view of it. */
-export const SHARING_KERNELS: ReadonlySet<string> = new Set(['Reshape', 'Identity', 'ExpandDims', 'Squeeze']);
+/**
+ * CPU kernels whose output shares the input's data id (reference-counted) or is a fresh copy,
+ * never a view of it. (Cast to a wider dtype is an identity; to a narrower one, a copy.)
+ */
+export const SHARING_KERNELS: ReadonlySet<string> = new Set(['Reshape', 'Identity', 'ExpandDims', 'Squeeze', 'Cast']);
 
 /** Marks a freshly allocated pool block as reusable on disposal. @internal */
 export function markRecyclable(values: Float32Array): void {
-  if (enabled) recyclable.add(values);
+  if (RECYCLE_ON_DISPOSE) recyclable.add(values);
 }
 
 /** The array behind `dataId` escapes: it will only ever return to the pool through GC. @internal */
 export function escape(backend: MathBackendCPU, dataId: tf.DataId): void {
   const values = backend.data.get(dataId)?.values;
-  if (values !== undefined) recyclable.delete(values);
+  if (values !== undefined && recyclable.delete(values)) loadAddon().escaped(values as Float32Array);
 }
 
 /** Every tensor among a kernel's inputs escapes (they go to a CPU kernel). @internal */
