@@ -8,11 +8,12 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddonInfo } from './addon';
 import { CONV_KERNELS } from './conv';
 import { ELEMENTWISE_KERNELS } from './elementwise';
+import { registerNativeGradients } from './gradients';
 import { NATIVE_BACKEND_NAME } from './kernel';
 import { MATMUL_KERNELS } from './matmul';
 import { MOVEMENT_KERNELS } from './movement';
 import { POOL_KERNELS } from './pool';
-import { SHARING_KERNELS, escape, escapeInputs, recycle } from './recycle';
+import { SHARING_KERNELS, escape, escapeInputs, forgetRecyclable, recycle } from './recycle';
 import { REDUCTION_KERNELS } from './reduce';
 import { defaultThreads, threadsFromEnvironment } from './threads';
 
@@ -32,6 +33,11 @@ export class NativeBackend extends MathBackendCPU {
   override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
     escape(this, dataId);
     return super.readSync(dataId);
+  }
+
+  override dispose(): void {
+    forgetRecyclable();
+    super.dispose();
   }
 
   /** Disposal returns a pooled output that never escaped to the pool at once (recycle.ts). */
@@ -76,6 +82,7 @@ export function registerNativeBackend(): NativeAddonInfo {
       if (!overridden.has(config.kernelName)) tf.registerKernel(cpuKernel(config));
     }
     for (const config of NATIVE_KERNELS) tf.registerKernel(config);
+    registerNativeGradients();
     // Priority 0: registering must never make tfjs pick this backend on its own; the selector
     // (kernels/backend.ts) or the user chooses it.
     tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);

@@ -22,8 +22,18 @@ import { loadAddon, type NativeAddon } from './addon';
 /** Whether disposal returns blocks early (else they return through GC only, and V8 counts them from the start). */
 export const RECYCLE_ON_DISPOSE = process.env.EINNET_NATIVE_RECYCLE !== '0';
 
-/** Pooled arrays that have not escaped: safe to reuse once their tensor is disposed. */
-const recyclable = new WeakSet<object>();
+/**
+ * Pooled arrays that have not escaped: safe to reuse once their tensor is disposed. A plain Set,
+ * not a WeakSet: every entry leaves it when its tensor is disposed or its array escapes, and a
+ * live tensor keeps its array alive anyway; thousands of WeakSet entries per training step made
+ * V8's full collections slower (ephemeron tables).
+ */
+const recyclable = new Set<object>();
+
+/** Forgets every entry (the backend is being disposed). @internal */
+export function forgetRecyclable(): void {
+  recyclable.clear();
+}
 
 /**
  * CPU kernels whose output shares the input's data id (reference-counted) or is a fresh copy,

@@ -351,6 +351,23 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
     for (const k of ['Slice', 'PadV2', 'Concat', 'Transpose', 'Reverse', 'Tile', 'Select', 'Max']) ranNatively(k);
   });
 
+  it('gradients of Sum and Mean are bit-identical to cpu and come from a broadcast of dy, not dy · ones', async () => {
+    const r = rng(114);
+    for (let k = 0; k < 12; k++) {
+      const shape = randomShape(r, 1 + (k % 5));
+      let axes = [...shape.keys()].filter(() => r() < 0.5);
+      if (axes.length === 0) axes = [int(r, 0, shape.length - 1)];
+      const keep = k % 2 === 1;
+      const x = randomData(r, shape);
+      await expectSame(`d sum [${shape}] over [${axes}] keep ${keep}`, [x], ([t]) => tf.grads((u: tf.Tensor) => tf.sum(tf.square(tf.sum(u, axes, keep))))([t]));
+      // Mean's forward differs from cpu in the last bit (cpu divides every element by n before
+      // summing; we sum, then divide), so its gradient is compared to rounding.
+      await expectClose(`d mean [${shape}] over [${axes}] keep ${keep}`, [x], ([t]) => tf.grads((u: tf.Tensor) => tf.sum(tf.sin(tf.mean(u, axes, keep))))([t]), 1e-6);
+    }
+    const s = nativeKernelStats();
+    expect(s.native.Tile ?? 0).toBeGreaterThanOrEqual(24);
+  });
+
   it('user errors still come from tfjs (the CPU kernel runs and throws its own message)', async () => {
     await tf.setBackend(NATIVE);
     const x = tf.zeros([2, 3]);

@@ -1,0 +1,45 @@
+/**
+ * Gradients of Sum and Mean without a tensor of ones. tfjs differentiates `sum(x)` as
+ * `reshape(dy) · ones(x.shape)`: the ones are a fresh JS array of x's size, filled in JS, and a
+ * full multiplication; a ResNet-20 step made ~50 of them at 2 MB each, and the garbage they left
+ * made V8 run a full collection every few tens of milliseconds. On the native backend the same
+ * values come from broadcasting dy (one strided copy into a pooled buffer): `dy · 1 = dy` and
+ * `(dy · 1) / n = dy / n` exactly, so results are bit-identical. Other backends keep tfjs' own
+ * gradient (the wrapper checks the active backend on every call).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NATIVE_BACKEND_NAME } from './kernel';
+
+let registered = false;
+
+/** dy reshaped to x's rank with 1 on the reduced axes. */
+function expanded(dy: tf.Tensor, x: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor {
+  const shape = x.shape.slice();
+  for (const axis of tf.util.parseAxisParam(attrs.axis as number | number[], x.shape)) shape[axis] = 1;
+  return tf.reshape(dy, shape);
+}
+
+function wrap(kernelName: string, native: (dy: tf.Tensor, x: tf.Tensor, attrs: tf.NamedAttrMap) => tf.Tensor): void {
+  const original = tf.getGradient(kernelName);
+  if (original === undefined) return;
+  tf.registerGradient({
+    ...original,
+    gradFunc: (dy, saved, attrs) => {
+      const x = saved[0];
+      const d = dy as tf.Tensor;
+      if (tf.getBackend() !== NATIVE_BACKEND_NAME || d.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
+      return { x: () => native(d, x, attrs) };
+    },
+  });
+}
+
+/** Installs the native-backend gradients of Sum and Mean (once). @internal */
+export function registerNativeGradients(): void {
+  if (registered) return;
+  registered = true;
+  wrap(tf.Sum, (dy, x, attrs) => tf.broadcastTo(expanded(dy, x, attrs), x.shape));
+  wrap(tf.Mean, (dy, x, attrs) => {
+    const n = x.size / Math.max(1, dy.size);
+    return tf.broadcastTo(tf.div(expanded(dy, x, attrs), n), x.shape);
+  });
+}
