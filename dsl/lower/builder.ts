@@ -51,11 +51,6 @@ export class PlanBuilder {
     return id;
   }
 
-  /** Registers an assigned tensor so later reads of it find its step. */
-  defineTensor(name: string, step: number): void {
-    this.inputSteps.set(name, step);
-  }
-
   scalar(value: number): number {
     let id = this.scalarSteps.get(value);
     if (id === undefined) {
@@ -141,10 +136,6 @@ export class PlanBuilder {
 
   matMul(a: number, b: number, shape: readonly number[], transposeA = false, transposeB = false): number {
     return this.emit({ op: 'matMul', transposeA, transposeB }, [a, b], shape);
-  }
-
-  mask(mask: Mask, shape: readonly number[]): number {
-    return this.emit({ op: 'mask', values: mask.data }, [], shape);
   }
 
   // -- named values -----------------------------------------------------------------------------

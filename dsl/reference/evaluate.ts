@@ -9,7 +9,7 @@
  */
 import ndarray, { type NdArray } from 'ndarray';
 import { EinError } from '../diagnostics';
-import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, LhsIndex } from '../check/checked';
+import type { CheckedExpr, CheckedProgram, CheckedStatement, LhsIndex } from '../check/checked';
 import { BINARY_MEANING, UNARY_MEANING } from '../check/functions';
 import { compileAxis, type AxisFn, type Env } from '../check/index-eval';
 import { stridesOf } from '../layout';
