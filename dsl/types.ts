@@ -5,8 +5,8 @@
  *
  * The reading is deliberately shallow — names before `[` — and errs towards accepting: every
  * tensor read but not assigned may be bound (inputs and parameters look alike until a call binds
- * them); those declared with `input` must be. For a source of type `string` (not a literal)
- * everything stays `string`.
+ * them); those declared with `input` must be. For a source TypeScript does not know as a whole
+ * (of type `string`, or a template with a `${string}` part) everything stays `string`.
  */
 
 type Delimiter = ' ' | '\t' | '(' | ')' | ',' | '·' | '⋅' | '×' | '*' | '∗' | '+' | '-' | '−' | '/' | '^' | ';' | ']' | '=' | ':' | '~';
@@ -17,6 +17,18 @@ type LastWord<S extends string> = S extends `${string}${Delimiter}${infer Rest}`
 type StripComment<L extends string> = L extends `${infer Code}#${string}` ? Code : L extends `${infer Code}//${string}` ? Code : L;
 
 type Trim<S extends string> = S extends ` ${infer R}` | `\t${infer R}` | `\r${infer R}` ? Trim<R> : S extends `${infer R} ` | `${infer R}\t` | `${infer R}\r` ? Trim<R> : S;
+
+/** True when the text has a part TypeScript only knows as `string` or a number (`${part}`). */
+type WideLine<S extends string> = string extends S
+  ? true
+  : S extends `${infer A}${infer B}`
+    ? string extends A
+      ? true
+      : `${number}` extends A
+        ? true
+        : WideLine<B>
+    : false;
+type AnyWide<T extends string[]> = true extends { [K in keyof T]: WideLine<T[K]> }[number] ? true : false;
 
 type Lines<S extends string> = S extends `${infer Line}\n${infer Rest}` ? [StripComment<Line>, ...Lines<Rest>] : [StripComment<S>];
 
@@ -52,16 +64,19 @@ type Each<T extends string[], F extends 'assigned' | 'reads' | 'inputs' | 'param
     : never
   : never;
 
+/** A source whose text TypeScript does not fully know (a `string`, or `${part}` of one). */
+type Unknowable<S extends string> = string extends S ? true : AnyWide<Lines<S>>;
+
 /** Names the program assigns. */
-export type AssignedNames<S extends string> = string extends S ? string : Each<Lines<S>, 'assigned'>;
+export type AssignedNames<S extends string> = Unknowable<S> extends true ? string : Each<Lines<S>, 'assigned'>;
 
 /** Names that may be bound: read or declared, never assigned. */
-export type BindableNames<S extends string> = string extends S
+export type BindableNames<S extends string> = Unknowable<S> extends true
   ? string
   : Exclude<Each<Lines<S>, 'reads'> | Each<Lines<S>, 'inputs'> | Each<Lines<S>, 'params'>, Each<Lines<S>, 'assigned'>>;
 
 /** Names that must be bound: declared `input`. */
-export type RequiredNames<S extends string> = string extends S ? never : Each<Lines<S>, 'inputs'>;
+export type RequiredNames<S extends string> = Unknowable<S> extends true ? never : Each<Lines<S>, 'inputs'>;
 
 /** The bindings object `run` takes. */
 export type Bindings<In extends string, Req extends string, T> = string extends In ? Readonly<Record<string, T>> : { readonly [K in In]?: T } & { readonly [K in Req]: T };

@@ -48,6 +48,8 @@ L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]`);
   it('stays untyped for the tagged template and for non-literal strings', () => {
     const src: string = 'Y[i] = X[i]';
     expectTypeOf(ein(src)).toEqualTypeOf<Program<string, never, string>>();
+    // A literal with a string part cannot be read either: its names stay open.
+    expectTypeOf(ein(`${src}\nB[i] = A[i]`)).toEqualTypeOf<Program<string, never, string>>();
     expectTypeOf(ein`Y[i] = X[i]`).toEqualTypeOf<Program>();
   });
 });

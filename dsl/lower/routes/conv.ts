@@ -54,8 +54,12 @@ function convPlan(ctx: ExprContext, e: CheckedExpr, explainWhyNot: boolean): Con
   const attempts = [analyse(ctx, a, b, e.indices), analyse(ctx, b, a, e.indices)];
   const plan = attempts.find((x): x is ConvPlan => !(x instanceof NotConv));
   if (plan === undefined && explainWhyNot) {
-    const reasons = attempts.map((x) => (x as NotConv).reason);
-    if (attempts.some((x) => (x as NotConv).reason !== 'no window axis')) {
+    // Say why for the reading that had a plain kernel, if one did: the other reading's "kernel"
+    // is the image, and its complaint only confuses.
+    const plainKernel = [b, a].map((k) => k.indices.every((ix) => bare(ix) !== undefined));
+    const relevant = attempts.filter((_, k) => plainKernel[k]);
+    const reasons = (relevant.length > 0 ? relevant : attempts).map((x) => (x as NotConv).reason);
+    if (reasons.some((r) => r !== 'no window axis')) {
       ctx.routes.push(`conv route not taken: ${[...new Set(reasons)].join('; ')}`);
     }
   }
