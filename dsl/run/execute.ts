@@ -9,7 +9,7 @@ import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
 import { convForwardFused } from '../../kernels/conv';
 import { maxPoolBackward, poolForward } from '../../kernels/pool';
-import { binaryAnyRank, broadcastAnyRank, reduceAnyRank, whereAnyRank } from '../../kernels/rank';
+import { binaryAnyRank, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../kernels/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -95,6 +95,7 @@ export class PlanRunner {
   private readonly constants = new Map<number, tf.Tensor>();
   /** Runners of the derived gradient plans of conv steps, built on the first gradient. */
   private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
+  private lastUse: Int32Array | undefined;
   private disposed = false;
 
   constructor(readonly plan: Plan) {}
@@ -103,15 +104,38 @@ export class PlanRunner {
   run(bindings: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
     if (this.disposed) throw new Error('PlanRunner used after dispose()');
     // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
+    // Without a gradient tape, an intermediate can go as soon as its last reader has run, so a
+    // long program never holds all its intermediates at once. With a tape, tfjs needs them.
+    const recording = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+    const lastUse = this.lastUses();
     const kept = tf.tidy(() => {
       const values: tf.Tensor[] = [];
       const steps = this.plan.steps;
-      for (let k = 0; k < steps.length; k++) values.push(this.evaluate(steps[k], k, values, bindings));
+      for (let k = 0; k < steps.length; k++) {
+        values.push(this.evaluate(steps[k], k, values, bindings));
+        if (recording) continue;
+        for (const j of steps[k].inputs) if (lastUse[j] === k) values[j].dispose();
+      }
       const out: Record<string, tf.Tensor> = {};
       for (const [name, step] of this.plan.outputs) out[name] = values[step];
       return out;
     });
     return new Map(Object.entries(kept));
+  }
+
+  /** For each step, the last step reading it; -1 for steps never freed early (inputs, constants, outputs). */
+  private lastUses(): Int32Array {
+    if (this.lastUse === undefined) {
+      const steps = this.plan.steps;
+      const last = new Int32Array(steps.length).fill(-1);
+      steps.forEach((s, k) => s.inputs.forEach((j) => (last[j] = k)));
+      const outputs = new Set(this.plan.outputs.values());
+      steps.forEach((s, k) => {
+        if (outputs.has(k) || s.op === 'input' || s.op === 'constant' || s.op === 'mask' || s.op === 'scalar') last[k] = -1;
+      });
+      this.lastUse = last;
+    }
+    return this.lastUse;
   }
 
   dispose(): void {
@@ -210,7 +234,7 @@ export class PlanRunner {
       case 'reshape':
         return tf.reshape(x(0), [...s.shape]);
       case 'slice':
-        return tf.slice(x(0), [...s.begin], [...s.size]);
+        return sliceFolded(x(0), s.begin, s.size);
       case 'pad':
         return tf.pad(x(0), s.paddings.map((p) => [p[0], p[1]] as [number, number]), s.value);
       case 'matMul':
