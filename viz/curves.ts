@@ -106,6 +106,26 @@ export class LiveCurves {
     this.draw();
   }
 
+  /**
+   * Callbacks for einnet's own `fit` (models/train.ts), whose records name their metrics
+   * `trainLoss`, `validLoss` and `accuracy`:
+   *
+   * @example
+   *   const curves = lossCurves();
+   *   await fit(model, train, { epochs: 3, ...curves.fitCallbacks() });
+   */
+  fitCallbacks(): {
+    onBatchEnd: (info: { readonly batch: number; readonly loss: number }) => void;
+    onEpochEnd: (record: { readonly epoch: number; readonly trainLoss: number; readonly validLoss?: number; readonly accuracy?: number }) => void;
+  } {
+    return {
+      onBatchEnd: (info) => this.onBatchEnd(info.batch, { loss: info.loss }),
+      onEpochEnd: (record) => {
+        this.onEpochEnd(record.epoch - 1, { loss: record.trainLoss, val_loss: record.validLoss, val_acc: record.accuracy });
+      },
+    };
+  }
+
   /** tfjs callback: the final redraw. */
   onTrainEnd(): void {
     this.draw();

@@ -151,6 +151,20 @@ describe('lossCurves', () => {
     expect(seen.length).toBe(2); // the first batch, then the epoch end
   });
 
+  it("plugs into einnet's own fit records through fitCallbacks()", () => {
+    const curves = lossCurves({ display: false });
+    const { onBatchEnd, onEpochEnd } = curves.fitCallbacks();
+    onBatchEnd({ batch: 0, loss: 2 });
+    onBatchEnd({ batch: 1, loss: 1 });
+    onEpochEnd({ epoch: 1, trainLoss: 1.5, validLoss: 1.8, accuracy: 0.4 });
+    onEpochEnd({ epoch: 2, trainLoss: 0.9 });
+    const byName = new Map(curves.figure().data.map((t) => [t.name, t] as [string, Trace]));
+    expect(byName.get('loss')).toMatchObject({ x: [1, 2], y: [1.5, 0.9] });
+    expect(byName.get('val_loss')).toMatchObject({ x: [1], y: [1.8] });
+    expect(byName.get('val_acc')).toMatchObject({ x: [1], y: [0.4] });
+    expect(byName.get('loss (batch)')?.y).toEqual([2, 1]);
+  });
+
   it('takes a whole History record', () => {
     const curves = lossCurves({ display: false });
     curves.onEpochEnd({ epoch: [0, 1, 2], history: { loss: [1, 0.5, 0.25] } });
