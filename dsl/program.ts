@@ -47,6 +47,11 @@ function parseCached(source: string): Ast {
   return ast;
 }
 
+/** The cache key of a check or plan: bound shapes (in name order) and supplied consts. */
+function signature(shapes: Readonly<Record<string, readonly number[]>>, consts: Readonly<Record<string, number>> | undefined): string {
+  return JSON.stringify([Object.entries(shapes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), consts ?? {}]);
+}
+
 export interface RunOptions {
   /** Values for `const`s (see `check`). */
   readonly consts?: Readonly<Record<string, number>>;
@@ -87,7 +92,7 @@ export class Program<In extends string = string, Req extends string = never, Out
     if (shapes === null || typeof shapes !== 'object') {
       throw new EinError({ code: 'EIN2023', message: `check() was given ${String(shapes)} as shapes`, expected: 'an object mapping tensor names to shapes, e.g. { X: [32, 28, 28, 1] }' });
     }
-    const key = JSON.stringify([Object.entries(shapes).sort(), options.consts ?? {}]);
+    const key = signature(shapes, options.consts);
     let report = this.checks.get(key);
     if (report === undefined) {
       const checked = checkProgram(this.ast, { ...options, shapes });
@@ -168,7 +173,7 @@ export class Program<In extends string = string, Req extends string = never, Out
   }
 
   private runner(shapes: Readonly<Record<string, readonly number[]>>, report: CheckReport, consts?: Readonly<Record<string, number>>): PlanRunner {
-    const key = JSON.stringify([Object.entries(shapes).sort(), consts ?? {}]);
+    const key = signature(shapes, consts);
     let runner = this.plans.get(key);
     if (runner === undefined) {
       runner = new PlanRunner(lowerProgram(report.checked));
