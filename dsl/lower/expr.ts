@@ -102,58 +102,63 @@ export function productFactors(e: CheckedExpr): CheckedExpr[] {
 }
 
 function lowerReduce(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }, inReduction: boolean): NamedValue {
-  const b = ctx.builder;
-  const extent = (n: string) => ctx.ranges.get(n)!.extent;
   const pooled = tryPoolRoute(ctx, e);
   if (pooled !== undefined) return pooled;
-  if (e.op === 'sum' || e.op === 'mean') {
-    const special = e.op === 'sum' ? tryConvRoute(ctx, e) : undefined;
-    let result: NamedValue;
-    if (special !== undefined) {
-      result = special;
-    } else {
-      const parts = productFactors(e.body);
-      // A product of zero-padded reads drops out-of-range terms by itself; anything else gets
-      // safe padding and an explicit mask.
-      const safeBody = !parts.every(zeroWhereOutside);
-      const factors = parts.map((f) => lowerExpr(ctx, f, true, safeBody));
-      const mask = factors.reduce((m, f) => andMasks(m, f.mask), factors[0].mask);
-      const present = new Set(factors.flatMap((f) => [...f.axes, ...(f.mask?.axes ?? [])]));
-      if (mask !== undefined && factors.some((f) => f.mask !== undefined && !f.zeroWhereMasked)) {
-        // Some factor is not zero where its read fell outside: drop those terms explicitly.
-        let product = factors[0];
-        for (const f of factors.slice(1)) {
-          const axes = [...product.axes, ...f.axes.filter((a) => !product.axes.includes(a))];
-          const step = b.binary('mul', b.broadcastable(product, axes), b.broadcastable(f, axes));
-          product = { step, axes, shape: b.shapeOf(step), zeroWhereMasked: false };
-        }
-        const masked = b.applyMask({ ...product, mask }, 0);
-        result = b.reduceNamed('sum', masked, e.indices);
-        ctx.routes.push(`masked sum over [${e.indices.join(',')}] (a term is not zero where its read falls outside)`);
-      } else {
-        result = contract(b, factors.map((f) => ({ ...f, mask: undefined })), e.indices, ctx.order);
-        ctx.routes.push(`contraction over [${e.indices.join(',')}] of ${factors.length} factor${factors.length === 1 ? '' : 's'} (transpose + reshape + matMul)`);
-      }
-      // An index reduced but absent from the body: each of its values adds the same term.
-      const absent = e.indices.filter((n) => !present.has(n));
-      const repeat = absent.reduce((acc, n) => acc * extent(n), 1);
-      if (repeat !== 1) result = { ...result, step: b.binary('mul', result.step, b.scalar(repeat)) };
-    }
-    if (e.op === 'mean') {
-      const count = e.indices.reduce((acc, n) => acc * extent(n), 1);
-      result = { ...result, step: b.binary('div', result.step, b.scalar(count)) };
-    }
-    return { ...result, mask: undefined, zeroWhereMasked: true };
+  if (e.op === 'max' || e.op === 'min') return lowerExtremum(ctx, e, inReduction);
+  const b = ctx.builder;
+  let result = (e.op === 'sum' ? tryConvRoute(ctx, e) : undefined) ?? lowerSum(ctx, e);
+  if (e.op === 'mean') {
+    const count = e.indices.reduce((acc, n) => acc * ctx.ranges.get(n)!.extent, 1);
+    result = { ...result, step: b.binary('div', result.step, b.scalar(count)) };
   }
-  // max / min
+  return { ...result, mask: undefined, zeroWhereMasked: true };
+}
+
+/** Σ over `e.indices` of the body: a contraction, or a masked sum where padding is not zero. */
+function lowerSum(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue {
+  const b = ctx.builder;
+  const parts = productFactors(e.body);
+  // A product of zero-padded reads drops out-of-range terms by itself; anything else gets
+  // safe padding and an explicit mask.
+  const safeBody = !parts.every(zeroWhereOutside);
+  const factors = parts.map((f) => lowerExpr(ctx, f, true, safeBody));
+  const mask = factors.reduce((m, f) => andMasks(m, f.mask), factors[0].mask);
+  const present = new Set(factors.flatMap((f) => [...f.axes, ...(f.mask?.axes ?? [])]));
+  let result: NamedValue;
+  if (mask !== undefined && factors.some((f) => f.mask !== undefined && !f.zeroWhereMasked)) {
+    // Some factor is not zero where its read fell outside: drop those terms explicitly.
+    let product = factors[0];
+    for (const f of factors.slice(1)) {
+      const axes = [...product.axes, ...f.axes.filter((a) => !product.axes.includes(a))];
+      const step = b.binary('mul', b.broadcastable(product, axes), b.broadcastable(f, axes));
+      product = { step, axes, shape: b.shapeOf(step), zeroWhereMasked: false };
+    }
+    result = b.reduceNamed('sum', b.applyMask({ ...product, mask }, 0), e.indices);
+    ctx.routes.push(`masked sum over [${e.indices.join(',')}] (a term is not zero where its read falls outside)`);
+  } else {
+    result = contract(b, factors.map((f) => ({ ...f, mask: undefined })), e.indices, ctx.order);
+    ctx.routes.push(`contraction over [${e.indices.join(',')}] of ${factors.length} factor${factors.length === 1 ? '' : 's'} (transpose + reshape + matMul)`);
+  }
+  // An index reduced but absent from the body: each of its values adds the same term.
+  const repeat = e.indices.filter((n) => !present.has(n)).reduce((acc, n) => acc * ctx.ranges.get(n)!.extent, 1);
+  return repeat === 1 ? result : { ...result, step: b.binary('mul', result.step, b.scalar(repeat)) };
+}
+
+/**
+ * max/min over `e.indices`: out-of-range terms are ignored (∓∞); an empty max is dropped by the
+ * enclosing reduction (its mask), or reads 0 outside any reduction.
+ */
+function lowerExtremum(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }, inReduction: boolean): NamedValue {
+  const b = ctx.builder;
+  const op = e.op as 'max' | 'min';
   const body = lowerExpr(ctx, e.body, true, true);
-  const fill = e.op === 'max' ? -Infinity : Infinity;
+  const fill = op === 'max' ? -Infinity : Infinity;
   const left = body.mask ? anyMask(body.mask, e.indices) : undefined;
   const dropped = body.mask ? b.applyMask(body, fill) : body;
-  let result: NamedValue = { ...b.reduceNamed(e.op, dropped, e.indices), mask: left, zeroWhereMasked: false };
+  let result: NamedValue = { ...b.reduceNamed(op, dropped, e.indices), mask: left, zeroWhereMasked: false };
   // An empty max is ∓∞; make it finite (it stays masked) so that gradients through it are not NaN.
   if (left !== undefined) result = { ...b.applyMask(result, 1), mask: left, zeroWhereMasked: false };
-  ctx.routes.push(`${e.op} over [${e.indices.join(',')}]${body.mask ? ' (out-of-range terms ignored via where)' : ''}`);
+  ctx.routes.push(`${op} over [${e.indices.join(',')}]${body.mask ? ' (out-of-range terms ignored via where)' : ''}`);
   if (!inReduction && result.mask !== undefined) result = b.applyMask(result, 0);
   return result;
 }
