@@ -149,6 +149,17 @@ function dataFormatOf(f: unknown): 'channelsLast' | 'channelsFirst' {
 // ---------------------------------------------------------------------------------------------
 // 2D (dense and depthwise)
 
+/** tfjs' own geometry of a 2-D conv from its kernel attributes, so ours always agrees with it. */
+function conv2DInfo(
+  inputShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  a: Record<string, unknown>,
+  depthwise: boolean,
+  format: 'channelsLast' | 'channelsFirst',
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(inputShape, filterShape, a.strides as Pair, (a.dilations ?? 1) as Pair, a.pad as Pad2D, a.dimRoundingMode as Rounding, depthwise, format);
+}
+
 function forward2D(
   depthwise: boolean,
   fused: boolean,
@@ -165,16 +176,7 @@ function forward2D(
     if (act === undefined) return `activation '${String(a.activation)}'`;
     const format = depthwise ? 'channelsLast' : dataFormatOf(a.dataFormat);
     if (depthwise && a.dataFormat === 'NCHW') return 'depthwise NCHW';
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      a.strides as Pair,
-      (a.dilations ?? 1) as Pair,
-      a.pad as Pad2D,
-      a.dimRoundingMode as Rounding,
-      depthwise,
-      format,
-    );
+    const info = conv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a, depthwise, format);
     const g = normaliseGeometry(geometry2D(info, depthwise));
     if (typeof g === 'string') return g;
     if (bias !== undefined && !isPerChannelBias(bias, g.oc, g.channelsLast, 4)) return `bias of shape [${bias.shape}]`;
@@ -194,16 +196,7 @@ function backpropInput2D(depthwise: boolean): Parameters<typeof nativeKernel>[1]
     if (bad !== undefined) return bad;
     const inputShape = a.inputShape as [number, number, number, number];
     const format = depthwise ? 'channelsLast' : dataFormatOf(a.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(
-      inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides as Pair,
-      (a.dilations ?? 1) as Pair,
-      a.pad as Pad2D,
-      a.dimRoundingMode as Rounding,
-      depthwise,
-      format,
-    );
+    const info = conv2DInfo(inputShape, filter.shape as [number, number, number, number], a, depthwise, format);
     const g = normaliseGeometry(geometry2D(info, depthwise));
     if (typeof g === 'string') return g;
     if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
@@ -219,16 +212,7 @@ function backpropFilter2D(depthwise: boolean): Parameters<typeof nativeKernel>[1
     if (bad !== undefined) return bad;
     const filterShape = a.filterShape as [number, number, number, number];
     const format = depthwise ? 'channelsLast' : dataFormatOf(a.dataFormat);
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape,
-      a.strides as Pair,
-      (a.dilations ?? 1) as Pair,
-      a.pad as Pad2D,
-      a.dimRoundingMode as Rounding,
-      depthwise,
-      format,
-    );
+    const info = conv2DInfo(x.shape as [number, number, number, number], filterShape, a, depthwise, format);
     const g = normaliseGeometry(geometry2D(info, depthwise));
     if (typeof g === 'string') return g;
     if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
