@@ -71,3 +71,21 @@ export function sliceFolded(x: tf.Tensor, begin: readonly number[], size: readon
   const foldedBegin = f.groups.map((g) => (g.length === 1 ? begin[g[0]] : 0));
   return tf.reshape(tf.slice(tf.reshape(x, f.shapes[0]), foldedBegin, f.shapes[1]), [...size]);
 }
+
+/**
+ * Pads `axis` as a boundary mode reads past the ends: clamp repeats the edge, wrap continues
+ * from the other end, reflect mirrors without repeating the edge (LANGUAGE.md §4). Built from
+ * slices, tiles, reverses and concat, whose gradients are right on every backend (tf.mirrorPad's
+ * gradient only crops, dropping what the mirrored copies contributed: measured, tfjs 4.22).
+ */
+export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: number, mode: 'clamp' | 'wrap' | 'reflect'): tf.Tensor {
+  const n = x.shape[axis];
+  const part = (begin: number, size: number) => sliceFolded(x, x.shape.map((_, k) => (k === axis ? begin : 0)), x.shape.map((d, k) => (k === axis ? size : d)));
+  const repeat = (t: tf.Tensor, times: number) => tf.tile(t, t.shape.map((_, k) => (k === axis ? times : 1)));
+  const mirror = (t: tf.Tensor) => tf.reverse(t, [axis]);
+  const pieces: tf.Tensor[] = [];
+  if (before > 0) pieces.push(mode === 'clamp' ? repeat(part(0, 1), before) : mode === 'wrap' ? part(n - before, before) : mirror(part(1, before)));
+  pieces.push(x);
+  if (after > 0) pieces.push(mode === 'clamp' ? repeat(part(n - 1, 1), after) : mode === 'wrap' ? part(0, after) : mirror(part(n - 1 - after, after)));
+  return tf.concat(pieces, axis);
+}

@@ -38,6 +38,8 @@ function describe(s: Step): string {
       return `tf.concat axis=${s.axis}`;
     case 'clone':
       return 'tf.clone';
+    case 'boundaryPad':
+      return `${s.mode} pad axis ${s.axis} [${s.before},${s.after}]`;
     case 'reverse':
       return `tf.reverse axes=[${s.axes.join(',')}]`;
     case 'conv':

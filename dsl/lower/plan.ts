@@ -4,6 +4,7 @@
  * signature; `run` replays it; `explain()` prints it.
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
+import type { BoundaryMode } from '../parse/ast';
 import type { ConvBackward } from './routes/conv-backward';
 
 export type ReduceFn = 'sum' | 'max' | 'min';
@@ -27,6 +28,8 @@ export type StepOp =
   | { readonly op: 'concat'; readonly axis: number }
   | { readonly op: 'clone' }
   | { readonly op: 'reverse'; readonly axes: readonly number[] }
+  /** Pads one axis as a boundary mode reads past its ends (clamp: edge, wrap: circular, reflect: mirror). */
+  | { readonly op: 'boundaryPad'; readonly axis: number; readonly before: number; readonly after: number; readonly mode: BoundaryMode }
   | {
       /** A convolution with explicit zero padding (1-D runs as 2-D). */
       readonly op: 'conv';

@@ -9,7 +9,7 @@ import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
 import { convForwardFused } from '../../kernels/conv';
 import { maxPoolBackward, poolForward } from '../../kernels/pool';
-import { binaryAnyRank, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../kernels/rank';
+import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../kernels/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -256,6 +256,8 @@ export class PlanRunner {
         return tf.clone(x(0));
       case 'reverse':
         return tf.reverse(x(0), [...s.axes]);
+      case 'boundaryPad':
+        return boundaryPad(x(0), s.axis, s.before, s.after, s.mode);
       case 'conv':
         return this.conv(s, k, x(0), x(1), s.bias ? x(2) : undefined);
       case 'pool':

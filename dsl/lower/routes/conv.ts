@@ -16,6 +16,7 @@
  * out-of-range terms a sum does (LANGUAGE.md §6).
  */
 import type { AffineIndex, CheckedExpr, CheckedIndex } from '../../check/checked';
+import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
 import { productFactors, type ExprContext } from '../expr';
 import { sizeOf } from '../../layout';
@@ -30,6 +31,8 @@ interface Window {
   readonly stride: number;
   readonly dilation: number;
   readonly offset: number;
+  /** A read through clamp/wrap/reflect: the image is padded that way instead of with zeros. */
+  readonly mode?: BoundaryMode;
 }
 
 /** Why the route did not apply, for explain(). */
@@ -148,11 +151,23 @@ function analyse(ctx: ExprContext, image: Access, kernel: Access, reduced: reado
       }
       continue;
     }
-    if (ix.kind !== 'affine' || ix.terms.length !== 2) {
+    const affine = ix.kind === 'boundary' && ix.arg.kind === 'affine' ? ix.arg : ix;
+    if (affine.kind !== 'affine' || affine.terms.length !== 2) {
       return new NotConv(`image axis ${axis} is not a window s·u + d·v + p`);
     }
-    const w = windowOf(axis, ix, kNames, isReduced);
-    if (w === undefined) return new NotConv(`image axis ${axis} does not pair an output index with a kernel index`);
+    const plain = windowOf(axis, affine, kNames, isReduced);
+    if (plain === undefined) return new NotConv(`image axis ${axis} does not pair an output index with a kernel index`);
+    const w: Window = ix.kind === 'boundary' ? { ...plain, mode: ix.mode } : plain;
+    if (w.mode !== undefined) {
+      // The padding is made physically by the mode, which only reaches so far.
+      if (w.dilation < 0) return new NotConv(`a flipped kernel read through ${w.mode}(...)`);
+      const n = ctx.tensor(image.tensor).shape[axis];
+      const needed = w.stride * (ctx.ranges.get(w.out)!.extent - 1) + w.dilation * (ctx.ranges.get(w.kernel)!.extent - 1) + 1;
+      const before = Math.max(0, -w.offset);
+      const after = Math.max(0, needed + w.offset - n);
+      const reach = w.mode === 'reflect' ? n - 1 : w.mode === 'wrap' ? n : Infinity;
+      if (before > reach || after > reach) return new NotConv(`${w.mode}(...) padding of ${Math.max(before, after)} on an axis of ${n}`);
+    }
     if (seen.has(w.out) || seen.has(w.kernel)) return new NotConv('an index appears on two image axes');
     seen.add(w.out);
     seen.add(w.kernel);
@@ -229,6 +244,15 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
     padding.push([before, after]);
     convOut.push(Math.floor((before + available + after - span) / w.stride) + 1);
   });
+  // Boundary modes: pad the image as the mode reads it (before any crop, so wrap reads the
+  // true other end); the conv then pads nothing there.
+  p.windows.forEach((w, k) => {
+    if (w.mode === undefined || (padding[k][0] === 0 && padding[k][1] === 0)) return;
+    const shape = b.shapeOf(imageStep);
+    const [before, after] = padding[k];
+    imageStep = b.emit({ op: 'boundaryPad', axis: 1 + k, before, after, mode: w.mode }, [imageStep], shape.map((d, j) => (j === 1 + k ? d + before + after : d)));
+    padding[k] = [0, 0];
+  });
   if (crops.some((c) => c > 0)) {
     const shape = b.shapeOf(imageStep);
     imageStep = b.slice(imageStep, shape.map((_, j) => (j >= 1 && j <= rank ? crops[j - 1] : 0)), shape.map((d, j) => (j >= 1 && j <= rank ? d - crops[j - 1] : d)));
@@ -300,6 +324,7 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
   ctx.routes.push(
     `${p.depthwise.length > 0 ? 'depthwise ' : G > 1 ? `grouped (${G} groups, one conv each) ` : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
       (lift ? ' (as conv2d with a unit axis)' : '') +
+      (p.windows.some((w) => w.mode) ? `, ${p.windows.filter((w) => w.mode).map((w) => w.mode).join('/')} padding made before the conv` : '') +
       (epilogue.bias || epilogue.activation ? `, fused with ${[epilogue.bias ? `bias ${epilogue.bias.tensor}` : '', epilogue.activation ?? ''].filter(Boolean).join(' and ')}` : '') +
       (both ? ' (stride and dilation together: conv at stride 1, then subsampled — tfjs refuses both)' : '') +
       `; gradient: the backend's backprop kernels where it has them and dilation is 1, else derived in the notation (p.backward())`,
