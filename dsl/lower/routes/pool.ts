@@ -12,6 +12,7 @@
  * knows how to drop it.
  */
 import type { CheckedExpr, CheckedIndex } from '../../check/checked';
+import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
 import type { ExprContext } from '../expr';
 import { sizeOf } from '../../layout';
@@ -22,6 +23,8 @@ interface PoolWindow {
   readonly window: string;
   readonly stride: number;
   readonly offset: number;
+  /** A read through clamp/wrap/reflect: the input is padded that way instead of with ∓∞ or 0. */
+  readonly mode?: BoundaryMode;
 }
 
 function bare(ix: CheckedIndex): string | undefined {
@@ -42,11 +45,12 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
       others.push(name);
       continue;
     }
-    if (ix.kind !== 'affine' || ix.terms.length !== 2) return undefined;
-    const w = ix.terms.find((t) => reduced.has(t.index));
-    const u = ix.terms.find((t) => !reduced.has(t.index));
+    const affine = ix.kind === 'boundary' && ix.arg.kind === 'affine' ? ix.arg : ix;
+    if (affine.kind !== 'affine' || affine.terms.length !== 2) return undefined;
+    const w = affine.terms.find((t) => reduced.has(t.index));
+    const u = affine.terms.find((t) => !reduced.has(t.index));
     if (w === undefined || u === undefined || w.coef !== 1 || u.coef < 1) return undefined;
-    windows.push({ axis, out: u.index, window: w.index, stride: u.coef, offset: ix.offset });
+    windows.push({ axis, out: u.index, window: w.index, stride: u.coef, offset: affine.offset, mode: ix.kind === 'boundary' ? ix.mode : undefined });
   }
   if (windows.length === 0 || windows.length > 2) return undefined;
   const names = [...others, ...windows.flatMap((w) => [w.out, w.window])];
@@ -58,6 +62,13 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   // Every window must hold at least one in-range term, else max would be empty.
   for (const w of windows) {
     const n = t.shape[w.axis];
+    if (w.mode !== undefined) {
+      // The mode pads physically, which only reaches so far.
+      const needed = w.stride * (extent(w.out) - 1) + extent(w.window);
+      const reach = w.mode === 'reflect' ? n - 1 : w.mode === 'wrap' ? n : Infinity;
+      if (Math.max(0, -w.offset) > reach || Math.max(0, needed + w.offset - n) > reach) return undefined;
+      continue;
+    }
     for (let u = 0; u < extent(w.out); u++) {
       const first = w.stride * u + w.offset;
       if (first + extent(w.window) - 1 < 0 || first > n - 1) return undefined;
@@ -89,6 +100,15 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
     begin.push(crop);
     lengths.push(available);
     pads.push([before, Math.max(0, needed - before - available)]);
+  });
+  // Boundary modes pad physically, before any crop (so wrap reads the true other end).
+  windows.forEach((w, k) => {
+    if (w.mode === undefined || (pads[k][0] === 0 && pads[k][1] === 0)) return;
+    const [before, after] = pads[k];
+    x = b.emit({ op: 'boundaryPad', axis: 1 + k, before, after, mode: w.mode }, [x], b.shapeOf(x).map((d, j) => (j === 1 + k ? d + before + after : d)));
+    pads[k] = [0, 0];
+    if (begin[k] === 0 && before > 0) lengths[k] += before;
+    lengths[k] += after;
   });
   const shape = b.shapeOf(x);
   x = b.slice(x, shape.map((_, j) => (j >= 1 && j <= windows.length ? begin[j - 1] : 0)), shape.map((d, j) => (j >= 1 && j <= windows.length ? lengths[j - 1] : d)));
