@@ -7,6 +7,9 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from './addon';
 import { RECYCLE_ON_DISPOSE, escapeInputs, markRecyclable } from './recycle';
 import { noteFallback, noteNative } from './stats';
+// Row-major layout helpers are shared with the language (dsl/layout.ts).
+import { sizeOf } from '../../dsl/layout';
+export { sizeOf, stridesOf as rowMajorStrides } from '../../dsl/layout';
 
 /** The tfjs backend name the native backend registers. */
 export const NATIVE_BACKEND_NAME = 'einnet-native';
@@ -44,10 +47,6 @@ export function unsupportedInputs(...tensors: (tf.TensorInfo | undefined | null)
     if (t.shape.some((d) => d === 0)) return 'empty tensor';
   }
   return undefined;
-}
-
-export function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /**
@@ -96,17 +95,6 @@ export function outputOf(backend: MathBackendCPU, shape: number[], dtype: tf.Dat
   const values = dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
   fill(values);
   return backend.makeTensorInfo(shape, dtype, values);
-}
-
-/** Row-major strides of `shape`, in elements. */
-export function rowMajorStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
 }
 
 function firstLine(e: unknown): string {
