@@ -32,6 +32,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, InitializerSpec } from '../dsl/check/checked';
 import { seededRandom, type Random } from '../datasets/random';
 import { modelError } from './errors';
+import { readsOf } from '../dsl/check/reads';
 
 /** Fan-in and fan-out of a parameter, and why (for `explainInit`). */
 export interface Fans {
@@ -39,26 +40,6 @@ export interface Fans {
   readonly fanOut: number;
   /** The statement whose use decided the fans, or undefined when the parameter is unused. */
   readonly statement?: string;
-}
-
-function accessesIn(e: CheckedExpr, out: Array<Extract<CheckedExpr, { kind: 'access' }>>): void {
-  switch (e.kind) {
-    case 'access':
-      out.push(e);
-      return;
-    case 'unary':
-      accessesIn(e.arg, out);
-      return;
-    case 'binary':
-      accessesIn(e.left, out);
-      accessesIn(e.right, out);
-      return;
-    case 'reduce':
-      accessesIn(e.body, out);
-      return;
-    default:
-      return;
-  }
 }
 
 /** The affine parts of one axis expression: one for a plain axis, one per part of a composite. */
@@ -87,7 +68,7 @@ export function fansOf(checked: CheckedProgram, name: string): Fans {
   const params = new Set(checked.params);
   for (const st of checked.statements) {
     const accesses: Array<Extract<CheckedExpr, { kind: 'access' }>> = [];
-    for (const part of st.parts) accessesIn(part, accesses);
+    for (const part of st.parts) readsOf(part, accesses);
     const own = accesses.find((a) => a.tensor === name);
     if (own === undefined) continue;
     const others = accesses.filter((a) => a.tensor !== name && !params.has(a.tensor));

@@ -19,6 +19,7 @@ import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, Affin
 import { Program } from '../dsl/program';
 import { Model } from './model';
 import { modelError } from './errors';
+import { readsOf } from '../dsl/check/reads';
 
 export interface SummaryRow {
   /** Tensor name, or group name. */
@@ -98,15 +99,6 @@ function multiplications(e: CheckedExpr, mult: number, st: CheckedStatement): nu
   }
 }
 
-function accesses(e: CheckedExpr, out: Array<Extract<CheckedExpr, { kind: 'access' }>>): void {
-  if (e.kind === 'access') out.push(e);
-  else if (e.kind === 'unary') accesses(e.arg, out);
-  else if (e.kind === 'binary') {
-    accesses(e.left, out);
-    accesses(e.right, out);
-  } else if (e.kind === 'reduce') accesses(e.body, out);
-}
-
 /** Per-statement facts: batch index, spatial propagation, multiply-adds, params. */
 function analyse(checked: CheckedProgram, batchAxis: number, exclude: ReadonlySet<string>) {
   const batched = new Map<string, number>(); // tensor → its batch axis
@@ -122,7 +114,7 @@ function analyse(checked: CheckedProgram, batchAxis: number, exclude: ReadonlySe
   const counted = new Set<string>();
   const facts = checked.statements.map((st) => {
     const found: Array<Extract<CheckedExpr, { kind: 'access' }>> = [];
-    st.parts.forEach((p) => accesses(p, found));
+    st.parts.forEach((p) => readsOf(p, found));
     // The batch index: the left-hand index read bare on the batch axis of a batched tensor.
     let batchIndex: string | undefined;
     for (const a of found) {
