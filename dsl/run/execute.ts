@@ -53,6 +53,25 @@ function nativeConvGradient(s: Step & { op: 'conv' }): boolean {
 }
 
 /**
+ * `op(inputs…)` with a gradient of our own, through tf.customGrad: `forward` gives the value and
+ * the tensors `backward` will need; `backward` returns one gradient per input.
+ */
+function withGradient(
+  forward: (inputs: tf.Tensor[]) => { value: tf.Tensor; saved: tf.Tensor[] },
+  backward: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  inputs: tf.Tensor[],
+): tf.Tensor {
+  // tfjs calls f(...inputs, save): the save function comes last.
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const { value, saved } = forward(args as tf.Tensor[]);
+    save(saved);
+    return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[], kept: tf.Tensor[]) => backward(Array.isArray(dy) ? dy[0] : dy, kept) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (f as (...xs: tf.Tensor[]) => tf.Tensor)(...inputs);
+}
+
+/**
  * max/min over axes with a one-winner gradient: tf.max's own gradient goes to every tied entry,
  * which counts a value read twice (clamp, upsampling, overlapping windows) twice. Here the first
  * winner (tf.argMax/argMin) gets it, as in PyTorch.
@@ -60,28 +79,22 @@ function nativeConvGradient(s: Step & { op: 'conv' }): boolean {
 function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]): tf.Tensor {
   const rank = input.shape.length;
   const kept = [...Array(rank).keys()].filter((k) => !axes.includes(k));
-  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x]);
-    return {
-      value: fn === 'max' ? tf.max(x, [...axes]) : tf.min(x, [...axes]),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx] = saved;
-        const g = Array.isArray(dy) ? dy[0] : dy;
-        const perm = [...kept, ...axes];
-        const moved = tf.transpose(sx, perm);
-        const keptShape = kept.map((k) => sx.shape[k]);
-        const K = axes.reduce((a, k) => a * sx.shape[k], 1);
-        if (K === 1) return tf.reshape(g, sx.shape);
-        const flat = tf.reshape(moved, [...keptShape, K]);
-        const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
-        const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
-        const back = tf.reshape(spread, moved.shape);
-        const inverse = perm.map((_, k) => perm.indexOf(k));
-        return tf.transpose(back, inverse);
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (f as (x: tf.Tensor) => tf.Tensor)(input);
+  return withGradient(
+    ([x]) => ({ value: fn === 'max' ? tf.max(x, [...axes]) : tf.min(x, [...axes]), saved: [x] }),
+    (g, [sx]) => {
+      const perm = [...kept, ...axes];
+      const moved = tf.transpose(sx, perm);
+      const keptShape = kept.map((k) => sx.shape[k]);
+      const K = axes.reduce((a, k) => a * sx.shape[k], 1);
+      if (K === 1) return tf.reshape(g, sx.shape);
+      const flat = tf.reshape(moved, [...keptShape, K]);
+      const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
+      const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
+      const back = tf.reshape(spread, moved.shape);
+      return tf.transpose(back, perm.map((_, k) => perm.indexOf(k)));
+    },
+    [input],
+  );
 }
 
 /** One output of a run; the others (intermediates of a derived program) are disposed. */
@@ -168,35 +181,24 @@ export class PlanRunner {
       const dx = pick(g.input.run(new Map([['W', w], ['dY', dz]])), 'dX');
       return s.bias ? [dx, dw, tf.sum(dz, [...Array(dz.rank - 1).keys()])] : [dx, dw];
     };
-    const first = (dy: tf.Tensor | tf.Tensor[]) => (Array.isArray(dy) ? dy[0] : dy);
-    if (bias === undefined) {
-      const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-        const y = convForwardFused(s, x, w, undefined);
-        save([x, w, y]);
-        return { value: y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => backward(first(dy), saved[0], saved[1], saved[2]) };
-      }) as unknown as Parameters<typeof tf.customGrad>[0]);
-      return (f as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor)(image, filter);
-    }
-    const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-      const y = convForwardFused(s, x, w, b);
-      save([x, w, y]);
-      return { value: y, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => backward(first(dy), saved[0], saved[1], saved[2]) };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return (f as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor)(image, filter, bias);
+    return withGradient(
+      ([x, w, b]) => {
+        const y = convForwardFused(s, x, w, b);
+        return { value: y, saved: [x, w, y] };
+      },
+      (dy, [x, w, y]) => backward(dy, x, w, y),
+      bias === undefined ? [image, filter] : [image, filter, bias],
+    );
   }
 
   /** tf.maxPool with a gradient that is right on every backend (kernels/pool.ts says why). */
   private maxPool(s: Step & { op: 'pool' }, input: tf.Tensor): tf.Tensor {
     if (tf.getBackend() !== 'wasm') return poolForward(s, input);
-    const withGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([x]);
-      return {
-        value: poolForward(s, x),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-          maxPoolBackward(saved[0] as tf.Tensor4D, (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D, s.window, s.strides),
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return (withGradient as (x: tf.Tensor) => tf.Tensor)(input);
+    return withGradient(
+      ([x]) => ({ value: poolForward(s, x), saved: [x] }),
+      (dy, [x]) => maxPoolBackward(x as tf.Tensor4D, dy as tf.Tensor4D, s.window, s.strides),
+      [input],
+    );
   }
 
   private gradientRunners(k: number, s: Step & { op: 'conv' }): { filter: PlanRunner; input: PlanRunner } {
