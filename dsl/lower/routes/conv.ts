@@ -20,6 +20,7 @@ import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
 import { productFactors, type ExprContext } from '../expr';
 import { sizeOf } from '../../layout';
+import { modeReaches, padByMode } from './boundary';
 import { deriveConvBackward } from './conv-backward';
 
 type Access = CheckedExpr & { kind: 'access' };
@@ -165,8 +166,7 @@ function analyse(ctx: ExprContext, image: Access, kernel: Access, reduced: reado
       const needed = w.stride * (ctx.ranges.get(w.out)!.extent - 1) + w.dilation * (ctx.ranges.get(w.kernel)!.extent - 1) + 1;
       const before = Math.max(0, -w.offset);
       const after = Math.max(0, needed + w.offset - n);
-      const reach = w.mode === 'reflect' ? n - 1 : w.mode === 'wrap' ? n : Infinity;
-      if (before > reach || after > reach) return new NotConv(`${w.mode}(...) padding of ${Math.max(before, after)} on an axis of ${n}`);
+      if (!modeReaches(w.mode, n, before, after)) return new NotConv(`${w.mode}(...) padding of ${Math.max(before, after)} on an axis of ${n}`);
     }
     if (seen.has(w.out) || seen.has(w.kernel)) return new NotConv('an index appears on two image axes');
     seen.add(w.out);
@@ -248,9 +248,7 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
   // true other end); the conv then pads nothing there.
   p.windows.forEach((w, k) => {
     if (w.mode === undefined || (padding[k][0] === 0 && padding[k][1] === 0)) return;
-    const shape = b.shapeOf(imageStep);
-    const [before, after] = padding[k];
-    imageStep = b.emit({ op: 'boundaryPad', axis: 1 + k, before, after, mode: w.mode }, [imageStep], shape.map((d, j) => (j === 1 + k ? d + before + after : d)));
+    imageStep = padByMode(b, imageStep, 1 + k, padding[k][0], padding[k][1], w.mode);
     padding[k] = [0, 0];
   });
   if (crops.some((c) => c > 0)) {

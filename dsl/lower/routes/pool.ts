@@ -16,6 +16,7 @@ import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
 import type { ExprContext } from '../expr';
 import { sizeOf } from '../../layout';
+import { modeReaches, padByMode } from './boundary';
 
 interface PoolWindow {
   readonly axis: number;
@@ -65,8 +66,7 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
     if (w.mode !== undefined) {
       // The mode pads physically, which only reaches so far.
       const needed = w.stride * (extent(w.out) - 1) + extent(w.window);
-      const reach = w.mode === 'reflect' ? n - 1 : w.mode === 'wrap' ? n : Infinity;
-      if (Math.max(0, -w.offset) > reach || Math.max(0, needed + w.offset - n) > reach) return undefined;
+      if (!modeReaches(w.mode, n, Math.max(0, -w.offset), Math.max(0, needed + w.offset - n))) return undefined;
       continue;
     }
     for (let u = 0; u < extent(w.out); u++) {
@@ -105,7 +105,7 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   windows.forEach((w, k) => {
     if (w.mode === undefined || (pads[k][0] === 0 && pads[k][1] === 0)) return;
     const [before, after] = pads[k];
-    x = b.emit({ op: 'boundaryPad', axis: 1 + k, before, after, mode: w.mode }, [x], b.shapeOf(x).map((d, j) => (j === 1 + k ? d + before + after : d)));
+    x = padByMode(b, x, 1 + k, before, after, w.mode);
     pads[k] = [0, 0];
     if (begin[k] === 0 && before > 0) lengths[k] += before;
     lengths[k] += after;
