@@ -46,6 +46,10 @@ function describe(s: Step): string {
       return `${s.depthwise ? 'tf.depthwiseConv2d' : `tf.conv${s.rank}d`} strides=[${s.strides.join(',')}] dilations=[${s.dilations.join(',')}] padding=[${s.padding.map((p) => `[${p[0]},${p[1]}]`).join(',')}]${s.bias ? ' +bias' : ''}${s.activation ? ` ${s.activation}` : ''}`;
     case 'pool':
       return `tf.${s.fn}Pool window=[${s.window.join(',')}] strides=[${s.strides.join(',')}]`;
+    case 'batchStats':
+      return `batch statistics [μ; σ] over axes [${s.reduced.join(',')}] ε=${s.epsilon}`;
+    case 'batchNormalize':
+      return `batch normalization over axes [${s.reduced.join(',')}]${s.scale ? ' ·γ' : ''}${s.offset ? ' +β' : ''}${s.relu ? ' relu' : ''}`;
   }
 }
 

@@ -6,6 +6,7 @@
 import type { CheckedProgram } from '../check/checked';
 import { PlanBuilder } from './builder';
 import type { Plan, StatementPlan } from './plan';
+import { findBatchNorms, lowerBatchNormMember, type BatchNormGroup } from './routes/batchnorm';
 import { lowerStatement } from './statement';
 
 export function lowerProgram(program: CheckedProgram): Plan {
@@ -13,6 +14,8 @@ export function lowerProgram(program: CheckedProgram): Plan {
   const outputs = new Map<string, number>();
   const tensorSteps = new Set<number>();
   const statements: StatementPlan[] = [];
+  const batchNorms = findBatchNorms(program);
+  const statsOf = new Map<BatchNormGroup, number>();
   const tensor = (name: string) => {
     const assigned = outputs.get(name);
     if (assigned !== undefined) return { step: assigned, shape: b.shapeOf(assigned) };
@@ -20,16 +23,20 @@ export function lowerProgram(program: CheckedProgram): Plan {
     tensorSteps.add(step);
     return { step, shape: b.shapeOf(step) };
   };
-  for (const s of program.statements) {
+  program.statements.forEach((s, k) => {
     const source = program.source.slice(s.span.start, s.span.end);
     b.setNote(s.target);
     const firstStep = b.steps.length;
     const routes: string[] = [];
     const order = s.lhs.flatMap((ix) => (ix.kind === 'concat' ? [...ix.parts] : ix.kind === 'composite' ? ix.parts.map((p) => p.terms[0].index) : ix.terms.map((t) => t.index)));
-    const step = lowerStatement({ builder: b, ranges: s.ranges, tensor, tensorSteps, routes, order }, s);
+    const group = batchNorms.get(k);
+    const step =
+      group !== undefined
+        ? lowerBatchNormMember(b, group, k, tensor, statsOf, routes)
+        : lowerStatement({ builder: b, ranges: s.ranges, tensor, tensorSteps, routes, order }, s);
     outputs.set(s.target, step);
     tensorSteps.add(step);
     statements.push({ target: s.target, source, routes, firstStep, lastStep: b.steps.length - 1 });
-  }
+  });
   return { steps: b.steps, outputs, statements };
 }

@@ -45,6 +45,16 @@ export type StepOp =
       readonly bias: boolean;
       readonly activation?: 'relu' | 'sigmoid';
     }
+  /**
+   * Batch statistics (routes/batchnorm.ts): row 0 the mean of the input over `reduced`, row 1
+   * sqrt(variance + epsilon); shape [2, kept extents…].
+   */
+  | { readonly op: 'batchStats'; readonly reduced: readonly number[]; readonly epsilon: number }
+  /**
+   * (x − μ)/σ · γ + β, then relu if set; inputs x, the batchStats step, γ if `scale`, β if
+   * `offset`. Its gradient is the whole normalization's, through μ and σ.
+   */
+  | { readonly op: 'batchNormalize'; readonly reduced: readonly number[]; readonly scale: boolean; readonly offset: boolean; readonly relu: boolean }
   | {
       readonly op: 'pool';
       readonly fn: 'max' | 'avg';

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
+import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../kernels/batchnorm';
 import { convForwardFused } from '../../kernels/conv';
 import { maxPoolBackward, poolForward } from '../../kernels/pool';
 import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../kernels/rank';
@@ -191,6 +192,28 @@ export class PlanRunner {
     );
   }
 
+  /**
+   * The normalization step of the batch-norm route: differentiable in x, γ and β, with the
+   * gradient of the whole group (μ and σ depend on x); the statistics are read as constants so
+   * that their own gradient is not counted twice.
+   */
+  private batchNormalize(s: Step & { op: 'batchNormalize' }, input: tf.Tensor, stats: tf.Tensor, scale: tf.Tensor | undefined, offset: tf.Tensor | undefined): tf.Tensor {
+    const inputs = [input, ...(scale ? [scale] : []), ...(offset ? [offset] : [])];
+    return withGradient(
+      ([x, ...params]) => {
+        const y = batchNormalize(x, stats, scale && params[0], offset && params[params.length - 1], s.reduced, s.relu);
+        return { value: y, saved: [x, y, stats, ...(scale ? [params[0]] : [])] };
+      },
+      (dy, [x, y, kept, gamma]) => {
+        const [dx, dscale, doffset] = batchNormalizeGrad(dy, x, y, kept, gamma, s.reduced, s.relu);
+        if (!scale) dscale.dispose();
+        if (!offset) doffset.dispose();
+        return [dx, ...(scale ? [dscale] : []), ...(offset ? [doffset] : [])];
+      },
+      inputs,
+    );
+  }
+
   /** tf.maxPool with a gradient that is right on every backend (kernels/pool.ts says why). */
   private maxPool(s: Step & { op: 'pool' }, input: tf.Tensor): tf.Tensor {
     if (tf.getBackend() !== 'wasm') return poolForward(s, input);
@@ -264,6 +287,17 @@ export class PlanRunner {
         return this.conv(s, k, x(0), x(1), s.bias ? x(2) : undefined);
       case 'pool':
         return s.fn === 'max' ? this.maxPool(s, x(0)) : poolForward(s, x(0));
+      case 'batchStats':
+        return withGradient(
+          ([input]) => {
+            const stats = batchStats(input, s.reduced, s.epsilon);
+            return { value: stats, saved: [input, stats] };
+          },
+          (d, [input, stats]) => batchStatsGrad(d, input, stats, s.reduced),
+          [x(0)],
+        );
+      case 'batchNormalize':
+        return this.batchNormalize(s, x(0), x(1), s.scale ? x(2) : undefined, s.offset ? x(s.scale ? 3 : 2) : undefined);
     }
   }
 }

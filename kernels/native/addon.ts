@@ -59,6 +59,26 @@ export interface NativeAddon {
   unary(params: Int32Array, alpha: number, x: Float32Array | Uint8Array, y: Float32Array | Uint8Array): void;
   /** tfjs' FusedBatchNorm: params [n, meanLen, varianceLen, offsetLen (0: none), scaleLen (0: none)]. */
   batchNorm(params: Int32Array, epsilon: number, x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, out: Float32Array): void;
+  /**
+   * Batch normalization over the leading axis of x [rows, C] (src/normalize.cc): statistics
+   * [2, C] = μ and sqrt(var + ε); their gradient; (x − μ)/σ·γ + β (+ relu); its gradient.
+   * params [rows, C] for the first two, [rows, C, relu, hasScale, hasOffset] and
+   * [rows, C, relu, hasScale] for the others.
+   */
+  batchStats(params: Int32Array, epsilon: number, x: Float32Array, out: Float32Array): void;
+  batchStatsGrad(params: Int32Array, dstats: Float32Array, x: Float32Array, stats: Float32Array, dx: Float32Array): void;
+  batchNormalize(params: Int32Array, x: Float32Array, stats: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array): void;
+  batchNormalizeGrad(
+    params: Int32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    y: Float32Array | null,
+    stats: Float32Array,
+    scale: Float32Array | null,
+    dx: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
   /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */
   setThreads(n: number): number;
   threads(): number;

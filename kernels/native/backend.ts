@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddonInfo } from './addon';
+import { BATCH_NORM_KERNELS } from './batchnorm';
 import { CONV_KERNELS } from './conv';
 import { ELEMENTWISE_KERNELS } from './elementwise';
 import { registerNativeGradients } from './gradients';
@@ -13,12 +14,12 @@ import { NATIVE_BACKEND_NAME } from './kernel';
 import { MATMUL_KERNELS } from './matmul';
 import { MOVEMENT_KERNELS } from './movement';
 import { POOL_KERNELS } from './pool';
-import { SHARING_KERNELS, escape, escapeInputs, forgetRecyclable, recycle } from './recycle';
+import { SHARING_KERNELS, escape, escapeInputs, forgetRecyclable, idleBytes, recycle } from './recycle';
 import { REDUCTION_KERNELS } from './reduce';
 import { defaultThreads, threadsFromEnvironment } from './threads';
 
 /** The kernels computed by oneDNN or the addon's own loops (every other kernel is the CPU backend's). */
-export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS];
+export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS, ...BATCH_NORM_KERNELS];
 
 /** tfjs' CPU backend under another name; a class of its own so `instanceof` tells them apart. */
 export class NativeBackend extends MathBackendCPU {
@@ -88,10 +89,15 @@ export function registerNativeBackend(): NativeAddonInfo {
     tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
     registered = true;
   }
-  return addon.info();
+  return nativeBackendInfo();
 }
 
-/** The addon's version, thread count and primitive-cache counters. @throws NativeAddonUnavailable */
+/**
+ * The addon's version, thread count and primitive-cache counters; `pooledBytes` counts the
+ * addon's idle blocks and the disposed outputs kept for reuse (recycle.ts).
+ * @throws NativeAddonUnavailable
+ */
 export function nativeBackendInfo(): NativeAddonInfo {
-  return loadAddon().info();
+  const info = loadAddon().info();
+  return { ...info, pooledBytes: info.pooledBytes + idleBytes() };
 }

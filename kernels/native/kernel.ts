@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from './addon';
-import { RECYCLE_ON_DISPOSE, escapeInputs, markRecyclable } from './recycle';
+import { RECYCLE_ON_DISPOSE, escapeInputs, markRecyclable, takeIdle } from './recycle';
 import { noteFallback, noteNative } from './stats';
 // Row-major layout helpers are shared with the language (dsl/layout.ts).
 import { sizeOf } from '../../dsl/layout';
@@ -56,15 +56,15 @@ export function unsupportedInputs(...tensors: (tf.TensorInfo | undefined | null)
 const POOLED_MIN_ELEMENTS = 1 << 16;
 
 /**
- * Allocates the output, lets `fill` write it in place, and hands it to the backend. `fill` must
- * write every element: pooled buffers are not zeroed.
+ * Allocates the output (an idle array of a disposed output if there is one, recycle.ts), lets
+ * `fill` write it in place, and hands it to the backend. `fill` must write every element: reused
+ * and pooled arrays are not zeroed.
  */
 export function output(backend: MathBackendCPU, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
   const n = sizeOf(shape);
-  const pooled = n >= POOLED_MIN_ELEMENTS;
-  const values = pooled ? loadAddon().alloc(n, !RECYCLE_ON_DISPOSE) : new Float32Array(n);
+  const values = takeIdle(n) ?? (n >= POOLED_MIN_ELEMENTS ? loadAddon().alloc(n, !RECYCLE_ON_DISPOSE) : new Float32Array(n));
   fill(values);
-  if (pooled) markRecyclable(values);
+  markRecyclable(values);
   return backend.makeTensorInfo(shape, 'float32', values);
 }
 

@@ -3,8 +3,9 @@
  * pool (kernel.ts `output`); by default a block returns to the pool only when V8 collects its
  * Float32Array, which in a synchronous training step is never: every large output then lands on
  * fresh pages, and on a VM the page faults cost as much as the kernels (a ResNet-20 step faulted
- * 135,000 pages). Here a block goes back to the pool as soon as its tensor is disposed — but only
- * while no one else can still be holding the array:
+ * 135,000 pages). Here an output array is kept for the next output of its length as soon as its
+ * tensor is disposed (the very Float32Array, see `idle`) — but only while no one else can still
+ * be holding it:
  *
  * - `readSync`/`read` (dataSync, data(), print, moving to another backend) hand the very array to
  *   the caller: the array *escapes* and is left to the garbage collector;
@@ -30,9 +31,34 @@ export const RECYCLE_ON_DISPOSE = process.env.EINNET_NATIVE_RECYCLE !== '0';
  */
 const recyclable = new Set<object>();
 
+/**
+ * Disposed outputs kept for the next output of the same length, by length. Reusing the very
+ * Float32Array matters as much as reusing its memory: V8 counts every new ArrayBuffer (external
+ * ones included) towards its external-memory limit, and a ResNet-20 step's ~150 fresh output
+ * arrays (~200 MB) made it run three or four full collections per step.
+ */
+const idle = new Map<number, Float32Array[]>();
+let idleTotal = 0;
+/** At most this many bytes of idle arrays; beyond it, blocks go back to the addon's pool. */
+const IDLE_CAPACITY = 1 << 30;
+
+/** Bytes of disposed outputs kept for reuse. */
+export function idleBytes(): number {
+  return idleTotal;
+}
+
+/** An idle output array of exactly n elements (contents undefined), or undefined. @internal */
+export function takeIdle(n: number): Float32Array | undefined {
+  const v = idle.get(n)?.pop();
+  if (v !== undefined) idleTotal -= v.byteLength;
+  return v;
+}
+
 /** Forgets every entry (the backend is being disposed). @internal */
 export function forgetRecyclable(): void {
   recyclable.clear();
+  idle.clear();
+  idleTotal = 0;
 }
 
 /**
@@ -41,7 +67,7 @@ export function forgetRecyclable(): void {
  */
 export const SHARING_KERNELS: ReadonlySet<string> = new Set(['Reshape', 'Identity', 'ExpandDims', 'Squeeze', 'Cast']);
 
-/** Marks a freshly allocated pool block as reusable on disposal. @internal */
+/** Marks a native kernel's output array as reusable on disposal. @internal */
 export function markRecyclable(values: Float32Array): void {
   if (RECYCLE_ON_DISPOSE) recyclable.add(values);
 }
@@ -59,10 +85,17 @@ export function escapeInputs(backend: MathBackendCPU, inputs: tf.NamedTensorInfo
   }
 }
 
-/** Returns `values` to the pool if it is a pooled block that never escaped. @internal */
+/** Keeps `values` for reuse if it is a native output that never escaped. @internal */
 export function recycle(addon: NativeAddon, values: unknown): void {
-  if (typeof values === 'object' && values !== null && recyclable.has(values)) {
-    recyclable.delete(values);
-    addon.release(values as Float32Array);
+  if (typeof values !== 'object' || values === null || !recyclable.has(values)) return;
+  recyclable.delete(values);
+  const array = values as Float32Array;
+  if (idleTotal + array.byteLength > IDLE_CAPACITY) {
+    addon.release(array);
+    return;
   }
+  let list = idle.get(array.length);
+  if (list === undefined) idle.set(array.length, (list = []));
+  list.push(array);
+  idleTotal += array.byteLength;
 }

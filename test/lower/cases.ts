@@ -218,6 +218,37 @@ export const CASES: readonly Case[] = [
     shapes: { X: [5] },
   },
 
+  // -- batch normalization (the batch-norm route: statistics and normalization steps) -----------------
+  {
+    name: 'batch norm as in seed 003, with γ, β and relu',
+    src: [
+      'μ[j] = mean[b,x,y] X[b,x,y,j]',
+      'σ[j] = sqrt(mean[b,x,y] square(X[b,x,y,j] - μ[j]) + 0.00001)',
+      'Y[b,x,y,j] = relu((X[b,x,y,j] - μ[j]) / σ[j] · G[j] + B[j])',
+    ].join('\n'),
+    shapes: { X: [3, 2, 3, 4] },
+  },
+  {
+    name: 'batch norm of dense features, γ first, β first, no activation',
+    src: ['m[j] = mean[b] X[b,j]', 's[j] = sqrt(mean[b] (X[b,j] - m[j])^2 + 0.001)', 'Y[b,j] = B[j] + G[j] · ((X[b,j] - m[j]) / s[j])'].join('\n'),
+    shapes: { X: [5, 3] },
+  },
+  {
+    name: 'batch norm with the channel axis first (not the leading-rows layout), tanh, no γ, β',
+    src: ['μ[j] = mean[b,x] X[j,b,x]', 'σ[j] = sqrt(mean[b,x] square(X[j,b,x] - μ[j]) + 0.01)', 'Y[j,b,x] = tanh((X[j,b,x] - μ[j]) / σ[j])'].join('\n'),
+    shapes: { X: [3, 4, 2] },
+  },
+  {
+    name: 'batch norm whose μ and σ are also read by a later statement',
+    src: [
+      'μ[j] = mean[b,x] X[b,x,j]',
+      'σ[j] = sqrt(mean[b,x] square(X[b,x,j] - μ[j]) + 0.00001)',
+      'Y[b,x,j] = (X[b,x,j] - μ[j]) / σ[j] · G[j] + B[j]',
+      'Z[b,x,j] = Y[b,x,j] · σ[j] + μ[j]·μ[j]',
+    ].join('\n'),
+    shapes: { X: [2, 3, 3] },
+  },
+
   // -- whole networks (several statements, every intermediate returned) -------------------------------
   {
     name: 'conv + pool + dense',

@@ -135,6 +135,36 @@ describe('explain()', () => {
     expect(text).toMatch(/mask \(\d+ of \d+ terms kept\)/);
   });
 
+  it('batch norm written as on the slide: one statistics step and one normalization step', () => {
+    const c = CASES.find((k) => k.name.startsWith('batch norm as in seed 003'))!;
+    const [mu, sigma, y] = blocks(ein(c.src).explain(c.shapes));
+    expect(mu.routes.join('\n')).toMatch(/batch statistics/);
+    expect(mu.ops.some((o) => o.text.startsWith('batch statistics') && o.shape.join(',') === '2,4')).toBe(true);
+    expect(sigma.routes.join('\n')).toMatch(/second row/);
+    expect(y.routes.join('\n')).toMatch(/batch normalization.*relu fused/);
+    expect(y.ops).toHaveLength(1);
+    expect(y.ops[0].text).toMatch(/^batch normalization over axes \[0,1,2\] ·γ \+β relu\(/);
+  });
+
+  it('near misses of batch norm take the ordinary routes', () => {
+    const misses = [
+      // σ of another tensor than μ's
+      'μ[j] = mean[b] X[b,j]\nσ[j] = sqrt(mean[b] square(Z[b,j] - μ[j]) + 0.1)\nY[b,j] = (X[b,j] - μ[j]) / σ[j]',
+      // no ε
+      'μ[j] = mean[b] X[b,j]\nσ[j] = sqrt(mean[b] square(X[b,j] - μ[j]))\nY[b,j] = (X[b,j] - μ[j]) / σ[j]',
+      // μ and σ swapped in the normalization
+      'μ[j] = mean[b] X[b,j]\nσ[j] = sqrt(mean[b] square(X[b,j] - μ[j]) + 0.1)\nY[b,j] = (X[b,j] - σ[j]) / μ[j]',
+      // the normalized read is shifted
+      'μ[j] = mean[b] X[b,j]\nσ[j] = sqrt(mean[b] square(X[b,j] - μ[j]) + 0.1)\nY[b,j:3] = (X[b,j+1] - μ[j]) / σ[j]',
+    ];
+    for (const src of misses) {
+      const shapes = { X: [4, 3], Z: [4, 3] };
+      const p = ein(src);
+      const text = p.explain(Object.fromEntries(Object.entries(shapes).filter(([n]) => src.includes(`${n}[`))));
+      expect(text, src).not.toMatch(/batch normalization/);
+    }
+  });
+
   it('concatenation names its axis', () => {
     const p = ein('C[b,J1+J2] = A[b,J1] ; B[b,J2]');
     const [b] = blocks(p.explain({ A: [2, 3], B: [2, 4] }));

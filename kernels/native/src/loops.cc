@@ -19,6 +19,7 @@
 // second OpenMP thread buys little on a loaded machine while a descheduled one costs a lot.
 
 #include "loops.h"
+#include "typed_args.h"
 
 #include <algorithm>
 #include <array>
@@ -33,40 +34,6 @@ namespace einnet {
 namespace {
 
 using Dims = std::vector<int64_t>;
-
-std::vector<int32_t> IntParams(const Napi::Value& v) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    throw LoopArgError("parameters must be an Int32Array");
-  }
-  auto a = v.As<Napi::Int32Array>();
-  return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
-}
-
-// The bytes behind any typed array, checked to hold at least `need` elements of `elemBytes`.
-uint8_t* Raw(const Napi::Value& v, int64_t need, int64_t elemBytes, const char* what) {
-  if (!v.IsTypedArray()) throw LoopArgError(std::string(what) + " must be a typed array");
-  auto a = v.As<Napi::TypedArray>();
-  if (static_cast<int64_t>(a.ByteLength()) < need * elemBytes) {
-    throw LoopArgError(std::string(what) + " has " + std::to_string(a.ByteLength()) + " bytes, needs " +
-                       std::to_string(need * elemBytes));
-  }
-  return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-}
-
-// A Float32Array's data, checked to hold `need` elements.
-float* Floats(const Napi::Value& v, int64_t need, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw LoopArgError(std::string(what) + " must be a Float32Array");
-  }
-  return reinterpret_cast<float*>(Raw(v, need, 4, what));
-}
-
-uint8_t* Bytes(const Napi::Value& v, int64_t need, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw LoopArgError(std::string(what) + " must be a Uint8Array");
-  }
-  return Raw(v, need, 1, what);
-}
 
 int64_t Product(const Dims& n) {
   int64_t p = 1;

@@ -23,4 +23,10 @@ void ArgReduce(const Napi::CallbackInfo& info);
 void UnaryLoop(const Napi::CallbackInfo& info);
 void BatchNormLoop(const Napi::CallbackInfo& info);
 
+// normalize.cc: the batch-normalization route's statistics, normalization and gradients.
+void BatchStatsLoop(const Napi::CallbackInfo& info);
+void BatchStatsGradLoop(const Napi::CallbackInfo& info);
+void BatchNormalizeLoop(const Napi::CallbackInfo& info);
+void BatchNormalizeGradLoop(const Napi::CallbackInfo& info);
+
 }  // namespace einnet
