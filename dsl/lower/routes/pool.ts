@@ -3,11 +3,12 @@
  * Out-of-range terms follow LANGUAGE.md §6: max pads with -∞ so they are ignored, mean pads with
  * 0 and still counts them (count_include_pad), sum is the mean times the window size.
  *
- * - Windows that tile the input (stride = window, the usual 2×2/2): pad, reshape to
- *   [N, U, k, V, k, C] and reduce the k axes — exact, and its gradient (tf.max's equality mask)
- *   is right on every backend.
- * - Overlapping windows: tf.maxPool / tf.avgPool (1-D as 2-D with a unit axis); max pooling gets
- *   its gradient from kernels/pool.ts, since tfjs-wasm's MaxPoolGrad is wrong for negative maxima.
+ * Every window shape and stride, tiling (the usual 2×2/2) or overlapping, runs as tf.maxPool /
+ * tf.avgPool (1-D as 2-D with a unit axis) on the input padded as §6 says; max pooling gets its
+ * gradient from kernels/pool.ts, since tfjs-wasm's MaxPoolGrad is wrong for negative maxima.
+ * (Tiling windows once ran as a reshape to [N, U, k, V, k, C] and a reduction: exact too, but a
+ * reduction's gradient is a broadcast and, for max, an arg-max mask — six kernels where the
+ * pooling gradient is one.)
  * A window entirely outside the input (an empty max) is also left to the generic route, which
  * knows how to drop it.
  */
@@ -85,10 +86,8 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   const inSpatial = windows.map((w) => t.shape[w.axis]);
   x = b.reshape(x, [N, ...inSpatial, C]);
   // Offsets: a negative one is padding before, a positive one a crop. Elements past the last
-  // window stay (a longer pooled output is sliced instead, cheaper than cropping the input),
-  // except where windows tile the input, whose reshape needs the exact length.
+  // window stay (a longer pooled output is sliced instead, cheaper than cropping the input).
   const outSpatial = windows.map((w) => extent(w.out));
-  const tiles = windows.every((w) => w.stride === extent(w.window));
   const begin: number[] = [];
   const pads: [number, number][] = [];
   const lengths: number[] = [];
@@ -96,7 +95,7 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
     const needed = w.stride * (extent(w.out) - 1) + extent(w.window);
     const crop = Math.max(0, w.offset);
     const before = Math.max(0, -w.offset);
-    const available = tiles ? Math.min(inSpatial[k] - crop, needed - before) : inSpatial[k] - crop;
+    const available = inSpatial[k] - crop;
     begin.push(crop);
     lengths.push(available);
     pads.push([before, Math.max(0, needed - before - available)]);
@@ -113,18 +112,6 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   const shape = b.shapeOf(x);
   x = b.slice(x, shape.map((_, j) => (j >= 1 && j <= windows.length ? begin[j - 1] : 0)), shape.map((d, j) => (j >= 1 && j <= windows.length ? lengths[j - 1] : d)));
   x = b.pad(x, [[0, 0], ...pads, [0, 0]], e.op === 'max' ? -Infinity : 0);
-  if (tiles) {
-    // [N, U·k, …, C] → [N, U, k, …, C], then reduce every k axis.
-    const split = [N, ...windows.flatMap((w) => [extent(w.out), extent(w.window)]), C];
-    const reshaped = b.reshape(x, split);
-    const kAxes = windows.map((_, k) => 2 + 2 * k);
-    let y = b.reduce(e.op === 'max' ? 'max' : 'sum', reshaped, kAxes);
-    if (e.op === 'mean') y = b.binary('div', y, b.scalar(sizeOf(windows.map((w) => extent(w.window)))));
-    ctx.routes.push(`${e.op} pooling route: windows tile the input [${windows.map((w) => extent(w.window))}], reshape + tf.${e.op === 'max' ? 'max' : 'sum'}`);
-    const named = [...batch, ...windows.map((w) => w.out), ...channel];
-    const step = b.reshape(y, named.map(extent));
-    return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: e.op !== 'max' };
-  }
   const padded = b.shapeOf(x);
   const pooled = windows.map((w, k) => Math.floor((padded[1 + k] - extent(w.window)) / w.stride) + 1);
   const lift = windows.length === 1;
