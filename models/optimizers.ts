@@ -13,6 +13,7 @@
  * count is `iterations`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sgdStep } from '../kernels/update';
 import { modelError, rejectUnknownOptions } from './errors';
 
 export interface Optimizer {
@@ -98,20 +99,16 @@ class Sgd extends SlotOptimizer {
   }
 
   apply(params: ReadonlyMap<string, tf.Variable>, grads: Readonly<Record<string, tf.Tensor>>): void {
-    const { learningRate: lr, momentum: mu, weightDecay: wd } = this.hyper;
+    const { learningRate, momentum, weightDecay } = this.hyper;
+    const hyper = { learningRate, momentum, weightDecay, nesterov: this.nesterov };
     tf.tidy(() => {
       for (const [name, w] of params) {
-        let g = grads[name];
+        const g = grads[name];
         if (g === undefined) continue;
-        if (wd > 0) g = g.add(w.mul(wd));
-        let step = g;
-        if (mu > 0) {
-          const v = this.slot(name, 'momentum', w);
-          const vNew = v.mul(mu).add(g);
-          v.assign(vNew);
-          step = this.nesterov ? g.add(vNew.mul(mu)) : vNew;
-        }
-        w.assign(w.sub(step.mul(lr)));
+        const v = momentum > 0 ? this.slot(name, 'momentum', w) : undefined;
+        const next = sgdStep(w, g, v, hyper);
+        if (v !== undefined) v.assign(next.v!);
+        w.assign(next.w);
       }
     });
     this.iterations++;

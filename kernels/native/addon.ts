@@ -79,6 +79,11 @@ export interface NativeAddon {
     dscale: Float32Array,
     doffset: Float32Array,
   ): void;
+  /**
+   * One SGD step (src/update.cc): params [n, momentum, nesterov], hyper [lr, μ, weightDecay];
+   * writes wOut (and vOut with momentum).
+   */
+  sgdUpdate(params: Int32Array, hyper: Float64Array, w: Float32Array, g: Float32Array, v: Float32Array | null, wOut: Float32Array, vOut: Float32Array | null): void;
   /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */
   setThreads(n: number): number;
   threads(): number;
@@ -148,11 +153,15 @@ export function loadAddon(): NativeAddon {
       false,
     );
   }
-  // OpenMP workers spin after every parallel region by default (GOMP: ~300k iterations), taking a
-  // core from JS and from other processes between kernels; on a loaded 2-core machine a ResNet-20
-  // step took 1.6 s that way and 0.75 s with passive waiting. libgomp reads this when it loads,
-  // i.e. with the addon below; a value the user set wins.
-  if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive';
+  // An idle OpenMP worker spins GOMP_SPINCOUNT times before it sleeps. Sleeping at once
+  // (OMP_WAIT_POLICY=passive, this backend's first default) made every parallel region wake the
+  // second thread through the kernel: a 0.35 ms convolution took 0.7 ms, no faster than on one
+  // thread. Spinning without end (active, or libgomp's 300,000) takes the core from JS and from
+  // other processes between kernels. 30,000 spins (under a millisecond) cover the gap between
+  // one kernel and the next. libgomp reads this when it loads, i.e. with the addon below; a
+  // value the user set wins, and the environment is restored so child processes see the user's.
+  const saved = { GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT };
+  if (process.env.OMP_WAIT_POLICY === undefined && saved.GOMP_SPINCOUNT === undefined) process.env.GOMP_SPINCOUNT = '30000';
   let mod: NativeAddon;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -160,6 +169,11 @@ export function loadAddon(): NativeAddon {
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new NativeAddonUnavailable(`the oneDNN addon ${file} failed to load: ${reason}`, true);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
   if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function' || typeof mod.stridedCopy !== 'function' || typeof mod.release !== 'function' || typeof mod.escaped !== 'function') {
     throw new NativeAddonUnavailable(`${file} is not einnet's oneDNN addon (rebuild with npm run build:native)`, true);

@@ -16,10 +16,11 @@ import { MOVEMENT_KERNELS } from './movement';
 import { POOL_KERNELS } from './pool';
 import { SHARING_KERNELS, escape, escapeInputs, forgetRecyclable, idleBytes, recycle } from './recycle';
 import { REDUCTION_KERNELS } from './reduce';
+import { UPDATE_KERNELS } from './update';
 import { defaultThreads, threadsFromEnvironment } from './threads';
 
 /** The kernels computed by oneDNN or the addon's own loops (every other kernel is the CPU backend's). */
-export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS, ...BATCH_NORM_KERNELS];
+export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS, ...BATCH_NORM_KERNELS, ...UPDATE_KERNELS];
 
 /** tfjs' CPU backend under another name; a class of its own so `instanceof` tells them apart. */
 export class NativeBackend extends MathBackendCPU {

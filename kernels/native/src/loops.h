@@ -29,4 +29,7 @@ void BatchStatsGradLoop(const Napi::CallbackInfo& info);
 void BatchNormalizeLoop(const Napi::CallbackInfo& info);
 void BatchNormalizeGradLoop(const Napi::CallbackInfo& info);
 
+// update.cc: one SGD step of a parameter.
+void SgdUpdateLoop(const Napi::CallbackInfo& info);
+
 }  // namespace einnet

@@ -1,7 +1,8 @@
 // Batch normalization over the leading axis of x viewed as [rows, C] (dsl/lower/routes/batchnorm.ts
 // recognizes it; kernels/batchnorm.ts calls these when the averaged axes are the leading ones):
 // the statistics μ, σ = sqrt(var + ε), the normalization (x − μ)/σ·γ + β with an optional relu,
-// and their gradients. Single-threaded like the other loops: each pass is memory-bound.
+// and their gradients. Large tensors are split by rows over the OpenMP threads (the statistics
+// per thread, then combined in a fixed order, so a result depends only on the thread count).
 //
 // Sums over rows accumulate in float within blocks of kBlock rows and in double across blocks,
 // so the inner loops are plain float arithmetic over a row, which vectorises; the loops are
@@ -16,12 +17,8 @@
 #include "loops.h"
 #include "typed_args.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define EINNET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define EINNET_CLONES
-#endif
-#define EINNET_INLINE __attribute__((always_inline)) inline
+#include "parallel.h"
+
 
 namespace einnet {
 namespace {
@@ -52,109 +49,130 @@ EINNET_INLINE float Masked(float dy, float y) {
   return out;
 }
 
-// Σ over rows of f(r, j) per channel j, into sum[C] (double), f returning float.
-template <class F>
-EINNET_INLINE void SumRows(int64_t rows, int64_t C, double* sum, float* block, F f) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
-    const int64_t r1 = r0 + kBlock < rows ? r0 + kBlock : rows;
+// The chunk kernels. Row sums accumulate in float over kBlock rows, then in double.
+
+// sum[j] += Σ x[r, j] (mu null) or Σ (x[r, j] − mu[j])² over rows [begin, end).
+EINNET_CLONES void SumChunk(int64_t begin, int64_t end, int64_t C, const float* __restrict x, const float* __restrict mu,
+                            double* __restrict sum) {
+  std::vector<float> blockv(C);
+  float* __restrict block = blockv.data();
+  for (int64_t r0 = begin; r0 < end; r0 += kBlock) {
+    const int64_t r1 = r0 + kBlock < end ? r0 + kBlock : end;
     for (int64_t j = 0; j < C; ++j) block[j] = 0.f;
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t j = 0; j < C; ++j) block[j] += f(r, j);
+    if (mu == nullptr) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t j = 0; j < C; ++j) block[j] += x[r * C + j];
+    } else {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t j = 0; j < C; ++j) {
+          const float d = x[r * C + j] - mu[j];
+          block[j] += d * d;
+        }
+    }
     for (int64_t j = 0; j < C; ++j) sum[j] += block[j];
   }
 }
 
-// Two such sums in one pass: f(r, j, a, b) adds its terms to a and b.
-template <class F>
-EINNET_INLINE void SumRows2(int64_t rows, int64_t C, double* sumA, double* sumB, float* blockA, float* blockB, F f) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
-    const int64_t r1 = r0 + kBlock < rows ? r0 + kBlock : rows;
-    for (int64_t j = 0; j < C; ++j) blockA[j] = blockB[j] = 0.f;
+// dx = b + (x − μ)·a over rows [begin, end).
+EINNET_CLONES void AffineChunk(int64_t begin, int64_t end, int64_t C, const float* __restrict x, const float* __restrict mu,
+                               const float* __restrict a, const float* __restrict b, bool relu, float* __restrict y) {
+  if (relu) {
+    for (int64_t r = begin; r < end; ++r)
+      for (int64_t j = 0; j < C; ++j) {
+        const float v = (x[r * C + j] - mu[j]) * a[j] + b[j];
+        y[r * C + j] = v < 0.f ? 0.f : v;
+      }
+  } else {
+    for (int64_t r = begin; r < end; ++r)
+      for (int64_t j = 0; j < C; ++j) y[r * C + j] = (x[r * C + j] - mu[j]) * a[j] + b[j];
+  }
+}
+
+// sb[j] += Σ dz, sg[j] += Σ dz·(x − μ)·inv over rows [begin, end), dz = dy masked by y > 0 when y.
+EINNET_CLONES void GradSumsChunk(int64_t begin, int64_t end, int64_t C, const float* __restrict dy, const float* __restrict x,
+                                 const float* __restrict y, const float* __restrict mu, const float* __restrict inv,
+                                 double* __restrict sb, double* __restrict sg) {
+  std::vector<float> bv(C), gv(C);
+  float* __restrict b = bv.data();
+  float* __restrict g = gv.data();
+  for (int64_t r0 = begin; r0 < end; r0 += kBlock) {
+    const int64_t r1 = r0 + kBlock < end ? r0 + kBlock : end;
+    for (int64_t j = 0; j < C; ++j) b[j] = g[j] = 0.f;
     for (int64_t r = r0; r < r1; ++r)
-      for (int64_t j = 0; j < C; ++j) f(r, j, blockA[j], blockB[j]);
+      for (int64_t j = 0; j < C; ++j) {
+        const float d = y != nullptr ? Masked(dy[r * C + j], y[r * C + j]) : dy[r * C + j];
+        b[j] += d;
+        g[j] += d * ((x[r * C + j] - mu[j]) * inv[j]);
+      }
     for (int64_t j = 0; j < C; ++j) {
-      sumA[j] += blockA[j];
-      sumB[j] += blockB[j];
+      sb[j] += b[j];
+      sg[j] += g[j];
     }
   }
 }
 
-EINNET_CLONES void Stats(int64_t rows, int64_t C, double eps, const float* __restrict x, float* __restrict out) {
+// dx = k·(dz − mb − (x − μ)·inv·mg) over rows [begin, end).
+EINNET_CLONES void GradDxChunk(int64_t begin, int64_t end, int64_t C, const float* __restrict dy, const float* __restrict x,
+                               const float* __restrict y, const float* __restrict mu, const float* __restrict inv,
+                               const float* __restrict k, const float* __restrict mb, const float* __restrict mg,
+                               float* __restrict dx) {
+  for (int64_t r = begin; r < end; ++r)
+    for (int64_t j = 0; j < C; ++j) {
+      const float d = y != nullptr ? Masked(dy[r * C + j], y[r * C + j]) : dy[r * C + j];
+      dx[r * C + j] = k[j] * (d - mb[j] - (x[r * C + j] - mu[j]) * inv[j] * mg[j]);
+    }
+}
+
+// Per-channel sums over all rows, split over threads and combined in thread order.
+template <class Chunk>
+void SumRowsParallel(int64_t rows, int64_t C, int K, std::vector<double>* sums, Chunk chunk) {
+  const int threads = Threads(rows * C);
+  std::vector<double> partial(static_cast<size_t>(threads) * K * C, 0.0);
+  ForRows(rows, threads, [&](int64_t begin, int64_t end, int t) { chunk(begin, end, partial.data() + static_cast<size_t>(t) * K * C); });
+  for (int t = 0; t < threads; ++t)
+    for (int k = 0; k < K; ++k)
+      for (int64_t j = 0; j < C; ++j) sums[k][j] += partial[(static_cast<size_t>(t) * K + k) * C + j];
+}
+
+void Stats(int64_t rows, int64_t C, double eps, const float* x, float* out) {
   std::vector<double> sum(C, 0.0), sq(C, 0.0);
-  std::vector<float> block(C), mu(C);
-  SumRows(rows, C, sum.data(), block.data(), [&](int64_t r, int64_t j) { return x[r * C + j]; });
+  std::vector<float> mu(C);
+  SumRowsParallel(rows, C, 1, &sum, [&](int64_t b, int64_t e, double* p) { SumChunk(b, e, C, x, nullptr, p); });
   for (int64_t j = 0; j < C; ++j) mu[j] = static_cast<float>(sum[j] / static_cast<double>(rows));
   // Deviations from the float mean: exact enough, and the same μ the normalization subtracts.
-  const float* m = mu.data();
-  SumRows(rows, C, sq.data(), block.data(), [&](int64_t r, int64_t j) {
-    const float d = x[r * C + j] - m[j];
-    return d * d;
-  });
+  SumRowsParallel(rows, C, 1, &sq, [&](int64_t b, int64_t e, double* p) { SumChunk(b, e, C, x, mu.data(), p); });
   for (int64_t j = 0; j < C; ++j) {
     out[j] = mu[j];
     out[C + j] = static_cast<float>(std::sqrt(sq[j] / static_cast<double>(rows) + eps));
   }
 }
 
-EINNET_CLONES void StatsGrad(int64_t rows, int64_t C, const float* __restrict d, const float* __restrict x,
-                             const float* __restrict stats, float* __restrict dx) {
+void StatsGrad(int64_t rows, int64_t C, const float* d, const float* x, const float* stats, float* dx) {
   std::vector<float> a(C), b(C);
   for (int64_t j = 0; j < C; ++j) {
     a[j] = static_cast<float>(d[C + j] / (static_cast<double>(stats[C + j]) * rows));
     b[j] = static_cast<float>(d[j] / static_cast<double>(rows));
   }
-  const float *pa = a.data(), *pb = b.data();
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < C; ++j) dx[r * C + j] = pb[j] + (x[r * C + j] - stats[j]) * pa[j];
+  ForRows(rows, Threads(rows * C), [&](int64_t s, int64_t e, int) { AffineChunk(s, e, C, x, stats, a.data(), b.data(), false, dx); });
 }
 
-template <bool kRelu>
-EINNET_INLINE void NormalizeRows(int64_t rows, int64_t C, const float* __restrict x, const float* __restrict mu,
-                                 const float* __restrict a, const float* __restrict b, float* __restrict y) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < C; ++j) {
-      const float v = (x[r * C + j] - mu[j]) * a[j] + b[j];
-      y[r * C + j] = kRelu ? (v < 0.f ? 0.f : v) : v;
-    }
+void Normalize(bool relu, int64_t rows, int64_t C, const float* x, const float* mu, const float* a, const float* b, float* y) {
+  ForRows(rows, Threads(rows * C), [&](int64_t s, int64_t e, int) { AffineChunk(s, e, C, x, mu, a, b, relu, y); });
 }
 
-EINNET_CLONES void Normalize(bool relu, int64_t rows, int64_t C, const float* x, const float* mu, const float* a,
-                             const float* b, float* y) {
-  if (relu) NormalizeRows<true>(rows, C, x, mu, a, b, y);
-  else NormalizeRows<false>(rows, C, x, mu, a, b, y);
-}
-
-// The two passes of the normalization's gradient: the sums, then dx.
-template <bool kRelu>
-EINNET_INLINE void NormalizeGradRows(int64_t rows, int64_t C, const float* __restrict dy, const float* __restrict x,
-                                     const float* __restrict y, const float* __restrict mu,
-                                     const float* __restrict inv, const float* __restrict k, float* __restrict dx,
-                                     float* dscale, float* doffset) {
-  auto dz = [&](int64_t r, int64_t j) { return kRelu ? Masked(dy[r * C + j], y[r * C + j]) : dy[r * C + j]; };
-  std::vector<double> sb(C, 0.0), sg(C, 0.0);
-  std::vector<float> blockB(C), blockG(C);
-  SumRows2(rows, C, sb.data(), sg.data(), blockB.data(), blockG.data(), [&](int64_t r, int64_t j, float& b, float& g) {
-    const float d = dz(r, j);
-    b += d;
-    g += d * ((x[r * C + j] - mu[j]) * inv[j]);
-  });
+// The two passes of the normalization's gradient: the sums, then dx. y is null without relu.
+void NormalizeGrad(int64_t rows, int64_t C, const float* dy, const float* x, const float* y, const float* mu, const float* inv,
+                   const float* k, float* dx, float* dscale, float* doffset) {
+  std::vector<double> sums[2] = {std::vector<double>(C, 0.0), std::vector<double>(C, 0.0)};
+  SumRowsParallel(rows, C, 2, sums, [&](int64_t s, int64_t e, double* p) { GradSumsChunk(s, e, C, dy, x, y, mu, inv, p, p + C); });
   std::vector<float> mb(C), mg(C);
   for (int64_t j = 0; j < C; ++j) {
-    mb[j] = static_cast<float>(sb[j] / static_cast<double>(rows));
-    mg[j] = static_cast<float>(sg[j] / static_cast<double>(rows));
-    doffset[j] = static_cast<float>(sb[j]);
-    dscale[j] = static_cast<float>(sg[j]);
+    mb[j] = static_cast<float>(sums[0][j] / static_cast<double>(rows));
+    mg[j] = static_cast<float>(sums[1][j] / static_cast<double>(rows));
+    doffset[j] = static_cast<float>(sums[0][j]);
+    dscale[j] = static_cast<float>(sums[1][j]);
   }
-  const float *pb = mb.data(), *pg = mg.data();
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < C; ++j) dx[r * C + j] = k[j] * (dz(r, j) - pb[j] - (x[r * C + j] - mu[j]) * inv[j] * pg[j]);
-}
-
-EINNET_CLONES void NormalizeGrad(bool relu, int64_t rows, int64_t C, const float* dy, const float* x, const float* y,
-                                 const float* mu, const float* inv, const float* k, float* dx, float* dscale,
-                                 float* doffset) {
-  if (relu) NormalizeGradRows<true>(rows, C, dy, x, y, mu, inv, k, dx, dscale, doffset);
-  else NormalizeGradRows<false>(rows, C, dy, x, y, mu, inv, k, dx, dscale, doffset);
+  ForRows(rows, Threads(rows * C), [&](int64_t s, int64_t e, int) { GradDxChunk(s, e, C, dy, x, y, mu, inv, k, mb.data(), mg.data(), dx); });
 }
 
 }  // namespace
@@ -217,7 +235,7 @@ void BatchNormalizeGradLoop(const Napi::CallbackInfo& info) {
     inv[j] = static_cast<float>(1.0 / stats[C + j]);
     k[j] = static_cast<float>((hasScale ? static_cast<double>(scale[j]) : 1.0) / stats[C + j]);
   }
-  NormalizeGrad(relu, rows, C, dy, x, y, stats, inv.data(), k.data(), dx, dscale, doffset);
+  NormalizeGrad(rows, C, dy, x, relu ? y : nullptr, stats, inv.data(), k.data(), dx, dscale, doffset);
 }
 
 }  // namespace einnet

@@ -1,0 +1,51 @@
+// Running einnet's own loops fast on any x86-64: per-ISA clones of the hot loops, and splitting
+// a loop over the OpenMP threads.
+#pragma once
+
+#include <cstdint>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+// The addon is built for baseline x86-64 so that it runs on any machine; functions marked
+// EINNET_CLONES are also compiled for AVX-512 and AVX2, and the dynamic loader picks the best
+// the CPU has (GCC target_clones, an ifunc). Functions they call must be inlined into them
+// (EINNET_INLINE) to benefit.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define EINNET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EINNET_CLONES
+#endif
+#define EINNET_INLINE __attribute__((always_inline)) inline
+
+namespace einnet {
+
+// Threads for a pass over n elements: one below 64K elements, where waking a second costs more
+// than it saves.
+inline int Threads(int64_t n) {
+#ifdef _OPENMP
+  return n < (int64_t(1) << 16) ? 1 : omp_get_max_threads();
+#else
+  (void)n;
+  return 1;
+#endif
+}
+
+// Calls chunk(begin, end, t) on consecutive row ranges, one per thread t < threads. The parallel
+// region lives here, outside the per-ISA clones: GCC compiles a region's body as a function of its
+// own, which would not be cloned, so the clones are the chunk functions it calls.
+template <class Chunk>
+inline void ForRows(int64_t rows, int threads, Chunk chunk) {
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+#ifdef _OPENMP
+    const int t = omp_get_thread_num();
+#else
+    const int t = 0;
+#endif
+    chunk(rows * t / threads, rows * (t + 1) / threads, t);
+  }
+}
+
+}  // namespace einnet

@@ -1,0 +1,31 @@
+/**
+ * One SGD step of one parameter (models/optimizers.ts), PyTorch's form:
+ *   g ← g + wd·w;  v ← μ·v + g;  w ← w − lr·(nesterov ? g + μ·v : v)   (v only when μ > 0).
+ * On the native backend one kernel (kernels/native/update.ts); elsewhere the tfjs ops.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { SGD_UPDATE } from './native/update';
+
+export interface SgdHyper {
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+}
+
+/** The new parameter and, with momentum (`v` given), the new velocity. */
+export function sgdStep(w: tf.Tensor, g: tf.Tensor, v: tf.Tensor | undefined, h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor } {
+  const native = w.dtype === 'float32' && g.dtype === 'float32' && tf.getKernel(SGD_UPDATE, tf.getBackend()) !== undefined;
+  if (native) {
+    const inputs: tf.NamedTensorMap = v === undefined ? { w, g } : { w, g, v };
+    const [wNew, vNew] = tf.engine().runKernel(SGD_UPDATE, inputs, { ...h } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { w: wNew, v: vNew };
+  }
+  return tf.tidy(() => {
+    const grad = h.weightDecay > 0 ? tf.add(g, tf.mul(w, h.weightDecay)) : g;
+    if (v === undefined) return { w: tf.sub(w, tf.mul(grad, h.learningRate)) };
+    const vNew = tf.add(tf.mul(v, h.momentum), grad);
+    const step = h.nesterov ? tf.add(grad, tf.mul(vNew, h.momentum)) : vNew;
+    return { w: tf.sub(w, tf.mul(step, h.learningRate)), v: vNew };
+  });
+}

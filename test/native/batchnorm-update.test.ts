@@ -1,0 +1,80 @@
+/**
+ * The batch-norm route's native kernels (kernels/batchnorm.ts) and the fused SGD step
+ * (kernels/update.ts) against the same functions on tfjs' cpu backend, where they are tfjs ops:
+ * small tensors (one thread) and tensors above the 64K-element threshold split over two OpenMP
+ * threads, with and without relu, γ, β, momentum, Nesterov and weight decay.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../kernels/batchnorm';
+import { setNativeThreads } from '../../kernels/native';
+import { nativeKernelStats, resetNativeKernelStats } from '../../kernels/native/stats';
+import { sgdStep } from '../../kernels/update';
+import { ADDON_BUILT, SKIP_REASON, activateNative, compareWithCpu, randomInput, rng } from './compare';
+
+describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SKIP_REASON}`, () => {
+  let tensorsBefore = 0;
+  beforeAll(async () => {
+    await activateNative();
+    tensorsBefore = tf.memory().numTensors;
+  });
+  afterAll(() => {
+    setNativeThreads(1);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  const shapes = [
+    [3, 5, 7, 4],
+    [8, 16, 16, 32], // 65536 elements: two threads
+  ];
+  for (const threads of [1, 2]) {
+    for (const shape of shapes) {
+      for (const relu of [false, true]) {
+        it(`statistics, normalization and both gradients, [${shape}], relu ${relu}, ${threads} thread(s)`, async () => {
+          setNativeThreads(threads);
+          const r = rng(shape[0] * 31 + (relu ? 1 : 0));
+          const C = shape[shape.length - 1];
+          const x = randomInput(r, shape);
+          for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i] * 3 + 0.5; // mean and spread away from 0, 1
+          const inputs = [x, randomInput(r, shape), randomInput(r, [C]), randomInput(r, [C]), randomInput(r, [2, C])];
+          const reduced = [0, 1, 2];
+          resetNativeKernelStats();
+          await compareWithCpu(
+            `batch norm ${shape}`,
+            inputs,
+            ([xt, dy, gamma, beta, dstats]) => {
+              const stats = batchStats(xt, reduced, 1e-5);
+              const y = batchNormalize(xt, stats, gamma, beta, reduced, relu);
+              const [dx, dgamma, dbeta] = batchNormalizeGrad(dy, xt, y, stats, gamma, reduced, relu);
+              return [stats, y, dx, dgamma, dbeta, batchStatsGrad(dstats, xt, stats, reduced)];
+            },
+            2e-4,
+          );
+          expect(nativeKernelStats().native.EinnetBatchNormalizeGrad).toBe(1);
+        });
+      }
+    }
+    for (const [momentum, nesterov, weightDecay] of [
+      [0, false, 0],
+      [0.9, false, 0],
+      [0.9, true, 5e-4],
+    ] as const) {
+      it(`SGD step, momentum ${momentum}, nesterov ${nesterov}, weight decay ${weightDecay}, ${threads} thread(s)`, async () => {
+        setNativeThreads(threads);
+        const r = rng(7 + threads);
+        const shape = [256, 288]; // 73728 elements
+        resetNativeKernelStats();
+        await compareWithCpu(
+          'sgd',
+          [randomInput(r, shape), randomInput(r, shape), randomInput(r, shape)],
+          ([w, g, v]) => {
+            const next = sgdStep(w, g, momentum > 0 ? v : undefined, { learningRate: 0.1, momentum, weightDecay, nesterov });
+            return next.v === undefined ? [next.w] : [next.w, next.v];
+          },
+          1e-6,
+        );
+        expect(nativeKernelStats().native.EinnetSgdUpdate).toBe(1);
+      });
+    }
+  }
+});
