@@ -5,6 +5,13 @@ norm in training mode) that einnet's models build, on CPU with a given thread co
 
     python3 bench/torch_step.py THREADS STEPS
 prints one JSON line: {"torch": version, "threads": n, "lenet5_ms": median, "resnet20_ms": median}.
+
+    python3 bench/torch_step.py THREADS --serve
+prints {"torch": version} and then answers each line `lenet5 N` / `resnet20 N` on stdin with
+{"times": [N step times in ms]} (the model and optimizer persist; the first request of a network
+runs 3 warm-up steps first), until `quit` or end of input. The benchmark alternates short runs of
+einnet and PyTorch this way, so that both see the same machine (load on shared machines drifts).
+
 Exits 3 with a message when torch is not installed (Debian: apt-get install python3-torch).
 """
 import json
@@ -73,28 +80,56 @@ class ResNet20(nn.Module):
         return self.fc(h.mean((2, 3)))
 
 
-def step_ms(model, x, y, steps):
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    times = []
-    for i in range(steps + 3):
-        t0 = time.perf_counter()
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        loss.item()
-        if i >= 3:
+class Stepper:
+    """A network, its data and its optimizer; `run(n)` times n training steps."""
+
+    def __init__(self, model, x, y):
+        self.model, self.x, self.y = model, x, y
+        self.opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        self.run(3)  # warm-up
+
+    def run(self, steps):
+        times = []
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            self.opt.zero_grad()
+            loss = F.cross_entropy(self.model(self.x), self.y)
+            loss.backward()
+            self.opt.step()
+            loss.item()
             times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        return times
+
+
+NETWORKS = {
+    "lenet5": lambda: Stepper(LeNet5(), torch.randn(64, 1, 28, 28), torch.arange(64) % 10),
+    "resnet20": lambda: Stepper(ResNet20(), torch.randn(32, 3, 32, 32), torch.arange(32) % 10),
+}
+
+
+def serve():
+    print(json.dumps({"torch": torch.__version__}), flush=True)
+    steppers = {}
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        name, steps = words[0], int(words[1])
+        if name not in steppers:
+            steppers[name] = NETWORKS[name]()
+        print(json.dumps({"times": steppers[name].run(steps)}), flush=True)
 
 
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    lenet = step_ms(LeNet5(), torch.randn(64, 1, 28, 28), torch.arange(64) % 10, steps)
-    resnet = step_ms(ResNet20(), torch.randn(32, 3, 32, 32), torch.arange(32) % 10, max(3, steps // 2))
+    if len(sys.argv) > 2 and sys.argv[2] == "--serve":
+        serve()
+        return
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    lenet = statistics.median(NETWORKS["lenet5"]().run(steps))
+    resnet = statistics.median(NETWORKS["resnet20"]().run(max(3, steps // 2)))
     print(json.dumps({"torch": torch.__version__, "threads": threads, "lenet5_ms": lenet, "resnet20_ms": resnet}))
 
 

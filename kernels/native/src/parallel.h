@@ -2,7 +2,9 @@
 // a loop over the OpenMP threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -25,7 +27,8 @@ namespace einnet {
 // than it saves.
 inline int Threads(int64_t n) {
 #ifdef _OPENMP
-  return n < (int64_t(1) << 16) ? 1 : omp_get_max_threads();
+  static const int cap = [] { const char* e = std::getenv("EINNET_LOOP_THREADS"); return e ? std::atoi(e) : 64; }();
+  return n < (int64_t(1) << 16) ? 1 : std::min(cap, omp_get_max_threads());
 #else
   (void)n;
   return 1;
