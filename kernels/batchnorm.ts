@@ -4,7 +4,7 @@
  * leading ones (x seen as [rows, C], the NHWC case), one kernel each (kernels/native/batchnorm.ts);
  * elsewhere a few tfjs ops over keep-dims shapes, which work for any axes on every backend.
  *
- * `stats` is always [2, kept extents…]: row 0 μ, row 1 σ = sqrt(variance + ε).
+ * `stats` is always flat, [2·K] for K kept elements: μ's values, then σ = sqrt(variance + ε).
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORMALIZE, BATCH_NORMALIZE_GRAD, BATCH_STATS, BATCH_STATS_GRAD } from './native/batchnorm';
@@ -30,19 +30,18 @@ function rowsOf(x: tf.Tensor, reduced: readonly number[]): number {
 /** μ and σ as keep-dims tensors. */
 function meanAndStd(stats: tf.Tensor, x: tf.Tensor, reduced: readonly number[]): [tf.Tensor, tf.Tensor] {
   const shape = keepDims(x, reduced);
-  const [mu, sigma] = tf.unstack(stats);
-  return [tf.reshape(mu, shape), tf.reshape(sigma, shape)];
+  const half = stats.size / 2;
+  return [tf.reshape(tf.slice(stats, [0], [half]), shape), tf.reshape(tf.slice(stats, [half], [half]), shape)];
 }
 
-/** [2, kept…]: μ and sqrt(mean of squared deviations + ε) of x over `reduced`. */
+/** [2·K]: μ and sqrt(mean of squared deviations + ε) of x over `reduced`, flat. */
 export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: number): tf.Tensor {
-  const kept = x.shape.filter((_, a) => !reduced.includes(a));
   const view = nativeView(x, reduced);
-  if (view !== undefined) return tf.reshape(tf.engine().runKernel(BATCH_STATS, { x }, { ...view, epsilon }) as tf.Tensor, [2, ...kept]);
+  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS, { x }, { ...view, epsilon }) as tf.Tensor;
   return tf.tidy(() => {
     const mu = tf.mean(x, [...reduced], true);
     const variance = tf.mean(tf.square(tf.sub(x, mu)), [...reduced]);
-    return tf.stack([tf.reshape(mu, kept), tf.sqrt(tf.add(variance, epsilon))]);
+    return tf.concat([tf.reshape(mu, [-1]), tf.reshape(tf.sqrt(tf.add(variance, epsilon)), [-1])]);
   });
 }
 

@@ -22,6 +22,7 @@ import { ein, Program, type CheckReport } from '../dsl/program';
 import { printProgram } from '../dsl/parse/print';
 import { EinError } from '../dsl/diagnostics';
 import { seededRandom, type Random } from '../datasets/random';
+import { movingAverage } from '../kernels/update';
 import { initialTensor } from './init';
 import { modelError, rejectUnknownOptions, shapeText } from './errors';
 
@@ -279,7 +280,7 @@ export class Model {
         const batch = outputs[name];
         if (batch === undefined) continue;
         const m = this.statSpecs.get(name)!.momentum;
-        v.assign(v.mul(m).add(batch.mul(1 - m)));
+        v.assign(movingAverage(v, batch, m));
       }
     });
   }

@@ -46,8 +46,8 @@ export type StepOp =
       readonly activation?: 'relu' | 'sigmoid';
     }
   /**
-   * Batch statistics (routes/batchnorm.ts): row 0 the mean of the input over `reduced`, row 1
-   * sqrt(variance + epsilon); shape [2, kept extents…].
+   * Batch statistics (routes/batchnorm.ts), flat: the mean of the input over `reduced`, then
+   * sqrt(variance + epsilon), each over the kept axes in row-major order; shape [2·kept size].
    */
   | { readonly op: 'batchStats'; readonly reduced: readonly number[]; readonly epsilon: number }
   /**

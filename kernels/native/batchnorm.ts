@@ -36,7 +36,7 @@ const optional = (backend: MathBackendCPU, t: tf.TensorInfo | undefined) => (t =
 
 export const BATCH_NORM_KERNELS: tf.KernelConfig[] = [
   kernel(BATCH_STATS, ({ inputs, backend, attrs }) =>
-    output(backend, [2, attrs.channels], (out) => loadAddon().batchStats(Int32Array.of(attrs.rows, attrs.channels), attrs.epsilon!, f32(backend, inputs.x!), out)),
+    output(backend, [2 * attrs.channels], (out) => loadAddon().batchStats(Int32Array.of(attrs.rows, attrs.channels), attrs.epsilon!, f32(backend, inputs.x!), out)),
   ),
   kernel(BATCH_STATS_GRAD, ({ inputs, backend, attrs }) =>
     output(backend, [...inputs.x!.shape], (dx) =>

@@ -1,5 +1,6 @@
 /**
- * One SGD step of a parameter as one native kernel (src/update.cc), registered for the native
+ * One SGD step of a parameter, and a running statistic's moving average, as one native kernel
+ * each (src/update.cc), registered for the native
  * backend only; kernels/update.ts calls it there and composes tfjs ops elsewhere.
  */
 import type * as tf from '@tensorflow/tfjs';
@@ -8,8 +9,9 @@ import { loadAddon } from './addon';
 import { NATIVE_BACKEND_NAME, f32, output, sizeOf } from './kernel';
 import { noteNative } from './stats';
 
-/** Kernel name (tfjs has none for this). */
+/** Kernel names (tfjs has none for these). */
 export const SGD_UPDATE = 'EinnetSgdUpdate';
+export const MOVING_AVERAGE = 'EinnetMovingAverage';
 
 interface Args {
   readonly inputs: Record<string, tf.TensorInfo | undefined>;
@@ -34,4 +36,14 @@ function sgdUpdate({ inputs, backend, attrs }: Args): tf.TensorInfo[] {
   return vInfo === undefined ? [wInfo] : [wInfo, vInfo];
 }
 
-export const UPDATE_KERNELS: tf.KernelConfig[] = [{ kernelName: SGD_UPDATE, backendName: NATIVE_BACKEND_NAME, kernelFunc: sgdUpdate as unknown as tf.KernelFunc }];
+function movingAverage({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: MathBackendCPU; attrs: { momentum: number } }): tf.TensorInfo {
+  const { v, batch } = inputs;
+  const out = output(backend, [...v.shape], (o) => loadAddon().movingAverage(sizeOf(v.shape), attrs.momentum, f32(backend, v), f32(backend, batch), o));
+  noteNative(MOVING_AVERAGE);
+  return out;
+}
+
+export const UPDATE_KERNELS: tf.KernelConfig[] = [
+  { kernelName: SGD_UPDATE, backendName: NATIVE_BACKEND_NAME, kernelFunc: sgdUpdate as unknown as tf.KernelFunc },
+  { kernelName: MOVING_AVERAGE, backendName: NATIVE_BACKEND_NAME, kernelFunc: movingAverage as unknown as tf.KernelFunc },
+];

@@ -1,6 +1,6 @@
 /**
- * The batch-norm route's native kernels (kernels/batchnorm.ts) and the fused SGD step
- * (kernels/update.ts) against the same functions on tfjs' cpu backend, where they are tfjs ops:
+ * The batch-norm route's native kernels (kernels/batchnorm.ts), the fused SGD step and the
+ * running statistics' moving average (kernels/update.ts) against the same functions on tfjs' cpu backend, where they are tfjs ops:
  * small tensors (one thread) and tensors above the 64K-element threshold split over two OpenMP
  * threads, with and without relu, γ, β, momentum, Nesterov and weight decay.
  */
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../kernels/batchnorm';
 import { setNativeThreads } from '../../kernels/native';
 import { nativeKernelStats, resetNativeKernelStats } from '../../kernels/native/stats';
-import { sgdStep } from '../../kernels/update';
+import { movingAverage, sgdStep } from '../../kernels/update';
 import { ADDON_BUILT, SKIP_REASON, activateNative, compareWithCpu, randomInput, rng } from './compare';
 
 describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SKIP_REASON}`, () => {
@@ -36,7 +36,7 @@ describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SK
           const C = shape[shape.length - 1];
           const x = randomInput(r, shape);
           for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i] * 3 + 0.5; // mean and spread away from 0, 1
-          const inputs = [x, randomInput(r, shape), randomInput(r, [C]), randomInput(r, [C]), randomInput(r, [2, C])];
+          const inputs = [x, randomInput(r, shape), randomInput(r, [C]), randomInput(r, [C]), randomInput(r, [2 * C])];
           const reduced = [0, 1, 2];
           resetNativeKernelStats();
           await compareWithCpu(
@@ -76,5 +76,12 @@ describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SK
         expect(nativeKernelStats().native.EinnetSgdUpdate).toBe(1);
       });
     }
+    it(`moving average of a running statistic, ${threads} thread(s)`, async () => {
+      setNativeThreads(threads);
+      const r = rng(11 + threads);
+      resetNativeKernelStats();
+      await compareWithCpu('moving average', [randomInput(r, [300]), randomInput(r, [300])], ([v, b]) => movingAverage(v, b, 0.9), 1e-6);
+      expect(nativeKernelStats().native.EinnetMovingAverage).toBe(1);
+    });
   }
 });

@@ -180,8 +180,8 @@ export function findBatchNorms(program: CheckedProgram): Map<number, BatchNormGr
 }
 
 /**
- * Lowers statement `k`, a member of `group`: μ emits the statistics step and reads its first
- * row, σ its second, the normalization one step (and its activation when that is not relu).
+ * Lowers statement `k`, a member of `group`: μ emits the statistics step (μ's values, then
+ * σ's, flat) and reads its first half, σ its second, the normalization one step (and its activation when that is not relu).
  * `statsOf` remembers each group's statistics step. Returns the statement's step.
  */
 export function lowerBatchNormMember(
@@ -194,16 +194,17 @@ export function lowerBatchNormMember(
 ): number {
   const x = tensor(group.input);
   const kept = x.shape.filter((_, a) => !group.reduced.includes(a));
+  const size = kept.reduce((p, d) => p * d, 1);
   const over = `[${group.reduced.join(',')}]`;
   if (k === group.mean) {
-    statsOf.set(group, b.emit({ op: 'batchStats', reduced: group.reduced, epsilon: group.epsilon }, [x.step], [2, ...kept]));
+    statsOf.set(group, b.emit({ op: 'batchStats', reduced: group.reduced, epsilon: group.epsilon }, [x.step], [2 * size]));
     routes.push(`batch statistics: ${group.names.mean} and ${group.names.std} of ${group.input} over axes ${over} in one pass, each with its own gradient`);
   }
   const stats = statsOf.get(group)!;
   if (k === group.mean || k === group.std) {
-    const row = b.slice(stats, [k === group.mean ? 0 : 1, ...kept.map(() => 0)], [1, ...kept]);
-    if (k === group.std) routes.push(`batch statistics: ${group.names.std} is the second row of the step computed with ${group.names.mean}`);
-    return b.reshape(row, kept);
+    const half = b.slice(stats, [k === group.mean ? 0 : size], [size]);
+    if (k === group.std) routes.push(`batch statistics: ${group.names.std} is the second half of the step computed with ${group.names.mean}`);
+    return b.reshape(half, kept);
   }
   const inputs = [x.step, stats];
   if (group.scale !== undefined) inputs.push(tensor(group.scale).step);

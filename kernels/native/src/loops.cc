@@ -19,6 +19,7 @@
 // second OpenMP thread buys little on a loaded machine while a descheduled one costs a lot.
 
 #include "loops.h"
+#include "parallel.h"
 #include "typed_args.h"
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace einnet {
@@ -273,12 +275,50 @@ void BinaryRun(const float* a, int64_t sa, const float* b, int64_t sb, typename 
   }
 }
 
+// The hottest case, a contiguous walk (same shapes, or one operand a scalar) of +, −, ·: compiled
+// per ISA and split over the threads when large (the gradients' sums, residual additions).
+#define EINNET_FLAT_BINARY(NAME, EXPR)                                                                        \
+  EINNET_CLONES void NAME(const float* __restrict a, int64_t sa, const float* __restrict b, int64_t sb,   \
+                          float* __restrict c, int64_t begin, int64_t end) {                                \
+    if (sa == 1 && sb == 1) {                                                                              \
+      for (int64_t i = begin; i < end; ++i) { const float x = a[i], y = b[i]; c[i] = EXPR; }                \
+    } else if (sa == 1) {                                                                                  \
+      const float y = *b;                                                                                  \
+      for (int64_t i = begin; i < end; ++i) { const float x = a[i]; c[i] = EXPR; }                          \
+    } else {                                                                                               \
+      const float x = *a;                                                                                  \
+      for (int64_t i = begin; i < end; ++i) { const float y = b[i]; c[i] = EXPR; }                          \
+    }                                                                                                      \
+  }
+EINNET_FLAT_BINARY(FlatAdd, x + y)
+EINNET_FLAT_BINARY(FlatSub, x - y)
+EINNET_FLAT_BINARY(FlatMul, x * y)
+#undef EINNET_FLAT_BINARY
+
+template <class Op>
+constexpr auto FlatOf() {
+  using F = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t);
+  if constexpr (std::is_same_v<Op, AddOp>) return static_cast<F>(FlatAdd);
+  else if constexpr (std::is_same_v<Op, SubOp>) return static_cast<F>(FlatSub);
+  else if constexpr (std::is_same_v<Op, MulOp>) return static_cast<F>(FlatMul);
+  else return static_cast<F>(nullptr);
+}
+
 template <class Op>
 void BinaryWalk(const float* a, const float* b, uint8_t* out, Dims n, Dims sa, Dims sb) {
   using Out = typename Op::Out;
   Out* c = reinterpret_cast<Out*>(out);
   std::array<Dims, 3> st{std::move(sa), std::move(sb), RowMajorStrides(n)};
   Simplify(n, st);
+  constexpr auto flat = FlatOf<Op>();
+  if constexpr (flat != nullptr) {
+    const int64_t fa = st[0][0], fb = st[1][0];
+    if (n.size() == 1 && fa <= 1 && fb <= 1 && fa + fb >= 1) {
+      float* cf = reinterpret_cast<float*>(c);
+      flat(a, fa, b, fb, cf, 0, n[0]);
+      return;
+    }
+  }
   const size_t last = n.size() - 1;
   const int64_t inner = n[last], ia = st[0][last], ib = st[1][last];
   Walk(n, last, st, {0, 0, 0}, [&](const std::array<int64_t, 3>& o) { BinaryRun<Op>(a + o[0], ia, b + o[1], ib, c + o[2], inner); });

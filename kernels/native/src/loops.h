@@ -29,7 +29,8 @@ void BatchStatsGradLoop(const Napi::CallbackInfo& info);
 void BatchNormalizeLoop(const Napi::CallbackInfo& info);
 void BatchNormalizeGradLoop(const Napi::CallbackInfo& info);
 
-// update.cc: one SGD step of a parameter.
+// update.cc: one SGD step of a parameter; a running statistic's moving average.
 void SgdUpdateLoop(const Napi::CallbackInfo& info);
+void MovingAverageLoop(const Napi::CallbackInfo& info);
 
 }  // namespace einnet

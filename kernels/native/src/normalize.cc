@@ -9,6 +9,7 @@
 // compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time (EINNET_CLONES), since
 // the addon itself is built for baseline x86-64 to run on any machine.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -51,25 +52,25 @@ EINNET_INLINE float Masked(float dy, float y) {
 
 // The chunk kernels. Row sums accumulate in float over kBlock rows, then in double.
 
-// sum[j] += Σ x[r, j] (mu null) or Σ (x[r, j] − mu[j])² over rows [begin, end).
-EINNET_CLONES void SumChunk(int64_t begin, int64_t end, int64_t C, const float* __restrict x, const float* __restrict mu,
-                            double* __restrict sum) {
-  std::vector<float> blockv(C);
-  float* __restrict block = blockv.data();
+// s1[j] += Σ (x[r, j] − k[j]), s2[j] += Σ (x[r, j] − k[j])² over rows [begin, end).
+EINNET_CLONES void MomentsChunk(int64_t begin, int64_t end, int64_t C, const float* __restrict x, const float* __restrict k,
+                                double* __restrict s1, double* __restrict s2) {
+  std::vector<float> av(C), bv(C);
+  float* __restrict a = av.data();
+  float* __restrict b = bv.data();
   for (int64_t r0 = begin; r0 < end; r0 += kBlock) {
     const int64_t r1 = r0 + kBlock < end ? r0 + kBlock : end;
-    for (int64_t j = 0; j < C; ++j) block[j] = 0.f;
-    if (mu == nullptr) {
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t j = 0; j < C; ++j) block[j] += x[r * C + j];
-    } else {
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t j = 0; j < C; ++j) {
-          const float d = x[r * C + j] - mu[j];
-          block[j] += d * d;
-        }
+    for (int64_t j = 0; j < C; ++j) a[j] = b[j] = 0.f;
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t j = 0; j < C; ++j) {
+        const float d = x[r * C + j] - k[j];
+        a[j] += d;
+        b[j] += d * d;
+      }
+    for (int64_t j = 0; j < C; ++j) {
+      s1[j] += a[j];
+      s2[j] += b[j];
     }
-    for (int64_t j = 0; j < C; ++j) sum[j] += block[j];
   }
 }
 
@@ -134,16 +135,18 @@ void SumRowsParallel(int64_t rows, int64_t C, int K, std::vector<double>* sums, 
       for (int64_t j = 0; j < C; ++j) sums[k][j] += partial[(static_cast<size_t>(t) * K + k) * C + j];
 }
 
+// One pass over x: sums of x − k and (x − k)² with k = x's first row, a sample of each channel,
+// so that the variance S2/n − (S1/n)² does not cancel (as E[x²] − μ² would for |μ| ≫ σ).
 void Stats(int64_t rows, int64_t C, double eps, const float* x, float* out) {
-  std::vector<double> sum(C, 0.0), sq(C, 0.0);
-  std::vector<float> mu(C);
-  SumRowsParallel(rows, C, 1, &sum, [&](int64_t b, int64_t e, double* p) { SumChunk(b, e, C, x, nullptr, p); });
-  for (int64_t j = 0; j < C; ++j) mu[j] = static_cast<float>(sum[j] / static_cast<double>(rows));
-  // Deviations from the float mean: exact enough, and the same μ the normalization subtracts.
-  SumRowsParallel(rows, C, 1, &sq, [&](int64_t b, int64_t e, double* p) { SumChunk(b, e, C, x, mu.data(), p); });
+  std::vector<double> sums[2] = {std::vector<double>(C, 0.0), std::vector<double>(C, 0.0)};
+  const std::vector<float> shift(x, x + C);
+  SumRowsParallel(rows, C, 2, sums, [&](int64_t b, int64_t e, double* p) { MomentsChunk(b, e, C, x, shift.data(), p, p + C); });
+  const double n = static_cast<double>(rows);
   for (int64_t j = 0; j < C; ++j) {
-    out[j] = mu[j];
-    out[C + j] = static_cast<float>(std::sqrt(sq[j] / static_cast<double>(rows) + eps));
+    const double m1 = sums[0][j] / n;
+    const double var = std::max(0.0, sums[1][j] / n - m1 * m1);
+    out[j] = static_cast<float>(shift[j] + m1);
+    out[C + j] = static_cast<float>(std::sqrt(var + eps));
   }
 }
 
@@ -177,9 +180,8 @@ void NormalizeGrad(int64_t rows, int64_t C, const float* dy, const float* x, con
 
 }  // namespace
 
-// batchStats(params [rows, C], epsilon, x, out [2, C]): out[0] = mean over rows, out[1] =
-// sqrt(mean of squared deviations + epsilon). Two passes (the second over data still in cache)
-// rather than E[x²] − μ², which cancels.
+// batchStats(params [rows, C], epsilon, x, out [2·C]): the mean over rows, then sqrt(mean of
+// squared deviations + epsilon).
 void BatchStatsLoop(const Napi::CallbackInfo& info) {
   const auto [rows, C] = RowsAndChannels(IntParams(info[0]), 2);
   const double eps = info[1].As<Napi::Number>().DoubleValue();

@@ -1,4 +1,4 @@
-// One SGD step of a parameter in one pass (models/optimizers.ts, through kernels/native/update.ts):
+// One SGD step of a parameter, and a running statistic's moving average, in one pass each (models/optimizers.ts, through kernels/native/update.ts):
 // the four tfjs ops of the update (and their four passes and kernel calls) as one loop.
 
 #include <cstdint>
@@ -28,7 +28,25 @@ EINNET_CLONES void SgdChunk(int64_t begin, int64_t end, bool momentum, bool nest
   }
 }
 
+// out = v·m + b·(1 − m) over elements [begin, end).
+EINNET_CLONES void AverageChunk(int64_t begin, int64_t end, float m, const float* __restrict v, const float* __restrict b,
+                                float* __restrict out) {
+  const float k = 1.f - m;
+  for (int64_t i = begin; i < end; ++i) out[i] = v[i] * m + b[i] * k;
+}
+
 }  // namespace
+
+// movingAverage(n, momentum, v, batch, out): a running statistic moved toward its batch value.
+void MovingAverageLoop(const Napi::CallbackInfo& info) {
+  const int64_t n = info[0].As<Napi::Number>().Int64Value();
+  if (n <= 0) throw LoopArgError("moving average needs n > 0");
+  const float m = info[1].As<Napi::Number>().FloatValue();
+  const float* v = Floats(info[2], n, "v");
+  const float* b = Floats(info[3], n, "batch");
+  float* out = Floats(info[4], n, "out");
+  AverageChunk(0, n, m, v, b, out);
+}
 
 // sgdUpdate(params [n, momentum, nesterov], [lr, mu, wd] (Float64Array), w, g, v | null, wOut,
 // vOut | null).
