@@ -30,6 +30,8 @@ function describe(s: Step): string {
       return `tf.${s.fn === 'max' ? 'maximum' : s.fn === 'min' ? 'minimum' : s.fn}`;
     case 'where':
       return 'tf.where';
+    case 'addRelu':
+      return 'relu(a + b)';
     case 'reduce':
       return `tf.${s.fn} axes=[${s.axes.join(',')}]`;
     case 'broadcast':

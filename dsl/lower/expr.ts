@@ -45,7 +45,7 @@ export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean
       const fused = inReduction ? undefined : tryFusedConv(ctx, e);
       if (fused !== undefined) return fused;
       const v = lowerExpr(ctx, e.arg, inReduction, safe);
-      const step = b.unary(e.fn, v.step);
+      const step = e.fn === 'relu' ? b.relu(v.step, !ctx.tensorSteps.has(v.step)) : b.unary(e.fn, v.step);
       return { ...v, step, zeroWhereMasked: v.zeroWhereMasked && UNARY_MEANING[e.fn](0) === 0 };
     }
     case 'binary': {

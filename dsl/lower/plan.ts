@@ -23,6 +23,8 @@ export type StepOp =
   | { readonly op: 'unary'; readonly fn: UnaryFn }
   | { readonly op: 'binary'; readonly fn: BinaryFn }
   | { readonly op: 'where' }
+  /** relu(a + b) of two same-shape operands, one pass each way (a residual block's output). */
+  | { readonly op: 'addRelu' }
   | { readonly op: 'reduce'; readonly fn: ReduceFn; readonly axes: readonly number[] }
   | { readonly op: 'broadcast' }
   | { readonly op: 'concat'; readonly axis: number }

@@ -9,6 +9,7 @@ import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../kernels/batchnorm';
 import { convForwardFused } from '../../kernels/conv';
+import { addRelu, reluGrad } from '../../kernels/residual';
 import { maxPoolBackward, poolForward } from '../../kernels/pool';
 import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../kernels/rank';
 
@@ -271,6 +272,20 @@ export class PlanRunner {
         return binaryAnyRank(BINARY[s.fn], x(0), x(1));
       case 'where':
         return whereAnyRank(x(0), x(1), x(2));
+      case 'addRelu':
+        // Both operands get the same gradient; the second is a clone, since tfjs may dispose the
+        // first when it accumulates it with another gradient.
+        return withGradient(
+          ([a, b]) => {
+            const y = addRelu(a, b);
+            return { value: y, saved: [y] };
+          },
+          (dy, [y]) => {
+            const g = reluGrad(dy, y);
+            return [g, tf.clone(g)];
+          },
+          [x(0), x(1)],
+        );
       case 'reduce':
         return reduceAnyRank((t, axes) => (s.fn === 'sum' ? tf.sum(t, axes) : extremum(s.fn, t, axes)), x(0), s.axes);
       case 'broadcast':

@@ -84,6 +84,10 @@ export interface NativeAddon {
    * writes wOut (and vOut with momentum).
    */
   sgdUpdate(params: Int32Array, hyper: Float64Array, w: Float32Array, g: Float32Array, v: Float32Array | null, wOut: Float32Array, vOut: Float32Array | null): void;
+  /** y = max(a + b, 0) over n elements (src/fused.cc). */
+  addRelu(n: number, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** dx = dy where y > 0, else 0, over n elements (src/fused.cc). */
+  reluGrad(n: number, dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   /** out = v·momentum + batch·(1 − momentum) over n elements (src/update.cc). */
   movingAverage(n: number, momentum: number, v: Float32Array, batch: Float32Array, out: Float32Array): void;
   /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */

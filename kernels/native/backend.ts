@@ -9,6 +9,7 @@ import { loadAddon, type NativeAddonInfo } from './addon';
 import { BATCH_NORM_KERNELS } from './batchnorm';
 import { CONV_KERNELS } from './conv';
 import { ELEMENTWISE_KERNELS } from './elementwise';
+import { FUSED_KERNELS } from './fused';
 import { registerNativeGradients } from './gradients';
 import { NATIVE_BACKEND_NAME } from './kernel';
 import { MATMUL_KERNELS } from './matmul';
@@ -20,7 +21,7 @@ import { UPDATE_KERNELS } from './update';
 import { defaultThreads, threadsFromEnvironment } from './threads';
 
 /** The kernels computed by oneDNN or the addon's own loops (every other kernel is the CPU backend's). */
-export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS, ...BATCH_NORM_KERNELS, ...UPDATE_KERNELS];
+export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS, ...BATCH_NORM_KERNELS, ...UPDATE_KERNELS, ...FUSED_KERNELS];
 
 /** tfjs' CPU backend under another name; a class of its own so `instanceof` tells them apart. */
 export class NativeBackend extends MathBackendCPU {

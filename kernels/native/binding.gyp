@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "einnet_native",
-      "sources": ["src/addon.cc", "src/loops.cc", "src/normalize.cc", "src/update.cc"],
+      "sources": ["src/addon.cc", "src/loops.cc", "src/normalize.cc", "src/update.cc", "src/fused.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node -p \"process.env.EINNET_DNNL_INCLUDE || ''\")"

@@ -218,6 +218,12 @@ export const CASES: readonly Case[] = [
     shapes: { X: [5] },
   },
 
+  // -- relu(a + b): one addRelu step when both operands have the output's shape ---------------------
+  { name: 'residual output relu(A + B)', src: 'Y[b,x,j] = relu(A[b,x,j] + B[b,x,j])', shapes: { A: [2, 3, 4], B: [2, 3, 4] } },
+  { name: 'relu(A + A): one tensor as both operands', src: 'Y[i,j] = relu(A[i,j] + A[i,j])', shapes: { A: [3, 5] } },
+  { name: 'relu of a broadcasting sum (not fused)', src: 'Y[b,j] = relu(A[b,j] + B[j])', shapes: { A: [3, 4], B: [4] } },
+  { name: 'relu(A + Bᵀ): a transposed operand', src: 'Y[i,j] = relu(A[i,j] + B[j,i])', shapes: { A: [3, 4], B: [4, 3] } },
+
   // -- batch normalization (the batch-norm route: statistics and normalization steps) -----------------
   {
     name: 'batch norm as in seed 003, with γ, β and relu',

@@ -146,6 +146,15 @@ describe('explain()', () => {
     expect(y.ops[0].text).toMatch(/^batch normalization over axes \[0,1,2\] ·γ \+β relu\(/);
   });
 
+  it('relu of a same-shape sum is one addRelu step; of a broadcasting sum, add then relu', () => {
+    const fused = blocks(ein('Y[b,j] = relu(A[b,j] + B[b,j])').explain({ A: [3, 4], B: [3, 4] }))[0];
+    expect(fused.ops.map((o) => o.text.split('(')[0])).toContain('relu');
+    expect(fused.ops.some((o) => o.text.startsWith('relu(a + b)'))).toBe(true);
+    const plain = blocks(ein('Y[b,j] = relu(A[b,j] + B[j])').explain({ A: [3, 4], B: [4] }))[0];
+    expect(plain.ops.some((o) => o.text.startsWith('relu(a + b)'))).toBe(false);
+    expect(plain.ops.some((o) => o.text.startsWith('tf.relu'))).toBe(true);
+  });
+
   it('near misses of batch norm take the ordinary routes', () => {
     const misses = [
       // σ of another tensor than μ's

@@ -1047,6 +1047,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormalize", Napi::Function::New(env, Guard<einnet::BatchNormalizeLoop>, "batchNormalize"));
   exports.Set("batchNormalizeGrad", Napi::Function::New(env, Guard<einnet::BatchNormalizeGradLoop>, "batchNormalizeGrad"));
   exports.Set("sgdUpdate", Napi::Function::New(env, Guard<einnet::SgdUpdateLoop>, "sgdUpdate"));
+  exports.Set("addRelu", Napi::Function::New(env, Guard<einnet::AddReluLoop>, "addRelu"));
+  exports.Set("reluGrad", Napi::Function::New(env, Guard<einnet::ReluGradLoop>, "reluGrad"));
   exports.Set("movingAverage", Napi::Function::New(env, Guard<einnet::MovingAverageLoop>, "movingAverage"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));

@@ -33,4 +33,8 @@ void BatchNormalizeGradLoop(const Napi::CallbackInfo& info);
 void SgdUpdateLoop(const Napi::CallbackInfo& info);
 void MovingAverageLoop(const Napi::CallbackInfo& info);
 
+// fused.cc: relu(a + b) and the relu gradient.
+void AddReluLoop(const Napi::CallbackInfo& info);
+void ReluGradLoop(const Napi::CallbackInfo& info);
+
 }  // namespace einnet
