@@ -25,12 +25,19 @@ import type { NativeAddon } from './addon';
  */
 export const ELEMENTWISE_MIN_SIZE = Number(process.env.EINNET_ELEMENTWISE_MIN ?? '') || 1 << 14;
 
+/**
+ * Transcendental functions (Elu, Sigmoid, Tanh, Log) take tens of nanoseconds per element in JS
+ * (Math.tanh …) against a few microseconds for a oneDNN call, so they go native from this size
+ * (a LeNet-5 step's two small tanh layers took 0.3 ms in JS).
+ */
+const TRANSCENDENTAL_MIN_SIZE = 1024;
+
 /** Unary codes understood by the addon's `eltwise` (src/addon.cc, `EltwiseAlg`), with alpha and beta. */
-const UNARY: Record<string, { code: number; alpha: number; beta: number }> = {
-  [tf.Elu]: { code: 2, alpha: 1, beta: 0 },
-  [tf.Sigmoid]: { code: 3, alpha: 0, beta: 0 },
-  [tf.Tanh]: { code: 4, alpha: 0, beta: 0 },
-  [tf.Log]: { code: 6, alpha: 0, beta: 0 },
+const UNARY: Record<string, { code: number; alpha: number; beta: number; minSize?: number }> = {
+  [tf.Elu]: { code: 2, alpha: 1, beta: 0, minSize: TRANSCENDENTAL_MIN_SIZE },
+  [tf.Sigmoid]: { code: 3, alpha: 0, beta: 0, minSize: TRANSCENDENTAL_MIN_SIZE },
+  [tf.Tanh]: { code: 4, alpha: 0, beta: 0, minSize: TRANSCENDENTAL_MIN_SIZE },
+  [tf.Log]: { code: 6, alpha: 0, beta: 0, minSize: TRANSCENDENTAL_MIN_SIZE },
   [tf.Sqrt]: { code: 7, alpha: 0, beta: 0 },
   [tf.Square]: { code: 8, alpha: 0, beta: 0 },
   [tf.Abs]: { code: 9, alpha: 0, beta: 0 },
@@ -64,7 +71,7 @@ function unary(kernelName: string) {
     const bad = unsupportedInputs(x);
     if (bad !== undefined) return bad;
     const n = sizeOf(x.shape);
-    if (n < ELEMENTWISE_MIN_SIZE) return USE_CPU_KERNEL;
+    if (n < (op.minSize ?? ELEMENTWISE_MIN_SIZE)) return USE_CPU_KERNEL;
     return () => output(backend, [...x.shape], (y) => addon.eltwise(Int32Array.of(op.code, n), op.alpha, op.beta, f32(backend, x), y));
   };
 }

@@ -77,6 +77,16 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
     });
   }
 
+  it('tanh, sigmoid, elu and log go native from 1024 elements (a dense layer of 64×120)', async () => {
+    const x = randomInput(rng(12), [64, 120]);
+    for (let i = 0; i < x.data.length; i++) x.data[i] *= 6;
+    const positive = { shape: x.shape, data: Float32Array.from(x.data, (v) => Math.abs(v) + 1e-3) };
+    resetNativeKernelStats();
+    await compareWithCpu('tanh, sigmoid, elu', [x], ([a]) => [tf.tanh(a), tf.sigmoid(a), tf.elu(a)], 1e-5);
+    await compareWithCpu('log', [positive], ([a]) => tf.log(a), 1e-5);
+    expect(nativeKernelStats().native).toMatchObject({ Tanh: 1, Sigmoid: 1, Elu: 1, Log: 1 });
+  });
+
   it('small tensors run on the CPU kernels without counting as fallbacks', async () => {
     resetNativeKernelStats();
     const [y] = await runOn(NATIVE, [{ shape: [3], data: Float32Array.of(-1, 0, 2) }], ([x]) => tf.relu(x));

@@ -161,6 +161,21 @@ describe.skipIf(!ADDON_BUILT)(`native matmul and pooling vs tfjs cpu${SKIP_REASO
     }
   });
 
+  it('AvgPoolGrad of windows that tile the input (own loop): LeNet-5 sizes, odd sizes, 3x3 windows', async () => {
+    const cases: [number[], [number, number], 'valid' | 'same'][] = [
+      [[4, 28, 28, 6], [2, 2], 'valid'],
+      [[2, 7, 9, 3], [2, 2], 'valid'], // last row and column in no window
+      [[2, 9, 6, 5], [3, 3], 'valid'],
+      [[2, 8, 8, 4], [2, 2], 'same'], // even sizes: 'same' needs no padding
+    ];
+    for (const [shape, w, pad] of cases) {
+      const avg = ([x]: tf.Tensor[]) => tf.avgPool(x as tf.Tensor4D, w, w, pad);
+      resetNativeKernelStats();
+      await compareWithCpu(`[${shape}] ${w} ${pad}`, [randomInput(rng(shape[1] * 7), shape)], gradients(avg));
+      expectRanNatively(['AvgPoolGrad'], `[${shape}]`);
+    }
+  });
+
   it('MaxPool3D / AvgPool3D forward and gradients, 12 random shapes', async () => {
     for (let seed = 401; seed <= 412; seed++) {
       const c = randomPool(seed, 5);

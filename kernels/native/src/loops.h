@@ -33,8 +33,9 @@ void BatchNormalizeGradLoop(const Napi::CallbackInfo& info);
 void SgdUpdateLoop(const Napi::CallbackInfo& info);
 void MovingAverageLoop(const Napi::CallbackInfo& info);
 
-// fused.cc: relu(a + b) and the relu gradient.
+// fused.cc: relu(a + b), the relu gradient, the tiling average-pool gradient.
 void AddReluLoop(const Napi::CallbackInfo& info);
 void ReluGradLoop(const Napi::CallbackInfo& info);
+void AvgPoolTileGradLoop(const Napi::CallbackInfo& info);
 
 }  // namespace einnet
