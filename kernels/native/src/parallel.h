@@ -2,9 +2,7 @@
 // loop over the OpenMP threads, and a branch-free relu mask.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 
 #ifdef _OPENMP
@@ -28,8 +26,7 @@ namespace einnet {
 // than it saves.
 inline int Threads(int64_t n) {
 #ifdef _OPENMP
-  static const int cap = [] { const char* e = std::getenv("EINNET_LOOP_THREADS"); return e ? std::atoi(e) : 64; }();
-  return n < (int64_t(1) << 16) ? 1 : std::min(cap, omp_get_max_threads());
+  return n < (int64_t(1) << 16) ? 1 : omp_get_max_threads();
 #else
   (void)n;
   return 1;
