@@ -66,13 +66,16 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Median milliseconds of `reps` runs after `warmup` runs; results are read back (dataSync) so lazy backends finish. */
+/**
+ * Milliseconds of `reps` runs after `warmup` runs. Results are not read back: every backend here
+ * (native, wasm, cpu) computes synchronously, and a read would hand the very output array to the
+ * caller on native, which then cannot reuse it (every run would pay fresh pages).
+ */
 function time(pass: Pass, o: Operands, warmup: number, reps: number): number[] {
   const times: number[] = [];
   for (let i = 0; i < warmup + reps; i++) {
     const t0 = performance.now();
     const y = runPass(pass, o);
-    y.dataSync();
     const ms = performance.now() - t0;
     y.dispose();
     if (i >= warmup) times.push(ms);
@@ -210,8 +213,7 @@ async function elementwise(native: boolean): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < 12; i++) {
         const t0 = performance.now();
-        const y = f(x, b);
-        y.dataSync();
+        const y = f(x, b); // synchronous on these backends; not read back (see time())
         if (i >= 2) times.push(performance.now() - t0);
         y.dispose();
       }
