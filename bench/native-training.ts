@@ -134,8 +134,8 @@ export async function trainingSteps(): Promise<void> {
   );
   console.log(`  ${'network'.padEnd(28)} ${'einnet-native (p25–p75)'.padStart(24)} ${'PyTorch (p25–p75)'.padStart(22)}   native/PyTorch ${'einnet-wasm'.padStart(12)}`);
   const nets: [string, Net, number][] = [
-    ['LeNet-5   batch 64, 28x28x1', 'lenet5', 10],
-    ['ResNet-20 batch 32, 32x32x3', 'resnet20', 4],
+    ['LeNet-5   batch 64, 28x28x1', 'lenet5', 30],
+    ['ResNet-20 batch 32, 32x32x3', 'resnet20', 10],
   ];
   const cell = (xs: number[]) => `${quantile(xs, 0.5).toFixed(1)} (${quantile(xs, 0.25).toFixed(1)}–${quantile(xs, 0.75).toFixed(1)})`;
   for (const [label, net, perRound] of nets) {

@@ -86,6 +86,8 @@ export interface NativeAddon {
   sgdUpdate(params: Int32Array, hyper: Float64Array, w: Float32Array, g: Float32Array, v: Float32Array | null, wOut: Float32Array, vOut: Float32Array | null): void;
   /** Average-pooling gradient, 2-D channels last, stride = window, no padding: params [N, H, W, C, kh, kw, OH, OW] (src/fused.cc). */
   avgPoolTileGrad(params: Int32Array, dy: Float32Array, dx: Float32Array): void;
+  /** params [op (0 tanh, 1 sigmoid), n]: dx = dy·(1 − y²) or dy·y·(1 − y) from the activation's output y (src/fused.cc). */
+  activationGrad(params: Int32Array, dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   /** y = max(a + b, 0) over n elements (src/fused.cc). */
   addRelu(n: number, a: Float32Array, b: Float32Array, y: Float32Array): void;
   /** dx = dy where y > 0, else 0, over n elements (src/fused.cc). */

@@ -1,5 +1,10 @@
 /**
- * Gradients of Sum and Mean without a tensor of ones. tfjs differentiates `sum(x)` as
+ * Native-backend gradients that replace several tfjs kernels by one.
+ *
+ * Tanh and Sigmoid: tfjs computes dy·(1 − y²) and dy·y·(1 − y) as three kernels (three passes and
+ * two temporaries); here one loop (src/fused.cc), with the same float operations.
+ *
+ * Sum and Mean, without a tensor of ones. tfjs differentiates `sum(x)` as
  * `reshape(dy) · ones(x.shape)`: the ones are a fresh JS array of x's size, filled in JS, and a
  * full multiplication; a ResNet-20 step made ~50 of them at 2 MB each, and the garbage they left
  * made V8 run a full collection every few tens of milliseconds. On the native backend the same
@@ -8,6 +13,7 @@
  * gradient (the wrapper checks the active backend on every call).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ACTIVATION_GRAD } from './fused';
 import { NATIVE_BACKEND_NAME } from './kernel';
 
 let registered = false;
@@ -33,10 +39,13 @@ function wrap(kernelName: string, native: (dy: tf.Tensor, x: tf.Tensor, attrs: t
   });
 }
 
-/** Installs the native-backend gradients of Sum and Mean (once). @internal */
+/** Installs the native-backend gradients of Tanh, Sigmoid, Sum and Mean (once). @internal */
 export function registerNativeGradients(): void {
   if (registered) return;
   registered = true;
+  // saved[0] is the activation's output y (tfjs saves outputs for these two).
+  wrap(tf.Tanh, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 0 }) as tf.Tensor);
+  wrap(tf.Sigmoid, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 1 }) as tf.Tensor);
   wrap(tf.Sum, (dy, x, attrs) => tf.broadcastTo(expanded(dy, x, attrs), x.shape));
   wrap(tf.Mean, (dy, x, attrs) => {
     const n = x.size / Math.max(1, dy.size);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ELEMENTWISE_MIN_SIZE } from '../../kernels/native/elementwise';
 import { nativeKernelStats, resetNativeKernelStats } from '../../kernels/native/stats';
-import { ADDON_BUILT, NATIVE, SKIP_REASON, activateNative, compareWithCpu, randomInput, rng, runOn } from './compare';
+import { ADDON_BUILT, NATIVE, SKIP_REASON, activateNative, compareWithCpu, gradients, randomInput, rng, runOn } from './compare';
 
 describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REASON}`, () => {
   let tensorsBefore = 0;
@@ -85,6 +85,17 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
     await compareWithCpu('tanh, sigmoid, elu', [x], ([a]) => [tf.tanh(a), tf.sigmoid(a), tf.elu(a)], 1e-5);
     await compareWithCpu('log', [positive], ([a]) => tf.log(a), 1e-5);
     expect(nativeKernelStats().native).toMatchObject({ Tanh: 1, Sigmoid: 1, Elu: 1, Log: 1 });
+  });
+
+  it('tanh and sigmoid gradients (one native loop each) equal tfjs cpu', async () => {
+    for (const shape of [[64, 120], [4, 33, 17, 16]]) {
+      const x = randomInput(rng(13), shape);
+      for (let i = 0; i < x.data.length; i++) x.data[i] *= 3;
+      resetNativeKernelStats();
+      await compareWithCpu(`tanh' [${shape}]`, [x], gradients(([a]) => tf.sum(tf.mul(tf.tanh(a), a))), 1e-5);
+      await compareWithCpu(`sigmoid' [${shape}]`, [x], gradients(([a]) => tf.sum(tf.mul(tf.sigmoid(a), a))), 1e-5);
+      expect(nativeKernelStats().native.EinnetActivationGrad).toBe(2);
+    }
   });
 
   it('small tensors run on the CPU kernels without counting as fallbacks', async () => {

@@ -1109,6 +1109,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgdUpdate", Napi::Function::New(env, Guard<einnet::SgdUpdateLoop>, "sgdUpdate"));
   exports.Set("addRelu", Napi::Function::New(env, Guard<einnet::AddReluLoop>, "addRelu"));
   exports.Set("avgPoolTileGrad", Napi::Function::New(env, Guard<einnet::AvgPoolTileGradLoop>, "avgPoolTileGrad"));
+  exports.Set("activationGrad", Napi::Function::New(env, Guard<einnet::ActivationGradLoop>, "activationGrad"));
   exports.Set("reluGrad", Napi::Function::New(env, Guard<einnet::ReluGradLoop>, "reluGrad"));
   exports.Set("movingAverage", Napi::Function::New(env, Guard<einnet::MovingAverageLoop>, "movingAverage"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));

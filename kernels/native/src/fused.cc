@@ -1,7 +1,8 @@
 // One-pass loops for what oneDNN or tfjs do in several passes or slowly: relu(a + b) and its
 // gradient (dsl/lower/builder.ts folds a relu of a sum into one `addRelu` step; kernels/residual.ts
 // calls these on the native backend), and the gradient of average pooling whose windows tile the
-// input (oneDNN's took 0.43 ms for LeNet-5's 6-channel layer, 7x its forward).
+// input (oneDNN's took 0.43 ms for LeNet-5's 6-channel layer, 7x its forward), and the tanh and
+// sigmoid gradients (three tfjs ops each).
 
 #include <cstdint>
 
@@ -50,7 +51,29 @@ EINNET_CLONES void AvgPoolTileGradRows(int64_t N, int64_t H, int64_t W, int64_t 
     }
 }
 
+// The gradients of tanh and sigmoid from their outputs: dy·(1 − y²) and dy·y·(1 − y), computed
+// in float in tfjs' order of operations.
+EINNET_CLONES void TanhGradChunk(int64_t n, const float* __restrict dy, const float* __restrict y, float* __restrict dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.f - y[i] * y[i]);
+}
+EINNET_CLONES void SigmoidGradChunk(int64_t n, const float* __restrict dy, const float* __restrict y, float* __restrict dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (y[i] * (1.f - y[i]));
+}
+
 }  // namespace
+
+// activationGrad(params [op (0 tanh, 1 sigmoid), n], dy, y, dx).
+void ActivationGradLoop(const Napi::CallbackInfo& info) {
+  const auto p = IntParams(info[0]);
+  if (p.size() != 2 || p[1] <= 0) throw LoopArgError("activationGrad parameters are [op, n > 0]");
+  const int64_t n = p[1];
+  const float* dy = Floats(info[1], n, "dy");
+  const float* y = Floats(info[2], n, "y");
+  float* dx = Floats(info[3], n, "dx");
+  if (p[0] == 0) TanhGradChunk(n, dy, y, dx);
+  else if (p[0] == 1) SigmoidGradChunk(n, dy, y, dx);
+  else throw LoopArgError("unknown activation gradient");
+}
 
 // avgPoolTileGrad(params [N, H, W, C, kh, kw, OH, OW], dy, dx): the gradient of 2-D average
 // pooling, channels last, stride = window, no padding.

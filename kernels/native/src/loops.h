@@ -33,9 +33,10 @@ void BatchNormalizeGradLoop(const Napi::CallbackInfo& info);
 void SgdUpdateLoop(const Napi::CallbackInfo& info);
 void MovingAverageLoop(const Napi::CallbackInfo& info);
 
-// fused.cc: relu(a + b), the relu gradient, the tiling average-pool gradient.
+// fused.cc: relu(a + b), the relu gradient, the tiling average-pool gradient, tanh/sigmoid gradients.
 void AddReluLoop(const Napi::CallbackInfo& info);
 void ReluGradLoop(const Napi::CallbackInfo& info);
 void AvgPoolTileGradLoop(const Napi::CallbackInfo& info);
+void ActivationGradLoop(const Napi::CallbackInfo& info);
 
 }  // namespace einnet
