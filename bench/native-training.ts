@@ -4,10 +4,12 @@
  * einnet's models on the native backend and on wasm, and the same networks in PyTorch
  * (bench/torch_step.py, same thread count) when `python3 -c 'import torch'` works.
  *
- * einnet-native and PyTorch run in alternating short rounds (PyTorch as a server process that
- * keeps its models), so that both see the same machine: on a shared 2-core machine the speed of
- * either drifts by ±20 % within a minute. Prints the median step time of each over all rounds,
- * with the 25th–75th percentile, and the ratio of the medians; target: einnet-native ≤ 1.0x.
+ * einnet-native and PyTorch run in alternating rounds of 10 (ResNet-20) or 30 (LeNet-5) steps,
+ * PyTorch as a server process that keeps its models, so that both see the same machine: on a
+ * shared 2-core machine the speed of either drifts by ±20 % within a minute. Each side is warmed
+ * up first (einnet about a second: V8 compiles the hot paths over the first tens of steps).
+ * Prints the median step time of each over all rounds, with the 25th–75th percentile, and the
+ * ratio of the medians; target: einnet-native ≤ 1.0x.
  *
  *   EINNET_BENCH_TRAIN=0        skip this section
  *   EINNET_BENCH_ROUNDS=n       rounds per network (default 8)
@@ -38,13 +40,15 @@ class EinnetStepper {
   private readonly labels: tf.Tensor;
   private readonly model: Model;
 
-  constructor(net: Net) {
+  constructor(net: Net, warmup: number) {
     const [batch, shape] = net === 'lenet5' ? [64, [28, 28, 1]] : [32, [32, 32, 3]];
     this.x = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1);
     this.labels = tf.tensor1d(Array.from({ length: batch }, (_, k) => k % 10), 'int32');
     this.model = net === 'lenet5' ? lenet5({ seed: 1 }) : resnetCifar({ depth: 20, seed: 1 });
-    // Warm-up: plans, optimizer slots, primitive caches, buffer reuse (tensors that stay).
-    for (let k = 0; k < 3; k++) trainStep(this.model, this.opt, this.x, this.labels);
+    // Warm-up: plans, optimizer slots, primitive caches, buffer reuse (tensors that stay), and
+    // V8's optimizing compiler, which takes some tens of steps to reach the steady state that a
+    // training run spends its time in.
+    for (let k = 0; k < warmup; k++) trainStep(this.model, this.opt, this.x, this.labels);
   }
 
   run(steps: number): number[] {
@@ -113,7 +117,7 @@ class TorchServer {
 /** Median einnet step times on `backend` with `steps` steps (the wasm column). */
 async function einnetOnly(backend: BackendName, net: Net, steps: number): Promise<number> {
   await useBackend(backend);
-  const s = new EinnetStepper(net);
+  const s = new EinnetStepper(net, 3);
   const t = quantile(s.run(steps), 0.5);
   s.dispose();
   return t;
@@ -133,14 +137,15 @@ export async function trainingSteps(): Promise<void> {
       .join(', ')}`,
   );
   console.log(`  ${'network'.padEnd(28)} ${'einnet-native (p25–p75)'.padStart(24)} ${'PyTorch (p25–p75)'.padStart(22)}   native/PyTorch ${'einnet-wasm'.padStart(12)}`);
-  const nets: [string, Net, number][] = [
-    ['LeNet-5   batch 64, 28x28x1', 'lenet5', 30],
-    ['ResNet-20 batch 32, 32x32x3', 'resnet20', 10],
+  // [label, network, steps per round, warm-up steps (about a second each)]
+  const nets: [string, Net, number, number][] = [
+    ['LeNet-5   batch 64, 28x28x1', 'lenet5', 30, 200],
+    ['ResNet-20 batch 32, 32x32x3', 'resnet20', 10, 25],
   ];
   const cell = (xs: number[]) => `${quantile(xs, 0.5).toFixed(1)} (${quantile(xs, 0.25).toFixed(1)}–${quantile(xs, 0.75).toFixed(1)})`;
-  for (const [label, net, perRound] of nets) {
+  for (const [label, net, perRound, warmup] of nets) {
     await useBackend('native');
-    const einnet = new EinnetStepper(net);
+    const einnet = new EinnetStepper(net, warmup);
     const mine: number[] = [];
     const theirs: number[] = [];
     for (let r = 0; r < rounds; r++) {

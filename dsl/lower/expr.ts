@@ -46,6 +46,7 @@ export function lowerExpr(ctx: ExprContext, e: CheckedExpr, inReduction: boolean
       if (fused !== undefined) return fused;
       const v = lowerExpr(ctx, e.arg, inReduction, safe);
       const step = e.fn === 'relu' ? b.relu(v.step, !ctx.tensorSteps.has(v.step)) : b.unary(e.fn, v.step);
+      if (b.steps[step].op === 'addRelu') ctx.routes.push('residual output: relu(a + b) of same-shape operands as one addRelu step (one pass forward, one backward)');
       return { ...v, step, zeroWhereMasked: v.zeroWhereMasked && UNARY_MEANING[e.fn](0) === 0 };
     }
     case 'binary': {

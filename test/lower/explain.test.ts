@@ -150,6 +150,7 @@ describe('explain()', () => {
     const fused = blocks(ein('Y[b,j] = relu(A[b,j] + B[b,j])').explain({ A: [3, 4], B: [3, 4] }))[0];
     expect(fused.ops.map((o) => o.text.split('(')[0])).toContain('relu');
     expect(fused.ops.some((o) => o.text.startsWith('relu(a + b)'))).toBe(true);
+    expect(fused.routes.join('\n')).toMatch(/addRelu/);
     const plain = blocks(ein('Y[b,j] = relu(A[b,j] + B[j])').explain({ A: [3, 4], B: [4] }))[0];
     expect(plain.ops.some((o) => o.text.startsWith('relu(a + b)'))).toBe(false);
     expect(plain.ops.some((o) => o.text.startsWith('tf.relu'))).toBe(true);
