@@ -284,9 +284,9 @@ export function concatWith(other: TensorRef): Block {
 
 /**
  * The seed's spatial reduction with zero-padded channels (ResNet option A):
- * L̃[b,x,y,j] = L[b, s·x, s·y, j] for j < J, 0 otherwise. Written as a concatenation with a zero
- * part, because the language ties a bare `j` to the input's extent:
- * `ns[b,x,y,J1+J2] = X[b,s*x,s*y,J1] ; 0 · X[b,s*x,s*y,J2]` — so `out` must be the input width
+ * L̃[b,x,y,j] = L[b, s·x, s·y, j] for j < J, 0 otherwise. Written as a concatenation with a
+ * constant zero part whose extent is declared, because the language ties a bare `j` to the
+ * input's extent: `ns[b,x,y,J1+J2:C] = X[b,s*x,s*y,J1] ; 0` — so `out` must be the input width
  * or twice it (as in every ResNet).
  */
 export function zeroPadShortcut(options: { out: number; stride?: number }): Block {
@@ -300,7 +300,8 @@ export function zeroPadShortcut(options: { out: number; stride?: number }): Bloc
     if (options.out !== 2 * cin) {
       throw modelError('EIN4008', `zeroPadShortcut ${ns}`, `widening ${cin} → ${options.out} channels is not a doubling`, "use shortcut: 'projection' (a 1×1 convolution)");
     }
-    return net.emit({ train: `${ns}[${lhs},J1+J2] = ${x.name}[${reads},J1] ; 0 · ${x.name}[${reads},J2]`, output: ns });
+    // The new channels are the constant 0 (J2's extent declared): nothing is read for them.
+    return net.emit({ train: `${ns}[${lhs},J1+J2:${cin}] = ${x.name}[${reads},J1] ; 0`, output: ns });
   };
 }
 
