@@ -447,6 +447,15 @@ void ReduceWalk(const float* x, Acc* acc, const Dims& n, const std::array<Dims, 
 
 }  // namespace
 
+namespace {
+// acc[j] += Σ_r x[r, j]: the sum over all but the last axis (a bias gradient), row by row in
+// double — the order and precision of the general walk, compiled per ISA.
+EINNET_CLONES void ColumnSums(int64_t rows, int64_t C, const float* __restrict x, double* __restrict acc) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < C; ++j) acc[j] += x[r * C + j];
+}
+}  // namespace
+
 void ReduceLoop(const Napi::CallbackInfo& info) {
   auto p = IntParams(info[0]);
   if (p.size() < 2) throw LoopArgError("reduction parameters too short");
@@ -466,8 +475,10 @@ void ReduceLoop(const Napi::CallbackInfo& info) {
   const int64_t ySize = Extent(0, n, st[1]).second;
   if (op == 0 || op == 1) {
     std::vector<double> acc(ySize, 0.0);
-    ReduceWalk(x, acc.data(), n, st, [](double a, const float* xs, int64_t m) { return a + SumRun(xs, m); },
-               [](double a, float v) { return a + v; });
+    if (n.size() == 2 && st[1][0] == 0 && st[1][1] == 1) ColumnSums(n[0], n[1], x, acc.data());
+    else
+      ReduceWalk(x, acc.data(), n, st, [](double a, const float* xs, int64_t m) { return a + SumRun(xs, m); },
+                 [](double a, float v) { return a + v; });
     const double scale = op == 1 ? 1.0 / static_cast<double>(count) : 1.0;
     for (int64_t i = 0; i < ySize; ++i) y[i] = static_cast<float>(op == 1 ? acc[i] * scale : acc[i]);
   } else if (op == 4) {
