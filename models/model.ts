@@ -22,7 +22,7 @@ import { ein, Program, type CheckReport } from '../dsl/program';
 import { printProgram } from '../dsl/parse/print';
 import { EinError } from '../dsl/diagnostics';
 import { seededRandom, type Random } from '../datasets/random';
-import { movingAverage } from '../kernels/update';
+import { movingAverages } from '../kernels/update';
 import { initialTensor } from './init';
 import { modelError, rejectUnknownOptions, shapeText } from './errors';
 
@@ -276,12 +276,12 @@ export class Model {
   /** Moves each running statistic toward its batch value in `outputs` (a training-mode forward). */
   updateRunningStats(outputs: Readonly<Record<string, tf.Tensor>>): void {
     tf.tidy(() => {
+      const items: { v: tf.Variable; batch: tf.Tensor; momentum: number }[] = [];
       for (const [name, v] of this.stats) {
         const batch = outputs[name];
-        if (batch === undefined) continue;
-        const m = this.statSpecs.get(name)!.momentum;
-        v.assign(movingAverage(v, batch, m));
+        if (batch !== undefined) items.push({ v, batch, momentum: this.statSpecs.get(name)!.momentum });
       }
+      movingAverages(items).forEach((next, i) => items[i].v.assign(next));
     });
   }
 

@@ -13,7 +13,7 @@
  * count is `iterations`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sgdStep } from '../kernels/update';
+import { sgdSteps, type SgdItem } from '../kernels/update';
 import { modelError, rejectUnknownOptions } from './errors';
 
 export interface Optimizer {
@@ -102,14 +102,17 @@ class Sgd extends SlotOptimizer {
     const { learningRate, momentum, weightDecay } = this.hyper;
     const hyper = { learningRate, momentum, weightDecay, nesterov: this.nesterov };
     tf.tidy(() => {
+      const items: (SgdItem & { w: tf.Variable; v?: tf.Variable })[] = [];
       for (const [name, w] of params) {
         const g = grads[name];
         if (g === undefined) continue;
-        const v = momentum > 0 ? this.slot(name, 'momentum', w) : undefined;
-        const next = sgdStep(w, g, v, hyper);
+        items.push({ w, g, v: momentum > 0 ? this.slot(name, 'momentum', w) : undefined });
+      }
+      sgdSteps(items, hyper).forEach((next, i) => {
+        const { w, v } = items[i];
         if (v !== undefined) v.assign(next.v!);
         w.assign(next.w);
-      }
+      });
     });
     this.iterations++;
   }

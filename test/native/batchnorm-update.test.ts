@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../kernels/batchnorm';
 import { setNativeThreads } from '../../kernels/native';
 import { nativeKernelStats, resetNativeKernelStats } from '../../kernels/native/stats';
-import { movingAverage, sgdStep } from '../../kernels/update';
+import { movingAverages, sgdSteps } from '../../kernels/update';
 import { ADDON_BUILT, SKIP_REASON, activateNative, compareWithCpu, randomInput, rng } from './compare';
 
 describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SKIP_REASON}`, () => {
@@ -59,28 +59,37 @@ describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SK
       [0.9, false, 0],
       [0.9, true, 5e-4],
     ] as const) {
-      it(`SGD step, momentum ${momentum}, nesterov ${nesterov}, weight decay ${weightDecay}, ${threads} thread(s)`, async () => {
+      it(`SGD steps of two parameters in one call, momentum ${momentum}, nesterov ${nesterov}, weight decay ${weightDecay}, ${threads} thread(s)`, async () => {
         setNativeThreads(threads);
         const r = rng(7 + threads);
         const shape = [256, 288]; // 73728 elements
         resetNativeKernelStats();
         await compareWithCpu(
           'sgd',
-          [randomInput(r, shape), randomInput(r, shape), randomInput(r, shape)],
-          ([w, g, v]) => {
-            const next = sgdStep(w, g, momentum > 0 ? v : undefined, { learningRate: 0.1, momentum, weightDecay, nesterov });
-            return next.v === undefined ? [next.w] : [next.w, next.v];
+          [randomInput(r, shape), randomInput(r, shape), randomInput(r, shape), randomInput(r, [3, 5]), randomInput(r, [3, 5]), randomInput(r, [3, 5])],
+          ([w, g, v, w2, g2, v2]) => {
+            const hyper = { learningRate: 0.1, momentum, weightDecay, nesterov };
+            const items = [
+              { w, g, v: momentum > 0 ? v : undefined },
+              { w: w2, g: g2, v: momentum > 0 ? v2 : undefined },
+            ];
+            return sgdSteps(items, hyper).flatMap((next) => (next.v === undefined ? [next.w] : [next.w, next.v]));
           },
           1e-6,
         );
         expect(nativeKernelStats().native.EinnetSgdUpdate).toBe(1);
       });
     }
-    it(`moving average of a running statistic, ${threads} thread(s)`, async () => {
+    it(`moving averages of two running statistics in one call, ${threads} thread(s)`, async () => {
       setNativeThreads(threads);
       const r = rng(11 + threads);
       resetNativeKernelStats();
-      await compareWithCpu('moving average', [randomInput(r, [300]), randomInput(r, [300])], ([v, b]) => movingAverage(v, b, 0.9), 1e-6);
+      await compareWithCpu(
+        'moving averages',
+        [randomInput(r, [300]), randomInput(r, [300]), randomInput(r, [7]), randomInput(r, [7])],
+        ([v, b, v2, b2]) => movingAverages([{ v, batch: b, momentum: 0.9 }, { v: v2, batch: b2, momentum: 0.5 }]),
+        1e-6,
+      );
       expect(nativeKernelStats().native.EinnetMovingAverage).toBe(1);
     });
   }
