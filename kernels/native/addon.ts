@@ -163,15 +163,13 @@ export function loadAddon(): NativeAddon {
       false,
     );
   }
-  // An idle OpenMP worker spins GOMP_SPINCOUNT times before it sleeps. Sleeping at once
-  // (OMP_WAIT_POLICY=passive, this backend's first default) made every parallel region wake the
-  // second thread through the kernel: a 0.35 ms convolution took 0.7 ms, no faster than on one
-  // thread. Spinning without end (active, or libgomp's 300,000) takes the core from JS and from
-  // other processes between kernels. 30,000 spins (under a millisecond) cover the gap between
-  // one kernel and the next. libgomp reads this when it loads, i.e. with the addon below; a
-  // value the user set wins, and the environment is restored so child processes see the user's.
-  const saved = { GOMP_SPINCOUNT: process.env.GOMP_SPINCOUNT };
-  if (process.env.OMP_WAIT_POLICY === undefined && saved.GOMP_SPINCOUNT === undefined) process.env.GOMP_SPINCOUNT = '30000';
+  // OpenMP's idle workers keep libgomp's default: they spin up to 300,000 times (GOMP_SPINCOUNT)
+  // before they sleep — the same as PyTorch's. This backend first made them sleep at once
+  // (OMP_WAIT_POLICY=passive): every parallel region then woke the second thread through the
+  // kernel, a 0.35 ms convolution took 0.7 ms, and a ResNet-20 step was no faster on two threads
+  // than on one. With 30,000 spins, a quarter of the steps still paid ~20 ms of wake-ups. On a
+  // machine shared with other busy processes, OMP_WAIT_POLICY=passive may still be the better
+  // choice; the user's environment is libgomp's to read.
   let mod: NativeAddon;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -179,11 +177,6 @@ export function loadAddon(): NativeAddon {
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new NativeAddonUnavailable(`the oneDNN addon ${file} failed to load: ${reason}`, true);
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   }
   if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function' || typeof mod.stridedCopy !== 'function' || typeof mod.release !== 'function' || typeof mod.escaped !== 'function') {
     throw new NativeAddonUnavailable(`${file} is not einnet's oneDNN addon (rebuild with npm run build:native)`, true);
