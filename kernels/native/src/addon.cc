@@ -93,14 +93,16 @@ int64_t Product(const memory::dims& d) {
 }
 
 // Problems below this many floating-point operations run on the calling thread alone. Waking
-// an OpenMP team costs tens of microseconds on an idle machine, and on a loaded one (other
-// processes on the cores) a worker that is not scheduled makes every barrier wait for a time
-// slice: LeNet's small layers took 10-20 ms each with two threads and well under 1 ms with one.
-// EINNET_PARALLEL_MIN_FLOPS overrides the threshold.
+// a sleeping OpenMP team costs tens of microseconds, and on a loaded machine (other processes on
+// the cores) a worker that is not scheduled makes every barrier wait for a time slice: with
+// workers that slept at once, LeNet's small layers took 10-20 ms each on two threads. With
+// libgomp's default spinning the team is usually awake, and LeNet-5's 15-30 MFLOP convolutions
+// gain from the second thread (a training step's median 2.9 → 2.3 ms with 10^7 instead of
+// 5·10^7). EINNET_PARALLEL_MIN_FLOPS overrides the threshold.
 double ParallelMinFlops() {
   static const double v = [] {
     const char* e = std::getenv("EINNET_PARALLEL_MIN_FLOPS");
-    return e != nullptr && *e != '\0' ? std::atof(e) : 5e7;
+    return e != nullptr && *e != '\0' ? std::atof(e) : 1e7;
   }();
   return v;
 }
