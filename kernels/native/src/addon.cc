@@ -326,7 +326,8 @@ std::vector<int32_t> LayoutMap(const memory::desc& user, const memory::desc& wan
     if (u.dims[d] != w.dims[d]) return {};
     n *= u.dims[d];
   }
-  if (n <= 0 || n > (int64_t(1) << 21) || wanted.get_size() / sizeof(float) > (size_t(1) << 30)) return {};
+  // Offsets are int32; tables for filters beyond 2M elements are not worth their memory.
+  if (n <= 0 || n > (int64_t(1) << 21) || wanted.get_size() / sizeof(float) > size_t(INT32_MAX)) return {};
   std::vector<int32_t> table(static_cast<size_t>(n), -1);
   const auto& wb = w.format_desc.blocking;
   std::vector<int64_t> pos(nd, 0);

@@ -275,19 +275,19 @@ void BinaryRun(const float* a, int64_t sa, const float* b, int64_t sb, typename 
   }
 }
 
-// The hottest case, a contiguous walk (same shapes, or one operand a scalar) of +, −, ·: compiled
-// per ISA and split over the threads when large (the gradients' sums, residual additions).
+// The hottest case, a contiguous walk (same shapes, or one operand a scalar) of +, −, · (the
+// gradients' sums): compiled per ISA. (Split over two threads it was slower in a training step.)
 #define EINNET_FLAT_BINARY(NAME, EXPR)                                                                        \
   EINNET_CLONES void NAME(const float* __restrict a, int64_t sa, const float* __restrict b, int64_t sb,   \
-                          float* __restrict c, int64_t begin, int64_t end) {                                \
+                          float* __restrict c, int64_t n) {                                                 \
     if (sa == 1 && sb == 1) {                                                                              \
-      for (int64_t i = begin; i < end; ++i) { const float x = a[i], y = b[i]; c[i] = EXPR; }                \
+      for (int64_t i = 0; i < n; ++i) { const float x = a[i], y = b[i]; c[i] = EXPR; }                      \
     } else if (sa == 1) {                                                                                  \
       const float y = *b;                                                                                  \
-      for (int64_t i = begin; i < end; ++i) { const float x = a[i]; c[i] = EXPR; }                          \
+      for (int64_t i = 0; i < n; ++i) { const float x = a[i]; c[i] = EXPR; }                                \
     } else {                                                                                               \
       const float x = *a;                                                                                  \
-      for (int64_t i = begin; i < end; ++i) { const float y = b[i]; c[i] = EXPR; }                          \
+      for (int64_t i = 0; i < n; ++i) { const float y = b[i]; c[i] = EXPR; }                                \
     }                                                                                                      \
   }
 EINNET_FLAT_BINARY(FlatAdd, x + y)
@@ -297,7 +297,7 @@ EINNET_FLAT_BINARY(FlatMul, x * y)
 
 template <class Op>
 constexpr auto FlatOf() {
-  using F = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t, int64_t);
+  using F = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t);
   if constexpr (std::is_same_v<Op, AddOp>) return static_cast<F>(FlatAdd);
   else if constexpr (std::is_same_v<Op, SubOp>) return static_cast<F>(FlatSub);
   else if constexpr (std::is_same_v<Op, MulOp>) return static_cast<F>(FlatMul);
@@ -314,8 +314,7 @@ void BinaryWalk(const float* a, const float* b, uint8_t* out, Dims n, Dims sa, D
   if constexpr (flat != nullptr) {
     const int64_t fa = st[0][0], fb = st[1][0];
     if (n.size() == 1 && fa <= 1 && fb <= 1 && fa + fb >= 1) {
-      float* cf = reinterpret_cast<float*>(c);
-      flat(a, fa, b, fb, cf, 0, n[0]);
+      flat(a, fa, b, fb, reinterpret_cast<float*>(c), n[0]);
       return;
     }
   }
