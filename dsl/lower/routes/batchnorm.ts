@@ -60,8 +60,8 @@ function readOf(e: CheckedExpr, tensor?: string): { tensor: string; names: strin
 const sameList = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, k) => v === b[k]);
 
 /**
- * Within one statement that reads X[xNames]: the X axes of `names` (kept axes in X's order), or
- * undefined when some name is not an X index or the order differs from `kept`.
+ * Within one statement that reads X[xNames]: whether `names` are exactly X's kept axes `kept`, in
+ * that order (so a per-channel read there lines up with μ's axes).
  */
 function keptAxes(names: readonly string[], xNames: readonly string[], kept: readonly number[]): boolean {
   return sameList(
@@ -71,14 +71,13 @@ function keptAxes(names: readonly string[], xNames: readonly string[], kept: rea
 }
 
 interface MeanMatch {
-  readonly statement: number;
   readonly input: string;
   readonly reduced: number[];
   readonly kept: number[];
 }
 
 /** `M[kept] = mean[reduced] X[...]`, kept axes in X's order. */
-function matchMean(s: CheckedStatement, k: number): MeanMatch | undefined {
+function matchMean(s: CheckedStatement): MeanMatch | undefined {
   const lhs = lhsNames(s);
   const e = s.parts[0];
   if (lhs === undefined || e.kind !== 'reduce' || e.op !== 'mean') return undefined;
@@ -88,7 +87,7 @@ function matchMean(s: CheckedStatement, k: number): MeanMatch | undefined {
   if (kept.some((a, i) => a < 0 || (i > 0 && a <= kept[i - 1]))) return undefined;
   const reduced = x.names.map((_, a) => a).filter((a) => !kept.includes(a));
   if (reduced.length === 0 || !sameList([...e.indices].sort(), reduced.map((a) => x.names[a]).sort())) return undefined;
-  return { statement: k, input: x.tensor, reduced, kept };
+  return { input: x.tensor, reduced, kept };
 }
 
 /** `S[kept] = sqrt(mean[reduced] square(X[...] − M[kept]) + ε)`: ε, or undefined. */
@@ -161,7 +160,7 @@ export function findBatchNorms(program: CheckedProgram): Map<number, BatchNormGr
   const groups = new Map<number, BatchNormGroup>();
   const statements = program.statements;
   statements.forEach((s, k) => {
-    const m = matchMean(s, k);
+    const m = matchMean(s);
     if (m === undefined) return;
     for (let i = k + 1; i < statements.length; i++) {
       const epsilon = matchStd(statements[i], m, s.target);
