@@ -50,6 +50,8 @@ function describe(s: Step): string {
       return `tf.${s.fn}Pool window=[${s.window.join(',')}] strides=[${s.strides.join(',')}]`;
     case 'batchStats':
       return `batch statistics [μ; σ] over axes [${s.reduced.join(',')}] ε=${s.epsilon}`;
+    case 'statsHalf':
+      return `${s.index === 0 ? 'first' : 'second'} half (tf.split)`;
     case 'batchNormalize':
       return `batch normalization over axes [${s.reduced.join(',')}]${s.scale ? ' ·γ' : ''}${s.offset ? ' +β' : ''}${s.relu ? ' relu' : ''}`;
   }

@@ -52,6 +52,8 @@ export type StepOp =
    * sqrt(variance + epsilon), each over the kept axes in row-major order; shape [2·kept size].
    */
   | { readonly op: 'batchStats'; readonly reduced: readonly number[]; readonly epsilon: number }
+  /** Half `index` (0: μ, 1: σ) of a batchStats step: one split makes both. */
+  | { readonly op: 'statsHalf'; readonly index: 0 | 1 }
   /**
    * (x − μ)/σ · γ + β, then relu if set; inputs x, the batchStats step, γ if `scale`, β if
    * `offset`. Its gradient is the whole normalization's, through μ and σ.

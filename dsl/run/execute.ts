@@ -111,6 +111,8 @@ export class PlanRunner {
   /** Runners of the derived gradient plans of conv steps, built on the first gradient. */
   private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
   private lastUse: Int32Array | undefined;
+  /** Second halves of batch statistics split for their first half, by statistics step (one run). */
+  private readonly secondHalves = new Map<number, tf.Tensor>();
   private disposed = false;
 
   constructor(readonly plan: Plan) {}
@@ -123,6 +125,7 @@ export class PlanRunner {
     // long program never holds all its intermediates at once. With a tape, tfjs needs them.
     const recording = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
     const lastUse = this.lastUses();
+    this.secondHalves.clear();
     const kept = tf.tidy(() => {
       const values: tf.Tensor[] = [];
       const steps = this.plan.steps;
@@ -311,6 +314,16 @@ export class PlanRunner {
           (d, [input, stats]) => batchStatsGrad(d, input, stats, s.reduced),
           [x(0)],
         );
+      case 'statsHalf': {
+        // μ's statement comes first and splits; σ's takes the other half (one SplitV, no slices).
+        const held = this.secondHalves.get(s.inputs[0]);
+        this.secondHalves.delete(s.inputs[0]);
+        if (s.index === 1 && held !== undefined) return held;
+        const [first, second] = tf.split(x(0), 2);
+        if (s.index === 0) this.secondHalves.set(s.inputs[0], second);
+        else first.dispose();
+        return s.index === 0 ? first : second;
+      }
       case 'batchNormalize':
         return this.batchNormalize(s, x(0), x(1), s.scale ? x(2) : undefined, s.offset ? x(s.scale ? 3 : 2) : undefined);
     }

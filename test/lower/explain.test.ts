@@ -141,6 +141,7 @@ describe('explain()', () => {
     expect(mu.routes.join('\n')).toMatch(/batch statistics/);
     expect(mu.ops.some((o) => o.text.startsWith('batch statistics') && o.shape.join(',') === '8')).toBe(true);
     expect(sigma.routes.join('\n')).toMatch(/second half/);
+    expect(sigma.ops.map((o) => o.text)).toEqual([expect.stringMatching(/^second half \(tf\.split\)/)]);
     expect(y.routes.join('\n')).toMatch(/batch normalization.*relu fused/);
     expect(y.ops).toHaveLength(1);
     expect(y.ops[0].text).toMatch(/^batch normalization over axes \[0,1,2\] ·γ \+β relu\(/);

@@ -201,7 +201,7 @@ export function lowerBatchNormMember(
   }
   const stats = statsOf.get(group)!;
   if (k === group.mean || k === group.std) {
-    const half = b.slice(stats, [k === group.mean ? 0 : size], [size]);
+    const half = b.emit({ op: 'statsHalf', index: k === group.mean ? 0 : 1 }, [stats], [size]);
     if (k === group.std) routes.push(`batch statistics: ${group.names.std} is the second half of the step computed with ${group.names.mean}`);
     return b.reshape(half, kept);
   }
