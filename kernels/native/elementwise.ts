@@ -1,9 +1,10 @@
 /**
  * Element-wise kernels.
  *
- * - Unary, on large float32 tensors (≥ `ELEMENTWISE_MIN_SIZE`): Relu and Relu6 on our own
- *   NaN-preserving OpenMP loop; Elu, Sigmoid, Tanh, Log, Sqrt, Square, Abs on oneDNN eltwise,
- *   which is vectorised and threaded and pays once a tensor amortises the call.
+ * - Unary, on large float32 tensors (≥ `ELEMENTWISE_MIN_SIZE`; the transcendental Elu, Sigmoid,
+ *   Tanh, Log from 1024 elements): Relu and Relu6 on our own NaN-preserving loop; Elu, Sigmoid,
+ *   Tanh, Log, Sqrt, Square, Abs on oneDNN eltwise, which is vectorised and threaded and pays
+ *   once a tensor amortises the call.
  * - Binary, at every size: Add, Sub, Multiply, RealDiv, Maximum, Minimum, SquaredDifference, Pow
  *   and the comparisons, on the addon's own broadcasting loop (src/loops.cc). oneDNN's binary
  *   primitive was used here first; it is fast only for same-shape and per-channel operands and
