@@ -13,7 +13,8 @@
  * differentiable inputs and reads μ, σ as constants; μ and σ keep their own gradient for any
  * other reader. Anything that does not match exactly is lowered by the ordinary routes.
  */
-import type { AffineIndex, CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, UnaryFn } from '../../check/checked';
+import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, LhsIndex, UnaryFn } from '../../check/checked';
+import { bareIndex } from '../../check/index-forms';
 import type { PlanBuilder } from '../builder';
 
 /** One recognized group: statement numbers and what the steps need. */
@@ -35,19 +36,15 @@ export interface BatchNormGroup {
   readonly activation?: UnaryFn;
 }
 
-/** Index names of a read whose every index is a bare, distinct name; undefined otherwise. */
-function plainNames(indices: readonly CheckedIndex[]): string[] | undefined {
-  const names: string[] = [];
-  for (const ix of indices) {
-    if (ix.kind !== 'affine' || ix.offset !== 0 || ix.terms.length !== 1 || ix.terms[0].coef !== 1) return undefined;
-    names.push(ix.terms[0].index);
-  }
-  return new Set(names).size === names.length ? names : undefined;
+/** Index names of indices that are all bare, distinct names; undefined otherwise. */
+function plainNames(indices: readonly (CheckedIndex | LhsIndex)[]): string[] | undefined {
+  const names = indices.map(bareIndex);
+  if (names.some((n) => n === undefined)) return undefined;
+  return new Set(names).size === names.length ? (names as string[]) : undefined;
 }
 
 function lhsNames(s: CheckedStatement): string[] | undefined {
-  if (s.parts.length !== 1 || s.scatter || s.lhs.some((ix) => ix.kind !== 'affine')) return undefined;
-  return plainNames(s.lhs as AffineIndex[]);
+  return s.parts.length === 1 ? plainNames(s.lhs) : undefined;
 }
 
 /** `tensor[...]` read with plain names: the names, or undefined. */
@@ -179,9 +176,10 @@ export function findBatchNorms(program: CheckedProgram): Map<number, BatchNormGr
 }
 
 /**
- * Lowers statement `k`, a member of `group`: μ emits the statistics step (μ's values, then
- * σ's, flat) and reads its first half, σ its second, the normalization one step (and its activation when that is not relu).
- * `statsOf` remembers each group's statistics step. Returns the statement's step.
+ * Lowers statement `k`, a member of `group`: μ emits the statistics step (μ's values, then σ's,
+ * flat) and takes its first half, σ its second; the normalization is one step (then its
+ * activation, unless that is relu, which is fused). `statsOf` remembers each group's statistics
+ * step. Returns the statement's step.
  */
 export function lowerBatchNormMember(
   b: PlanBuilder,

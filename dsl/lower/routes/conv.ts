@@ -15,7 +15,8 @@
  * Offsets become the conv's explicit padding (or a crop); zero padding is exactly the dropping of
  * out-of-range terms a sum does (LANGUAGE.md §6).
  */
-import type { AffineIndex, CheckedExpr, CheckedIndex } from '../../check/checked';
+import type { AffineIndex, CheckedExpr } from '../../check/checked';
+import { bareIndex } from '../../check/index-forms';
 import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
 import { productFactors, type ExprContext } from '../expr';
@@ -41,10 +42,6 @@ class NotConv {
   constructor(readonly reason: string) {}
 }
 
-function bare(ix: CheckedIndex): string | undefined {
-  return ix.kind === 'affine' && ix.terms.length === 1 && ix.terms[0].coef === 1 && ix.offset === 0 ? ix.terms[0].index : undefined;
-}
-
 export function tryConvRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue | undefined {
   const plan = convPlan(ctx, e, true);
   return plan === undefined ? undefined : emitConv(ctx, plan, {});
@@ -60,7 +57,7 @@ function convPlan(ctx: ExprContext, e: CheckedExpr, explainWhyNot: boolean): Con
   if (plan === undefined && explainWhyNot) {
     // Say why for the reading that had a plain kernel, if one did: the other reading's "kernel"
     // is the image, and its complaint only confuses.
-    const plainKernel = [b, a].map((k) => k.indices.every((ix) => bare(ix) !== undefined));
+    const plainKernel = [b, a].map((k) => k.indices.every((ix) => bareIndex(ix) !== undefined));
     const relevant = attempts.filter((_, k) => plainKernel[k]);
     const reasons = (relevant.length > 0 ? relevant : attempts).map((x) => (x as NotConv).reason);
     if (reasons.some((r) => r !== 'no window axis')) {
@@ -101,7 +98,7 @@ export function tryFusedConv(ctx: ExprContext, e: CheckedExpr): NamedValue | und
   if (bias !== undefined) {
     // The bias must run over exactly the output channels, in their order.
     const channels = [...(plan.depthwise.length > 0 ? plan.depthwise : []), ...plan.outChannels];
-    const names = bias.indices.map(bare);
+    const names = bias.indices.map(bareIndex);
     if (names.length !== channels.length || names.some((n, k) => n !== channels[k])) return undefined;
   }
   return emitConv(ctx, plan, { bias, activation });
@@ -121,7 +118,7 @@ interface ConvPlan {
 
 function analyse(ctx: ExprContext, image: Access, kernel: Access, reduced: readonly string[]): ConvPlan | NotConv {
   const isReduced = (n: string) => reduced.includes(n);
-  const kernelNames = kernel.indices.map(bare);
+  const kernelNames = kernel.indices.map(bareIndex);
   if (kernelNames.some((n) => n === undefined)) return new NotConv('the kernel is not read with plain indices');
   const kNames = kernelNames as string[];
   if (new Set(kNames).size !== kNames.length) return new NotConv('the kernel reads a diagonal');
@@ -142,7 +139,7 @@ function analyse(ctx: ExprContext, image: Access, kernel: Access, reduced: reado
   };
   for (let axis = 0; axis < image.indices.length; axis++) {
     const ix = image.indices[axis];
-    const name = bare(ix);
+    const name = bareIndex(ix);
     // A composite (g, i) axis holds its parts row-major: each part is classified like an axis.
     const names = name !== undefined ? [name] : ix.kind === 'composite' ? ix.parts.map((part) => part.terms[0].index) : undefined;
     if (names !== undefined) {
@@ -212,7 +209,7 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
   const lift = rank === 1;
 
   // Image → [N, S₁…S_r, C] (grouped: C = G·I, group-major). Composite axes are split first.
-  const imageAxes = p.image.indices.flatMap((ix, k) => (ix.kind === 'composite' ? ix.parts.map((q) => q.terms[0].index) : [bare(ix) ?? `#w${k}`]));
+  const imageAxes = p.image.indices.flatMap((ix, k) => (ix.kind === 'composite' ? ix.parts.map((q) => q.terms[0].index) : [bareIndex(ix) ?? `#w${k}`]));
   const imageShape = p.image.indices.flatMap((ix, k) => (ix.kind === 'composite' ? [...ix.factors] : [img.shape[k]]));
   const channelNames = p.depthwise.length > 0 ? p.depthwise : [...p.groups, ...p.inChannels];
   const ordered = [...p.batch, ...p.windows.map((w) => `#w${w.axis}`), ...channelNames];
@@ -257,7 +254,7 @@ function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedV
   }
 
   // Kernel → [k₁…k_r, C, O] (depthwise: [k…, C, M]), flipped where the dilation is negative.
-  const kernelAxes = p.kernel.indices.map((ix) => bare(ix)!);
+  const kernelAxes = p.kernel.indices.map((ix) => bareIndex(ix)!);
   let kernelStep = b.permute(b.named(ker.step, kernelAxes), [...p.windows.map((w) => w.kernel), ...channelNames, ...p.outChannels]).step;
   const O = sizeOf(p.outChannels.map(extent));
   const kSpatial = p.windows.map((w) => extent(w.kernel));

@@ -12,7 +12,8 @@
  * A window entirely outside the input (an empty max) is also left to the generic route, which
  * knows how to drop it.
  */
-import type { CheckedExpr, CheckedIndex } from '../../check/checked';
+import type { CheckedExpr } from '../../check/checked';
+import { bareIndex } from '../../check/index-forms';
 import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
 import type { ExprContext } from '../expr';
@@ -29,10 +30,6 @@ interface PoolWindow {
   readonly mode?: BoundaryMode;
 }
 
-function bare(ix: CheckedIndex): string | undefined {
-  return ix.kind === 'affine' && ix.terms.length === 1 && ix.terms[0].coef === 1 && ix.offset === 0 ? ix.terms[0].index : undefined;
-}
-
 export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue | undefined {
   if (e.op === 'min' || e.body.kind !== 'access') return undefined;
   const access = e.body;
@@ -41,7 +38,7 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   const others: string[] = [];
   for (let axis = 0; axis < access.indices.length; axis++) {
     const ix = access.indices[axis];
-    const name = bare(ix);
+    const name = bareIndex(ix);
     if (name !== undefined) {
       if (reduced.has(name) || others.includes(name)) return undefined;
       others.push(name);
@@ -78,7 +75,7 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   // Layout [N, H, W, C]: the last plain axis is the channel, the other plain axes the batch.
   const channel = others.length > 0 ? [others[others.length - 1]] : [];
   const batch = others.slice(0, Math.max(0, others.length - 1));
-  const axesNamed = access.indices.map((ix, k) => bare(ix) ?? `#p${k}`);
+  const axesNamed = access.indices.map((ix, k) => bareIndex(ix) ?? `#p${k}`);
   const spatial = windows.map((w) => `#p${w.axis}`);
   let x = b.permute(b.named(t.step, axesNamed), [...batch, ...spatial, ...channel]).step;
   const N = sizeOf(batch.map(extent));
