@@ -8,14 +8,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORMALIZE, BATCH_NORMALIZE_GRAD, BATCH_STATS, BATCH_STATS_GRAD } from './native/batchnorm';
+import { ownKernelApplies } from './native/kernel';
 
 /** rows × channels when the native kernels can take x (float32, averaged axes leading); else undefined. */
 function nativeView(x: tf.Tensor, reduced: readonly number[]): { rows: number; channels: number } | undefined {
-  if (x.dtype !== 'float32' || tf.getKernel(BATCH_STATS, tf.getBackend()) === undefined) return undefined;
-  if (!reduced.every((a, k) => a === k)) return undefined;
-  const rows = x.shape.slice(0, reduced.length).reduce((p, d) => p * d, 1);
-  const channels = x.shape.slice(reduced.length).reduce((p, d) => p * d, 1);
-  return rows > 0 && channels > 0 ? { rows, channels } : undefined;
+  if (!ownKernelApplies(BATCH_STATS, [x]) || !reduced.every((a, k) => a === k)) return undefined;
+  const rows = rowsOf(x, reduced);
+  return { rows, channels: x.size / rows };
 }
 
 /** x's shape with 1 on the averaged axes: μ, σ, γ, β broadcast from it. */
@@ -92,7 +91,7 @@ export function batchNormalizeGrad(
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const kept = x.shape.filter((_, a) => !reduced.includes(a));
   const view = nativeView(x, reduced);
-  if (view !== undefined && dy.dtype === 'float32') {
+  if (view !== undefined && ownKernelApplies(BATCH_NORMALIZE_GRAD, [dy])) {
     const inputs: tf.NamedTensorMap = { dy, x, stats };
     if (relu) inputs.y = y;
     if (scale !== undefined) inputs.scale = scale;

@@ -4,19 +4,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ADD_RELU, RELU_GRAD } from './native/fused';
-
-function native(kernel: string, ...ts: tf.Tensor[]): boolean {
-  return ts.every((t) => t.dtype === 'float32' && t.size > 0) && tf.getKernel(kernel, tf.getBackend()) !== undefined;
-}
+import { ownKernelApplies } from './native/kernel';
 
 /** max(a + b, 0). */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (native(ADD_RELU, a, b)) return tf.engine().runKernel(ADD_RELU, { a, b }) as tf.Tensor;
+  if (ownKernelApplies(ADD_RELU, [a, b])) return tf.engine().runKernel(ADD_RELU, { a, b }) as tf.Tensor;
   return tf.tidy(() => tf.relu(tf.add(a, b)));
 }
 
 /** dy where y > 0, else 0: the gradient through a relu whose output is y. */
 export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  if (native(RELU_GRAD, dy, y)) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as tf.Tensor;
+  if (ownKernelApplies(RELU_GRAD, [dy, y])) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as tf.Tensor;
   return tf.tidy(() => tf.mul(dy, tf.step(y)));
 }

@@ -4,6 +4,7 @@
  * of them (kernels/native/update.ts); elsewhere the tfjs ops, one parameter at a time.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ownKernelApplies } from './native/kernel';
 import { MOVING_AVERAGE, SGD_UPDATE } from './native/update';
 
 export interface SgdHyper {
@@ -20,10 +21,6 @@ export interface SgdItem {
   readonly v?: tf.Tensor;
 }
 
-function nativeKernel(name: string, tensors: tf.Tensor[]): boolean {
-  return tensors.every((t) => t.dtype === 'float32' && t.size > 0) && tf.getKernel(name, tf.getBackend()) !== undefined;
-}
-
 /**
  * SGD steps, PyTorch's form, for every item:
  *   g ← g + wd·w;  v ← μ·v + g;  w ← w − lr·(nesterov ? g + μ·v : v)   (v only when given).
@@ -31,7 +28,7 @@ function nativeKernel(name: string, tensors: tf.Tensor[]): boolean {
  */
 export function sgdSteps(items: readonly SgdItem[], h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor }[] {
   if (items.length === 0) return [];
-  if (nativeKernel(SGD_UPDATE, items.flatMap((it) => (it.v ? [it.w, it.g, it.v] : [it.w, it.g])))) {
+  if (ownKernelApplies(SGD_UPDATE, items.flatMap((it) => (it.v ? [it.w, it.g, it.v] : [it.w, it.g])))) {
     const inputs: tf.NamedTensorMap = {};
     items.forEach((it, i) => {
       inputs[`w${i}`] = it.w;
@@ -56,7 +53,7 @@ export function sgdSteps(items: readonly SgdItem[], h: SgdHyper): { w: tf.Tensor
 /** For each item, v·momentum + batch·(1 − momentum): a running statistic moved toward its batch value. */
 export function movingAverages(items: readonly { v: tf.Tensor; batch: tf.Tensor; momentum: number }[]): tf.Tensor[] {
   if (items.length === 0) return [];
-  if (nativeKernel(MOVING_AVERAGE, items.flatMap((it) => [it.v, it.batch]))) {
+  if (ownKernelApplies(MOVING_AVERAGE, items.flatMap((it) => [it.v, it.batch]))) {
     const inputs: tf.NamedTensorMap = {};
     items.forEach((it, i) => {
       inputs[`v${i}`] = it.v;

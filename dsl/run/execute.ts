@@ -201,18 +201,19 @@ export class PlanRunner {
    * gradient of the whole group (μ and σ depend on x); the statistics are read as constants so
    * that their own gradient is not counted twice.
    */
-  private batchNormalize(s: Step & { op: 'batchNormalize' }, input: tf.Tensor, stats: tf.Tensor, scale: tf.Tensor | undefined, offset: tf.Tensor | undefined): tf.Tensor {
-    const inputs = [input, ...(scale ? [scale] : []), ...(offset ? [offset] : [])];
+  private batchNormalize(s: Step & { op: 'batchNormalize' }, stats: tf.Tensor, inputs: tf.Tensor[]): tf.Tensor {
     return withGradient(
       ([x, ...params]) => {
-        const y = batchNormalize(x, stats, scale && params[0], offset && params[params.length - 1], s.reduced, s.relu);
-        return { value: y, saved: [x, y, stats, ...(scale ? [params[0]] : [])] };
+        const gamma = s.scale ? params[0] : undefined;
+        const beta = s.offset ? params[params.length - 1] : undefined;
+        const y = batchNormalize(x, stats, gamma, beta, s.reduced, s.relu);
+        return { value: y, saved: gamma ? [x, y, stats, gamma] : [x, y, stats] };
       },
       (dy, [x, y, kept, gamma]) => {
         const [dx, dscale, doffset] = batchNormalizeGrad(dy, x, y, kept, gamma, s.reduced, s.relu);
-        if (!scale) dscale.dispose();
-        if (!offset) doffset.dispose();
-        return [dx, ...(scale ? [dscale] : []), ...(offset ? [doffset] : [])];
+        if (!s.scale) dscale.dispose();
+        if (!s.offset) doffset.dispose();
+        return [dx, ...(s.scale ? [dscale] : []), ...(s.offset ? [doffset] : [])];
       },
       inputs,
     );
@@ -315,17 +316,21 @@ export class PlanRunner {
           [x(0)],
         );
       case 'statsHalf': {
-        // μ's statement comes first and splits; σ's takes the other half (one SplitV, no slices).
+        // μ's statement comes first and splits; σ's takes the half kept for it (one SplitV).
         const held = this.secondHalves.get(s.inputs[0]);
         this.secondHalves.delete(s.inputs[0]);
         if (s.index === 1 && held !== undefined) return held;
         const [first, second] = tf.split(x(0), 2);
-        if (s.index === 0) this.secondHalves.set(s.inputs[0], second);
-        else first.dispose();
-        return s.index === 0 ? first : second;
+        if (s.index === 1) {
+          first.dispose();
+          return second;
+        }
+        this.secondHalves.set(s.inputs[0], second);
+        return first;
       }
       case 'batchNormalize':
-        return this.batchNormalize(s, x(0), x(1), s.scale ? x(2) : undefined, s.offset ? x(s.scale ? 3 : 2) : undefined);
+        // Inputs: x, the statistics, then γ and β when present; all but the statistics differentiable.
+        return this.batchNormalize(s, x(1), [x(0), ...s.inputs.slice(2).map((i) => values[i])]);
     }
   }
 }

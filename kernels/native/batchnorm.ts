@@ -7,8 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from './addon';
-import { NATIVE_BACKEND_NAME, f32, output } from './kernel';
-import { noteNative } from './stats';
+import { f32, output, ownKernel } from './kernel';
 
 /** Kernel names (tfjs has none for these). */
 export const BATCH_STATS = 'EinnetBatchStats';
@@ -16,21 +15,8 @@ export const BATCH_STATS_GRAD = 'EinnetBatchStatsGrad';
 export const BATCH_NORMALIZE = 'EinnetBatchNormalize';
 export const BATCH_NORMALIZE_GRAD = 'EinnetBatchNormalizeGrad';
 
-type Inputs = Record<string, tf.TensorInfo | undefined>;
-interface Args {
-  readonly inputs: Inputs;
-  readonly backend: MathBackendCPU;
-  readonly attrs: { rows: number; channels: number; epsilon?: number; relu?: boolean };
-}
-
-function kernel(kernelName: string, run: (args: Args) => tf.TensorInfo | tf.TensorInfo[]): tf.KernelConfig {
-  const kernelFunc = (raw: unknown) => {
-    const out = run(raw as Args);
-    noteNative(kernelName);
-    return out;
-  };
-  return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as tf.KernelFunc };
-}
+type Attrs = { rows: number; channels: number; epsilon?: number; relu?: boolean };
+const kernel = ownKernel<Attrs>;
 
 const optional = (backend: MathBackendCPU, t: tf.TensorInfo | undefined) => (t === undefined ? null : f32(backend, t));
 

@@ -6,26 +6,18 @@
  * are microseconds, tfjs' bookkeeping per kernel call is not.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon } from './addon';
-import { NATIVE_BACKEND_NAME, f32, output, sizeOf } from './kernel';
-import { noteNative } from './stats';
+import { f32, output, ownKernel, sizeOf, type OwnKernelArgs } from './kernel';
 
 /** Kernel names (tfjs has none for these). */
 export const SGD_UPDATE = 'EinnetSgdUpdate';
 export const MOVING_AVERAGE = 'EinnetMovingAverage';
 
-interface Args<A> {
-  readonly inputs: Record<string, tf.TensorInfo | undefined>;
-  readonly backend: MathBackendCPU;
-  readonly attrs: A;
-}
-
 /**
  * attrs.count parameters; inputs w{i}, g{i} and, with momentum, v{i}. Outputs: w{i}' (and v{i}'),
  * in that order for each i.
  */
-function sgdUpdate({ inputs, backend, attrs }: Args<{ count: number; learningRate: number; momentum: number; weightDecay: number; nesterov: boolean }>): tf.TensorInfo[] {
+function sgdUpdate({ inputs, backend, attrs }: OwnKernelArgs<{ count: number; learningRate: number; momentum: number; weightDecay: number; nesterov: boolean }>): tf.TensorInfo[] {
   const hyper = Float64Array.of(attrs.learningRate, attrs.momentum, attrs.weightDecay);
   const outs: tf.TensorInfo[] = [];
   for (let i = 0; i < attrs.count; i++) {
@@ -45,22 +37,17 @@ function sgdUpdate({ inputs, backend, attrs }: Args<{ count: number; learningRat
     );
     if (vInfo !== undefined) outs.push(vInfo);
   }
-  noteNative(SGD_UPDATE);
   return outs;
 }
 
 /** attrs.momenta[i] for statistic i; inputs v{i}, b{i} (its batch value); outputs v{i}'. */
-function movingAverage({ inputs, backend, attrs }: Args<{ momenta: number[] }>): tf.TensorInfo[] {
+function movingAverage({ inputs, backend, attrs }: OwnKernelArgs<{ momenta: number[] }>): tf.TensorInfo[] {
   const outs = attrs.momenta.map((m, i) => {
     const v = inputs[`v${i}`]!;
     const b = inputs[`b${i}`]!;
     return output(backend, [...v.shape], (o) => loadAddon().movingAverage(sizeOf(v.shape), m, f32(backend, v), f32(backend, b), o));
   });
-  noteNative(MOVING_AVERAGE);
   return outs;
 }
 
-export const UPDATE_KERNELS: tf.KernelConfig[] = [
-  { kernelName: SGD_UPDATE, backendName: NATIVE_BACKEND_NAME, kernelFunc: sgdUpdate as unknown as tf.KernelFunc },
-  { kernelName: MOVING_AVERAGE, backendName: NATIVE_BACKEND_NAME, kernelFunc: movingAverage as unknown as tf.KernelFunc },
-];
+export const UPDATE_KERNELS: tf.KernelConfig[] = [ownKernel(SGD_UPDATE, sgdUpdate), ownKernel(MOVING_AVERAGE, movingAverage)];
