@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { seededRandom as libraryRandom } from '../../datasets/random';
 import { ein, type Program } from '../../dsl/program';
 import { findAddon } from '../../kernels/native/addon';
 
@@ -42,16 +43,9 @@ export async function useBackend(name: BackendName): Promise<void> {
   if (typeof b.firstUse === 'boolean') b.firstUse = false;
 }
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
+/** A seeded generator, uniform in [0, 1): the library's own (mulberry32). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return libraryRandom(seed).next;
 }
 
 export function sizeOf(shape: readonly number[]): number {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
+import { seededRandom } from '../../datasets/random';
 import { findAddon } from '../../kernels/native/addon';
 
 /** Whether the addon exists; the native tests skip (with `SKIP_REASON` in their name) otherwise. */
@@ -24,16 +25,9 @@ export async function activateNative(): Promise<void> {
   await tf.setBackend(NATIVE);
 }
 
-/** mulberry32: a small seeded PRNG, so every random shape is reproducible from the seed. */
+/** A seeded generator (the library's mulberry32), so every random shape is reproducible from the seed. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(seed).next;
 }
 
 /** An integer in [lo, hi]. */
