@@ -11,6 +11,7 @@ import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '
 import { convForwardFused } from '../../kernels/conv';
 import { addRelu, reluGrad } from '../../kernels/residual';
 import { maxPoolBackward, poolForward } from '../../kernels/pool';
+import { shareSavedTensors } from '../../kernels/saved-tensors';
 import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../kernels/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
@@ -115,7 +116,10 @@ export class PlanRunner {
   private readonly secondHalves = new Map<number, tf.Tensor>();
   private disposed = false;
 
-  constructor(readonly plan: Plan) {}
+  constructor(readonly plan: Plan) {
+    // Halves the kernel calls of a training step (see kernels/saved-tensors.ts); once per process.
+    shareSavedTensors();
+  }
 
   /** Runs the plan; `bindings` holds every input and parameter. Returns every assigned tensor. */
   run(bindings: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
