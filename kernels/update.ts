@@ -28,38 +28,56 @@ export interface SgdItem {
  */
 export function sgdSteps(items: readonly SgdItem[], h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor }[] {
   if (items.length === 0) return [];
-  if (ownKernelApplies(SGD_UPDATE, items.flatMap((it) => (it.v ? [it.w, it.g, it.v] : [it.w, it.g])))) {
-    const inputs: tf.NamedTensorMap = {};
-    items.forEach((it, i) => {
-      inputs[`w${i}`] = it.w;
-      inputs[`g${i}`] = it.g;
-      if (it.v) inputs[`v${i}`] = it.v;
-    });
+  // Plain loops: V8 re-optimises closures created afresh every step (a compile a step, on a
+  // helper thread that competes with the native kernels' threads).
+  const tensors: tf.Tensor[] = [];
+  const inputs: tf.NamedTensorMap = {};
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    tensors.push(it.w, it.g);
+    inputs[`w${i}`] = it.w;
+    inputs[`g${i}`] = it.g;
+    if (it.v) {
+      tensors.push(it.v);
+      inputs[`v${i}`] = it.v;
+    }
+  }
+  const result: { w: tf.Tensor; v?: tf.Tensor }[] = [];
+  if (ownKernelApplies(SGD_UPDATE, tensors)) {
     const outs = tf.engine().runKernel(SGD_UPDATE, inputs, { ...h, count: items.length } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     let k = 0;
-    return items.map((it) => ({ w: outs[k++], v: it.v ? outs[k++] : undefined }));
+    for (const it of items) result.push({ w: outs[k++], v: it.v ? outs[k++] : undefined });
+    return result;
   }
-  return items.map((it) =>
-    tf.tidy(() => {
-      const grad = h.weightDecay > 0 ? tf.add(it.g, tf.mul(it.w, h.weightDecay)) : it.g;
-      if (it.v === undefined) return { w: tf.sub(it.w, tf.mul(grad, h.learningRate)) };
-      const vNew = tf.add(tf.mul(it.v, h.momentum), grad);
-      const step = h.nesterov ? tf.add(grad, tf.mul(vNew, h.momentum)) : vNew;
-      return { w: tf.sub(it.w, tf.mul(step, h.learningRate)), v: vNew };
-    }),
-  );
+  for (const it of items) result.push(tf.tidy(() => sgdStepOps(it, h)));
+  return result;
+}
+
+function sgdStepOps(it: SgdItem, h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor } {
+  const grad = h.weightDecay > 0 ? tf.add(it.g, tf.mul(it.w, h.weightDecay)) : it.g;
+  if (it.v === undefined) return { w: tf.sub(it.w, tf.mul(grad, h.learningRate)) };
+  const vNew = tf.add(tf.mul(it.v, h.momentum), grad);
+  const step = h.nesterov ? tf.add(grad, tf.mul(vNew, h.momentum)) : vNew;
+  return { w: tf.sub(it.w, tf.mul(step, h.learningRate)), v: vNew };
 }
 
 /** For each item, v·momentum + batch·(1 − momentum): a running statistic moved toward its batch value. */
 export function movingAverages(items: readonly { v: tf.Tensor; batch: tf.Tensor; momentum: number }[]): tf.Tensor[] {
   if (items.length === 0) return [];
-  if (ownKernelApplies(MOVING_AVERAGE, items.flatMap((it) => [it.v, it.batch]))) {
-    const inputs: tf.NamedTensorMap = {};
-    items.forEach((it, i) => {
-      inputs[`v${i}`] = it.v;
-      inputs[`b${i}`] = it.batch;
-    });
-    return tf.engine().runKernel(MOVING_AVERAGE, inputs, { momenta: items.map((it) => it.momentum) } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const tensors: tf.Tensor[] = [];
+  const inputs: tf.NamedTensorMap = {};
+  const momenta: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    tensors.push(it.v, it.batch);
+    inputs[`v${i}`] = it.v;
+    inputs[`b${i}`] = it.batch;
+    momenta.push(it.momentum);
   }
-  return items.map((it) => tf.tidy(() => tf.add(tf.mul(it.v, it.momentum), tf.mul(it.batch, 1 - it.momentum))));
+  if (ownKernelApplies(MOVING_AVERAGE, tensors)) {
+    return tf.engine().runKernel(MOVING_AVERAGE, inputs, { momenta } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  }
+  const result: tf.Tensor[] = [];
+  for (const it of items) result.push(tf.tidy(() => tf.add(tf.mul(it.v, it.momentum), tf.mul(it.batch, 1 - it.momentum))));
+  return result;
 }
