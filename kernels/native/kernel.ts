@@ -61,9 +61,21 @@ const POOLED_MIN_ELEMENTS = 1 << 16;
  * and pooled arrays are not zeroed.
  */
 export function output(backend: MathBackendCPU, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
-  const n = sizeOf(shape);
-  const values = takeIdle(n) ?? (n >= POOLED_MIN_ELEMENTS ? loadAddon().alloc(n, !RECYCLE_ON_DISPOSE) : new Float32Array(n));
+  const values = outputArray(sizeOf(shape));
   fill(values);
+  return adoptOutput(backend, shape, values);
+}
+
+/**
+ * `output` in two halves, for kernels that write several outputs in one call: an output array
+ * of n elements (contents undefined: it must be written whole) ...
+ */
+export function outputArray(n: number): Float32Array {
+  return takeIdle(n) ?? (n >= POOLED_MIN_ELEMENTS ? loadAddon().alloc(n, !RECYCLE_ON_DISPOSE) : new Float32Array(n));
+}
+
+/** ... and, once written, the array handed to the backend as a tensor of `shape`. */
+export function adoptOutput(backend: MathBackendCPU, shape: number[], values: Float32Array): tf.TensorInfo {
   markRecyclable(values);
   return backend.makeTensorInfo(shape, 'float32', values);
 }

@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { loadAddon } from './addon';
-import { f32, output, ownKernel, sizeOf, type OwnKernelArgs } from './kernel';
+import { adoptOutput, f32, outputArray, ownKernel, sizeOf, type OwnKernelArgs } from './kernel';
 
 /** Kernel names (tfjs has none for these). */
 export const SGD_UPDATE = 'EinnetSgdUpdate';
@@ -18,35 +18,34 @@ export const MOVING_AVERAGE = 'EinnetMovingAverage';
  * in that order for each i.
  */
 function sgdUpdate({ inputs, backend, attrs }: OwnKernelArgs<{ count: number; learningRate: number; momentum: number; weightDecay: number; nesterov: boolean }>): tf.TensorInfo[] {
+  const addon = loadAddon();
   const hyper = Float64Array.of(attrs.learningRate, attrs.momentum, attrs.weightDecay);
   const outs: tf.TensorInfo[] = [];
   for (let i = 0; i < attrs.count; i++) {
     const w = inputs[`w${i}`]!;
     const g = inputs[`g${i}`]!;
     const v = inputs[`v${i}`];
-    const shape = [...w.shape];
-    const params = Int32Array.of(sizeOf(shape), v ? 1 : 0, attrs.nesterov ? 1 : 0);
-    const run = (wOut: Float32Array, vOut: Float32Array | null) => loadAddon().sgdUpdate(params, hyper, f32(backend, w), f32(backend, g), v ? f32(backend, v) : null, wOut, vOut);
-    let vInfo: tf.TensorInfo | undefined;
-    // With momentum both outputs are written by the one call, made inside the first's fill.
-    outs.push(
-      output(backend, shape, (wOut) => {
-        if (v) vInfo = output(backend, shape, (vOut) => run(wOut, vOut));
-        else run(wOut, null);
-      }),
-    );
-    if (vInfo !== undefined) outs.push(vInfo);
+    const n = sizeOf(w.shape);
+    const wOut = outputArray(n);
+    const vOut = v ? outputArray(n) : null;
+    addon.sgdUpdate(Int32Array.of(n, v ? 1 : 0, attrs.nesterov ? 1 : 0), hyper, f32(backend, w), f32(backend, g), v ? f32(backend, v) : null, wOut, vOut);
+    outs.push(adoptOutput(backend, [...w.shape], wOut));
+    if (vOut !== null) outs.push(adoptOutput(backend, [...w.shape], vOut));
   }
   return outs;
 }
 
 /** attrs.momenta[i] for statistic i; inputs v{i}, b{i} (its batch value); outputs v{i}'. */
 function movingAverage({ inputs, backend, attrs }: OwnKernelArgs<{ momenta: number[] }>): tf.TensorInfo[] {
-  const outs = attrs.momenta.map((m, i) => {
+  const addon = loadAddon();
+  const outs: tf.TensorInfo[] = [];
+  for (let i = 0; i < attrs.momenta.length; i++) {
     const v = inputs[`v${i}`]!;
-    const b = inputs[`b${i}`]!;
-    return output(backend, [...v.shape], (o) => loadAddon().movingAverage(sizeOf(v.shape), m, f32(backend, v), f32(backend, b), o));
-  });
+    const n = sizeOf(v.shape);
+    const out = outputArray(n);
+    addon.movingAverage(n, attrs.momenta[i], f32(backend, v), f32(backend, inputs[`b${i}`]!), out);
+    outs.push(adoptOutput(backend, [...v.shape], out));
+  }
   return outs;
 }
 
