@@ -11,8 +11,9 @@
  * The clone's tape node matters only for higher-order gradients (an outer tape differentiating
  * through the inner gradient's use of a saved tensor), so tfjs' own clone still runs whenever
  * more than one tape is recording, for data that lives on another backend or is not a plain
- * numeric tensor, and on a backend without reference counts. Relies on tfjs-core 4.22's engine internals (`state`, `backend`,
- * `makeTensorFromTensorInfo`); if they are not there, nothing is changed.
+ * numeric tensor, and on a backend without reference counts. Relies on tfjs-core 4.22's engine
+ * internals (`state`, `backend`, `makeTensorFromTensorInfo`; the version is pinned in
+ * package.json); if they are not there, nothing is changed.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -117,7 +117,7 @@ export class PlanRunner {
   private disposed = false;
 
   constructor(readonly plan: Plan) {
-    // Halves the kernel calls of a training step (see kernels/saved-tensors.ts); once per process.
+    // 43 % fewer kernel calls in a training step (kernels/saved-tensors.ts); once per process.
     shareSavedTensors();
   }
 
