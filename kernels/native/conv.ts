@@ -149,15 +149,39 @@ function dataFormatOf(f: unknown): 'channelsLast' | 'channelsFirst' {
 // ---------------------------------------------------------------------------------------------
 // 2D (dense and depthwise)
 
-/** tfjs' own geometry of a 2-D conv from its kernel attributes, so ours always agrees with it. */
-function conv2DInfo(
+/** A 2-D conv in both tfjs' terms (for the output shape) and oneDNN's (`params` for the addon). */
+interface Planned2D {
+  readonly info: tf.backend_util.Conv2DInfo;
+  readonly g: ConvGeometry;
+  readonly params: Int32Array;
+}
+
+/**
+ * Planned geometries by shapes and attributes, or why oneDNN cannot take them. Working one out
+ * costs some microseconds and ~4 KB of garbage; a training step asks ~60 times for a handful of
+ * distinct convolutions. Bounded: emptied when it holds PLAN_CACHE_SIZE entries.
+ */
+const planned2D = new Map<string, Planned2D | string>();
+const PLAN_CACHE_SIZE = 512;
+
+function plan2D(
   inputShape: [number, number, number, number],
   filterShape: [number, number, number, number],
   a: Record<string, unknown>,
   depthwise: boolean,
   format: 'channelsLast' | 'channelsFirst',
-): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(inputShape, filterShape, a.strides as Pair, (a.dilations ?? 1) as Pair, a.pad as Pad2D, a.dimRoundingMode as Rounding, depthwise, format);
+): Planned2D | string {
+  const key = `${depthwise ? 'dw' : 'conv'} ${format} ${inputShape} ${filterShape} ${String(a.strides)} ${String(a.dilations ?? 1)} ${String(a.pad)} ${String(a.dimRoundingMode)}`;
+  let p = planned2D.get(key);
+  if (p === undefined) {
+    // tfjs' own geometry from the kernel's attributes, so ours always agrees with it.
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, a.strides as Pair, (a.dilations ?? 1) as Pair, a.pad as Pad2D, a.dimRoundingMode as Rounding, depthwise, format);
+    const g = normaliseGeometry(geometry2D(info, depthwise));
+    p = typeof g === 'string' ? g : { info, g, params: convParams(g) };
+    if (planned2D.size >= PLAN_CACHE_SIZE) planned2D.clear();
+    planned2D.set(key, p);
+  }
+  return p;
 }
 
 function forward2D(
@@ -176,14 +200,13 @@ function forward2D(
     if (act === undefined) return `activation '${String(a.activation)}'`;
     const format = depthwise ? 'channelsLast' : dataFormatOf(a.dataFormat);
     if (depthwise && a.dataFormat === 'NCHW') return 'depthwise NCHW';
-    const info = conv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a, depthwise, format);
-    const g = normaliseGeometry(geometry2D(info, depthwise));
-    if (typeof g === 'string') return g;
-    if (bias !== undefined && !isPerChannelBias(bias, g.oc, g.channelsLast, 4)) return `bias of shape [${bias.shape}]`;
+    const p = plan2D(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a, depthwise, format);
+    if (typeof p === 'string') return p;
+    if (bias !== undefined && !isPerChannelBias(bias, p.g.oc, p.g.channelsLast, 4)) return `bias of shape [${bias.shape}]`;
     const alpha = a.activation === 'leakyrelu' ? Number(a.leakyreluAlpha ?? 0.2) : 0;
     return () =>
-      output(backend, info.outShape, (y) =>
-        addon.convForward(convParams(g), f32(backend, x), f32(backend, filter), bias ? f32(backend, bias) : null, y, act, alpha),
+      output(backend, p.info.outShape, (y) =>
+        addon.convForward(p.params, f32(backend, x), f32(backend, filter), bias ? f32(backend, bias) : null, y, act, alpha),
       );
   };
 }
@@ -196,11 +219,10 @@ function backpropInput2D(depthwise: boolean): Parameters<typeof nativeKernel>[1]
     if (bad !== undefined) return bad;
     const inputShape = a.inputShape as [number, number, number, number];
     const format = depthwise ? 'channelsLast' : dataFormatOf(a.dataFormat);
-    const info = conv2DInfo(inputShape, filter.shape as [number, number, number, number], a, depthwise, format);
-    const g = normaliseGeometry(geometry2D(info, depthwise));
-    if (typeof g === 'string') return g;
-    if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
-    return () => output(backend, [...inputShape], (dx) => addon.convBackwardData(convParams(g), f32(backend, dy), f32(backend, filter), dx));
+    const p = plan2D(inputShape, filter.shape as [number, number, number, number], a, depthwise, format);
+    if (typeof p === 'string') return p;
+    if (sizeOf(dy.shape) !== sizeOf(p.info.outShape)) return 'dy does not have the output shape';
+    return () => output(backend, [...inputShape], (dx) => addon.convBackwardData(p.params, f32(backend, dy), f32(backend, filter), dx));
   };
 }
 
@@ -212,11 +234,10 @@ function backpropFilter2D(depthwise: boolean): Parameters<typeof nativeKernel>[1
     if (bad !== undefined) return bad;
     const filterShape = a.filterShape as [number, number, number, number];
     const format = depthwise ? 'channelsLast' : dataFormatOf(a.dataFormat);
-    const info = conv2DInfo(x.shape as [number, number, number, number], filterShape, a, depthwise, format);
-    const g = normaliseGeometry(geometry2D(info, depthwise));
-    if (typeof g === 'string') return g;
-    if (sizeOf(dy.shape) !== sizeOf(info.outShape)) return 'dy does not have the output shape';
-    return () => output(backend, [...filterShape], (dw) => addon.convBackwardWeights(convParams(g), f32(backend, x), f32(backend, dy), dw));
+    const p = plan2D(x.shape as [number, number, number, number], filterShape, a, depthwise, format);
+    if (typeof p === 'string') return p;
+    if (sizeOf(dy.shape) !== sizeOf(p.info.outShape)) return 'dy does not have the output shape';
+    return () => output(backend, [...filterShape], (dw) => addon.convBackwardWeights(p.params, f32(backend, x), f32(backend, dy), dw));
   };
 }
 

@@ -96,6 +96,29 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
     }
   });
 
+  it('convolutions with the same shapes but other attributes are planned apart (plan cache)', async () => {
+    // kernels/native/conv.ts keeps planned geometries by shapes and attributes: each variant,
+    // run twice in alternation, must give the CPU backend's answer every time.
+    const r = rng(7);
+    const x = randomInput(r, [2, 9, 9, 3]);
+    const filter = randomInput(r, [3, 3, 3, 4]);
+    const variants: [string, [number, number], Pad, [number, number]][] = [
+      ['same', [1, 1], 'same', [1, 1]],
+      ['valid', [1, 1], 'valid', [1, 1]],
+      ['stride 2', [2, 2], 'same', [1, 1]],
+      ['dilation 2', [1, 1], 'same', [2, 2]],
+      ['explicit', [1, 1], [[0, 0], [2, 0], [0, 1], [0, 0]], [1, 1]],
+      ['numeric 1', [1, 1], 1, [1, 1]],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [name, stride, pad, dilation] of variants) {
+        resetNativeKernelStats();
+        await compareWithCpu(`${name}, round ${round}`, [x, filter], ([a, f]) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, pad, 'NHWC', dilation));
+        expectRanNatively(['Conv2D'], name);
+      }
+    }
+  });
+
   it('FusedConv2D with bias and every activation oneDNN takes, forward and gradient', async () => {
     const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const;
     for (let seed = 201; seed <= 224; seed++) {
