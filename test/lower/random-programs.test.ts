@@ -12,8 +12,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
-import { ein, type Program } from '../../dsl/program';
+import { ein } from '../../dsl/program';
 import { BACKENDS, forwardMismatches, gradientMismatches, seededRandom, useBackend, type Leaves } from './harness';
 import { buildProgram, randomProgramArb, type RandomProgram, type StepKind } from './random-programs';
 

@@ -11,7 +11,7 @@ import { meanSquaredError, softmaxCrossEntropy, accuracy } from '../../models/lo
 import { adam, sgd } from '../../models/optimizers';
 import { cosine, linear, stepDecay } from '../../models/schedules';
 import { evaluate, fit, formatHistory, trainStep } from '../../models/train';
-import { failure, failureAsync, maxDiff, useWasm, values } from './helpers';
+import { failure, failureAsync, maxDiff, useWasm } from './helpers';
 
 beforeAll(useWasm);
 
