@@ -108,6 +108,8 @@ export interface NativeAddonInfo {
   readonly cachedPrimitives: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** Convolution primitives made so far with oneDNN's Winograd algorithm (3x3, stride 1, 32+ channels). */
+  readonly winogradPrimitives: number;
   /** Bytes of idle output buffers kept for reuse. */
   readonly pooledBytes: number;
 }

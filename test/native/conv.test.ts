@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadAddon } from '../../kernels/native/addon';
 import { nativeKernelStats, resetNativeKernelStats } from '../../kernels/native/stats';
 import { ADDON_BUILT, SKIP_REASON, activateNative, compareWithCpu, gradients, int, pick, randomInput, rng, type Input } from './compare';
 
@@ -116,6 +117,43 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
         await compareWithCpu(`${name}, round ${round}`, [x, filter], ([a, f]) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, pad, 'NHWC', dilation));
         expectRanNatively(['Conv2D'], name);
       }
+    }
+  });
+
+  it("3x3 stride-1 convolutions of 32+ channels run on oneDNN's Winograd kernels (reordered to nChw16c and back), forward, fused and gradients", async () => {
+    // [x shape, filter shape, padding, whether Winograd applies]
+    const cases: [number[], number[], Pad, boolean][] = [
+      [[2, 8, 8, 32], [3, 3, 32, 32], 'same', true],
+      [[3, 7, 9, 48], [3, 3, 48, 64], 'same', true],
+      [[1, 10, 6, 64], [3, 3, 64, 32], 'valid', true],
+      [[2, 9, 9, 32], [3, 3, 32, 48], [[0, 0], [1, 1], [0, 0], [0, 0]], true],
+      // Not Winograd: uneven padding (oneDNN's Winograd backward-data pass gets it wrong), 16
+      // channels (the blocked direct kernels), 40 channels, too few output rows, a 5x5 window, stride 2.
+      [[2, 9, 9, 32], [3, 3, 32, 48], [[0, 0], [1, 0], [0, 1], [0, 0]], false],
+      [[2, 8, 8, 16], [3, 3, 16, 16], 'same', false],
+      [[2, 8, 8, 40], [3, 3, 40, 32], 'same', false],
+      [[2, 3, 8, 32], [3, 3, 32, 32], 'valid', false],
+      [[2, 8, 8, 32], [5, 5, 32, 32], 'same', false],
+    ];
+    const strided: [number[], number[], Pad, boolean] = [[2, 8, 8, 32], [3, 3, 32, 32], 'same', false];
+    const r = rng(31);
+    for (const [xShape, fShape, pad, winograd] of [...cases, strided]) {
+      const stride = xShape === strided[0] ? 2 : 1;
+      const x = randomInput(r, xShape);
+      const filter = randomInput(r, fShape);
+      const bias = randomInput(r, [fShape[3]]);
+      const label = `x [${xShape}] filter [${fShape}] pad ${JSON.stringify(pad)} stride ${stride}`;
+      const before = loadAddon().info().winogradPrimitives;
+      resetNativeKernelStats();
+      const conv = ([a, f]: tf.Tensor[]) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, pad);
+      await compareWithCpu(`${label} forward`, [x, filter], conv);
+      await compareWithCpu(`${label} gradients`, [x, filter], gradients(conv));
+      await compareWithCpu(`${label} fused bias + relu`, [x, filter, bias], ([a, f, b]) =>
+        tf.fused.conv2d({ x: a as tf.Tensor4D, filter: f as tf.Tensor4D, strides: stride, pad, bias: b, activation: 'relu' }),
+      );
+      expectRanNatively(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D'], label);
+      // Forward, fused forward, backward-data and backward-weights primitives: four new ones each.
+      expect(loadAddon().info().winogradPrimitives - before, `${label}: Winograd primitives made`).toBe(winograd ? 4 : 0);
     }
   });
 

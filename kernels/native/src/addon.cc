@@ -5,7 +5,8 @@
 // backend's own Float32Arrays. Activations are wrapped in place (NHWC/NCHW/NDHWC, exactly the
 // layouts tfjs stores); weights are described by their tfjs strides and reordered once per
 // call into whatever blocked layout the chosen oneDNN kernel wants (weights are small).
-// The output array is allocated by the caller and written in place: no activation is copied.
+// The output array is allocated by the caller and written in place: no activation is copied,
+// except where a Winograd convolution reads and writes nChw16c (ConvGeometry::WinogradCandidate).
 //
 // Primitives are cached by a key made of the operation and its parameters, so that a training
 // loop pays oneDNN's JIT compilation once per layer shape. Everything runs synchronously on the
@@ -194,6 +195,12 @@ Cache& TheCache() {
   return c;
 }
 
+// Convolution primitives made with the Winograd algorithm so far (info().winogradPrimitives).
+uint64_t& WinogradCount() {
+  static uint64_t n = 0;
+  return n;
+}
+
 // Scratchpad memory owned by a cache entry (we ask oneDNN for user-managed scratchpads so that
 // repeated calls do not allocate).
 memory Scratch(const dnnl::primitive_desc_base& pd) {
@@ -274,8 +281,30 @@ struct ConvGeometry {
   // 7.9 ms, measured with ONEDNN_VERBOSE).
   // Only when both sides qualify: a blocked source with an nhwc destination gets a reference kernel.
   bool Blocked16() const { return nsp == 2 && channelsLast && !depthwise && c == 16 && oc == 16; }
-  memory::desc Src() const { return memory::desc(Act(c, in), dt::f32, Blocked16() ? tag::nChw16c : ActTag()); }
-  memory::desc Dst() const { return memory::desc(Act(oc, out), dt::f32, Blocked16() ? tag::nChw16c : ActTag()); }
+  // The layout of the caller's activations, as oneDNN is told it.
+  tag UserTag() const { return Blocked16() ? tag::nChw16c : ActTag(); }
+  memory::desc Src(tag t) const { return memory::desc(Act(c, in), dt::f32, t); }
+  memory::desc Dst(tag t) const { return memory::desc(Act(oc, out), dt::f32, t); }
+  memory::desc Src() const { return Src(UserTag()); }
+  memory::desc Dst() const { return Dst(UserTag()); }
+  // Whether to try oneDNN's Winograd F(4x4, 3x3) kernels: dense 3x3 windows at stride 1 with 32
+  // or more channels (multiples of 16) on both sides, and at least one 4x4 tile of output. They
+  // take nChw16c activations only, so channels-last arrays are reordered in and out (~0.02 ms
+  // for a ResNet-20 activation); the three passes still take 0.37-0.45 ms where the direct
+  // kernels take 0.69-0.73 ms (32 channels on 16x16, batch 32; 64 on 8x8 alike). With 16
+  // channels they were slower than the direct kernels. Results agree with the direct kernels to
+  // ~1.5e-6 of the largest output. Padding must be the same on both sides of an axis: with
+  // uneven padding oneDNN 2.6's Winograd backward-data pass returns wrong values (found by
+  // test/native/conv.test.ts). EINNET_WINOGRAD=0 turns them off.
+  bool WinogradCandidate() const {
+    static const bool enabled = [] {
+      const char* e = std::getenv("EINNET_WINOGRAD");
+      return e == nullptr || std::string(e) != "0";
+    }();
+    return enabled && nsp == 2 && channelsLast && !depthwise && kernel[0] == 3 && kernel[1] == 3 &&
+           stride[0] == 1 && stride[1] == 1 && dilation[0] == 0 && dilation[1] == 0 && c >= 32 && oc >= 32 &&
+           c % 16 == 0 && oc % 16 == 0 && out[0] >= 4 && out[1] >= 4 && padL == padR;
+  }
   int64_t SrcSize() const { return Product(Act(c, in)); }
   int64_t DstSize() const { return Product(Act(oc, out)); }
   int64_t WeightsSize() const { return Product(kernel) * c * (depthwise ? oc / c : oc); }
@@ -385,10 +414,76 @@ struct WeightsIn {
   }
 };
 
+// An activation that the caller keeps in its own layout (`user`) and a primitive reads or writes
+// in another (Winograd's nChw16c): reordered through a buffer of the cache entry. When the two
+// layouts are the same, the caller's array is handed to the primitive as it is.
+struct Relayout {
+  enum Direction { kIn, kOut };
+  memory::desc user;
+  memory buffer;
+  dnnl::reorder reorder;  // user -> buffer for an input, buffer -> user for an output
+  bool needed = false;
+
+  Relayout() = default;
+  Relayout(const memory::desc& u, const memory::desc& wanted, Direction d) : user(u), needed(u != wanted) {
+    if (!needed) return;
+    buffer = memory(wanted, Engine());
+    memory outside(u, Engine(), DNNL_MEMORY_NONE);
+    reorder = d == kIn ? dnnl::reorder(outside, buffer) : dnnl::reorder(buffer, outside);
+  }
+  // The primitive's argument for input data at `data`.
+  memory In(float* data) {
+    memory m(user, Engine(), data);
+    if (!needed) return m;
+    reorder.execute(Stream(), m, buffer);
+    return buffer;
+  }
+  // The primitive's argument for an output that belongs at `data`; Finish(data) after it ran.
+  memory Out(float* data) { return needed ? buffer : memory(user, Engine(), data); }
+  void Finish(float* data) {
+    if (!needed) return;
+    memory m(user, Engine(), data);
+    reorder.execute(Stream(), buffer, m);
+  }
+};
+
+// The algorithms to try for a convolution, best first, with the activation layout each takes
+// and the propagation kind of its forward pass. Winograd's forward runs as forward_training:
+// for inference oneDNN wants the filter pre-transformed, a reorder of 0.7 ms for a 3x3 64x64
+// filter on every call (filters change every step), slower than the convolution itself.
+struct ConvChoice {
+  algorithm alg;
+  tag act;
+  prop_kind forward;
+};
+std::vector<ConvChoice> ConvChoices(const ConvGeometry& g) {
+  std::vector<ConvChoice> v;
+  if (g.WinogradCandidate()) v.push_back({algorithm::convolution_winograd, tag::nChw16c, prop_kind::forward_training});
+  v.push_back({algorithm::convolution_direct, g.UserTag(), prop_kind::forward_inference});
+  return v;
+}
+
+// The first choice oneDNN can make a primitive for (Winograd has limits on padding and ISA that
+// are its own to check); the direct algorithm always exists, so its error is the one reported.
+template <class Make>
+auto FirstChoice(const ConvGeometry& g, Make make) -> decltype(make(ConvChoice{})) {
+  const auto choices = ConvChoices(g);
+  for (size_t i = 0; i + 1 < choices.size(); ++i) {
+    try {
+      auto e = make(choices[i]);
+      ++WinogradCount();
+      return e;
+    } catch (const dnnl::error&) {
+    }
+  }
+  return make(choices.back());
+}
+
 struct ConvForwardEntry : Entry {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
   std::unique_ptr<WeightsIn> weights;
+  Relayout src, dst;
   memory scratch;
 };
 
@@ -396,12 +491,14 @@ struct ConvBackwardDataEntry : Entry {
   dnnl::convolution_backward_data::primitive_desc pd;
   dnnl::convolution_backward_data prim;
   std::unique_ptr<WeightsIn> weights;
+  Relayout dy, dx;
   memory scratch;
 };
 
 struct ConvBackwardWeightsEntry : Entry {
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights prim;
+  Relayout src, dy;
   memory::desc user;
   memory diffWeights;  // in the primitive's layout when it differs from the user's
   dnnl::reorder toUser;
@@ -410,12 +507,12 @@ struct ConvBackwardWeightsEntry : Entry {
   memory scratch;
 };
 
-dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g, bool bias, prop_kind pk,
+dnnl::convolution_forward::primitive_desc ForwardPd(const ConvGeometry& g, const ConvChoice& k, bool bias, prop_kind pk,
                                                    const dnnl::primitive_attr& attr) {
-  auto d = bias ? dnnl::convolution_forward::desc(pk, algorithm::convolution_direct, g.Src(), g.AnyWeights(),
-                                                  g.Bias(), g.Dst(), g.stride, g.dilation, g.padL, g.padR)
-                : dnnl::convolution_forward::desc(pk, algorithm::convolution_direct, g.Src(), g.AnyWeights(),
-                                                  g.Dst(), g.stride, g.dilation, g.padL, g.padR);
+  auto d = bias ? dnnl::convolution_forward::desc(pk, k.alg, g.Src(k.act), g.AnyWeights(), g.Bias(), g.Dst(k.act),
+                                                  g.stride, g.dilation, g.padL, g.padR)
+                : dnnl::convolution_forward::desc(pk, k.alg, g.Src(k.act), g.AnyWeights(), g.Dst(k.act), g.stride,
+                                                  g.dilation, g.padL, g.padR);
   return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
 }
 
@@ -431,22 +528,26 @@ void ConvForward(const Napi::CallbackInfo& info) {
   int32_t act = info[5].As<Napi::Number>().Int32Value();
   float alpha = info[6].As<Napi::Number>().FloatValue();
   auto& e = TheCache().Get<ConvForwardEntry>(Key('c', p, act * 2 + (bias ? 1 : 0), alpha), [&] {
-    auto x = std::make_unique<ConvForwardEntry>();
     auto attr = UserScratchAttr();
     AppendActivation(attr, act, alpha);
-    x->pd = ForwardPd(g, bias != nullptr, prop_kind::forward_inference, attr);
+    auto x = std::make_unique<ConvForwardEntry>();
+    x->pd = FirstChoice(g, [&](const ConvChoice& k) {
+      return ForwardPd(g, k, bias != nullptr, k.forward, attr);
+    });
     x->prim = dnnl::convolution_forward(x->pd);
     x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
+    x->src = Relayout(g.Src(), x->pd.src_desc(), Relayout::kIn);
+    x->dst = Relayout(g.Dst(), x->pd.dst_desc(), Relayout::kOut);
     x->scratch = Scratch(x->pd);
     return x;
   });
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC, memory(e.pd.src_desc(), Engine(), src)},
-      {DNNL_ARG_WEIGHTS, e.weights->Get(w)},
-      {DNNL_ARG_DST, memory(e.pd.dst_desc(), Engine(), dst)},
-      {DNNL_ARG_SCRATCHPAD, e.scratch}};
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.src.In(src)},
+                                       {DNNL_ARG_WEIGHTS, e.weights->Get(w)},
+                                       {DNNL_ARG_DST, e.dst.Out(dst)},
+                                       {DNNL_ARG_SCRATCHPAD, e.scratch}};
   if (bias) args[DNNL_ARG_BIAS] = memory(g.Bias(), Engine(), bias);
   e.prim.execute(Stream(), args);
+  e.dst.Finish(dst);
   Stream().wait();
 }
 
@@ -460,19 +561,24 @@ void ConvBackwardData(const Napi::CallbackInfo& info) {
   float* dx = F32(info[3], g.SrcSize(), "dx");
   auto& e = TheCache().Get<ConvBackwardDataEntry>(Key('d', p), [&] {
     auto x = std::make_unique<ConvBackwardDataEntry>();
-    auto hint = ForwardPd(g, false, prop_kind::forward_training, dnnl::primitive_attr());
-    dnnl::convolution_backward_data::desc d(algorithm::convolution_direct, g.Src(), g.AnyWeights(), g.Dst(),
-                                            g.stride, g.dilation, g.padL, g.padR);
-    x->pd = dnnl::convolution_backward_data::primitive_desc(d, UserScratchAttr(), Engine(), hint);
+    x->pd = FirstChoice(g, [&](const ConvChoice& k) {
+      auto hint = ForwardPd(g, k, false, prop_kind::forward_training, dnnl::primitive_attr());
+      dnnl::convolution_backward_data::desc d(k.alg, g.Src(k.act), g.AnyWeights(), g.Dst(k.act), g.stride,
+                                              g.dilation, g.padL, g.padR);
+      return dnnl::convolution_backward_data::primitive_desc(d, UserScratchAttr(), Engine(), hint);
+    });
     x->prim = dnnl::convolution_backward_data(x->pd);
     x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
+    x->dy = Relayout(g.Dst(), x->pd.diff_dst_desc(), Relayout::kIn);
+    x->dx = Relayout(g.Src(), x->pd.diff_src_desc(), Relayout::kOut);
     x->scratch = Scratch(x->pd);
     return x;
   });
-  e.prim.execute(Stream(), {{DNNL_ARG_DIFF_DST, memory(e.pd.diff_dst_desc(), Engine(), dy)},
+  e.prim.execute(Stream(), {{DNNL_ARG_DIFF_DST, e.dy.In(dy)},
                             {DNNL_ARG_WEIGHTS, e.weights->Get(w)},
-                            {DNNL_ARG_DIFF_SRC, memory(e.pd.diff_src_desc(), Engine(), dx)},
+                            {DNNL_ARG_DIFF_SRC, e.dx.Out(dx)},
                             {DNNL_ARG_SCRATCHPAD, e.scratch}});
+  e.dx.Finish(dx);
   Stream().wait();
 }
 
@@ -486,11 +592,15 @@ void ConvBackwardWeights(const Napi::CallbackInfo& info) {
   float* dw = F32(info[3], g.WeightsSize(), "dfilter");
   auto& e = TheCache().Get<ConvBackwardWeightsEntry>(Key('w', p), [&] {
     auto n = std::make_unique<ConvBackwardWeightsEntry>();
-    auto hint = ForwardPd(g, false, prop_kind::forward_training, dnnl::primitive_attr());
-    dnnl::convolution_backward_weights::desc d(algorithm::convolution_direct, g.Src(), g.AnyWeights(), g.Dst(),
-                                               g.stride, g.dilation, g.padL, g.padR);
-    n->pd = dnnl::convolution_backward_weights::primitive_desc(d, UserScratchAttr(), Engine(), hint);
+    n->pd = FirstChoice(g, [&](const ConvChoice& k) {
+      auto hint = ForwardPd(g, k, false, prop_kind::forward_training, dnnl::primitive_attr());
+      dnnl::convolution_backward_weights::desc d(k.alg, g.Src(k.act), g.AnyWeights(), g.Dst(k.act), g.stride,
+                                                 g.dilation, g.padL, g.padR);
+      return dnnl::convolution_backward_weights::primitive_desc(d, UserScratchAttr(), Engine(), hint);
+    });
     n->prim = dnnl::convolution_backward_weights(n->pd);
+    n->src = Relayout(g.Src(), n->pd.src_desc(), Relayout::kIn);
+    n->dy = Relayout(g.Dst(), n->pd.diff_dst_desc(), Relayout::kIn);
     n->user = g.UserWeights();
     n->needs = n->pd.diff_weights_desc() != n->user;
     if (n->needs) {
@@ -502,8 +612,8 @@ void ConvBackwardWeights(const Napi::CallbackInfo& info) {
     return n;
   });
   memory user(e.user, Engine(), dw);
-  e.prim.execute(Stream(), {{DNNL_ARG_SRC, memory(e.pd.src_desc(), Engine(), x)},
-                            {DNNL_ARG_DIFF_DST, memory(e.pd.diff_dst_desc(), Engine(), dy)},
+  e.prim.execute(Stream(), {{DNNL_ARG_SRC, e.src.In(x)},
+                            {DNNL_ARG_DIFF_DST, e.dy.In(dy)},
                             {DNNL_ARG_DIFF_WEIGHTS, e.needs ? e.diffWeights : user},
                             {DNNL_ARG_SCRATCHPAD, e.scratch}});
   if (e.needs) {
@@ -1057,6 +1167,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("cachedPrimitives", static_cast<double>(TheCache().Size()));
   o.Set("cacheHits", static_cast<double>(TheCache().hits_));
   o.Set("cacheMisses", static_cast<double>(TheCache().misses_));
+  o.Set("winogradPrimitives", static_cast<double>(WinogradCount()));
   o.Set("pooledBytes", static_cast<double>(Pool().pooled_));
   return o;
 }
