@@ -3,7 +3,8 @@
  * 3x3 convolution, NHWC 32x32x32x64 -> 64 channels, batch 32, stride 1, 'same' — forward,
  * backward to the input and backward to the filter — in GFLOP/s, with ratios, and against the
  * machine's peak (theoretical from the clock and AVX width, and practical from a large oneDNN
- * GEMM). Then one training step of LeNet-5 and ResNet-20 on native, wasm and PyTorch
+ * GEMM). On the native backend this layer runs on oneDNN's Winograd kernels where the CPU has
+ * them (AVX-512); the kernel-only rows give the direct algorithm and Winograd. Then one training step of LeNet-5 and ResNet-20 on native, wasm and PyTorch
  * (bench/native-training.ts).
  *
  *   npm run bench:native                 # every backend that loads here
@@ -116,11 +117,14 @@ async function measureBackend(label: string, tfjsName: string, warmup: number, r
 /**
  * The oneDNN kernels alone: the addon called directly on warm, preallocated arrays. The tfjs-level
  * rows above also pay for the output's allocation (fresh pages until V8 recycles buffers), which
- * on this virtual machine costs 2-15 ms for 8 MB.
+ * on this virtual machine costs 2-15 ms for 8 MB. `algorithm`: this layer takes Winograd by
+ * default (3x3, stride 1, 64 channels), whose GFLOP/s count the direct algorithm's operations —
+ * an effective rate that can exceed the machine's peak; 'direct' forbids Winograd.
  */
-function kernelOnly(threads: number): Row[] {
+function kernelOnly(threads: number, algorithm: 'direct' | 'Winograd'): Row[] {
   const addon = loadAddon();
   addon.setThreads(threads);
+  const wasWinograd = addon.setWinograd(algorithm === 'Winograd');
   const info = tf.backend_util.computeConv2DInfo([N, H, W, C], [K, K, C, OC], 1, 1, 'same');
   const params = convParams(geometry2D(info, false));
   const fill = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
@@ -143,10 +147,16 @@ function kernelOnly(threads: number): Row[] {
       if (i >= 3) times.push(performance.now() - t0);
     }
     const ms = Math.min(...times);
-    rows.push({ backend: `oneDNN ${threads}T`, pass, ms, gflops: CONV_FLOP / ms / 1e6 });
-    printRow(`oneDNN ${threads}T`, pass, ms, `kernel only; median ${median(times).toFixed(1)} ms of ${times.length}`);
+    const label = kernelLabel(threads, algorithm);
+    rows.push({ backend: label, pass, ms, gflops: CONV_FLOP / ms / 1e6 });
+    printRow(label, pass, ms, `kernel only; median ${median(times).toFixed(1)} ms of ${times.length}`);
   }
+  addon.setWinograd(wasWinograd);
   return rows;
+}
+
+function kernelLabel(threads: number, algorithm: 'direct' | 'Winograd'): string {
+  return `oneDNN ${threads}T${algorithm === 'Winograd' ? ' W' : ''}`;
 }
 
 /** GFLOP/s of a 2048^3 single-precision GEMM on oneDNN (the native backend's BatchMatMul), best of 8. */
@@ -168,7 +178,9 @@ function gemmGflops(): number {
 
 /**
  * Theoretical single-precision peak: cores x clock x FLOP per cycle, assuming two FMA pipes of
- * the widest vector the CPU advertises (AVX-512: 16 lanes, AVX2: 8) — 64 or 32 FLOP/cycle/core.
+ * the widest vector the CPU advertises (AVX-512: 16 lanes, AVX2: 8) — 64 or 32 FLOP/cycle/core —
+ * except on AMD's Zen 4 (family 25 with AVX-512), which runs 512-bit instructions on 256-bit
+ * pipes (32 FLOP/cycle/core).
  * The clock is /proc/cpuinfo's "cpu MHz": a virtual machine reports its nominal clock, and the
  * CPU may boost above it, so measured throughput can exceed this figure.
  */
@@ -176,21 +188,23 @@ function theoreticalPeak(threads: number): { gflops: number; assumption: string 
   let mhz = 0;
   let avx512 = false;
   let avx2 = false;
+  let zen4 = false;
   try {
     const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
     mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(info)?.[1] ?? 0);
     avx512 = /\bavx512f\b/.test(info);
     avx2 = /\bavx2\b/.test(info);
+    zen4 = avx512 && /vendor_id\s*:\s*AuthenticAMD/.test(info) && /cpu family\s*:\s*25\b/.test(info);
   } catch {
     /* not Linux */
   }
   if (mhz === 0) mhz = (os.cpus()[0]?.speed ?? 0) || 2500;
-  const lanes = avx512 ? 16 : avx2 ? 8 : 4;
+  const lanes = avx512 && !zen4 ? 16 : avx2 ? 8 : 4;
   const perCycle = 2 /* FMA pipes */ * lanes * 2; /* multiply + add */
   const gflops = (threads * (mhz / 1000) * perCycle);
   return {
     gflops,
-    assumption: `${threads} core(s) x ${(mhz / 1000).toFixed(2)} GHz x ${perCycle} FLOP/cycle (2 FMA pipes x ${lanes} float lanes${avx512 ? ', AVX-512' : avx2 ? ', AVX2' : ''})`,
+    assumption: `${threads} core(s) x ${(mhz / 1000).toFixed(2)} GHz x ${perCycle} FLOP/cycle (2 FMA pipes x ${lanes} float lanes${zen4 ? ', AVX-512 on 256-bit pipes (Zen 4)' : avx512 ? ', AVX-512' : avx2 ? ', AVX2' : ''})`,
   };
 }
 
@@ -270,7 +284,7 @@ async function main(): Promise<void> {
       setNativeThreads(t);
       rows.push(...(await measureBackend(`native ${t}T`, 'einnet-native', 3, 15)));
     }
-    for (const t of threads > 1 ? [1, threads] : [1]) rows.push(...kernelOnly(t));
+    for (const t of threads > 1 ? [1, threads] : [1]) rows.push(...kernelOnly(t, 'direct'), ...kernelOnly(t, 'Winograd'));
     await tf.setBackend('einnet-native');
     setNativeThreads(threads);
     gemm = gemmGflops();
@@ -296,12 +310,15 @@ async function main(): Promise<void> {
   console.log('\nAgainst the machine\'s peak:');
   console.log(`  theoretical: ${peak.gflops.toFixed(0)} GFLOP/s = ${peak.assumption} (nominal clock; boost can exceed it)`);
   if (gemm !== undefined) console.log(`  practical:   ${gemm.toFixed(0)} GFLOP/s = best oneDNN sgemm 2048^3 on ${threads} thread(s)`);
-  const kernelLabel = `oneDNN ${threads > 1 ? threads : 1}T`;
-  for (const pass of PASSES) {
-    const n = best(kernelLabel, pass);
-    if (n === undefined) continue;
-    const ofGemm = gemm !== undefined ? `, ${((100 * n.gflops) / gemm).toFixed(0)}% of GEMM` : '';
-    console.log(`  ${pass.padEnd(16)} ${n.gflops.toFixed(0)} GFLOP/s (kernel only, ${kernelLabel}) = ${((100 * n.gflops) / peak.gflops).toFixed(0)}% of theoretical${ofGemm}`);
+  for (const algorithm of ['direct', 'Winograd'] as const) {
+    const label = kernelLabel(threads > 1 ? threads : 1, algorithm);
+    if (algorithm === 'Winograd') console.log("  Winograd (W, einnet's default for this layer; GFLOP/s of the direct algorithm's count, effective):");
+    for (const pass of PASSES) {
+      const n = best(label, pass);
+      if (n === undefined) continue;
+      const ofGemm = gemm !== undefined ? `, ${((100 * n.gflops) / gemm).toFixed(0)}% of GEMM` : '';
+      console.log(`  ${pass.padEnd(16)} ${n.gflops.toFixed(0)} GFLOP/s (kernel only, ${label}) = ${((100 * n.gflops) / peak.gflops).toFixed(0)}% of theoretical${ofGemm}`);
+    }
   }
   await elementwise(findAddon() !== undefined);
   if (findAddon() !== undefined) await trainingSteps();

@@ -195,6 +195,16 @@ Cache& TheCache() {
   return c;
 }
 
+// Whether convolutions may use Winograd (ConvGeometry::WinogradCandidate): EINNET_WINOGRAD=0
+// says no; setWinograd() changes it at run time (the benchmark measures both algorithms).
+bool& WinogradEnabled() {
+  static bool on = [] {
+    const char* e = std::getenv("EINNET_WINOGRAD");
+    return e == nullptr || std::string(e) != "0";
+  }();
+  return on;
+}
+
 // Convolution primitives made with the Winograd algorithm so far (info().winogradPrimitives).
 uint64_t& WinogradCount() {
   static uint64_t n = 0;
@@ -297,11 +307,7 @@ struct ConvGeometry {
   // uneven padding oneDNN 2.6's Winograd backward-data pass returns wrong values (found by
   // test/native/conv.test.ts). EINNET_WINOGRAD=0 turns them off.
   bool WinogradCandidate() const {
-    static const bool enabled = [] {
-      const char* e = std::getenv("EINNET_WINOGRAD");
-      return e == nullptr || std::string(e) != "0";
-    }();
-    return enabled && nsp == 2 && channelsLast && !depthwise && kernel[0] == 3 && kernel[1] == 3 &&
+    return WinogradEnabled() && nsp == 2 && channelsLast && !depthwise && kernel[0] == 3 && kernel[1] == 3 &&
            stride[0] == 1 && stride[1] == 1 && dilation[0] == 0 && dilation[1] == 0 && c >= 32 && oc >= 32 &&
            c % 16 == 0 && oc % 16 == 0 && out[0] >= 4 && out[1] >= 4 && padL == padR;
   }
@@ -1155,6 +1161,15 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), MaxThreads());
 }
 
+// setWinograd(on) -> whether it was on. Cached primitives were made for the old setting: dropped.
+Napi::Value SetWinograd(const Napi::CallbackInfo& info) {
+  const bool was = WinogradEnabled();
+  const bool on = info[0].ToBoolean().Value();
+  if (on != was) TheCache().Clear();
+  WinogradEnabled() = on;
+  return Napi::Boolean::New(info.Env(), was);
+}
+
 Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), MaxThreads()); }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -1228,6 +1243,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("movingAverage", Napi::Function::New(env, Guard<einnet::MovingAverageLoop>, "movingAverage"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
+  exports.Set("setWinograd", Napi::Function::New(env, SetWinograd, "setWinograd"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache, "clearCache"));
   return exports;
