@@ -477,7 +477,7 @@ auto FirstChoice(const ConvGeometry& g, Make make) -> decltype(make(ConvChoice{}
   for (size_t i = 0; i + 1 < choices.size(); ++i) {
     try {
       auto e = make(choices[i]);
-      ++WinogradCount();
+      if (choices[i].alg == algorithm::convolution_winograd) ++WinogradCount();
       return e;
     } catch (const dnnl::error&) {
     }
