@@ -420,37 +420,82 @@ struct WeightsIn {
   }
 };
 
+// Room for activations in a primitive's own layout (Winograd's nChw16c), shared by every
+// convolution: a call needs two at most (forward: source and destination; backward-data: dy and
+// dx; backward-weights: source and dy), and calls run one at a time on the JS thread. Each slot
+// grows to the largest activation seen, so this costs twice the largest activation, not an
+// activation-sized buffer per cached primitive (VGG-16 at batch 32 would have kept gigabytes).
+class Workspace {
+ public:
+  static constexpr int kSlots = 2;
+  void* Get(int slot, size_t bytes) {
+    Slot& s = slots_[slot];
+    if (bytes > s.bytes) {
+      std::free(s.p);
+      s.p = nullptr;
+      s.bytes = 0;
+      const size_t rounded = (bytes + 63) / 64 * 64;
+      s.p = std::aligned_alloc(64, rounded);
+      if (s.p == nullptr) throw std::bad_alloc();
+      s.bytes = rounded;
+    }
+    return s.p;
+  }
+  void Clear() {
+    for (Slot& s : slots_) {
+      std::free(s.p);
+      s = Slot();
+    }
+  }
+
+ private:
+  struct Slot {
+    void* p = nullptr;
+    size_t bytes = 0;
+  };
+  Slot slots_[kSlots];
+};
+
+Workspace& TheWorkspace() {
+  static Workspace w;
+  return w;
+}
+
 // An activation that the caller keeps in its own layout (`user`) and a primitive reads or writes
-// in another (Winograd's nChw16c): reordered through a buffer of the cache entry. When the two
-// layouts are the same, the caller's array is handed to the primitive as it is.
+// in another (Winograd's nChw16c): reordered through a workspace slot. When the two layouts are
+// the same, the caller's array is handed to the primitive as it is.
 struct Relayout {
   enum Direction { kIn, kOut };
-  memory::desc user;
-  memory buffer;
-  dnnl::reorder reorder;  // user -> buffer for an input, buffer -> user for an output
+  memory::desc user, wanted;
+  int slot = 0;
+  dnnl::reorder reorder;  // user -> workspace for an input, workspace -> user for an output
   bool needed = false;
 
   Relayout() = default;
-  Relayout(const memory::desc& u, const memory::desc& wanted, Direction d) : user(u), needed(u != wanted) {
+  Relayout(const memory::desc& u, const memory::desc& w, Direction d, int workspaceSlot)
+      : user(u), wanted(w), slot(workspaceSlot), needed(u != w) {
     if (!needed) return;
-    buffer = memory(wanted, Engine());
-    memory outside(u, Engine(), DNNL_MEMORY_NONE);
-    reorder = d == kIn ? dnnl::reorder(outside, buffer) : dnnl::reorder(buffer, outside);
+    memory inside(w, Engine(), DNNL_MEMORY_NONE), outside(u, Engine(), DNNL_MEMORY_NONE);
+    reorder = d == kIn ? dnnl::reorder(outside, inside) : dnnl::reorder(inside, outside);
   }
   // The primitive's argument for input data at `data`.
   memory In(float* data) {
     memory m(user, Engine(), data);
     if (!needed) return m;
+    memory buffer = Buffer();
     reorder.execute(Stream(), m, buffer);
     return buffer;
   }
   // The primitive's argument for an output that belongs at `data`; Finish(data) after it ran.
-  memory Out(float* data) { return needed ? buffer : memory(user, Engine(), data); }
+  memory Out(float* data) { return needed ? Buffer() : memory(user, Engine(), data); }
   void Finish(float* data) {
     if (!needed) return;
-    memory m(user, Engine(), data);
+    memory m(user, Engine(), data), buffer = Buffer();
     reorder.execute(Stream(), buffer, m);
   }
+
+ private:
+  memory Buffer() const { return memory(wanted, Engine(), TheWorkspace().Get(slot, wanted.get_size())); }
 };
 
 // The algorithms to try for a convolution, best first, with the activation layout each takes
@@ -542,8 +587,8 @@ void ConvForward(const Napi::CallbackInfo& info) {
     });
     x->prim = dnnl::convolution_forward(x->pd);
     x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
-    x->src = Relayout(g.Src(), x->pd.src_desc(), Relayout::kIn);
-    x->dst = Relayout(g.Dst(), x->pd.dst_desc(), Relayout::kOut);
+    x->src = Relayout(g.Src(), x->pd.src_desc(), Relayout::kIn, 0);
+    x->dst = Relayout(g.Dst(), x->pd.dst_desc(), Relayout::kOut, 1);
     x->scratch = Scratch(x->pd);
     return x;
   });
@@ -575,8 +620,8 @@ void ConvBackwardData(const Napi::CallbackInfo& info) {
     });
     x->prim = dnnl::convolution_backward_data(x->pd);
     x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
-    x->dy = Relayout(g.Dst(), x->pd.diff_dst_desc(), Relayout::kIn);
-    x->dx = Relayout(g.Src(), x->pd.diff_src_desc(), Relayout::kOut);
+    x->dy = Relayout(g.Dst(), x->pd.diff_dst_desc(), Relayout::kIn, 0);
+    x->dx = Relayout(g.Src(), x->pd.diff_src_desc(), Relayout::kOut, 1);
     x->scratch = Scratch(x->pd);
     return x;
   });
@@ -605,8 +650,8 @@ void ConvBackwardWeights(const Napi::CallbackInfo& info) {
       return dnnl::convolution_backward_weights::primitive_desc(d, UserScratchAttr(), Engine(), hint);
     });
     n->prim = dnnl::convolution_backward_weights(n->pd);
-    n->src = Relayout(g.Src(), n->pd.src_desc(), Relayout::kIn);
-    n->dy = Relayout(g.Dst(), n->pd.diff_dst_desc(), Relayout::kIn);
+    n->src = Relayout(g.Src(), n->pd.src_desc(), Relayout::kIn, 0);
+    n->dy = Relayout(g.Dst(), n->pd.diff_dst_desc(), Relayout::kIn, 1);
     n->user = g.UserWeights();
     n->needs = n->pd.diff_weights_desc() != n->user;
     if (n->needs) {
@@ -1189,6 +1234,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 void ClearCache(const Napi::CallbackInfo&) {
   TheCache().Clear();
+  TheWorkspace().Clear();
   Pool().Clear();
 }
 
