@@ -286,17 +286,26 @@ struct ConvGeometry {
     return d;
   }
   // With 16 channels in and out, a channels-last 2-D activation is byte for byte oneDNN's
-  // blocked nChw16c, and saying so lets oneDNN take its blocked kernels, which beat its nhwc ones
-  // at this width (a ResNet-20 step's backward-data convs 16.8 → 7.1 ms, backward-weights 14.4 →
-  // 7.9 ms, measured with ONEDNN_VERBOSE).
+  // blocked nChw16c, and saying so lets the backward passes take oneDNN's blocked kernels, which
+  // beat its nhwc ones at this width (a ResNet-20 step's backward-data convs 16.8 → 7.1 ms,
+  // backward-weights 14.4 → 7.9 ms, measured with ONEDNN_VERBOSE on a Zen 5). The forward pass
+  // stays nhwc, where oneDNN has its brgemm-based kernels: 5.8 ms a step against 7.4 ms for the
+  // blocked ones (Zen 4).
   // Only when both sides qualify: a blocked source with an nhwc destination gets a reference kernel.
   bool Blocked16() const { return nsp == 2 && channelsLast && !depthwise && c == 16 && oc == 16; }
-  // The layout of the caller's activations, as oneDNN is told it.
-  tag UserTag() const { return Blocked16() ? tag::nChw16c : ActTag(); }
+  // The activation layout of the direct algorithm's primitives, by pass.
+  tag DirectTag(bool forward) const { return Blocked16() && !forward ? tag::nChw16c : ActTag(); }
   memory::desc Src(tag t) const { return memory::desc(Act(c, in), dt::f32, t); }
   memory::desc Dst(tag t) const { return memory::desc(Act(oc, out), dt::f32, t); }
-  memory::desc Src() const { return Src(UserTag()); }
-  memory::desc Dst() const { return Dst(UserTag()); }
+  // The caller's source or destination array as oneDNN should see it beside a primitive that
+  // wants `wanted`: with 16 channels a channels-last array is byte for byte nChw16c, so it is
+  // described so when that is wanted (no reorder); otherwise it is what tfjs stores.
+  memory::desc UserSrc(const memory::desc& wanted) const { return UserAct(c, in, wanted); }
+  memory::desc UserDst(const memory::desc& wanted) const { return UserAct(oc, out, wanted); }
+  memory::desc UserAct(memory::dim ch, const memory::dims& sp, const memory::desc& wanted) const {
+    if (nsp == 2 && channelsLast && ch == 16 && wanted == memory::desc(Act(ch, sp), dt::f32, tag::nChw16c)) return wanted;
+    return memory::desc(Act(ch, sp), dt::f32, ActTag());
+  }
   // Whether to try oneDNN's Winograd F(4x4, 3x3) kernels: dense 3x3 windows at stride 1 with 32
   // or more channels (multiples of 16) on both sides, and at least one 4x4 tile of output. They
   // take nChw16c activations only, so channels-last arrays are reordered in and out (~0.02 ms
@@ -507,18 +516,18 @@ struct ConvChoice {
   tag act;
   prop_kind forward;
 };
-std::vector<ConvChoice> ConvChoices(const ConvGeometry& g) {
+std::vector<ConvChoice> ConvChoices(const ConvGeometry& g, bool forward) {
   std::vector<ConvChoice> v;
   if (g.WinogradCandidate()) v.push_back({algorithm::convolution_winograd, tag::nChw16c, prop_kind::forward_training});
-  v.push_back({algorithm::convolution_direct, g.UserTag(), prop_kind::forward_inference});
+  v.push_back({algorithm::convolution_direct, g.DirectTag(forward), prop_kind::forward_inference});
   return v;
 }
 
 // The first choice oneDNN can make a primitive for (Winograd has limits on padding and ISA that
 // are its own to check); the direct algorithm always exists, so its error is the one reported.
 template <class Make>
-auto FirstChoice(const ConvGeometry& g, Make make) -> decltype(make(ConvChoice{})) {
-  const auto choices = ConvChoices(g);
+auto FirstChoice(const ConvGeometry& g, bool forward, Make make) -> decltype(make(ConvChoice{})) {
+  const auto choices = ConvChoices(g, forward);
   for (size_t i = 0; i + 1 < choices.size(); ++i) {
     try {
       auto e = make(choices[i]);
@@ -582,13 +591,13 @@ void ConvForward(const Napi::CallbackInfo& info) {
     auto attr = UserScratchAttr();
     AppendActivation(attr, act, alpha);
     auto x = std::make_unique<ConvForwardEntry>();
-    x->pd = FirstChoice(g, [&](const ConvChoice& k) {
+    x->pd = FirstChoice(g, true, [&](const ConvChoice& k) {
       return ForwardPd(g, k, bias != nullptr, k.forward, attr);
     });
     x->prim = dnnl::convolution_forward(x->pd);
     x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
-    x->src = Relayout(g.Src(), x->pd.src_desc(), Relayout::kIn, 0);
-    x->dst = Relayout(g.Dst(), x->pd.dst_desc(), Relayout::kOut, 1);
+    x->src = Relayout(g.UserSrc(x->pd.src_desc()), x->pd.src_desc(), Relayout::kIn, 0);
+    x->dst = Relayout(g.UserDst(x->pd.dst_desc()), x->pd.dst_desc(), Relayout::kOut, 1);
     x->scratch = Scratch(x->pd);
     return x;
   });
@@ -612,7 +621,7 @@ void ConvBackwardData(const Napi::CallbackInfo& info) {
   float* dx = F32(info[3], g.SrcSize(), "dx");
   auto& e = TheCache().Get<ConvBackwardDataEntry>(Key('d', p), [&] {
     auto x = std::make_unique<ConvBackwardDataEntry>();
-    x->pd = FirstChoice(g, [&](const ConvChoice& k) {
+    x->pd = FirstChoice(g, false, [&](const ConvChoice& k) {
       auto hint = ForwardPd(g, k, false, prop_kind::forward_training, dnnl::primitive_attr());
       dnnl::convolution_backward_data::desc d(k.alg, g.Src(k.act), g.AnyWeights(), g.Dst(k.act), g.stride,
                                               g.dilation, g.padL, g.padR);
@@ -620,8 +629,8 @@ void ConvBackwardData(const Napi::CallbackInfo& info) {
     });
     x->prim = dnnl::convolution_backward_data(x->pd);
     x->weights = std::make_unique<WeightsIn>(g.UserWeights(), x->pd.weights_desc());
-    x->dy = Relayout(g.Dst(), x->pd.diff_dst_desc(), Relayout::kIn, 0);
-    x->dx = Relayout(g.Src(), x->pd.diff_src_desc(), Relayout::kOut, 1);
+    x->dy = Relayout(g.UserDst(x->pd.diff_dst_desc()), x->pd.diff_dst_desc(), Relayout::kIn, 0);
+    x->dx = Relayout(g.UserSrc(x->pd.diff_src_desc()), x->pd.diff_src_desc(), Relayout::kOut, 1);
     x->scratch = Scratch(x->pd);
     return x;
   });
@@ -643,15 +652,15 @@ void ConvBackwardWeights(const Napi::CallbackInfo& info) {
   float* dw = F32(info[3], g.WeightsSize(), "dfilter");
   auto& e = TheCache().Get<ConvBackwardWeightsEntry>(Key('w', p), [&] {
     auto n = std::make_unique<ConvBackwardWeightsEntry>();
-    n->pd = FirstChoice(g, [&](const ConvChoice& k) {
+    n->pd = FirstChoice(g, false, [&](const ConvChoice& k) {
       auto hint = ForwardPd(g, k, false, prop_kind::forward_training, dnnl::primitive_attr());
       dnnl::convolution_backward_weights::desc d(k.alg, g.Src(k.act), g.AnyWeights(), g.Dst(k.act), g.stride,
                                                  g.dilation, g.padL, g.padR);
       return dnnl::convolution_backward_weights::primitive_desc(d, UserScratchAttr(), Engine(), hint);
     });
     n->prim = dnnl::convolution_backward_weights(n->pd);
-    n->src = Relayout(g.Src(), n->pd.src_desc(), Relayout::kIn, 0);
-    n->dy = Relayout(g.Dst(), n->pd.diff_dst_desc(), Relayout::kIn, 1);
+    n->src = Relayout(g.UserSrc(n->pd.src_desc()), n->pd.src_desc(), Relayout::kIn, 0);
+    n->dy = Relayout(g.UserDst(n->pd.diff_dst_desc()), n->pd.diff_dst_desc(), Relayout::kIn, 1);
     n->user = g.UserWeights();
     n->needs = n->pd.diff_weights_desc() != n->user;
     if (n->needs) {
