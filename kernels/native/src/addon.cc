@@ -308,9 +308,10 @@ struct ConvGeometry {
   }
   // Whether to try oneDNN's Winograd F(4x4, 3x3) kernels: dense 3x3 windows at stride 1 with 32
   // or more channels (multiples of 16) on both sides, and at least one 4x4 tile of output. They
-  // take nChw16c activations only, so channels-last arrays are reordered in and out (~0.02 ms
-  // for a ResNet-20 activation); the three passes still take 0.37-0.45 ms where the direct
-  // kernels take 0.69-0.73 ms (32 channels on 16x16, batch 32; 64 on 8x8 alike). With 16
+  // take nChw16c activations only, so channels-last arrays are reordered in and out (a ResNet-20
+  // activation: 0.02 ms alone, ~0.06 ms inside a training step); the three passes still take
+  // 0.37-0.45 ms where the direct kernels take 0.69-0.73 ms (Zen 4; 32 channels on 16x16, batch
+  // 32; 64 on 8x8 alike; with the reorders a ResNet-20 step's oneDNN time fell 45.4 -> 37 ms). With 16
   // channels they were slower than the direct kernels. Results agree with the direct kernels to
   // ~1.5e-6 of the largest output. Padding must be the same on both sides of an axis: with
   // uneven padding oneDNN 2.6's Winograd backward-data pass returns wrong values (found by
