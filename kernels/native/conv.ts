@@ -2,7 +2,8 @@
  * Convolution kernels on oneDNN: Conv2D, FusedConv2D, their two gradients, the depthwise family
  * and Conv3D with its gradients. tfjs' own shape helpers (`computeConv2DInfo`, ...) compute
  * output sizes and padding exactly as the CPU kernels do; we translate the result into oneDNN's
- * terms (src/addon.cc, `ConvGeometry`) and let oneDNN read tfjs' arrays in place.
+ * terms (src/addon.cc, `ConvGeometry`) and let oneDNN read tfjs' arrays in place (Winograd
+ * convolutions, which take blocked activations only, reorder them in the addon).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION_CODES } from './addon';
