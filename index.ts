@@ -11,6 +11,9 @@ export type { Span, ExtentSource, DiagnosticCode } from './dsl/diagnostics';
 // Backends.
 export { useBackend, activeBackend, availableBackends, BACKEND_ORDER } from './kernels/backend';
 export type { BackendName, BackendInfo } from './kernels/backend';
+// The native backend's settings (these modules load nothing until called).
+export { setNativeThreads } from './kernels/native/threads';
+export { setNativeWinograd } from './kernels/native/winograd';
 // Data, display and plots.
 export * from './datasets';
 export * from './viz';

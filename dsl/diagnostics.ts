@@ -67,6 +67,7 @@ export const DIAGNOSTIC_CODES = {
   // native backend
   EIN3100: 'native backend not available',
   EIN3101: 'bad native thread count',
+  EIN3102: 'bad Winograd setting',
   // models and training
   EIN4001: 'bad model option',
   EIN4002: 'unknown or bad optimizer option',

@@ -145,7 +145,8 @@ export function backendFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ba
  *
  * Limitations: tfjs allows one active backend per process; tensors created on another backend
  * are moved lazily by tfjs when used.
- * @throws EinError EIN3002 when the named backend is not installed, saying how to install it.
+ * @throws EinError EIN3002 when the named backend is not installed, saying how to install it;
+ *   the backend's own configuration errors (EIN3101, EIN3102 for the native backend's variables).
  */
 export async function useBackend(name?: BackendName): Promise<BackendInfo> {
   const wanted = name ?? backendFromEnvironment();
@@ -179,12 +180,17 @@ function availableHint(): string {
   return BACKEND_ORDER.join('|');
 }
 
-/** Tries to load and activate one backend; returns why it failed, or undefined on success. */
+/**
+ * Tries to load and activate one backend; returns why it failed, or undefined on success. An
+ * EinError from loading is the user's configuration (e.g. a bad EINNET_THREADS) and is thrown:
+ * moving on to the next backend would hide it.
+ */
 async function tryActivate(name: BackendName): Promise<string | undefined> {
   const c = CANDIDATES[name];
   try {
     c.load();
   } catch (e) {
+    if (e instanceof EinError) throw e;
     return firstLine(e);
   }
   if (tf.findBackendFactory(c.tfjsName) === null && tf.findBackend(c.tfjsName) === null) {

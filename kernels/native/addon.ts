@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { EinError } from '../../dsl/diagnostics';
 
 /** Activation codes understood by `convForward` and `matmul` (see src/addon.cc, `PostOp`). */
 export const ACTIVATION_CODES = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3, elu: 4, sigmoid: 5 } as const;
@@ -187,4 +188,21 @@ export function loadAddon(): NativeAddon {
   }
   loaded = mod;
   return mod;
+}
+
+/**
+ * `loadAddon()` for the public setters (`setNativeThreads`, `setNativeWinograd`): an absent or
+ * broken addon is the user's EinError EIN3100, not an internal exception.
+ * @throws EinError EIN3100
+ */
+export function requireAddon(): NativeAddon {
+  try {
+    return loadAddon();
+  } catch (e) {
+    throw new EinError({
+      code: 'EIN3100',
+      message: `the native backend is not available: ${(e as Error).message}`,
+      hint: 'see docs/native-backend.md',
+    });
+  }
 }

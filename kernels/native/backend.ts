@@ -19,6 +19,7 @@ import { SHARING_KERNELS, escape, escapeInputs, forgetRecyclable, idleBytes, rec
 import { REDUCTION_KERNELS } from './reduce';
 import { UPDATE_KERNELS } from './update';
 import { defaultThreads, threadsFromEnvironment } from './threads';
+import { winogradFromEnvironment } from './winograd';
 
 /** The kernels computed by oneDNN or the addon's own loops (every other kernel is the CPU backend's). */
 export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS, ...BATCH_NORM_KERNELS, ...UPDATE_KERNELS, ...FUSED_KERNELS];
@@ -67,19 +68,23 @@ let registered = false;
 
 /**
  * Registers the `einnet-native` backend and its kernels with tfjs (once), after loading the
- * addon and setting its thread count (`EINNET_THREADS`, else one per core).
+ * addon and setting its thread count (`EINNET_THREADS`, else one per core) and whether
+ * convolutions may use Winograd (`EINNET_WINOGRAD`, else yes).
  *
  * @example
  *   registerNativeBackend();
  *   await tf.setBackend('einnet-native');
  * Limitations: float32 only on the oneDNN path; other dtypes and shapes oneDNN cannot take run
  * on the CPU kernels (see `nativeKernelStats`).
- * @throws NativeAddonUnavailable (one-line message) when the addon is not built or fails to load.
+ * @throws NativeAddonUnavailable (one-line message) when the addon is not built or fails to load;
+ *   EinError EIN3101 / EIN3102 for a bad EINNET_THREADS / EINNET_WINOGRAD.
  */
 export function registerNativeBackend(): NativeAddonInfo {
   const addon = loadAddon();
   if (!registered) {
     addon.setThreads(threadsFromEnvironment() ?? defaultThreads());
+    const winograd = winogradFromEnvironment();
+    if (winograd !== undefined) addon.setWinograd(winograd);
     const overridden = new Set(NATIVE_KERNELS.map((k) => k.kernelName));
     for (const config of tf.getKernelsForBackend('cpu')) {
       if (!overridden.has(config.kernelName)) tf.registerKernel(cpuKernel(config));

@@ -15,6 +15,7 @@ export { NATIVE_KERNELS, NativeBackend, nativeBackendInfo, registerNativeBackend
 export { NATIVE_BACKEND_NAME } from './kernel';
 export { nativeKernelStats, resetNativeKernelStats, type NativeKernelStats } from './stats';
 export { defaultThreads, setNativeThreads, threadsFromEnvironment } from './threads';
+export { setNativeWinograd, winogradFromEnvironment } from './winograd';
 
 let warned = false;
 

@@ -4,7 +4,7 @@
  */
 import * as os from 'os';
 import { EinError } from '../../dsl/diagnostics';
-import { loadAddon } from './addon';
+import { requireAddon } from './addon';
 
 /** The thread count `EINNET_THREADS` asks for, or undefined when unset. @throws EinError EIN3101 when it is not a positive integer. */
 export function threadsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -45,15 +45,5 @@ export function setNativeThreads(n: number): number {
       hint: `pass 1 to ${os.availableParallelism()}`,
     });
   }
-  let addon;
-  try {
-    addon = loadAddon();
-  } catch (e) {
-    throw new EinError({
-      code: 'EIN3100',
-      message: `the native backend is not available: ${(e as Error).message}`,
-      hint: 'see docs/native-backend.md',
-    });
-  }
-  return addon.setThreads(n);
+  return requireAddon().setThreads(n);
 }

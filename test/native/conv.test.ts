@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadAddon } from '../../kernels/native/addon';
+import { setNativeWinograd } from '../../kernels/native/winograd';
 import { nativeKernelStats, resetNativeKernelStats } from '../../kernels/native/stats';
 import { ADDON_BUILT, SKIP_REASON, activateNative, compareWithCpu, gradients, int, pick, randomInput, rng, type Input } from './compare';
 
@@ -154,6 +155,27 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       expectRanNatively(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D'], label);
       // Forward, fused forward, backward-data and backward-weights primitives: four new ones each.
       expect(loadAddon().info().winogradPrimitives - before, `${label}: Winograd primitives made`).toBe(winograd ? 4 : 0);
+    }
+  });
+
+  it('setNativeWinograd(false) runs the same convolution on the direct kernels (same answer), true brings Winograd back', async () => {
+    const r = rng(32);
+    const x = randomInput(r, [2, 8, 8, 32]);
+    const filter = randomInput(r, [3, 3, 32, 48]);
+    const conv = gradients(([a, f]: tf.Tensor[]) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
+    const made = async (label: string) => {
+      const before = loadAddon().info().winogradPrimitives;
+      await compareWithCpu(label, [x, filter], conv);
+      return loadAddon().info().winogradPrimitives - before;
+    };
+    try {
+      expect(setNativeWinograd(false)).toBe(true);
+      expect(await made('Winograd forbidden')).toBe(0);
+      expect(setNativeWinograd(true)).toBe(false);
+      // The change dropped the compiled primitives: the same shapes now get Winograd ones.
+      expect(await made('Winograd allowed')).toBe(3);
+    } finally {
+      setNativeWinograd(true);
     }
   });
 

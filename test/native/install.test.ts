@@ -7,6 +7,7 @@ import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import { EinError } from '../../dsl/diagnostics';
 import { setNativeThreads, threadsFromEnvironment } from '../../kernels/native/threads';
+import { setNativeWinograd, winogradFromEnvironment } from '../../kernels/native/winograd';
 import { ADDON_BUILT, SKIP_REASON } from './compare';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -35,6 +36,27 @@ describe('scripts/build-native.js', () => {
     const run = spawnSync(process.execPath, [SCRIPT, '--force'], { cwd: ROOT, env: { ...process.env, EINNET_SKIP_NATIVE: '1' }, encoding: 'utf8' });
     expect(run.status).toBe(0);
     expect(run.stdout + run.stderr).toBe('');
+  });
+});
+
+describe('Winograd setting', () => {
+  it('EINNET_WINOGRAD is 0 or 1 (EIN3102)', () => {
+    expect(winogradFromEnvironment({})).toBeUndefined();
+    expect(winogradFromEnvironment({ EINNET_WINOGRAD: '0' })).toBe(false);
+    expect(winogradFromEnvironment({ EINNET_WINOGRAD: ' 1 ' })).toBe(true);
+    for (const bad of ['off', 'no', '2', 'false']) {
+      expect(() => winogradFromEnvironment({ EINNET_WINOGRAD: bad })).toThrow(new RegExp(`EIN3102: EINNET_WINOGRAD is '${bad}', which is neither 0 nor 1`));
+    }
+  });
+
+  it("setNativeWinograd and setNativeThreads are part of einnet's public API", async () => {
+    const einnet = await import('../../index');
+    expect(einnet.setNativeWinograd).toBe(setNativeWinograd);
+    expect(einnet.setNativeThreads).toBe(setNativeThreads);
+  });
+
+  it('setNativeWinograd takes only true or false (EIN3102)', () => {
+    expect(() => setNativeWinograd('no' as unknown as boolean)).toThrow(/EIN3102: setNativeWinograd\(no\): the setting must be true or false/);
   });
 });
 

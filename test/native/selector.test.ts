@@ -1,7 +1,8 @@
 /**
  * The backend selector and the native backend: EINNET_BACKEND=native picks it; an addon that is
  * missing or fails to load never stops einnet — the selector moves on to wasm, with one line
- * on stderr when a built addon fails to load (a missing or mismatched libdnnl).
+ * on stderr when a built addon fails to load (a missing or mismatched libdnnl) — but a bad
+ * setting of the native backend's variables is the user's error, reported as such.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -62,5 +63,11 @@ describe('backend selection with the native addon', () => {
     expect(named.stdout).toBe(
       "ERROR EIN3002: backend 'native' (einnet oneDNN addon (kernels/native)) is not available: the oneDNN addon is not built (install oneDNN, e.g. apt-get install libdnnl-dev, then run npm run build:native)",
     );
+  });
+
+  it.skipIf(!ADDON_BUILT)(`a bad EINNET_THREADS or EINNET_WINOGRAD is an error, not a silent move to wasm${SKIP_REASON}`, () => {
+    expect(select({ EINNET_WINOGRAD: 'off' }).stdout).toBe("ERROR EIN3102: EINNET_WINOGRAD is 'off', which is neither 0 nor 1");
+    expect(select({ EINNET_THREADS: 'many' }).stdout).toBe("ERROR EIN3101: EINNET_THREADS is 'many', which is not a thread count");
+    expect(JSON.parse(select({ EINNET_WINOGRAD: '0', EINNET_THREADS: '1' }).stdout).name).toBe('native');
   });
 });

@@ -195,13 +195,10 @@ Cache& TheCache() {
   return c;
 }
 
-// Whether convolutions may use Winograd (ConvGeometry::WinogradCandidate): EINNET_WINOGRAD=0
-// says no; setWinograd() changes it at run time (the benchmark measures both algorithms).
+// Whether convolutions may use Winograd (ConvGeometry::WinogradCandidate); setWinograd() sets
+// it (kernels/native/winograd.ts: EINNET_WINOGRAD, setNativeWinograd).
 bool& WinogradEnabled() {
-  static bool on = [] {
-    const char* e = std::getenv("EINNET_WINOGRAD");
-    return e == nullptr || std::string(e) != "0";
-  }();
+  static bool on = true;
   return on;
 }
 
@@ -315,7 +312,7 @@ struct ConvGeometry {
   // channels they were slower than the direct kernels. Results agree with the direct kernels to
   // ~1.5e-6 of the largest output. Padding must be the same on both sides of an axis: with
   // uneven padding oneDNN 2.6's Winograd backward-data pass returns wrong values (found by
-  // test/native/conv.test.ts). EINNET_WINOGRAD=0 turns them off.
+  // test/native/conv.test.ts). EINNET_WINOGRAD=0 or setNativeWinograd(false) turn them off.
   bool WinogradCandidate() const {
     return WinogradEnabled() && nsp == 2 && channelsLast && !depthwise && kernel[0] == 3 && kernel[1] == 3 &&
            stride[0] == 1 && stride[1] == 1 && dilation[0] == 0 && dilation[1] == 0 && c >= 32 && oc >= 32 &&
