@@ -4,8 +4,8 @@
  * backward to the input and backward to the filter — in GFLOP/s, with ratios, and against the
  * machine's peak (theoretical from the clock and AVX width, and practical from a large oneDNN
  * GEMM). On the native backend this layer runs on oneDNN's Winograd kernels where the CPU has
- * them (AVX-512); the kernel-only rows give the direct algorithm and Winograd. Then one training step of LeNet-5 and ResNet-20 on native, wasm and PyTorch
- * (bench/native-training.ts).
+ * them (AVX-512); the kernel-only rows give the direct algorithm and Winograd. Then one training
+ * step of LeNet-5 and ResNet-20 on native, wasm and PyTorch (bench/native-training.ts).
  *
  *   npm run bench:native                 # every backend that loads here
  *   EINNET_BENCH_CPU=0 npm run bench:native   # skip tfjs' pure-JS backend
@@ -138,7 +138,9 @@ function kernelOnly(threads: number, algorithm: 'direct' | 'Winograd'): Row[] {
     'backward-input': () => addon.convBackwardData(params, y, w, dx),
     'backward-filter': () => addon.convBackwardWeights(params, x, y, dw),
   };
-  const rows: Row[] = [];
+  const label = kernelLabel(threads, algorithm);
+  const winogradBefore = addon.info().winogradPrimitives;
+  const measured: { pass: Pass; times: number[] }[] = [];
   for (const pass of PASSES) {
     const times: number[] = [];
     for (let i = 0; i < 18; i++) {
@@ -146,13 +148,18 @@ function kernelOnly(threads: number, algorithm: 'direct' | 'Winograd'): Row[] {
       run[pass]();
       if (i >= 3) times.push(performance.now() - t0);
     }
-    const ms = Math.min(...times);
-    const label = kernelLabel(threads, algorithm);
-    rows.push({ backend: label, pass, ms, gflops: CONV_FLOP / ms / 1e6 });
-    printRow(label, pass, ms, `kernel only; median ${median(times).toFixed(1)} ms of ${times.length}`);
+    measured.push({ pass, times });
   }
   addon.setWinograd(wasWinograd);
-  return rows;
+  if (algorithm === 'Winograd' && addon.info().winogradPrimitives === winogradBefore) {
+    process.stdout.write(`  ${label.padEnd(10)} (oneDNN has no Winograd kernels for this CPU: the direct ones run)\n`);
+    return [];
+  }
+  return measured.map(({ pass, times }) => {
+    const ms = Math.min(...times);
+    printRow(label, pass, ms, `kernel only; median ${median(times).toFixed(1)} ms of ${times.length}`);
+    return { backend: label, pass, ms, gflops: CONV_FLOP / ms / 1e6 };
+  });
 }
 
 function kernelLabel(threads: number, algorithm: 'direct' | 'Winograd'): string {
@@ -312,7 +319,9 @@ async function main(): Promise<void> {
   if (gemm !== undefined) console.log(`  practical:   ${gemm.toFixed(0)} GFLOP/s = best oneDNN sgemm 2048^3 on ${threads} thread(s)`);
   for (const algorithm of ['direct', 'Winograd'] as const) {
     const label = kernelLabel(threads > 1 ? threads : 1, algorithm);
-    if (algorithm === 'Winograd') console.log("  Winograd (W, einnet's default for this layer; GFLOP/s of the direct algorithm's count, effective):");
+    if (algorithm === 'Winograd' && best(label, 'forward') !== undefined) {
+      console.log("  Winograd (W, einnet's default for this layer; GFLOP/s of the direct algorithm's count, effective):");
+    }
     for (const pass of PASSES) {
       const n = best(label, pass);
       if (n === undefined) continue;
