@@ -29,29 +29,39 @@ describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SK
   ];
   for (const threads of [1, 2]) {
     for (const shape of shapes) {
+      // Every combination of γ and β (the kernels take each as optional).
+      const affines = [
+        { scale: true, offset: true },
+        { scale: true, offset: false },
+        { scale: false, offset: true },
+        { scale: false, offset: false },
+      ];
       for (const relu of [false, true]) {
-        it(`statistics, normalization and both gradients, [${shape}], relu ${relu}, ${threads} thread(s)`, async () => {
-          setNativeThreads(threads);
-          const r = rng(shape[0] * 31 + (relu ? 1 : 0));
-          const C = shape[shape.length - 1];
-          const x = randomInput(r, shape);
-          for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i] * 3 + 0.5; // mean and spread away from 0, 1
-          const inputs = [x, randomInput(r, shape), randomInput(r, [C]), randomInput(r, [C]), randomInput(r, [2 * C])];
-          const reduced = [0, 1, 2];
-          resetNativeKernelStats();
-          await compareWithCpu(
-            `batch norm ${shape}`,
-            inputs,
-            ([xt, dy, gamma, beta, dstats]) => {
-              const stats = batchStats(xt, reduced, 1e-5);
-              const y = batchNormalize(xt, stats, gamma, beta, reduced, relu);
-              const [dx, dgamma, dbeta] = batchNormalizeGrad(dy, xt, y, stats, gamma, reduced, relu);
-              return [stats, y, dx, dgamma, dbeta, batchStatsGrad(dstats, xt, stats, reduced)];
-            },
-            2e-4,
-          );
-          expect(nativeKernelStats().native.EinnetBatchNormalizeGrad).toBe(1);
-        });
+        for (const { scale, offset } of affines) {
+          it(`statistics, normalization and both gradients, [${shape}], relu ${relu}, γ ${scale}, β ${offset}, ${threads} thread(s)`, async () => {
+            setNativeThreads(threads);
+            const r = rng(shape[0] * 31 + (relu ? 1 : 0));
+            const C = shape[shape.length - 1];
+            const x = randomInput(r, shape);
+            for (let i = 0; i < x.data.length; i++) x.data[i] = x.data[i] * 3 + 0.5; // mean and spread away from 0, 1
+            const inputs = [x, randomInput(r, shape), randomInput(r, [C]), randomInput(r, [C]), randomInput(r, [2 * C])];
+            const reduced = [0, 1, 2];
+            resetNativeKernelStats();
+            await compareWithCpu(
+              `batch norm ${shape}`,
+              inputs,
+              ([xt, dy, g, b, dstats]) => {
+                const [gamma, beta] = [scale ? g : undefined, offset ? b : undefined];
+                const stats = batchStats(xt, reduced, 1e-5);
+                const y = batchNormalize(xt, stats, gamma, beta, reduced, relu);
+                const [dx, dgamma, dbeta] = batchNormalizeGrad(dy, xt, y, stats, gamma, reduced, relu);
+                return [stats, y, dx, dgamma, dbeta, batchStatsGrad(dstats, xt, stats, reduced)];
+              },
+              2e-4,
+            );
+            expect(nativeKernelStats().native.EinnetBatchNormalizeGrad).toBe(1);
+          });
+        }
       }
     }
     for (const [momentum, nesterov, weightDecay] of [
