@@ -113,6 +113,8 @@ export interface NativeAddonInfo {
   readonly cacheMisses: number;
   /** Convolution primitives made so far with oneDNN's Winograd algorithm (3x3, stride 1, 32+ channels). */
   readonly winogradPrimitives: number;
+  /** The instruction set oneDNN's kernels use ('avx2', 'avx512_core', …); Winograd needs an avx512 one. */
+  readonly cpuIsa: string;
   /** Bytes of idle output buffers kept for reuse. */
   readonly pooledBytes: number;
 }

@@ -1224,6 +1224,23 @@ Napi::Value SetWinograd(const Napi::CallbackInfo& info) {
 
 Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), MaxThreads()); }
 
+// The instruction set oneDNN's kernels use here (ONEDNN_MAX_CPU_ISA can lower it).
+const char* CpuIsaName() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = Napi::Object::New(env);
@@ -1235,6 +1252,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("cacheHits", static_cast<double>(TheCache().hits_));
   o.Set("cacheMisses", static_cast<double>(TheCache().misses_));
   o.Set("winogradPrimitives", static_cast<double>(WinogradCount()));
+  o.Set("cpuIsa", CpuIsaName());
   o.Set("pooledBytes", static_cast<double>(Pool().pooled_));
   return o;
 }
