@@ -98,7 +98,7 @@ export interface NativeAddon {
   /** Sets oneDNN's thread count (OpenMP); returns the count now in force (-1: not controllable). */
   setThreads(n: number): number;
   threads(): number;
-  /** Allows or forbids Winograd convolutions (default: allowed unless EINNET_WINOGRAD=0); returns the previous setting. */
+  /** Allows or forbids Winograd convolutions (default: allowed; registerNativeBackend applies EINNET_WINOGRAD); returns the previous setting. */
   setWinograd(on: boolean): boolean;
   info(): NativeAddonInfo;
   clearCache(): void;

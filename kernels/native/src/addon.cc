@@ -238,6 +238,55 @@ void AppendActivation(dnnl::primitive_attr& attr, int32_t op, float alpha) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Output buffers. A fresh multi-megabyte Float32Array costs more than many kernels: the kernel
+// hands V8 fresh pages to zero and fault in (~2 ms for 8 MB here). Kernel outputs therefore come
+// from a pool of 64-byte-aligned blocks wrapped as external ArrayBuffers; a block returns to the
+// pool only when V8 finalises its ArrayBuffer, i.e. when no JS reference to it is left (tfjs
+// hands the very array to callers of dataSync, so recycling on tensor disposal would be unsafe).
+// Pool contents are not zeroed: every kernel writes all of its output.
+
+class BufferPool {
+ public:
+  void* Take(size_t bytes) {
+    auto it = free_.find(bytes);
+    if (it != free_.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      pooled_ -= bytes;
+      return p;
+    }
+    const size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+  void Give(void* p, size_t bytes) {
+    if (pooled_ + bytes > capacity_) {
+      std::free(p);
+      return;
+    }
+    free_[bytes].push_back(p);
+    pooled_ += bytes;
+  }
+  void Clear() {
+    for (auto& kv : free_)
+      for (void* p : kv.second) std::free(p);
+    free_.clear();
+    pooled_ = 0;
+  }
+  size_t pooled_ = 0;
+  size_t capacity_ = size_t(1) << 30;  // at most 1 GiB of idle blocks
+
+ private:
+  std::unordered_map<size_t, std::vector<void*>> free_;
+};
+
+BufferPool& Pool() {
+  static BufferPool p;
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Convolution geometry. Parameter layout (Int32Array), nsp = number of spatial dims:
 //   [nsp, channelsLast, depthwise, N, C, OC,
 //    in[nsp], out[nsp], kernel[nsp], stride[nsp], dilation[nsp] (oneDNN form: rate - 1),
@@ -427,6 +476,7 @@ struct WeightsIn {
   }
 };
 
+// ---------------------------------------------------------------------------------------------
 // Room for activations in a primitive's own layout (Winograd's nChw16c), shared by every
 // convolution: a call needs two at most (forward: source and destination; backward-data: dy and
 // dx; backward-weights: source and dy), and calls run one at a time on the JS thread. Each slot
@@ -435,24 +485,18 @@ struct WeightsIn {
 class Workspace {
  public:
   static constexpr int kSlots = 2;
+  // Blocks come from and go back to the output pool (64-byte aligned).
   void* Get(int slot, size_t bytes) {
     Slot& s = slots_[slot];
     if (bytes > s.bytes) {
-      std::free(s.p);
-      s.p = nullptr;
-      s.bytes = 0;
-      const size_t rounded = (bytes + 63) / 64 * 64;
-      s.p = std::aligned_alloc(64, rounded);
-      if (s.p == nullptr) throw std::bad_alloc();
-      s.bytes = rounded;
+      Release(s);
+      s.p = Pool().Take(bytes);
+      s.bytes = bytes;
     }
     return s.p;
   }
   void Clear() {
-    for (Slot& s : slots_) {
-      std::free(s.p);
-      s = Slot();
-    }
+    for (Slot& s : slots_) Release(s);
   }
 
  private:
@@ -460,6 +504,10 @@ class Workspace {
     void* p = nullptr;
     size_t bytes = 0;
   };
+  static void Release(Slot& s) {
+    if (s.p != nullptr) Pool().Give(s.p, s.bytes);
+    s = Slot();
+  }
   Slot slots_[kSlots];
 };
 
@@ -1053,53 +1101,7 @@ void Reduce(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Output buffers. A fresh multi-megabyte Float32Array costs more than many kernels: the kernel
-// hands V8 fresh pages to zero and fault in (~2 ms for 8 MB here). Kernel outputs therefore come
-// from a pool of 64-byte-aligned blocks wrapped as external ArrayBuffers; a block returns to the
-// pool only when V8 finalises its ArrayBuffer, i.e. when no JS reference to it is left (tfjs
-// hands the very array to callers of dataSync, so recycling on tensor disposal would be unsafe).
-// Pool contents are not zeroed: every kernel writes all of its output.
-
-class BufferPool {
- public:
-  void* Take(size_t bytes) {
-    auto it = free_.find(bytes);
-    if (it != free_.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
-      pooled_ -= bytes;
-      return p;
-    }
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-  }
-  void Give(void* p, size_t bytes) {
-    if (pooled_ + bytes > capacity_) {
-      std::free(p);
-      return;
-    }
-    free_[bytes].push_back(p);
-    pooled_ += bytes;
-  }
-  void Clear() {
-    for (auto& kv : free_)
-      for (void* p : kv.second) std::free(p);
-    free_.clear();
-    pooled_ = 0;
-  }
-  size_t pooled_ = 0;
-  size_t capacity_ = size_t(1) << 30;  // at most 1 GiB of idle blocks
-
- private:
-  std::unordered_map<size_t, std::vector<void*>> free_;
-};
-
-BufferPool& Pool() {
-  static BufferPool p;
-  return p;
-}
+// Output blocks handed to JS (from the pool above).
 
 // One block handed to JS. `returned` is set when the TypeScript side gave the block back early
 // (release, on tensor disposal); the ArrayBuffer's finalizer then leaves the block alone, since it
