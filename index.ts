@@ -6,14 +6,14 @@
 export { ein, Program } from './dsl/program';
 export type { CheckReport, RunOptions } from './dsl/program';
 export type { CheckedProgram, TensorInfo, IndexRange, Provenance } from './dsl/check/checked';
-export { EinError, EinErrors, DIAGNOSTIC_CODES } from './dsl/diagnostics';
-export type { Span, ExtentSource, DiagnosticCode } from './dsl/diagnostics';
+export { EinError, EinErrors, DIAGNOSTIC_CODES } from './core/diagnostics';
+export type { Span, ExtentSource, DiagnosticCode } from './core/diagnostics';
 // Backends.
-export { useBackend, activeBackend, availableBackends, BACKEND_ORDER } from './kernels/backend';
-export type { BackendName, BackendInfo } from './kernels/backend';
+export { useBackend, activeBackend, availableBackends, BACKEND_ORDER } from './backends/select';
+export type { BackendName, BackendInfo } from './backends/select';
 // The native backend's settings (these modules load nothing until called).
-export { setNativeThreads } from './kernels/native/threads';
-export { setNativeWinograd } from './kernels/native/winograd';
+export { setNativeThreads } from './backends/native/threads';
+export { setNativeWinograd } from './backends/native/winograd';
 // Data, display and plots.
 export * from './datasets';
 export * from './viz';

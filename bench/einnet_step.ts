@@ -13,8 +13,8 @@
  */
 import * as readline from 'readline';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, type BackendName } from '../kernels/backend';
-import { setNativeThreads } from '../kernels/native';
+import { useBackend, type BackendName } from '../backends/select';
+import { setNativeThreads } from '../backends/native';
 import { lenet5, resnetCifar } from '../models/architectures';
 import type { Model } from '../models/model';
 import { sgd, type Optimizer } from '../models/optimizers';

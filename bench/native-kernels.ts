@@ -19,8 +19,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { findAddon, loadAddon, registerNativeBackend, setNativeThreads } from '../kernels/native';
-import { convParams, geometry2D } from '../kernels/native/conv';
+import { findAddon, loadAddon, registerNativeBackend, setNativeThreads } from '../backends/native';
+import { convParams, geometry2D } from '../backends/native/conv';
 import { trainingSteps } from './native-training';
 
 const N = 32;

@@ -22,8 +22,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
-import { useBackend, type BackendName } from '../kernels/backend';
-import { defaultThreads, threadsFromEnvironment } from '../kernels/native';
+import { useBackend, type BackendName } from '../backends/select';
+import { defaultThreads, threadsFromEnvironment } from '../backends/native';
 import { EinnetStepper, type Net } from './einnet_step';
 
 function quantile(xs: readonly number[], q: number): number {

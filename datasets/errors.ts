@@ -2,7 +2,7 @@
  * Data errors: every loader, the fetcher and the utilities throw `EinError`s built here, so each
  * message names the file (or option) first and ends with how to fix it.
  */
-import { EinError, type DiagnosticCode } from '../dsl/diagnostics';
+import { EinError, type DiagnosticCode } from '../core/diagnostics';
 
 /** An error about one file: `<file>: <what is wrong>`, with a fix. */
 export function fileError(code: DiagnosticCode, file: string, what: string, hint?: string, expected?: string): EinError {

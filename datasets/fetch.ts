@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { describeIoError, fileError, optionError } from './errors';
 import { DATASET_CATALOG, type CatalogEntry, type RemoteFile } from './catalog';
 import { defaultCacheDir } from './sources';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { optionError } from './errors';
-import { asRandom, permutation, type SeedOrRandom } from './random';
+import { asRandom, permutation, type SeedOrRandom } from '../core/random';
 
 /**
  * How pixel bytes become float32 values:

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { optionError } from './errors';
 
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar-10' | 'cifar-100';

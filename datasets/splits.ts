@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { optionError } from './errors';
 import { ImageSet, type TensorDataset } from './image-set';
-import { permutation, type SeedOrRandom } from './random';
+import { permutation, type SeedOrRandom } from '../core/random';
 
 function isImageSet(d: ImageSet | TensorDataset): d is ImageSet {
   return d instanceof ImageSet;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { describeIoError, fileError } from './errors';
 
 const BLOCK = 512;

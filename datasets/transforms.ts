@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { optionError } from './errors';
 import { ImageSet, type PixelScale } from './image-set';
-import { asRandom, type SeedOrRandom } from './random';
+import { asRandom, type SeedOrRandom } from '../core/random';
 
 /** Per-channel statistics, one number per channel. */
 export interface ChannelStats {

@@ -28,7 +28,7 @@
  */
 import { ein } from '../dsl/program';
 import type { Expr, IndexExpr, Program as Ast } from '../dsl/parse/ast';
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { Model, type ModelOptions, type RunningStatSpec } from './model';
 import { modelError, rejectUnknownOptions } from './errors';
 

@@ -2,7 +2,7 @@
  * The EinErrors of models and training (EIN4xxx), built in one place so that every message has
  * the same shape: what is wrong, where (the option, tensor, file or step), and how to fix it.
  */
-import { EinError, type DiagnosticCode } from '../dsl/diagnostics';
+import { EinError, type DiagnosticCode } from '../core/diagnostics';
 
 /** An EinError for a models/training mistake. `where` names the function or option. */
 export function modelError(code: DiagnosticCode, where: string, message: string, hint?: string, expected?: string): EinError {

@@ -30,7 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, InitializerSpec } from '../dsl/check/checked';
-import { seededRandom, type Random } from '../datasets/random';
+import { seededRandom, type Random } from '../core/random';
 import { modelError } from './errors';
 import { readsOf } from '../dsl/check/reads';
 

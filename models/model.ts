@@ -20,9 +20,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ein, Program, type CheckReport } from '../dsl/program';
 import { printProgram } from '../dsl/parse/print';
-import { EinError } from '../dsl/diagnostics';
-import { seededRandom, type Random } from '../datasets/random';
-import { movingAverages } from '../kernels/update';
+import { EinError } from '../core/diagnostics';
+import { seededRandom, type Random } from '../core/random';
+import { movingAverages } from '../ops/update';
 import { initialTensor } from './init';
 import { modelError, rejectUnknownOptions, shapeText } from './errors';
 

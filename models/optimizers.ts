@@ -13,7 +13,7 @@
  * count is `iterations`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sgdSteps, type SgdItem } from '../kernels/update';
+import { sgdSteps, type SgdItem } from '../ops/update';
 import { modelError, rejectUnknownOptions } from './errors';
 
 export interface Optimizer {

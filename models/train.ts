@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SingleBar, Presets } from 'cli-progress';
 import { ImageSet } from '../datasets/image-set';
-import { asRandom, permutation, type Random, type SeedOrRandom } from '../datasets/random';
+import { asRandom, permutation, type Random, type SeedOrRandom } from '../core/random';
 import type { Model } from './model';
 import type { Optimizer } from './optimizers';
 import type { Schedule } from './schedules';

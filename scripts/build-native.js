@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * Builds einnet's optional oneDNN backend (kernels/native) at install time — only when oneDNN's
+ * Builds einnet's optional oneDNN backend (backends/native) at install time — only when oneDNN's
  * headers are present. It must never make `npm install` fail: every path ends with exit code 0
  * and at most one line of output. Run by the package's "prepare" script; also by hand:
  *
@@ -21,7 +21,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..');
-const NATIVE = path.join(ROOT, 'kernels', 'native');
+const NATIVE = path.join(ROOT, 'backends', 'native');
 const ADDON = path.join(NATIVE, 'build', 'Release', 'einnet_native.node');
 const LOG = path.join(NATIVE, 'build', 'build.log');
 

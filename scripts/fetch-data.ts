@@ -3,7 +3,7 @@
  * the cache folder the loaders search, with SHA-256 verification. `--list` shows the names.
  * The only command in einnet that uses the network; nothing runs it implicitly.
  */
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { DATASET_CATALOG } from '../datasets/catalog';
 import { fetchDataset } from '../datasets/fetch';
 import { defaultCacheDir } from '../datasets/sources';

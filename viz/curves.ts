@@ -7,7 +7,7 @@
  * supports through display ids), so a long run does not fill the notebook with copies.
  * Metrics whose name contains `acc` go to a right-hand accuracy panel; the rest to the loss panel.
  */
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { DisplayHandle } from './display';
 import type { Figure, Trace } from './figure';
 import { richOutputAvailable } from './kernel-output';

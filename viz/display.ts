@@ -10,7 +10,7 @@
  * The `…Bundle` functions build the bundles without emitting them (for tests and tools).
  */
 import { randomBytes } from 'crypto';
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { describeFigure, type Figure } from './figure';
 import { emitDisplay, type MimeBundle } from './kernel-output';
 import { figureHtml, takeLibraryInlining } from './plotly-html';

@@ -5,7 +5,7 @@
  * Images are drawn the way they are stored: row 0 at the top, column 0 at the left.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { subplotGrid, type Figure, type Trace } from './figure';
 
 /** Options shared by the heatmap helpers. */

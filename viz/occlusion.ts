@@ -4,7 +4,7 @@
  * drops, the network looks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import { subplotGrid, type Figure, type Trace } from './figure';
 
 /** Options for `occlusionMap`. */

@@ -8,7 +8,7 @@
  * The picture also counts, for every input pixel, how many paths lead from it to one output
  * unit (darker = more): dilation can leave holes (gridding), plain stacks give a peaked bump.
  */
-import { EinError } from '../dsl/diagnostics';
+import { EinError } from '../core/diagnostics';
 import type { Figure, Trace } from './figure';
 
 /** One layer's geometry (square kernels; one number per spatial axis). */

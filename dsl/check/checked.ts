@@ -4,7 +4,7 @@
  * from; implicit (Einstein) sums are explicit `reduce` nodes; index expressions are in normal
  * form (affine combinations, floor divisions, composites, boundary modes).
  */
-import type { Span } from '../diagnostics';
+import type { Span } from '../../core/diagnostics';
 import type { AggregateOp, BoundaryMode, Program } from '../parse/ast';
 
 // ---------------------------------------------------------------------------------------------

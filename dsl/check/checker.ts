@@ -4,7 +4,7 @@
  * explicit (scopes.ts), infers every index range (ranges.ts) and every shape, parameters
  * included, each with where it came from.
  */
-import { EinError, lineColumn, type Span } from '../diagnostics';
+import { EinError, lineColumn, type Span } from '../../core/diagnostics';
 import type { Assignment, IndexName, Program } from '../parse/ast';
 import { forEachExpr, forEachIndexName } from '../parse/walk';
 import type {

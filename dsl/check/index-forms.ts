@@ -3,7 +3,7 @@
  * constant, composites `(g, I)` of plain indices, and boundary modes. Anything else (a product
  * of two indices, division by an index) is not affine and is rejected here with its place.
  */
-import { EinError, type Span } from '../diagnostics';
+import { EinError, type Span } from '../../core/diagnostics';
 import type { IndexExpr } from '../parse/ast';
 import type { AffineIndex, CheckedIndex, FloorDivIndex, LhsIndex } from './checked';
 

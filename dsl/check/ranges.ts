@@ -5,7 +5,7 @@
  * open the largest "valid" range for which every read stays in bounds. Conflicts name both
  * sources.
  */
-import { EinError, lineColumn, type ExtentSource, type Span } from '../diagnostics';
+import { EinError, lineColumn, type ExtentSource, type Span } from '../../core/diagnostics';
 import type { AffineIndex, CheckedIndex, IndexRange, LhsIndex, Provenance } from './checked';
 import { bareIndex } from './index-forms';
 import type { AccessSite } from './scopes';

@@ -5,7 +5,7 @@
  * that term may pass `+`, parentheses and aggregators, but never a function call — occurrences
  * split across a function boundary, or across `+` with no product above, need an explicit sum.
  */
-import { EinError, type Span } from '../diagnostics';
+import { EinError, type Span } from '../../core/diagnostics';
 import type { Expr } from '../parse/ast';
 import type { BinaryFn, CheckedExpr, CheckedIndex, UnaryFn } from './checked';
 import { FUNCTIONS, closestNames } from './functions';

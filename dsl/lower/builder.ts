@@ -6,7 +6,7 @@
  * data.
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
-import { sizeOf, stridesOf } from '../layout';
+import { sizeOf, stridesOf } from '../../core/layout';
 import type { ReduceFn, Step, StepOp } from './plan';
 
 /** Host-side 0/1 array over named axes, row-major. */

@@ -4,7 +4,7 @@
  * no gradient for it. The pair contracted first is the one with the smallest result, the usual
  * greedy order.
  */
-import { sizeOf } from '../layout';
+import { sizeOf } from '../../core/layout';
 import type { NamedValue, PlanBuilder } from './builder';
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { CheckedExpr, IndexRange } from '../check/checked';
 import { UNARY_MEANING } from '../check/functions';
-import { sizeOf } from '../layout';
+import { sizeOf } from '../../core/layout';
 import { andMasks, anyMask, type NamedValue, type PlanBuilder } from './builder';
 import { contract } from './contract';
 import { lowerRead } from './read';

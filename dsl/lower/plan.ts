@@ -5,7 +5,7 @@
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { BoundaryMode } from '../parse/ast';
-import type { ConvBackward } from './routes/conv-backward';
+import type { ConvBackward } from '../derive/conv-backward';
 
 export type ReduceFn = 'sum' | 'max' | 'min';
 

@@ -13,7 +13,7 @@ import type { CheckedIndex, IndexRange } from '../check/checked';
 import { compileAxis } from '../check/index-eval';
 import { indexNamesOf } from '../check/index-forms';
 import { andMasks, simplifyMask, type Mask, type NamedValue, type PlanBuilder } from './builder';
-import { forEachCombination, sizeOf } from '../layout';
+import { forEachCombination, sizeOf } from '../../core/layout';
 
 export interface ReadContext {
   readonly builder: PlanBuilder;

@@ -9,7 +9,7 @@ import { compileAxis } from '../check/index-eval';
 import { indexNamesOf } from '../check/index-forms';
 import type { NamedValue, PlanBuilder } from './builder';
 import { lowerExpr, type ExprContext } from './expr';
-import { forEachCombination, sizeOf } from '../layout';
+import { forEachCombination, sizeOf } from '../../core/layout';
 
 export function lowerStatement(ctx: ExprContext, s: CheckedStatement): number {
   const b = ctx.builder;

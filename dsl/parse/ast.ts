@@ -3,7 +3,7 @@
  * of source text it came from, so that later stages can point at it. Nodes are plain readonly
  * data; names are resolved (tensor, index or constant) by the checker, not here.
  */
-import type { Span } from '../diagnostics';
+import type { Span } from '../../core/diagnostics';
 
 // ---------------------------------------------------------------------------------------------
 // Index expressions: what stands inside `[...]`.

@@ -4,7 +4,7 @@
  * Newlines end statements, except inside brackets (the lexer drops them there) and after a
  * binary operator (the parser skips them there).
  */
-import { EinError, type Span } from '../diagnostics';
+import { EinError, type Span } from '../../core/diagnostics';
 
 export type TokenKind = 'ident' | 'number' | 'punct' | 'newline' | 'eof';
 

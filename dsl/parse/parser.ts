@@ -16,7 +16,7 @@
  *               | AGG '[' names ']' term | '(' expr ')'
  *   index      := affine sums/products of names and numbers, `(g, I)`, clamp/wrap/reflect(index)
  */
-import { EinError, EinErrors, type Span } from '../diagnostics';
+import { EinError, EinErrors, type Span } from '../../core/diagnostics';
 import {
   AGGREGATE_OPS,
   BOUNDARY_MODES,

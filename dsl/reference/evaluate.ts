@@ -8,11 +8,11 @@
  * ignored by max/min, still counts in mean's divisor); outside any reduction the read gives 0.
  */
 import ndarray, { type NdArray } from 'ndarray';
-import { EinError } from '../diagnostics';
+import { EinError } from '../../core/diagnostics';
 import type { CheckedExpr, CheckedProgram, CheckedStatement, LhsIndex } from '../check/checked';
 import { BINARY_MEANING, UNARY_MEANING } from '../check/functions';
 import { compileAxis, type AxisFn, type Env } from '../check/index-eval';
-import { stridesOf } from '../layout';
+import { stridesOf } from '../../core/layout';
 
 /** A dense row-major float64 tensor. */
 export interface DenseTensor {

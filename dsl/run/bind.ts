@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CheckedProgram } from '../check/checked';
-import { EinError } from '../diagnostics';
+import { EinError } from '../../core/diagnostics';
 
 /** Shapes of the bound tensors, after checking they are float32 tf.Tensors. */
 export function boundShapes(bindings: Readonly<Record<string, unknown>>): Record<string, number[]> {

@@ -7,12 +7,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { Plan, Step } from '../lower/plan';
-import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../kernels/batchnorm';
-import { convForwardFused } from '../../kernels/conv';
-import { addRelu, reluGrad } from '../../kernels/residual';
-import { maxPoolBackward, poolForward } from '../../kernels/pool';
-import { shareSavedTensors } from '../../kernels/saved-tensors';
-import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../kernels/rank';
+import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
+import { convForwardFused } from '../../ops/conv';
+import { addRelu, reluGrad } from '../../ops/residual';
+import { maxPoolBackward, poolForward } from '../../ops/pool';
+import { shareSavedTensors } from '../../backends/saved-tensors';
+import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../ops/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -117,7 +117,7 @@ export class PlanRunner {
   private disposed = false;
 
   constructor(readonly plan: Plan) {
-    // 43 % fewer kernel calls in a training step (kernels/saved-tensors.ts); once per process.
+    // 43 % fewer kernel calls in a training step (backends/saved-tensors.ts); once per process.
     shareSavedTensors();
   }
 
@@ -173,7 +173,7 @@ export class PlanRunner {
 
   /**
    * A conv step (with its fused bias and activation) and its gradient: tfjs' own where it is
-   * right (`nativeConvGradient`), else from the derived programs (routes/conv-backward.ts) — tfjs
+   * right (`nativeConvGradient`), else from the derived programs (dsl/derive/conv-backward.ts) — tfjs
    * lacks them on wasm (Conv2DBackpropFilter, depthwise backprops) and everywhere for dilation > 1.
    */
   private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
@@ -223,7 +223,7 @@ export class PlanRunner {
     );
   }
 
-  /** tf.maxPool with a gradient that is right on every backend (kernels/pool.ts says why). */
+  /** tf.maxPool with a gradient that is right on every backend (ops/pool.ts says why). */
   private maxPool(s: Step & { op: 'pool' }, input: tf.Tensor): tf.Tensor {
     if (tf.getBackend() !== 'wasm') return poolForward(s, input);
     return withGradient(

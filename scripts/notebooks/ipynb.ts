@@ -3,7 +3,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { EinError } from '../../dsl/diagnostics';
+import { EinError } from '../../core/diagnostics';
 
 /** A notebook output as nbformat stores it. */
 export type NotebookOutput =

@@ -14,7 +14,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EinError } from '../../dsl/diagnostics';
+import { EinError } from '../../core/diagnostics';
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from './ipynb';
 
 const ROOT = path.resolve(__dirname, '..', '..');

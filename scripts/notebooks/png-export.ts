@@ -4,7 +4,7 @@
  * plotly.js renders the figure itself (`Plotly.toImage`), so the PNG is what the notebook shows.
  */
 import * as fs from 'fs';
-import { EinError } from '../../dsl/diagnostics';
+import { EinError } from '../../core/diagnostics';
 import type { Figure } from '../../viz/figure';
 import { plotlyLibraryPath } from '../../viz/plotly-html';
 

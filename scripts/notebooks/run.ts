@@ -19,7 +19,7 @@ import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { EinError } from '../../dsl/diagnostics';
+import { EinError } from '../../core/diagnostics';
 import { readNotebook, sourceText, writeNotebookAtomic, hasErrorOutputs, type Notebook } from './ipynb';
 import { addPngs, normalizePlotlyLibrary, plotOutputs } from './plotly-outputs';
 import { findChromium, openPngRenderer, type PngRenderer } from './png-export';

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { EinError } from '../../dsl/diagnostics';
+import { EinError } from '../../core/diagnostics';
 
 /** Runs f, expects an EinError with `code` whose message contains every string in `parts`. */
 export function expectEinError(f: () => unknown, code: string, ...parts: string[]): EinError {

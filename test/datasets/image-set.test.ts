@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ImageSet, forEachBatch } from '../../datasets/image-set';
-import { permutation, seededRandom } from '../../datasets/random';
+import { permutation, seededRandom } from '../../core/random';
 import { shuffle, trainValidationSplit } from '../../datasets/splits';
 import { expectEinError } from './expect-error';
 

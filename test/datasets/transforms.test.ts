@@ -3,7 +3,7 @@ import ndarray from 'ndarray';
 import { describe, expect, it } from 'vitest';
 import { ImageSet } from '../../datasets/image-set';
 import { fromNdarray, toNdarray } from '../../datasets/ndarray-bridge';
-import { seededRandom } from '../../datasets/random';
+import { seededRandom } from '../../core/random';
 import { augmentBatch, channelMeanStd, normalizeChannels, randomCropWithPadding, randomHorizontalFlip } from '../../datasets/transforms';
 import { expectEinError } from './expect-error';
 

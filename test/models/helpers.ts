@@ -1,7 +1,7 @@
 /** Shared helpers for the models tests. */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { EinError } from '../../dsl/diagnostics';
+import { EinError } from '../../core/diagnostics';
 
 /** Runs `f` and returns the EinError it throws; anything else (or nothing) fails the test. */
 export function failure(f: () => unknown): EinError {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ein } from '../../dsl/program';
 import { fansOf, initialValues, parameterRandom } from '../../models/init';
-import { seededRandom } from '../../datasets/random';
+import { seededRandom } from '../../core/random';
 import { failure } from './helpers';
 
 const checkedOf = (src: string, shapes: Record<string, number[]>) => ein(src).check(shapes).checked;

@@ -4,7 +4,7 @@
  * output be replaced in place. Expected strings are written out by hand.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EinError } from '../../dsl/diagnostics';
+import { EinError } from '../../core/diagnostics';
 import {
   DisplayHandle, PLOTLY_LIBRARY_BEGIN, PLOTLY_LIBRARY_END, PLOTLY_MIME, figureBundle, mathBundle, resetPlotlyInlining,
   setDisplaySink, show, showMath, showTable, tableBundle, type DisplayMessage, type Figure,

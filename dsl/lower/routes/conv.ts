@@ -20,9 +20,9 @@ import { bareIndex } from '../../check/index-forms';
 import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
 import { productFactors, type ExprContext } from '../expr';
-import { sizeOf } from '../../layout';
+import { sizeOf } from '../../../core/layout';
 import { modeReaches, padByMode } from './boundary';
-import { deriveConvBackward } from './conv-backward';
+import { deriveConvBackward } from '../../derive/conv-backward';
 
 type Access = CheckedExpr & { kind: 'access' };
 

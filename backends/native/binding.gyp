@@ -1,0 +1,37 @@
+# Builds backends/native/build/Release/einnet_native.node against the system's oneDNN.
+# Deliberately NOT at the package root: npm would then run `node-gyp rebuild` on every install
+# and fail on machines without oneDNN. scripts/build-native.js runs it only when oneDNN exists.
+{
+  "targets": [
+    {
+      "target_name": "einnet_native",
+      "sources": ["src/addon.cc", "src/loops.cc", "src/normalize.cc", "src/update.cc", "src/fused.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node -p \"process.env.EINNET_DNNL_INCLUDE || ''\")"
+      ],
+      "libraries": [
+        "<!@(node -p \"process.env.EINNET_DNNL_LIB ? '-L' + process.env.EINNET_DNNL_LIB + ' -Wl,-rpath,' + process.env.EINNET_DNNL_LIB : ''\")",
+        "-ldnnl"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3"],
+      "conditions": [
+        ["OS=='linux'", {
+          "cflags_cc": ["-fopenmp"],
+          "ldflags": ["-fopenmp"]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+            "GCC_ENABLE_CPP_RTTI": "YES",
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "MACOSX_DEPLOYMENT_TARGET": "11.0",
+          }
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,52 @@
+/**
+ * The updates between training steps as native kernels (src/update.cc), registered for the native
+ * backend only; ops/update.ts calls them there and composes tfjs ops elsewhere. Each kernel
+ * takes every parameter (or running statistic) of a step at once — inputs `w0, g0, v0, w1, …` —
+ * so that a ResNet-20 step makes one kernel call for its 59 parameters instead of 59: the loops
+ * are microseconds, tfjs' bookkeeping per kernel call is not.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { loadAddon } from './addon';
+import { adoptOutput, f32, outputArray, ownKernel, sizeOf, type OwnKernelArgs } from './kernel';
+
+/** Kernel names (tfjs has none for these). */
+export const SGD_UPDATE = 'EinnetSgdUpdate';
+export const MOVING_AVERAGE = 'EinnetMovingAverage';
+
+/**
+ * attrs.count parameters; inputs w{i}, g{i} and, with momentum, v{i}. Outputs: w{i}' (and v{i}'),
+ * in that order for each i.
+ */
+function sgdUpdate({ inputs, backend, attrs }: OwnKernelArgs<{ count: number; learningRate: number; momentum: number; weightDecay: number; nesterov: boolean }>): tf.TensorInfo[] {
+  const addon = loadAddon();
+  const hyper = Float64Array.of(attrs.learningRate, attrs.momentum, attrs.weightDecay);
+  const outs: tf.TensorInfo[] = [];
+  for (let i = 0; i < attrs.count; i++) {
+    const w = inputs[`w${i}`]!;
+    const g = inputs[`g${i}`]!;
+    const v = inputs[`v${i}`];
+    const n = sizeOf(w.shape);
+    const wOut = outputArray(n);
+    const vOut = v ? outputArray(n) : null;
+    addon.sgdUpdate(Int32Array.of(n, v ? 1 : 0, attrs.nesterov ? 1 : 0), hyper, f32(backend, w), f32(backend, g), v ? f32(backend, v) : null, wOut, vOut);
+    outs.push(adoptOutput(backend, [...w.shape], wOut));
+    if (vOut !== null) outs.push(adoptOutput(backend, [...w.shape], vOut));
+  }
+  return outs;
+}
+
+/** attrs.momenta[i] for statistic i; inputs v{i}, b{i} (its batch value); outputs v{i}'. */
+function movingAverage({ inputs, backend, attrs }: OwnKernelArgs<{ momenta: number[] }>): tf.TensorInfo[] {
+  const addon = loadAddon();
+  const outs: tf.TensorInfo[] = [];
+  for (let i = 0; i < attrs.momenta.length; i++) {
+    const v = inputs[`v${i}`]!;
+    const n = sizeOf(v.shape);
+    const out = outputArray(n);
+    addon.movingAverage(n, attrs.momenta[i], f32(backend, v), f32(backend, inputs[`b${i}`]!), out);
+    outs.push(adoptOutput(backend, [...v.shape], out));
+  }
+  return outs;
+}
+
+export const UPDATE_KERNELS: tf.KernelConfig[] = [ownKernel(SGD_UPDATE, sgdUpdate), ownKernel(MOVING_AVERAGE, movingAverage)];

@@ -1,0 +1,122 @@
+/**
+ * The batch-normalization route's four computations (dsl/lower/routes/batchnorm.ts): statistics,
+ * normalization and the gradient of each. On the native backend, when the averaged axes are the
+ * leading ones (x seen as [rows, C], the NHWC case), one kernel each (backends/native/batchnorm.ts);
+ * elsewhere a few tfjs ops over keep-dims shapes, which work for any axes on every backend.
+ *
+ * `stats` is always flat, [2·K] for K kept elements: μ's values, then σ = sqrt(variance + ε).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORMALIZE, BATCH_NORMALIZE_GRAD, BATCH_STATS, BATCH_STATS_GRAD } from '../backends/native/batchnorm';
+import { ownKernelApplies } from '../backends/native/kernel';
+
+/** rows × channels when the native kernels can take x (float32, averaged axes leading); else undefined. */
+function nativeView(x: tf.Tensor, reduced: readonly number[]): { rows: number; channels: number } | undefined {
+  if (!ownKernelApplies(BATCH_STATS, [x]) || !reduced.every((a, k) => a === k)) return undefined;
+  const rows = rowsOf(x, reduced);
+  return { rows, channels: x.size / rows };
+}
+
+/** x's shape with 1 on the averaged axes: μ, σ, γ, β broadcast from it. */
+function keepDims(x: tf.Tensor, reduced: readonly number[]): number[] {
+  return x.shape.map((d, a) => (reduced.includes(a) ? 1 : d));
+}
+
+function rowsOf(x: tf.Tensor, reduced: readonly number[]): number {
+  return reduced.reduce((p, a) => p * x.shape[a], 1);
+}
+
+/** μ and σ as keep-dims tensors. */
+function meanAndStd(stats: tf.Tensor, x: tf.Tensor, reduced: readonly number[]): [tf.Tensor, tf.Tensor] {
+  const shape = keepDims(x, reduced);
+  const half = stats.size / 2;
+  return [tf.reshape(tf.slice(stats, [0], [half]), shape), tf.reshape(tf.slice(stats, [half], [half]), shape)];
+}
+
+/** [2·K]: μ and sqrt(mean of squared deviations + ε) of x over `reduced`, flat. */
+export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: number): tf.Tensor {
+  const view = nativeView(x, reduced);
+  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS, { x }, { ...view, epsilon }) as tf.Tensor;
+  return tf.tidy(() => {
+    const mu = tf.mean(x, [...reduced], true);
+    const variance = tf.mean(tf.square(tf.sub(x, mu)), [...reduced]);
+    return tf.concat([tf.reshape(mu, [-1]), tf.reshape(tf.sqrt(tf.add(variance, epsilon)), [-1])]);
+  });
+}
+
+/** The gradient of x through μ and σ: (dμ + dσ·(x − μ)/σ) / rows. */
+export function batchStatsGrad(dstats: tf.Tensor, x: tf.Tensor, stats: tf.Tensor, reduced: readonly number[]): tf.Tensor {
+  const view = nativeView(x, reduced);
+  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, view) as tf.Tensor;
+  return tf.tidy(() => {
+    const [mu, sigma] = meanAndStd(stats, x, reduced);
+    const [dmu, dsigma] = meanAndStd(dstats, x, reduced);
+    return tf.div(tf.add(dmu, tf.mul(dsigma, tf.div(tf.sub(x, mu), sigma))), rowsOf(x, reduced));
+  });
+}
+
+/** (x − μ)/σ · γ + β, then relu when asked; `scale` (γ) and `offset` (β) have μ's shape. */
+export function batchNormalize(x: tf.Tensor, stats: tf.Tensor, scale: tf.Tensor | undefined, offset: tf.Tensor | undefined, reduced: readonly number[], relu: boolean): tf.Tensor {
+  const view = nativeView(x, reduced);
+  if (view !== undefined) {
+    const inputs: tf.NamedTensorMap = { x, stats };
+    if (scale !== undefined) inputs.scale = scale;
+    if (offset !== undefined) inputs.offset = offset;
+    return tf.engine().runKernel(BATCH_NORMALIZE, inputs, { ...view, relu }) as tf.Tensor;
+  }
+  return tf.tidy(() => {
+    const shape = keepDims(x, reduced);
+    const [mu, sigma] = meanAndStd(stats, x, reduced);
+    const a = scale === undefined ? tf.reciprocal(sigma) : tf.div(tf.reshape(scale, shape), sigma);
+    let y = tf.mul(tf.sub(x, mu), a);
+    if (offset !== undefined) y = tf.add(y, tf.reshape(offset, shape));
+    return relu ? tf.relu(y) : y;
+  });
+}
+
+/**
+ * The gradient of the whole normalization y = relu?((x − μ(x))/σ(x)·γ + β): with dz = dy (masked
+ * by y > 0 under relu) and x̂ = (x − μ)/σ,
+ *   dβ = Σ dz,  dγ = Σ dz·x̂,  dx = γ/σ · (dz − dβ/rows − x̂·dγ/rows).
+ * Returns [dx, dγ, dβ] (dγ, dβ with μ's shape).
+ */
+export function batchNormalizeGrad(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  stats: tf.Tensor,
+  scale: tf.Tensor | undefined,
+  reduced: readonly number[],
+  relu: boolean,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const kept = x.shape.filter((_, a) => !reduced.includes(a));
+  const view = nativeView(x, reduced);
+  if (view !== undefined && ownKernelApplies(BATCH_NORMALIZE_GRAD, [dy])) {
+    const inputs: tf.NamedTensorMap = { dy, x, stats };
+    if (relu) inputs.y = y;
+    if (scale !== undefined) inputs.scale = scale;
+    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORMALIZE_GRAD, inputs, { ...view, relu }) as tf.Tensor[];
+    return [dx, reshapeOwned(dscale, kept), reshapeOwned(doffset, kept)];
+  }
+  return tf.tidy(() => {
+    const shape = keepDims(x, reduced);
+    const rows = rowsOf(x, reduced);
+    const [mu, sigma] = meanAndStd(stats, x, reduced);
+    const dz = relu ? tf.mul(dy, tf.step(y)) : dy;
+    const xhat = tf.div(tf.sub(x, mu), sigma);
+    const doffset = tf.sum(dz, [...reduced], true);
+    const dscale = tf.sum(tf.mul(dz, xhat), [...reduced], true);
+    const gamma = scale === undefined ? tf.onesLike(sigma) : tf.reshape(scale, shape);
+    const centred = tf.sub(tf.sub(dz, tf.div(doffset, rows)), tf.mul(xhat, tf.div(dscale, rows)));
+    const dx = tf.mul(tf.div(gamma, sigma), centred);
+    return [dx, tf.reshape(dscale, kept), tf.reshape(doffset, kept)];
+  });
+}
+
+/** `t` reshaped, disposing `t` when the reshape made a new tensor. */
+function reshapeOwned(t: tf.Tensor, shape: number[]): tf.Tensor {
+  if (t.shape.length === shape.length && t.shape.every((d, k) => d === shape[k])) return t;
+  const r = tf.reshape(t, shape);
+  t.dispose();
+  return r;
+}

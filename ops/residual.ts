@@ -1,0 +1,19 @@
+/**
+ * relu(a + b) of two same-shape tensors and the relu gradient (the `addRelu` plan step, a
+ * residual block's output): one native pass each on the native backend, tfjs ops elsewhere.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ADD_RELU, RELU_GRAD } from '../backends/native/fused';
+import { ownKernelApplies } from '../backends/native/kernel';
+
+/** max(a + b, 0). */
+export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (ownKernelApplies(ADD_RELU, [a, b])) return tf.engine().runKernel(ADD_RELU, { a, b }) as tf.Tensor;
+  return tf.tidy(() => tf.relu(tf.add(a, b)));
+}
+
+/** dy where y > 0, else 0: the gradient through a relu whose output is y. */
+export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  if (ownKernelApplies(RELU_GRAD, [dy, y])) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as tf.Tensor;
+  return tf.tidy(() => tf.mul(dy, tf.step(y)));
+}

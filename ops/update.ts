@@ -1,0 +1,83 @@
+/**
+ * Parameter and statistic updates between training steps (models/): SGD steps of parameters,
+ * and the moving averages of running statistics. On the native backend one kernel call for all
+ * of them (backends/native/update.ts); elsewhere the tfjs ops, one parameter at a time.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ownKernelApplies } from '../backends/native/kernel';
+import { MOVING_AVERAGE, SGD_UPDATE } from '../backends/native/update';
+
+export interface SgdHyper {
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly nesterov: boolean;
+}
+
+/** One parameter's step: its value, gradient and (with momentum) velocity. */
+export interface SgdItem {
+  readonly w: tf.Tensor;
+  readonly g: tf.Tensor;
+  readonly v?: tf.Tensor;
+}
+
+/**
+ * SGD steps, PyTorch's form, for every item:
+ *   g ← g + wd·w;  v ← μ·v + g;  w ← w − lr·(nesterov ? g + μ·v : v)   (v only when given).
+ * Returns each new parameter and, where `v` was given, the new velocity.
+ */
+export function sgdSteps(items: readonly SgdItem[], h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor }[] {
+  if (items.length === 0) return [];
+  // Plain loops: V8 re-optimises closures created afresh every step (a compile a step, on a
+  // helper thread that competes with the native kernels' threads).
+  const tensors: tf.Tensor[] = [];
+  const inputs: tf.NamedTensorMap = {};
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    tensors.push(it.w, it.g);
+    inputs[`w${i}`] = it.w;
+    inputs[`g${i}`] = it.g;
+    if (it.v) {
+      tensors.push(it.v);
+      inputs[`v${i}`] = it.v;
+    }
+  }
+  const result: { w: tf.Tensor; v?: tf.Tensor }[] = [];
+  if (ownKernelApplies(SGD_UPDATE, tensors)) {
+    const outs = tf.engine().runKernel(SGD_UPDATE, inputs, { ...h, count: items.length } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    let k = 0;
+    for (const it of items) result.push({ w: outs[k++], v: it.v ? outs[k++] : undefined });
+    return result;
+  }
+  for (const it of items) result.push(tf.tidy(() => sgdStepOps(it, h)));
+  return result;
+}
+
+function sgdStepOps(it: SgdItem, h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor } {
+  const grad = h.weightDecay > 0 ? tf.add(it.g, tf.mul(it.w, h.weightDecay)) : it.g;
+  if (it.v === undefined) return { w: tf.sub(it.w, tf.mul(grad, h.learningRate)) };
+  const vNew = tf.add(tf.mul(it.v, h.momentum), grad);
+  const step = h.nesterov ? tf.add(grad, tf.mul(vNew, h.momentum)) : vNew;
+  return { w: tf.sub(it.w, tf.mul(step, h.learningRate)), v: vNew };
+}
+
+/** For each item, v·momentum + batch·(1 − momentum): a running statistic moved toward its batch value. */
+export function movingAverages(items: readonly { v: tf.Tensor; batch: tf.Tensor; momentum: number }[]): tf.Tensor[] {
+  if (items.length === 0) return [];
+  const tensors: tf.Tensor[] = [];
+  const inputs: tf.NamedTensorMap = {};
+  const momenta: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    tensors.push(it.v, it.batch);
+    inputs[`v${i}`] = it.v;
+    inputs[`b${i}`] = it.batch;
+    momenta.push(it.momentum);
+  }
+  if (ownKernelApplies(MOVING_AVERAGE, tensors)) {
+    return tf.engine().runKernel(MOVING_AVERAGE, inputs, { momenta } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  }
+  const result: tf.Tensor[] = [];
+  for (const it of items) result.push(tf.tidy(() => tf.add(tf.mul(it.v, it.momentum), tf.mul(it.batch, 1 - it.momentum))));
+  return result;
+}
