@@ -130,7 +130,7 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
   if (env.EINNET_NATIVE_ADDON !== undefined && env.EINNET_NATIVE_ADDON !== '') return [path.resolve(env.EINNET_NATIVE_ADDON)];
   return [
     path.join(__dirname, 'build', 'Release', ADDON_FILE),
-    path.join(__dirname, '..', '..', '..', 'kernels', 'native', 'build', 'Release', ADDON_FILE),
+    path.join(__dirname, '..', '..', '..', 'backends', 'native', 'build', 'Release', ADDON_FILE),
   ];
 }
 
