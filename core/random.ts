@@ -5,7 +5,7 @@
  * The generator is Mulberry32 (Tommy Ettinger's 32-bit mixer): one 32-bit state, a period of
  * 2^32, fast, and statistically good enough for ordering data. It is not cryptographic.
  */
-import { optionError } from '../datasets/errors';
+import { EinError } from './diagnostics';
 
 /** A stateful seeded generator. Pass one object along to get a fresh draw at each use. */
 export interface Random {
@@ -27,7 +27,7 @@ export interface Random {
  */
 export function seededRandom(seed: number): Random {
   if (!Number.isInteger(seed)) {
-    throw optionError('seededRandom', `seed must be an integer, got ${String(seed)}`, 'pass a whole number such as 42');
+    throw new EinError({ code: 'EIN5010', message: `seededRandom: seed must be an integer, got ${String(seed)}`, hint: 'pass a whole number such as 42' });
   }
   let state = seed >>> 0;
   const next = (): number => {
@@ -59,7 +59,7 @@ export function asRandom(s: SeedOrRandom): Random {
  * permutation(5, 1); // the same 5-element order on every run
  */
 export function permutation(n: number, seed: SeedOrRandom): Int32Array {
-  if (!Number.isInteger(n) || n < 0) throw optionError('permutation', `n must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new EinError({ code: 'EIN5010', message: `permutation: n must be a non-negative integer, got ${n}` });
   const rng = asRandom(seed);
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
