@@ -3,8 +3,8 @@
  * tests, kept as regression tests now that each is fixed. Each comment says what went wrong and
  * how it was fixed:
  *   tied maxima counted twice     → one-winner gradients (execute.ts `extremum`; ops/pool.ts)
- *   broadcast max/min gradients   → both operands expanded to the full shape (lower/expr.ts)
- *   NaN from dropped terms        → safe padding of masked reads, finite empty max (lower/read.ts, expr.ts)
+ *   broadcast max/min gradients   → both operands expanded to the full shape (lower/routes/elementwise.ts)
+ *   NaN from dropped terms        → safe padding of masked reads, finite empty max (lower/read.ts, routes/extremum.ts)
  *   conv gradients under vitest   → gradient programs compiled through Program's compile function
  *   rank > 6 on wasm              → ops/rank.ts, merged transposes (lower/builder.ts)
  *   repeated indices              → mergeDuplicateAxes folds one pair at a time (lower/read.ts)
