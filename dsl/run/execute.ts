@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
+import type { GradientProgram } from '../derive/conv-backward';
 import type { Plan, Step } from '../lower/plan';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
 import { convForwardFused } from '../../ops/conv';
@@ -248,8 +249,8 @@ export class PlanRunner {
   private gradientRunners(k: number, s: Step & { op: 'conv' }): { filter: PlanRunner; input: PlanRunner } {
     let g = this.gradients.get(k);
     if (g === undefined) {
-      const { filter, input } = s.backward;
-      g = { filter: new PlanRunner(this.compile(filter.source, filter.shapes), this.compile), input: new PlanRunner(this.compile(input.source, input.shapes), this.compile) };
+      const runner = (program: GradientProgram) => new PlanRunner(this.compile(program.source, program.shapes), this.compile);
+      g = { filter: runner(s.backward.filter), input: runner(s.backward.input) };
       this.gradients.set(k, g);
     }
     return g;
