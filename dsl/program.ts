@@ -16,7 +16,7 @@ import { lowerProgram } from './lower';
 import { backwardText } from './derive/backward';
 import { explainPlan } from './lower/explain';
 import { boundShapes, requireAllBound } from './run/bind';
-import { PlanRunner } from './run/execute';
+import { PlanRunner, type CompilePlan } from './run/execute';
 import type { AssignedNames, BindableNames, Bindings, RequiredNames } from './types';
 import { evaluateChecked, toDense, toNdarray, type DenseTensor, type ReferenceValue } from './reference/evaluate';
 
@@ -62,6 +62,12 @@ export interface RunOptions {
   readonly validate?: boolean;
   readonly tolerance?: number;
 }
+
+/**
+ * Source text and shapes → plan: what the run stage compiles the derived gradient programs of
+ * convolutions with (parsed without the parse cache, which is for the user's programs).
+ */
+export const compilePlan: CompilePlan = (source, shapes) => lowerProgram(checkProgram(parse(source), { shapes }));
 
 /** How many lowered plans (one per input-shape signature) a program keeps. */
 const PLAN_CACHE_LIMIT = 16;
@@ -176,7 +182,7 @@ export class Program<In extends string = string, Req extends string = never, Out
     const key = signature(shapes, consts);
     let runner = this.plans.get(key);
     if (runner === undefined) {
-      runner = new PlanRunner(lowerProgram(report.checked));
+      runner = new PlanRunner(lowerProgram(report.checked), compilePlan);
       if (this.plans.size >= PLAN_CACHE_LIMIT) {
         const [oldKey, old] = this.plans.entries().next().value!;
         old.dispose();

@@ -139,7 +139,7 @@ export function backwardText(program: CheckedProgram, plan: Plan | undefined): s
     out.push('', '# executed gradient programs of the convolutions (valid, after padding):');
     for (const st of convs) {
       if (st.op !== 'conv') continue;
-      out.push(`# conv ${st.note ?? ''} ${st.inputs.length ? `[${st.shape.join(',')}]` : ''}`.trim(), st.backward.filterSource, st.backward.inputSource);
+      out.push(`# conv ${st.note ?? ''} ${st.inputs.length ? `[${st.shape.join(',')}]` : ''}`.trim(), st.backward.filter.source, st.backward.input.source);
     }
   }
   return out.join('\n');

@@ -12,17 +12,12 @@
  *   U[n, s·u, o]  = dY[n, u, o]
  *   dX[n, q:Q, c] = U[n, q - d·v, o] · W[v, c, o]
  *
- * These programs are lowered by the same planner (the conv route recognises both), so backends
- * without Conv2DBackpropFilter or dilated-conv gradients (wasm; every tfjs backend for dilation
- * > 1) still train. They are derived lazily, on the first gradient, since their own convolutions
- * have derived gradients of their own.
+ * The result is data — the programs' text and the shapes to check them against — carried by the
+ * conv step of a plan. The run stage compiles them with the same planner (the conv route
+ * recognises both) on the first gradient, so backends without Conv2DBackpropFilter or
+ * dilated-conv gradients (wasm; every tfjs backend for dilation > 1) still train; compiling
+ * lazily matters, since their own convolutions have derived gradients of their own.
  */
-import { checkProgram } from '../check/checker';
-import { parse } from '../parse/parser';
-// A cycle (lower → conv route → here → lower), harmless: lowerProgram is only called later, at
-// the first gradient, when both modules are fully loaded.
-import * as lowering from '../lower/index';
-import type { Plan } from '../lower/plan';
 
 export interface ConvSpec {
   readonly rank: 2 | 3;
@@ -36,17 +31,21 @@ export interface ConvSpec {
   readonly depthwise: boolean;
 }
 
-export interface ConvBackward {
-  /** The derived programs, in the notation, for `p.backward()`. */
-  readonly filterSource: string;
-  readonly inputSource: string;
-  /** Lowered plans (built on first use): inputs X, W, dY; outputs dW and dX. */
-  plans(): { readonly filter: Plan; readonly input: Plan };
+/** A derived program: its text in the notation and the shapes of the tensors it binds. */
+export interface GradientProgram {
+  readonly source: string;
+  readonly shapes: Readonly<Record<string, readonly number[]>>;
+}
+
+/** The gradient programs of a convolution: dW from X and dY, dX from W and dY. */
+export interface ConvGradientPrograms {
+  readonly filter: GradientProgram;
+  readonly input: GradientProgram;
 }
 
 const spatial = (rank: number, letter: string) => Array.from({ length: rank }, (_, k) => `${letter}${k + 1}`);
 
-export function deriveConvBackward(spec: ConvSpec): ConvBackward {
+export function deriveConvBackward(spec: ConvSpec): ConvGradientPrograms {
   const r = spec.rank;
   const u = spatial(r, 'u');
   const v = spatial(r, 'v');
@@ -77,22 +76,9 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
     lines.push(`dX[n, ${q.map((qi, k) => `${qi}:${Q[k]}`).join(', ')}, c] = ${source}[n, ${shifted.join(', ')}, o] · W[${v.join(', ')}, c, o]`);
   }
   const inputSource = lines.join('\n');
-  let cached: { filter: Plan; input: Plan } | undefined;
   return {
-    filterSource,
-    inputSource,
-    plans() {
-      if (cached === undefined) {
-        const shapes = { X: spec.imageShape, W: spec.filterShape, dY: spec.outShape };
-        const lower = (src: string, names: readonly string[]) => {
-          const bound: Record<string, readonly number[]> = {};
-          for (const n of names) bound[n] = shapes[n as keyof typeof shapes];
-          return lowering.lowerProgram(checkProgram(parse(src), { shapes: bound }));
-        };
-        cached = { filter: lower(filterSource, ['X', 'dY']), input: lower(inputSource, ['W', 'dY']) };
-      }
-      return cached;
-    },
+    filter: { source: filterSource, shapes: { X: spec.imageShape, dY: spec.outShape } },
+    input: { source: inputSource, shapes: { W: spec.filterShape, dY: spec.outShape } },
   };
 }
 

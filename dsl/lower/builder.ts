@@ -103,21 +103,6 @@ export class PlanBuilder {
     return this.emit({ op: 'unary', fn }, [step], this.shapeOf(step));
   }
 
-  /**
-   * relu of `step`, folding it into `step` when that is the sum of two same-shape operands just
-   * emitted for this relu alone (`private`: no other step or tensor reads it): relu(a + b) then
-   * costs one pass forward and one backward instead of two each.
-   */
-  relu(step: number, priv: boolean): number {
-    const s = this.steps[step];
-    const same = (a: number) => this.shapeOf(a).length === s.shape.length && this.shapeOf(a).every((d, k) => d === s.shape[k]);
-    if (priv && step === this.steps.length - 1 && s.op === 'binary' && s.fn === 'add' && s.inputs.every(same)) {
-      this.steps[step] = { op: 'addRelu', inputs: s.inputs, shape: s.shape, note: s.note };
-      return step;
-    }
-    return this.unary('relu', step);
-  }
-
   binary(fn: BinaryFn, a: number, b: number): number {
     const sa = this.shapeOf(a);
     const sb = this.shapeOf(b);

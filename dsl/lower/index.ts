@@ -1,12 +1,16 @@
 /**
- * Lowering: checked program → plan. Statements are lowered in order; each reads the steps of the
- * inputs, parameters and earlier outputs it uses. Shapes are fixed here, so a plan serves one
- * input-shape signature (the caller caches plans by it).
+ * Lowering: checked program → plan. Statements are lowered in order through the route registry
+ * (routes/index.ts); each reads the steps of the inputs, parameters and earlier outputs it uses.
+ * The passes (passes/index.ts) then run over the plan. Shapes are fixed here, so a plan serves
+ * one input-shape signature (the caller caches plans by it).
  */
 import type { CheckedProgram } from '../check/checked';
 import { PlanBuilder } from './builder';
+import type { ExprContext } from './context';
+import { lowerExpr } from './expr';
+import { runPasses } from './passes';
 import type { Plan, StatementPlan } from './plan';
-import { findBatchNorms, lowerBatchNormMember, type BatchNormGroup } from './routes/batchnorm';
+import { STATEMENT_ROUTES } from './routes';
 import { lowerStatement } from './statement';
 
 export function lowerProgram(program: CheckedProgram): Plan {
@@ -14,8 +18,7 @@ export function lowerProgram(program: CheckedProgram): Plan {
   const outputs = new Map<string, number>();
   const tensorSteps = new Set<number>();
   const statements: StatementPlan[] = [];
-  const batchNorms = findBatchNorms(program);
-  const statsOf = new Map<BatchNormGroup, number>();
+  const claims = STATEMENT_ROUTES.map((route) => ({ route, matches: route.matches(program), shared: new Map<unknown, number>() }));
   const tensor = (name: string) => {
     const assigned = outputs.get(name);
     if (assigned !== undefined) return { step: assigned, shape: b.shapeOf(assigned) };
@@ -29,14 +32,17 @@ export function lowerProgram(program: CheckedProgram): Plan {
     const firstStep = b.steps.length;
     const routes: string[] = [];
     const order = s.lhs.flatMap((ix) => (ix.kind === 'concat' ? [...ix.parts] : ix.kind === 'composite' ? ix.parts.map((p) => p.terms[0].index) : ix.terms.map((t) => t.index)));
-    const group = batchNorms.get(k);
-    const step =
-      group !== undefined
-        ? lowerBatchNormMember(b, group, k, tensor, statsOf, routes)
-        : lowerStatement({ builder: b, ranges: s.ranges, tensor, tensorSteps, routes, order }, s);
+    const claim = claims.find((c) => c.matches.has(k));
+    let step: number;
+    if (claim !== undefined) {
+      step = claim.route.lower({ builder: b, tensor, routes }, claim.matches.get(k), k, claim.shared);
+    } else {
+      const ctx: ExprContext = { builder: b, ranges: s.ranges, tensor, tensorSteps, routes, order, lower: (e, where) => lowerExpr(ctx, e, where) };
+      step = lowerStatement(ctx, s);
+    }
     outputs.set(s.target, step);
     tensorSteps.add(step);
     statements.push({ target: s.target, source, routes, firstStep, lastStep: b.steps.length - 1 });
   });
-  return { steps: b.steps, outputs, statements };
+  return runPasses({ steps: b.steps, outputs, statements });
 }

@@ -1,11 +1,11 @@
 /**
  * A plan is data: a list of tfjs steps in single-assignment form, each with its output shape
- * and a note saying why it is there. Lowering builds it once per program and input-shape
+ * and a note saying why it is there — no functions, so it serializes (serialize.ts). Lowering builds it once per program and input-shape
  * signature; `run` replays it; `explain()` prints it.
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { BoundaryMode } from '../parse/ast';
-import type { ConvBackward } from '../derive/conv-backward';
+import type { ConvGradientPrograms } from '../derive/conv-backward';
 
 export type ReduceFn = 'sum' | 'max' | 'min';
 
@@ -41,8 +41,8 @@ export type StepOp =
       /** Zero padding before and after each spatial axis. */
       readonly padding: readonly (readonly [number, number])[];
       readonly depthwise: boolean;
-      /** Its gradient, derived in the notation. */
-      readonly backward: ConvBackward;
+      /** Its gradient programs, derived in the notation (compiled by the run stage when first needed). */
+      readonly backward: ConvGradientPrograms;
       /** Fused epilogue: a third input holds the bias over output channels; then the activation. */
       readonly bias: boolean;
       readonly activation?: 'relu' | 'sigmoid';

@@ -8,7 +8,7 @@ import type { CheckedStatement, LhsIndex } from '../check/checked';
 import { compileAxis } from '../check/index-eval';
 import { indexNamesOf } from '../check/index-forms';
 import type { NamedValue, PlanBuilder } from './builder';
-import { lowerExpr, type ExprContext } from './expr';
+import { concatNote, ELEMENTWISE_NOTE, SCATTER_NOTE, type ExprContext } from './context';
 import { forEachCombination, sizeOf } from '../../core/layout';
 
 export function lowerStatement(ctx: ExprContext, s: CheckedStatement): number {
@@ -16,16 +16,16 @@ export function lowerStatement(ctx: ExprContext, s: CheckedStatement): number {
   const extent = (n: string) => s.ranges.get(n)!.extent;
   const concatAxis = s.lhs.findIndex((ix) => ix.kind === 'concat');
   const pieces = s.parts.map((part, p) => {
-    const value = lowerExpr(ctx, part, false);
+    const value = ctx.lower(part, { inReduction: false, safe: false });
     return layOut(b, value, s.lhs, p, s.shape, extent);
   });
-  if (s.scatter) ctx.routes.push('scatter: left-hand positions through a transposed 0/1 selection matrix and a matMul (overlapping writes add)');
-  if (ctx.routes.length === 0) ctx.routes.push('elementwise: reads, broadcasting by index name, tfjs elementwise ops');
+  if (s.scatter) ctx.routes.push(SCATTER_NOTE);
+  if (ctx.routes.length === 0) ctx.routes.push(ELEMENTWISE_NOTE);
   let step: number;
   if (pieces.length === 1) step = pieces[0];
   else {
     step = b.emit({ op: 'concat', axis: concatAxis }, pieces, s.shape);
-    ctx.routes.push(`concatenation of ${pieces.length} parts on axis ${concatAxis}`);
+    ctx.routes.push(concatNote(pieces.length, concatAxis));
   }
   // The result must be a tensor of its own: a statement that only renames (Y[i] = X[i]) would
   // otherwise hand the caller its own input, which disposing Y would destroy.

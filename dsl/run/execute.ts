@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
+import type { GradientProgram } from '../derive/conv-backward';
 import type { Plan, Step } from '../lower/plan';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
 import { convForwardFused } from '../../ops/conv';
@@ -106,17 +107,29 @@ function pick(outputs: Map<string, tf.Tensor>, name: string): tf.Tensor {
   return outputs.get(name)!;
 }
 
-/** A plan bound to the tfjs constants it needs. Dispose it to release them. */
+/**
+ * Compiles a program's source text, checked against the given shapes of the tensors it binds,
+ * to a plan. The run stage compiles the derived gradient programs of conv steps with it.
+ */
+export type CompilePlan = (source: string, shapes: Readonly<Record<string, readonly number[]>>) => Plan;
+
+/**
+ * A plan bound to the tfjs constants it needs. Dispose it to release them. `compile` turns the
+ * gradient programs a conv step carries into plans, on the first gradient through that step.
+ */
 export class PlanRunner {
   private readonly constants = new Map<number, tf.Tensor>();
-  /** Runners of the derived gradient plans of conv steps, built on the first gradient. */
+  /** Runners of the derived gradient plans of conv steps, compiled on the first gradient. */
   private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
   private lastUse: Int32Array | undefined;
   /** Second halves of batch statistics split for their first half, by statistics step (one run). */
   private readonly secondHalves = new Map<number, tf.Tensor>();
   private disposed = false;
 
-  constructor(readonly plan: Plan) {
+  constructor(
+    readonly plan: Plan,
+    private readonly compile: CompilePlan,
+  ) {
     // 43 % fewer kernel calls in a training step (backends/saved-tensors.ts); once per process.
     shareSavedTensors();
   }
@@ -236,8 +249,8 @@ export class PlanRunner {
   private gradientRunners(k: number, s: Step & { op: 'conv' }): { filter: PlanRunner; input: PlanRunner } {
     let g = this.gradients.get(k);
     if (g === undefined) {
-      const plans = s.backward.plans();
-      g = { filter: new PlanRunner(plans.filter), input: new PlanRunner(plans.input) };
+      const runner = (program: GradientProgram) => new PlanRunner(this.compile(program.source, program.shapes), this.compile);
+      g = { filter: runner(s.backward.filter), input: runner(s.backward.input) };
       this.gradients.set(k, g);
     }
     return g;

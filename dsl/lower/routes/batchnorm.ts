@@ -1,5 +1,5 @@
 /**
- * Batch-normalization route. Three statements written as on the slide (seed 003),
+ * Batch-normalization route. Three statements written as
  *
  *   μ[j] = mean[b,x,y] X[b,x,y,j]
  *   σ[j] = sqrt(mean[b,x,y] square(X[b,x,y,j] - μ[j]) + ε)
@@ -15,7 +15,7 @@
  */
 import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, LhsIndex, UnaryFn } from '../../check/checked';
 import { bareIndex } from '../../check/index-forms';
-import type { PlanBuilder } from '../builder';
+import type { StatementContext, StatementRoute } from '../context';
 
 /** One recognized group: statement numbers and what the steps need. */
 export interface BatchNormGroup {
@@ -153,7 +153,7 @@ function matchNormalize(s: CheckedStatement, m: MeanMatch, mean: string, std: st
  * @example
  *   findBatchNorms(ein`μ[j] = mean[b] X[b,j] …`.check(shapes)) → Map {0 → group, 1 → group, 2 → group}
  */
-export function findBatchNorms(program: CheckedProgram): Map<number, BatchNormGroup> {
+function findBatchNorms(program: CheckedProgram): Map<number, BatchNormGroup> {
   const groups = new Map<number, BatchNormGroup>();
   const statements = program.statements;
   statements.forEach((s, k) => {
@@ -181,14 +181,8 @@ export function findBatchNorms(program: CheckedProgram): Map<number, BatchNormGr
  * activation, unless that is relu, which is fused). `statsOf` remembers each group's statistics
  * step. Returns the statement's step.
  */
-export function lowerBatchNormMember(
-  b: PlanBuilder,
-  group: BatchNormGroup,
-  k: number,
-  tensor: (name: string) => { step: number; shape: readonly number[] },
-  statsOf: Map<BatchNormGroup, number>,
-  routes: string[],
-): number {
+function lowerBatchNormMember(ctx: StatementContext, group: BatchNormGroup, k: number, statsOf: Map<BatchNormGroup, number>): number {
+  const { builder: b, tensor, routes } = ctx;
   const x = tensor(group.input);
   const kept = x.shape.filter((_, a) => !group.reduced.includes(a));
   const size = kept.reduce((p, d) => p * d, 1);
@@ -220,3 +214,9 @@ export function lowerBatchNormMember(
   );
   return step;
 }
+
+export const batchNormRoute: StatementRoute<BatchNormGroup> = {
+  name: 'batch normalization',
+  matches: findBatchNorms,
+  lower: lowerBatchNormMember,
+};

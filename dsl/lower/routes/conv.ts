@@ -19,7 +19,7 @@ import type { AffineIndex, CheckedExpr } from '../../check/checked';
 import { bareIndex } from '../../check/index-forms';
 import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
-import { productFactors, type ExprContext } from '../expr';
+import { productFactors, type ExprContext, type ExprRoute } from '../context';
 import { sizeOf } from '../../../core/layout';
 import { modeReaches, padByMode } from './boundary';
 import { deriveConvBackward } from '../../derive/conv-backward';
@@ -42,12 +42,17 @@ class NotConv {
   constructor(readonly reason: string) {}
 }
 
-export function tryConvRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue | undefined {
-  const plan = convPlan(ctx, e, true);
-  return plan === undefined ? undefined : emitConv(ctx, plan, {});
-}
+export const convolutionRoute: ExprRoute = {
+  name: 'convolution',
+  matches: (e) => e.kind === 'reduce' && e.op === 'sum',
+  lower: (ctx, e) => {
+    const plan = convPlan(ctx, e, true);
+    return plan === undefined ? undefined : emitConv(ctx, plan, {});
+  },
+};
 
-function convPlan(ctx: ExprContext, e: CheckedExpr, explainWhyNot: boolean): ConvPlan | undefined {
+/** How `e` runs as a convolution, if it is one; `explainWhyNot` notes why not in `ctx.routes`. */
+export function convPlan(ctx: ExprContext, e: CheckedExpr, explainWhyNot: boolean): ConvPlan | undefined {
   if (e.kind !== 'reduce' || e.op !== 'sum') return undefined;
   const factors = productFactors(e.body);
   if (factors.length !== 2 || factors.some((f) => f.kind !== 'access')) return undefined;
@@ -73,38 +78,7 @@ export interface ConvEpilogue {
   readonly activation?: 'relu' | 'sigmoid';
 }
 
-/**
- * `act(conv + B[channels])`, `conv + B[channels]` or `act(conv)` as one fused conv step
- * (tf.fused.conv2d where the backend computes its gradient, else conv, bias and activation with
- * the derived gradient). Only outside reductions, where no mask can reach the result.
- */
-export function tryFusedConv(ctx: ExprContext, e: CheckedExpr): NamedValue | undefined {
-  let activation: ConvEpilogue['activation'];
-  let inner = e;
-  if (e.kind === 'unary' && (e.fn === 'relu' || e.fn === 'sigmoid')) {
-    activation = e.fn;
-    inner = e.arg;
-  }
-  let sum: CheckedExpr = inner;
-  let bias: Access | undefined;
-  if (inner.kind === 'binary' && inner.fn === 'add') {
-    const [l, r] = [inner.left, inner.right];
-    if (l.kind === 'reduce' && r.kind === 'access') [sum, bias] = [l, r];
-    else if (r.kind === 'reduce' && l.kind === 'access') [sum, bias] = [r, l];
-    else return undefined;
-  } else if (activation === undefined) return undefined;
-  const plan = convPlan(ctx, sum, false);
-  if (plan === undefined || plan.groups.length > 0) return undefined;
-  if (bias !== undefined) {
-    // The bias must run over exactly the output channels, in their order.
-    const channels = [...(plan.depthwise.length > 0 ? plan.depthwise : []), ...plan.outChannels];
-    const names = bias.indices.map(bareIndex);
-    if (names.length !== channels.length || names.some((n, k) => n !== channels[k])) return undefined;
-  }
-  return emitConv(ctx, plan, { bias, activation });
-}
-
-interface ConvPlan {
+export interface ConvPlan {
   readonly image: Access;
   readonly kernel: Access;
   readonly windows: readonly Window[];
@@ -198,7 +172,7 @@ function windowOf(axis: number, ix: AffineIndex, kNames: readonly string[], isRe
   return asWindow(t1, t2) ?? asWindow(t2, t1);
 }
 
-function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedValue {
+export function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue): NamedValue {
   const b = ctx.builder;
   const extent = (n: string) => ctx.ranges.get(n)!.extent;
   const img = ctx.tensor(p.image.tensor);

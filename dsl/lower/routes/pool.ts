@@ -5,10 +5,9 @@
  *
  * Every window shape and stride, tiling (the usual 2×2/2) or overlapping, runs as tf.maxPool /
  * tf.avgPool (1-D as 2-D with a unit axis) on the input padded as §6 says; max pooling gets its
- * gradient from ops/pool.ts, since tfjs-wasm's MaxPoolGrad is wrong for negative maxima.
- * (Tiling windows once ran as a reshape to [N, U, k, V, k, C] and a reduction: exact too, but a
- * reduction's gradient is a broadcast and, for max, an arg-max mask — six kernels where the
- * pooling gradient is one.)
+ * gradient from ops/pool.ts, since tfjs-wasm's MaxPoolGrad is wrong for negative maxima. (A
+ * reshape and a reduction would be exact too, but its gradient is a broadcast and, for max, an
+ * arg-max mask: six kernels where the pooling gradient is one.)
  * A window entirely outside the input (an empty max) is also left to the generic route, which
  * knows how to drop it.
  */
@@ -16,7 +15,7 @@ import type { CheckedExpr } from '../../check/checked';
 import { bareIndex } from '../../check/index-forms';
 import type { BoundaryMode } from '../../parse/ast';
 import type { NamedValue } from '../builder';
-import type { ExprContext } from '../expr';
+import type { ExprContext, ExprRoute } from '../context';
 import { sizeOf } from '../../../core/layout';
 import { modeReaches, padByMode } from './boundary';
 
@@ -30,7 +29,7 @@ interface PoolWindow {
   readonly mode?: BoundaryMode;
 }
 
-export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue | undefined {
+function lowerPool(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): NamedValue | undefined {
   if (e.op === 'min' || e.body.kind !== 'access') return undefined;
   const access = e.body;
   const reduced = new Set(e.indices);
@@ -123,3 +122,9 @@ export function tryPoolRoute(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce'
   const step = b.reshape(y, named.map(extent));
   return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: e.op !== 'max' };
 }
+
+export const poolingRoute: ExprRoute = {
+  name: 'pooling',
+  matches: (e) => e.kind === 'reduce' && e.op !== 'min' && e.body.kind === 'access',
+  lower: (ctx, e) => lowerPool(ctx, e as CheckedExpr & { kind: 'reduce' }),
+};

@@ -3,9 +3,9 @@
  * tests, kept as regression tests now that each is fixed. Each comment says what went wrong and
  * how it was fixed:
  *   tied maxima counted twice     → one-winner gradients (execute.ts `extremum`; ops/pool.ts)
- *   broadcast max/min gradients   → both operands expanded to the full shape (lower/expr.ts)
- *   NaN from dropped terms        → safe padding of masked reads, finite empty max (lower/read.ts, expr.ts)
- *   conv gradients under vitest   → a static import in dsl/derive/conv-backward.ts
+ *   broadcast max/min gradients   → both operands expanded to the full shape (lower/routes/elementwise.ts)
+ *   NaN from dropped terms        → safe padding of masked reads, finite empty max (lower/read.ts, routes/extremum.ts)
+ *   conv gradients under vitest   → gradient programs compiled through Program's compile function
  *   rank > 6 on wasm              → ops/rank.ts, merged transposes (lower/builder.ts)
  *   repeated indices              → mergeDuplicateAxes folds one pair at a time (lower/read.ts)
  * Truth is the reference evaluator, as in the other files (forward values;
@@ -96,7 +96,7 @@ for (const backend of BACKENDS) {
     });
 
     // Was: every gradient through the conv route throws under vitest: "Cannot find module
-    // '../index'" from the lazy require in dsl/dsl/derive/conv-backward.ts:82 (works in
+    // '../index'" from a lazy require of the lowering (works in
     // CommonJS under tsx and in dist/, not in vitest's module runner).
     it('conv route gradient under vitest', () => {
       expect(gradient({ name: '', src: 'Y[x,j:2] = W[Δx:2,i,j]·X[x+Δx,i]', shapes: { X: [3, 2] } })).toEqual([]);
