@@ -13,7 +13,7 @@
  * gradient (the wrapper checks the active backend on every call).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATION_GRAD } from './fused';
+import { ACTIVATION_GRAD, type ActivationGradAttrs } from '../../ops/kernel-names';
 import { NATIVE_BACKEND_NAME } from './kernel';
 
 let registered = false;
@@ -44,8 +44,8 @@ export function registerNativeGradients(): void {
   if (registered) return;
   registered = true;
   // saved[0] is the activation's output y (tfjs saves outputs for these two).
-  wrap(tf.Tanh, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 0 }) as tf.Tensor);
-  wrap(tf.Sigmoid, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 1 }) as tf.Tensor);
+  wrap(tf.Tanh, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 0 } satisfies ActivationGradAttrs) as tf.Tensor);
+  wrap(tf.Sigmoid, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 1 } satisfies ActivationGradAttrs) as tf.Tensor);
   wrap(tf.Sum, (dy, x, attrs) => tf.broadcastTo(expanded(dy, x, attrs), x.shape));
   wrap(tf.Mean, (dy, x, attrs) => {
     const n = x.size / Math.max(1, dy.size);
