@@ -13,8 +13,8 @@
  *   dX[n, q:Q, c] = U[n, q - d·v, o] · W[v, c, o]
  *
  * These programs are lowered by the same planner (the conv route recognises both), so backends
- * without Conv2DBackpropFilter or dilated-conv gradients (wasm; every tfjs backend for dilation
- * > 1) still train. They are derived lazily, on the first gradient, since their own convolutions
+ * without right conv backprop kernels (backends/capabilities.ts, `hasConvGradient`; every tfjs
+ * backend for dilation > 1) still train. They are derived lazily, on the first gradient, since their own convolutions
  * have derived gradients of their own.
  */
 import { checkProgram } from '../check/checker';

@@ -5,7 +5,7 @@
  *
  * Every window shape and stride, tiling (the usual 2×2/2) or overlapping, runs as tf.maxPool /
  * tf.avgPool (1-D as 2-D with a unit axis) on the input padded as §6 says; max pooling gets its
- * gradient from ops/pool.ts, since tfjs-wasm's MaxPoolGrad is wrong for negative maxima.
+ * gradient from ops/pool.ts, which routes around a backend's MaxPoolGrad where it is wrong.
  * (Tiling windows once ran as a reshape to [N, U, k, V, k, C] and a reduction: exact too, but a
  * reduction's gradient is a broadcast and, for max, an arg-max mask — six kernels where the
  * pooling gradient is one.)
