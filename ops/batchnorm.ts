@@ -57,7 +57,7 @@ export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: nu
 /** The gradient of x through μ and σ: (dμ + dσ·(x − μ)/σ) / rows. */
 export function batchStatsGrad(dstats: tf.Tensor, x: tf.Tensor, stats: tf.Tensor, reduced: readonly number[]): tf.Tensor {
   const view = nativeView(x, reduced);
-  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, view satisfies BatchStatsGradAttrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, { ...view } satisfies BatchStatsGradAttrs) as tf.Tensor;
   return tf.tidy(() => {
     const [mu, sigma] = meanAndStd(stats, x, reduced);
     const [dmu, dsigma] = meanAndStd(dstats, x, reduced);

@@ -23,7 +23,9 @@ const optional = (backend: MathBackendCPU, t: tf.TensorInfo | undefined) => (t =
 
 export const BATCH_NORM_KERNELS: tf.KernelConfig[] = [
   ownKernel<BatchStatsAttrs>(BATCH_STATS, ({ inputs, backend, attrs }) =>
-    output(backend, [2 * attrs.channels], (out) => loadAddon().batchStats(Int32Array.of(attrs.rows, attrs.channels), attrs.epsilon, f32(backend, inputs.x!), out)),
+    output(backend, [2 * attrs.channels], (out) =>
+      loadAddon().batchStats(Int32Array.of(attrs.rows, attrs.channels), attrs.epsilon, f32(backend, inputs.x!), out),
+    ),
   ),
   ownKernel<BatchStatsGradAttrs>(BATCH_STATS_GRAD, ({ inputs, backend, attrs }) =>
     output(backend, [...inputs.x!.shape], (dx) =>
