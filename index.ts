@@ -9,7 +9,7 @@ export type { CheckedProgram, TensorInfo, IndexRange, Provenance } from './dsl/c
 export { EinError, EinErrors, DIAGNOSTIC_CODES } from './core/diagnostics';
 export type { Span, ExtentSource, DiagnosticCode } from './core/diagnostics';
 // Backends.
-export { useBackend, activeBackend, availableBackends, BACKEND_ORDER } from './backends/select';
+export { useBackend, activeBackend, availableBackends, setSharedSavedTensors, BACKEND_ORDER } from './backends/select';
 export type { BackendName, BackendInfo } from './backends/select';
 // The native backend's settings (these modules load nothing until called).
 export { setNativeThreads } from './backends/native/threads';

@@ -14,6 +14,8 @@
  * numeric tensor, and on a backend without reference counts. Relies on tfjs-core 4.22's engine
  * internals (`state`, `backend`, `makeTensorFromTensorInfo`; the version is pinned in
  * package.json); if they are not there, nothing is changed.
+ *
+ * `useBackend` installs it (on by default; `setSharedSavedTensors(false)` removes it).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -24,16 +26,32 @@ interface EngineInternals {
   state: { gradientDepth: number; tensorInfo: WeakMap<object, { backend: tf.KernelBackend }> };
 }
 
-const installed = Symbol.for('einnet.sharedSavedTensors');
+/** tfjs' own clone while the sharing clone is installed (Symbol.for: one per process, whichever copy of einnet installed it). */
+const tfjsCloneKey = Symbol.for('einnet.sharedSavedTensors.tfjsClone');
 
-/** Installs the sharing clone on tfjs' engine once per process; returns whether it is active. */
-export function shareSavedTensors(): boolean {
+type EnginePrototype = EngineInternals & { [tfjsCloneKey]?: EngineInternals['clone'] };
+
+/**
+ * Installs (`on`, the default) or removes the sharing clone on tfjs' engine, process-wide;
+ * installing twice changes nothing. Returns whether sharing is active afterwards: false when
+ * switched off, or when this tfjs lacks the engine internals it relies on.
+ * `useBackend` calls it (backends/select.ts, `setSharedSavedTensors`).
+ */
+export function shareSavedTensors(on = true): boolean {
   const engine = tf.engine() as unknown as EngineInternals;
-  const proto = Object.getPrototypeOf(engine) as EngineInternals & { [installed]?: boolean };
-  if (proto[installed]) return true;
+  const proto = Object.getPrototypeOf(engine) as EnginePrototype;
+  const tfjsClone = proto[tfjsCloneKey];
+  if (!on) {
+    if (tfjsClone !== undefined) {
+      proto.clone = tfjsClone;
+      delete proto[tfjsCloneKey];
+    }
+    return false;
+  }
+  if (tfjsClone !== undefined) return true;
   if (typeof proto.clone !== 'function' || typeof proto.makeTensorFromTensorInfo !== 'function') return false;
   if (typeof engine.state?.gradientDepth !== 'number' || typeof engine.state.tensorInfo?.get !== 'function') return false;
-  const tfjsClone = proto.clone;
+  const original = proto.clone;
   proto.clone = function (this: EngineInternals, x: tf.Tensor): tf.Tensor {
     const info = this.state.tensorInfo.get(x.dataId);
     const shareable =
@@ -43,10 +61,10 @@ export function shareSavedTensors(): boolean {
       this.backend.incRef !== tf.KernelBackend.prototype.incRef &&
       x.dtype !== 'complex64' &&
       x.dtype !== 'string';
-    if (!shareable) return tfjsClone.call(this, x);
+    if (!shareable) return original.call(this, x);
     this.backend.incRef(x.dataId);
     return this.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype });
   };
-  proto[installed] = true;
+  proto[tfjsCloneKey] = original;
   return true;
 }

@@ -25,6 +25,7 @@ import { linear } from '../models/schedules';
 import { evaluate, fit, formatHistory, trainStep } from '../models/train';
 import { openFashionMnistAsCifar } from '../datasets/cifar-fallback';
 import type { Model } from '../models/model';
+import { setSharedSavedTensors } from '../backends/select';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -234,6 +235,9 @@ async function benchResnetRealData(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // This benchmark switches backends with tf.setBackend, which installs nothing: share saved
+  // tensors as useBackend does, for einnet and tfjs-layers alike.
+  setSharedSavedTensors(true);
   await tf.setBackend('wasm');
   await tf.ready();
   console.log(`# einnet training benchmark — backend ${tf.getBackend()}${quick ? ' (quick)' : ''}`);

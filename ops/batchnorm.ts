@@ -7,11 +7,21 @@
  * `stats` is always flat, [2·K] for K kept elements: μ's values, then σ = sqrt(variance + ε).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORMALIZE, BATCH_NORMALIZE_GRAD, BATCH_STATS, BATCH_STATS_GRAD } from '../backends/native/batchnorm';
-import { ownKernelApplies } from '../backends/native/kernel';
+import { ownKernelApplies } from '../backends/capabilities';
+import {
+  BATCH_NORMALIZE,
+  BATCH_NORMALIZE_GRAD,
+  BATCH_STATS,
+  BATCH_STATS_GRAD,
+  type BatchNormalizeAttrs,
+  type BatchNormalizeGradAttrs,
+  type BatchStatsAttrs,
+  type BatchStatsGradAttrs,
+  type BatchNormView,
+} from './kernel-names';
 
 /** rows × channels when the native kernels can take x (float32, averaged axes leading); else undefined. */
-function nativeView(x: tf.Tensor, reduced: readonly number[]): { rows: number; channels: number } | undefined {
+function nativeView(x: tf.Tensor, reduced: readonly number[]): BatchNormView | undefined {
   if (!ownKernelApplies(BATCH_STATS, [x]) || !reduced.every((a, k) => a === k)) return undefined;
   const rows = rowsOf(x, reduced);
   return { rows, channels: x.size / rows };
@@ -36,7 +46,7 @@ function meanAndStd(stats: tf.Tensor, x: tf.Tensor, reduced: readonly number[]):
 /** [2·K]: μ and sqrt(mean of squared deviations + ε) of x over `reduced`, flat. */
 export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: number): tf.Tensor {
   const view = nativeView(x, reduced);
-  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS, { x }, { ...view, epsilon }) as tf.Tensor;
+  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS, { x }, { ...view, epsilon } satisfies BatchStatsAttrs) as tf.Tensor;
   return tf.tidy(() => {
     const mu = tf.mean(x, [...reduced], true);
     const variance = tf.mean(tf.square(tf.sub(x, mu)), [...reduced]);
@@ -47,7 +57,7 @@ export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: nu
 /** The gradient of x through μ and σ: (dμ + dσ·(x − μ)/σ) / rows. */
 export function batchStatsGrad(dstats: tf.Tensor, x: tf.Tensor, stats: tf.Tensor, reduced: readonly number[]): tf.Tensor {
   const view = nativeView(x, reduced);
-  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, view) as tf.Tensor;
+  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, { ...view } satisfies BatchStatsGradAttrs) as tf.Tensor;
   return tf.tidy(() => {
     const [mu, sigma] = meanAndStd(stats, x, reduced);
     const [dmu, dsigma] = meanAndStd(dstats, x, reduced);
@@ -62,7 +72,7 @@ export function batchNormalize(x: tf.Tensor, stats: tf.Tensor, scale: tf.Tensor 
     const inputs: tf.NamedTensorMap = { x, stats };
     if (scale !== undefined) inputs.scale = scale;
     if (offset !== undefined) inputs.offset = offset;
-    return tf.engine().runKernel(BATCH_NORMALIZE, inputs, { ...view, relu }) as tf.Tensor;
+    return tf.engine().runKernel(BATCH_NORMALIZE, inputs, { ...view, relu } satisfies BatchNormalizeAttrs) as tf.Tensor;
   }
   return tf.tidy(() => {
     const shape = keepDims(x, reduced);
@@ -95,7 +105,7 @@ export function batchNormalizeGrad(
     const inputs: tf.NamedTensorMap = { dy, x, stats };
     if (relu) inputs.y = y;
     if (scale !== undefined) inputs.scale = scale;
-    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORMALIZE_GRAD, inputs, { ...view, relu }) as tf.Tensor[];
+    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORMALIZE_GRAD, inputs, { ...view, relu } satisfies BatchNormalizeGradAttrs) as tf.Tensor[];
     return [dx, reshapeOwned(dscale, kept), reshapeOwned(doffset, kept)];
   }
   return tf.tidy(() => {

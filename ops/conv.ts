@@ -7,9 +7,19 @@
  * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Step } from '../dsl/lower/plan';
 
-type ConvStep = Step & { op: 'conv' };
+/** A convolution: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
+export interface ConvParams {
+  /** Spatial axes: 2 (1-D runs as 2-D) or 3. */
+  readonly rank: 2 | 3;
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  /** Zero padding before and after each spatial axis. */
+  readonly padding: readonly (readonly [number, number])[];
+  readonly depthwise: boolean;
+  /** Applied after the bias, when given. */
+  readonly activation?: 'relu' | 'sigmoid';
+}
 
 /** Every s-th element along each spatial axis (axes 1 … rank), by slice + reshape (no stridedSlice: it has no gradient). */
 export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
@@ -27,8 +37,8 @@ export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
   return y;
 }
 
-/** The forward convolution of a conv step: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
-export function convForward(s: ConvStep, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
+/** The convolution `s` of `image` by `filter`, without its epilogue. */
+export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
   const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
   const strides = both ? s.strides.map(() => 1) : [...s.strides];
   let y: tf.Tensor;
@@ -48,10 +58,10 @@ export function convForward(s: ConvStep, image: tf.Tensor, filter: tf.Tensor): t
 }
 
 /**
- * The conv step with its fused epilogue (bias over output channels, then the activation):
+ * The convolution with its fused epilogue (bias over output channels, then the activation):
  * tf.fused.conv2d / depthwiseConv2d where one op can do it, else the ops in sequence.
  */
-export function convForwardFused(s: ConvStep, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
+export function convForwardFused(s: ConvParams, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
   const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
   const unpadded = s.padding.every(([a, b]) => a === 0 && b === 0);
   // tf.fused.depthwiseConv2d takes no explicit padding.

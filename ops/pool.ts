@@ -2,16 +2,38 @@
  * 2-D pooling on tfjs. Padding is a tf.pad before the op (-∞ for max, 0 for average), so the op
  * itself is always 'valid'.
  *
- * Max pooling has a gradient of its own here: tfjs-wasm's MaxPoolGrad (and MaxPoolWithArgmax)
- * give zero gradient where a window's maximum is negative (measured with tfjs 4.22), so the
- * executor wraps tf.maxPool in tf.customGrad with `maxPoolBackward` on that backend.
+ * Max pooling has a gradient of its own where the backend's is wrong: tfjs-wasm's MaxPoolGrad
+ * (and MaxPoolWithArgmax) give zero gradient where a window's maximum is negative (measured with
+ * tfjs 4.22), so `pool` wraps tf.maxPool in tf.customGrad with `maxPoolBackward` where
+ * backends/capabilities.ts says the backend's gradient is not exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Step } from '../dsl/lower/plan';
+import { hasExactMaxPoolGradient } from '../backends/capabilities';
 
-type PoolStep = Step & { op: 'pool' };
+/** A 2-D pooling of an NHWC tensor, 'valid' (padding is applied before). */
+export interface PoolParams {
+  readonly fn: 'max' | 'avg';
+  readonly window: readonly [number, number];
+  readonly strides: readonly [number, number];
+}
 
-export function poolForward(s: PoolStep, x: tf.Tensor): tf.Tensor {
+/** The pooling `s` of x, with a gradient that is right on every backend. */
+export function pool(s: PoolParams, x: tf.Tensor): tf.Tensor {
+  if (s.fn !== 'max' || hasExactMaxPoolGradient()) return poolForward(s, x);
+  // tfjs calls f(x, save): the save function comes last.
+  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([input]);
+    return {
+      value: poolForward(s, input),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [saved]: tf.Tensor[]) =>
+        maxPoolBackward(saved as tf.Tensor4D, (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D, s.window, s.strides),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (f as (t: tf.Tensor) => tf.Tensor)(x);
+}
+
+/** The pooling `s` of x with tfjs' own gradient. */
+export function poolForward(s: PoolParams, x: tf.Tensor): tf.Tensor {
   const window = [...s.window] as [number, number];
   const strides = [...s.strides] as [number, number];
   return s.fn === 'max' ? tf.maxPool(x as tf.Tensor4D, window, strides, 'valid') : tf.avgPool(x as tf.Tensor4D, window, strides, 'valid');

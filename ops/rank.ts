@@ -24,6 +24,12 @@ function padRank(shape: readonly number[], rank: number): number[] {
   return [...Array(rank - shape.length).fill(1), ...shape];
 }
 
+/** An elementwise unary op at any rank: flat above the limit. */
+export function unaryAnyRank(op: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): tf.Tensor {
+  if (x.rank <= MAX_RANK) return op(x);
+  return tf.reshape(op(tf.reshape(x, [-1])), x.shape);
+}
+
 /** A broadcasting binary op at any rank. */
 export function binaryAnyRank(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const rank = Math.max(a.rank, b.rank);

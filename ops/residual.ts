@@ -3,8 +3,8 @@
  * residual block's output): one native pass each on the native backend, tfjs ops elsewhere.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADD_RELU, RELU_GRAD } from '../backends/native/fused';
-import { ownKernelApplies } from '../backends/native/kernel';
+import { ownKernelApplies } from '../backends/capabilities';
+import { ADD_RELU, RELU_GRAD } from './kernel-names';
 
 /** max(a + b, 0). */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {

@@ -4,8 +4,8 @@
  * of them (backends/native/update.ts); elsewhere the tfjs ops, one parameter at a time.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ownKernelApplies } from '../backends/native/kernel';
-import { MOVING_AVERAGE, SGD_UPDATE } from '../backends/native/update';
+import { ownKernelApplies } from '../backends/capabilities';
+import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from './kernel-names';
 
 export interface SgdHyper {
   readonly learningRate: number;
@@ -44,7 +44,7 @@ export function sgdSteps(items: readonly SgdItem[], h: SgdHyper): { w: tf.Tensor
   }
   const result: { w: tf.Tensor; v?: tf.Tensor }[] = [];
   if (ownKernelApplies(SGD_UPDATE, tensors)) {
-    const outs = tf.engine().runKernel(SGD_UPDATE, inputs, { ...h, count: items.length } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const outs = tf.engine().runKernel(SGD_UPDATE, inputs, { ...h, count: items.length } satisfies SgdUpdateAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
     let k = 0;
     for (const it of items) result.push({ w: outs[k++], v: it.v ? outs[k++] : undefined });
     return result;
@@ -75,7 +75,7 @@ export function movingAverages(items: readonly { v: tf.Tensor; batch: tf.Tensor;
     momenta.push(it.momentum);
   }
   if (ownKernelApplies(MOVING_AVERAGE, tensors)) {
-    return tf.engine().runKernel(MOVING_AVERAGE, inputs, { momenta } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return tf.engine().runKernel(MOVING_AVERAGE, inputs, { momenta } satisfies MovingAverageAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   }
   const result: tf.Tensor[] = [];
   for (const it of items) result.push(tf.tidy(() => tf.add(tf.mul(it.v, it.momentum), tf.mul(it.batch, 1 - it.momentum))));

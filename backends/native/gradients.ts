@@ -9,11 +9,14 @@
  * full multiplication; a ResNet-20 step made ~50 of them at 2 MB each, and the garbage they left
  * made V8 run a full collection every few tens of milliseconds. On the native backend the same
  * values come from broadcasting dy (one strided copy into a pooled buffer): `dy · 1 = dy` and
- * `(dy · 1) / n = dy / n` exactly, so results are bit-identical. Other backends keep tfjs' own
- * gradient (the wrapper checks the active backend on every call).
+ * `(dy · 1) / n = dy / n` exactly, so results are bit-identical.
+ *
+ * tfjs keeps one gradient per kernel name for every backend, so the config registered here hands
+ * each call made on another backend (or with a dy that is not float32) to tfjs' own config,
+ * captured with tf.getGradient before registering: cpu and wasm keep tfjs' gradients exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATION_GRAD } from './fused';
+import { ACTIVATION_GRAD, type ActivationGradAttrs } from '../../ops/kernel-names';
 import { NATIVE_BACKEND_NAME } from './kernel';
 
 let registered = false;
@@ -25,6 +28,7 @@ function expanded(dy: tf.Tensor, x: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tenso
   return tf.reshape(dy, shape);
 }
 
+/** Registers `native` as kernelName's gradient on the native backend; tfjs' own gradient elsewhere. */
 function wrap(kernelName: string, native: (dy: tf.Tensor, x: tf.Tensor, attrs: tf.NamedAttrMap) => tf.Tensor): void {
   const original = tf.getGradient(kernelName);
   if (original === undefined) return;
@@ -44,8 +48,8 @@ export function registerNativeGradients(): void {
   if (registered) return;
   registered = true;
   // saved[0] is the activation's output y (tfjs saves outputs for these two).
-  wrap(tf.Tanh, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 0 }) as tf.Tensor);
-  wrap(tf.Sigmoid, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 1 }) as tf.Tensor);
+  wrap(tf.Tanh, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 0 } satisfies ActivationGradAttrs) as tf.Tensor);
+  wrap(tf.Sigmoid, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 1 } satisfies ActivationGradAttrs) as tf.Tensor);
   wrap(tf.Sum, (dy, x, attrs) => tf.broadcastTo(expanded(dy, x, attrs), x.shape));
   wrap(tf.Mean, (dy, x, attrs) => {
     const n = x.size / Math.max(1, dy.size);

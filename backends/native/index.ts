@@ -1,12 +1,11 @@
 /**
- * einnet's native CPU backend on oneDNN. Importing this module offers the backend to the
- * selector (`backends/select.ts`); nothing is loaded until the selector (or the user) picks it.
+ * einnet's native CPU backend on oneDNN. The selector (`backends/select.ts`) loads this module
+ * when it considers the native backend; importing it registers nothing, and the addon is loaded
+ * only when the backend is registered.
  *
  * @example
- *   import './backends/native';
  *   await useBackend('native');   // EinError EIN3002 with install advice if oneDNN is absent
  */
-import { registerNativeBackendLoader } from '../select';
 import { NativeAddonUnavailable } from './addon';
 import { registerNativeBackend } from './backend';
 
@@ -23,8 +22,9 @@ let warned = false;
  * The selector's loader: registers the backend, or throws a one-line reason. An addon that
  * exists but does not load (libdnnl missing or of another version) is unexpected, so it is
  * also reported once on stderr before the selector moves on to the next backend.
+ * @internal
  */
-function loadNativeBackend(): void {
+export function loadNativeBackend(): void {
   try {
     registerNativeBackend();
   } catch (e) {
@@ -35,5 +35,3 @@ function loadNativeBackend(): void {
     throw e;
   }
 }
-
-registerNativeBackendLoader(loadNativeBackend);

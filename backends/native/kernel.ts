@@ -161,9 +161,10 @@ export interface OwnKernelArgs<A> {
 }
 
 /**
- * A kernel config for one of einnet's own kernels (names tfjs does not have, e.g. the batch-norm
- * route's), on the native backend only. There is no CPU kernel to fall back to: callers check
- * `ownKernelApplies` first and compose tfjs ops otherwise.
+ * A kernel config for one of einnet's own kernels (ops/kernel-names.ts: names tfjs does not
+ * have, e.g. the batch-norm route's), on the native backend only. There is no CPU kernel to fall
+ * back to: callers check `ownKernelApplies` (backends/capabilities.ts) first and compose tfjs ops
+ * otherwise.
  */
 export function ownKernel<A>(kernelName: string, run: (args: OwnKernelArgs<A>) => tf.TensorInfo | tf.TensorInfo[]): tf.KernelConfig {
   const kernelFunc = (args: unknown) => {
@@ -172,9 +173,4 @@ export function ownKernel<A>(kernelName: string, run: (args: OwnKernelArgs<A>) =
     return out;
   };
   return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as tf.KernelFunc };
-}
-
-/** Whether the active backend has einnet's kernel `kernelName` and every tensor is non-empty float32. */
-export function ownKernelApplies(kernelName: string, tensors: readonly tf.Tensor[]): boolean {
-  return tensors.every((t) => t.dtype === 'float32' && t.size > 0) && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
 }

@@ -1,23 +1,20 @@
 /**
  * The updates between training steps as native kernels (src/update.cc), registered for the native
- * backend only; ops/update.ts calls them there and composes tfjs ops elsewhere. Each kernel
+ * backend only under einnet's own kernel names (ops/kernel-names.ts); ops/update.ts calls them there and composes tfjs ops elsewhere. Each kernel
  * takes every parameter (or running statistic) of a step at once — inputs `w0, g0, v0, w1, …` —
  * so that a ResNet-20 step makes one kernel call for its 59 parameters instead of 59: the loops
  * are microseconds, tfjs' bookkeeping per kernel call is not.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from '../../ops/kernel-names';
 import { loadAddon } from './addon';
 import { adoptOutput, f32, outputArray, ownKernel, sizeOf, type OwnKernelArgs } from './kernel';
-
-/** Kernel names (tfjs has none for these). */
-export const SGD_UPDATE = 'EinnetSgdUpdate';
-export const MOVING_AVERAGE = 'EinnetMovingAverage';
 
 /**
  * attrs.count parameters; inputs w{i}, g{i} and, with momentum, v{i}. Outputs: w{i}' (and v{i}'),
  * in that order for each i.
  */
-function sgdUpdate({ inputs, backend, attrs }: OwnKernelArgs<{ count: number; learningRate: number; momentum: number; weightDecay: number; nesterov: boolean }>): tf.TensorInfo[] {
+function sgdUpdate({ inputs, backend, attrs }: OwnKernelArgs<SgdUpdateAttrs>): tf.TensorInfo[] {
   const addon = loadAddon();
   const hyper = Float64Array.of(attrs.learningRate, attrs.momentum, attrs.weightDecay);
   const outs: tf.TensorInfo[] = [];
@@ -36,7 +33,7 @@ function sgdUpdate({ inputs, backend, attrs }: OwnKernelArgs<{ count: number; le
 }
 
 /** attrs.momenta[i] for statistic i; inputs v{i}, b{i} (its batch value); outputs v{i}'. */
-function movingAverage({ inputs, backend, attrs }: OwnKernelArgs<{ momenta: number[] }>): tf.TensorInfo[] {
+function movingAverage({ inputs, backend, attrs }: OwnKernelArgs<MovingAverageAttrs>): tf.TensorInfo[] {
   const addon = loadAddon();
   const outs: tf.TensorInfo[] = [];
   for (let i = 0; i < attrs.momenta.length; i++) {

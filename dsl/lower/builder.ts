@@ -81,8 +81,7 @@ export class PlanBuilder {
     // Moving axes of extent 1 around is a reshape, which costs nothing.
     const moved = perm.filter((p) => old[p] !== 1);
     if (moved.every((p, k) => k === 0 || p > moved[k - 1])) return this.reshape(step, shape);
-    // Axes that stay neighbours move as one: fewer, larger axes (faster, and within the rank
-    // limit of 6 that XNNPACK imposes on the wasm backend).
+    // Axes that stay neighbours move as one: fewer, larger axes, a faster copy on every backend.
     const groups: number[][] = [];
     for (const p of perm) {
       const last = groups[groups.length - 1];

@@ -11,9 +11,9 @@ import type { Plan, Step } from '../lower/plan';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
 import { convForwardFused } from '../../ops/conv';
 import { addRelu, reluGrad } from '../../ops/residual';
-import { maxPoolBackward, poolForward } from '../../ops/pool';
-import { shareSavedTensors } from '../../backends/saved-tensors';
-import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, whereAnyRank } from '../../ops/rank';
+import { pool } from '../../ops/pool';
+import { hasConvGradient } from '../../backends/capabilities';
+import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, unaryAnyRank, whereAnyRank } from '../../ops/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -37,24 +37,6 @@ const BINARY: Record<BinaryFn, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
   max: tf.maximum,
   min: tf.minimum,
 };
-
-/**
- * Whether tfjs' own gradient serves this conv on the current backend: the backprop kernels exist
- * and no dilation exceeds 1 (tfjs has no gradient for dilated convs). Never on wasm: it lacks the
- * 2-D filter backprops, and its Conv3DBackpropInputV2 gives wrong values (measured, tfjs 4.22).
- * Elsewhere the derived gradient runs; native backprop kernels are faster than convs run backwards.
- */
-function nativeConvGradient(s: Step & { op: 'conv' }): boolean {
-  const backend = tf.getBackend();
-  if (backend === 'wasm' || s.dilations.some((d) => d > 1)) return false;
-  const kernels =
-    s.rank === 3
-      ? ['Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2']
-      : s.depthwise
-        ? ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']
-        : ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
-  return kernels.every((name) => tf.getKernel(name, backend) !== undefined);
-}
 
 /**
  * `op(inputs…)` with a gradient of our own, through tf.customGrad: `forward` gives the value and
@@ -129,10 +111,7 @@ export class PlanRunner {
   constructor(
     readonly plan: Plan,
     private readonly compile: CompilePlan,
-  ) {
-    // 43 % fewer kernel calls in a training step (backends/saved-tensors.ts); once per process.
-    shareSavedTensors();
-  }
+  ) {}
 
   /** Runs the plan; `bindings` holds every input and parameter. Returns every assigned tensor. */
   run(bindings: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
@@ -185,13 +164,13 @@ export class PlanRunner {
   }
 
   /**
-   * A conv step (with its fused bias and activation) and its gradient: tfjs' own where it is
-   * right (`nativeConvGradient`), else from the derived programs (dsl/derive/conv-backward.ts) — tfjs
-   * lacks them on wasm (Conv2DBackpropFilter, depthwise backprops) and everywhere for dilation > 1.
+   * A conv step (with its fused bias and activation) and its gradient: tfjs' own where the backend
+   * has a right one (`hasConvGradient`: its backprop kernels are faster than convs run backwards),
+   * else from the derived programs (dsl/derive/conv-backward.ts).
    */
   private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
     // tfjs differentiates fused convs only for linear and relu epilogues.
-    if (nativeConvGradient(s) && s.activation !== 'sigmoid') return convForwardFused(s, image, filter, bias);
+    if (hasConvGradient(s) && s.activation !== 'sigmoid') return convForwardFused(s, image, filter, bias);
     const backward = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, y: tf.Tensor): tf.Tensor[] => {
       // Through the activation, then the bias (summed over all but the channel axis), then the
       // derived gradient programs for the convolution itself.
@@ -236,16 +215,6 @@ export class PlanRunner {
     );
   }
 
-  /** tf.maxPool with a gradient that is right on every backend (ops/pool.ts says why). */
-  private maxPool(s: Step & { op: 'pool' }, input: tf.Tensor): tf.Tensor {
-    if (tf.getBackend() !== 'wasm') return poolForward(s, input);
-    return withGradient(
-      ([x]) => ({ value: poolForward(s, x), saved: [x] }),
-      (dy, [x]) => maxPoolBackward(x as tf.Tensor4D, dy as tf.Tensor4D, s.window, s.strides),
-      [input],
-    );
-  }
-
   private gradientRunners(k: number, s: Step & { op: 'conv' }): { filter: PlanRunner; input: PlanRunner } {
     let g = this.gradients.get(k);
     if (g === undefined) {
@@ -287,8 +256,7 @@ export class PlanRunner {
       case 'matMul':
         return tf.matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
       case 'unary':
-        // Elementwise: flat, whatever the rank (XNNPACK stops at 6).
-        return x(0).rank > 6 ? tf.reshape(UNARY[s.fn](tf.reshape(x(0), [-1])), s.shape as number[]) : UNARY[s.fn](x(0));
+        return unaryAnyRank(UNARY[s.fn], x(0));
       case 'binary':
         return binaryAnyRank(BINARY[s.fn], x(0), x(1));
       case 'where':
@@ -322,7 +290,7 @@ export class PlanRunner {
       case 'conv':
         return this.conv(s, k, x(0), x(1), s.bias ? x(2) : undefined);
       case 'pool':
-        return s.fn === 'max' ? this.maxPool(s, x(0)) : poolForward(s, x(0));
+        return pool(s, x(0));
       case 'batchStats':
         return withGradient(
           ([input]) => {

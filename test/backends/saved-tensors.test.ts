@@ -1,14 +1,13 @@
 /**
- * Tensors saved for the backward pass share their data (backends/saved-tensors.ts): gradients stay
- * what calculus says they are — first order, second order (where tfjs' own clone must still run)
- * and after the caller disposes a saved input — no tensor is left behind, and a first-order tape
- * no longer runs an Identity kernel per saved tensor.
+ * Tensors saved for the backward pass share their data (backends/saved-tensors.ts), installed by
+ * `useBackend` and switchable with `setSharedSavedTensors`: gradients stay what calculus says they
+ * are — first order, second order (where tfjs' own clone must still run) and after the caller
+ * disposes a saved input — no tensor is left behind, and a first-order tape runs no Identity
+ * kernel per saved tensor while sharing is on (and does again when it is off).
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../index';
-import '../../backends/native';
-import { shareSavedTensors } from '../../backends/saved-tensors';
+import { ein, setSharedSavedTensors, useBackend } from '../../index';
 import { BACKENDS } from '../dsl/lower/harness';
 
 const xs = [-1.5, -0.2, 0.3, 0.9, 2.0];
@@ -30,26 +29,41 @@ function kernelsRun(f: () => void): Map<string, number> {
   return seen;
 }
 
+// f = x² · sin x + exp(x) / (1 + x²); every op saves inputs or outputs.
+const f = (t: tf.Tensor) => tf.add(tf.mul(tf.square(t), tf.sin(t)), tf.div(tf.exp(t), tf.add(1, tf.square(t))));
+const df = xs.map((v) => 2 * v * Math.sin(v) + v * v * Math.cos(v) + (Math.exp(v) * (1 + v * v) - Math.exp(v) * 2 * v) / (1 + v * v) ** 2);
+
+/** f' at xs, checked against calculus; returns how many Identity kernels the gradient ran. */
+function firstOrderIdentities(): number {
+  const x = tf.tensor1d(xs);
+  let dx: tf.Tensor | undefined;
+  const kernels = kernelsRun(() => {
+    dx = tf.grad(f)(x);
+  });
+  Array.from(dx!.dataSync()).forEach((g, k) => expect(g).toBeCloseTo(df[k], 4));
+  tf.dispose([x, dx!]);
+  return kernels.get('Identity') ?? 0;
+}
+
 describe.each(BACKENDS)('saved tensors share their data on %s', (backend) => {
   afterAll(async () => {
+    setSharedSavedTensors(true);
     await useBackend('cpu');
   });
 
-  it('first-order gradients match calculus, without Identity kernels', async () => {
+  it('useBackend installs the sharing: first-order gradients match calculus, without Identity kernels', async () => {
     await useBackend(backend);
-    expect(shareSavedTensors()).toBe(true);
-    const x = tf.tensor1d(xs);
-    // f = x² · sin x + exp(x) / (1 + x²); every op saves inputs or outputs.
-    const f = (t: tf.Tensor) => tf.add(tf.mul(tf.square(t), tf.sin(t)), tf.div(tf.exp(t), tf.add(1, tf.square(t))));
-    let dx: tf.Tensor | undefined;
-    const kernels = kernelsRun(() => {
-      dx = tf.grad(f)(x);
-    });
-    const expected = xs.map((v) => 2 * v * Math.sin(v) + v * v * Math.cos(v) + (Math.exp(v) * (1 + v * v) - Math.exp(v) * 2 * v) / (1 + v * v) ** 2);
-    const got = Array.from(dx!.dataSync());
-    got.forEach((g, k) => expect(g).toBeCloseTo(expected[k], 4));
-    expect(kernels.get('Identity') ?? 0).toBe(0);
-    tf.dispose([x, dx!]);
+    expect(firstOrderIdentities()).toBe(0);
+  });
+
+  it('setSharedSavedTensors(false) brings tfjs clone back, also after useBackend and building a runner; true removes it again', async () => {
+    expect(setSharedSavedTensors(false)).toBe(false);
+    await useBackend(backend);
+    const input = tf.tensor1d(xs);
+    tf.dispose([ein('Y[i] = tanh(X[i])').run({ X: input }).Y, input]);
+    expect(firstOrderIdentities()).toBeGreaterThan(0);
+    expect(setSharedSavedTensors(true)).toBe(true);
+    expect(firstOrderIdentities()).toBe(0);
   });
 
   it('second-order gradients still flow through saved tensors (tfjs clone at depth 2)', async () => {

@@ -43,12 +43,14 @@ describe('backend selection', () => {
   });
 
   it('prefers the first available backend of the documented order', async () => {
+    // useBackend first: it loads backends/native with import(), which works under vitest, where
+    // availableBackends' synchronous require of a TypeScript file does not (compiled, both do).
+    const chosen = await useBackend();
     const available = availableBackends();
     expect(available).toContain('wasm');
     expect(available).toContain('cpu');
     // Order is preserved: the list is BACKEND_ORDER filtered.
     expect(available).toEqual(BACKEND_ORDER.filter((b) => available.includes(b)));
-    const chosen = await useBackend();
     expect(chosen.name).toBe(available[0]);
   });
 

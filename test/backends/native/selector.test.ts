@@ -31,7 +31,6 @@ describe('backend selection with the native addon', () => {
   });
 
   it.skipIf(!ADDON_BUILT)(`EINNET_BACKEND=native selects the oneDNN backend${SKIP_REASON}`, async () => {
-    await import('../../../backends/native');
     const { useBackend, activeBackend } = await import('../../../backends/select');
     process.env.EINNET_BACKEND = 'native';
     const info = await useBackend();

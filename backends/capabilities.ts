@@ -1,0 +1,50 @@
+/**
+ * What the active tfjs backend can be trusted with, asked by the ops and the executor so that
+ * nothing outside backends/ names a backend. Each answer is about the backend active at the call
+ * (tfjs allows one per process), measured with tfjs 4.22.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The tfjs name of tfjs' WebAssembly backend (XNNPACK under it). */
+const WASM = 'wasm';
+
+/** What decides whether a convolution's gradient kernels serve: its rank, kind and dilations. */
+export interface ConvGradientQuery {
+  readonly rank: 2 | 3;
+  readonly depthwise: boolean;
+  readonly dilations: readonly number[];
+}
+
+/**
+ * Whether tfjs' own conv gradient is right for this convolution on the active backend: its
+ * backprop kernels exist and no dilation exceeds 1 (tfjs has no gradient for dilated convs).
+ * Never on wasm: it lacks the 2-D filter backprops, and its Conv3DBackpropInputV2 gives wrong
+ * values. Where this says no, the caller differentiates the convolution another way.
+ */
+export function hasConvGradient(q: ConvGradientQuery): boolean {
+  const backend = tf.getBackend();
+  if (backend === WASM || q.dilations.some((d) => d > 1)) return false;
+  const kernels =
+    q.rank === 3
+      ? ['Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2']
+      : q.depthwise
+        ? ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']
+        : ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
+  return kernels.every((name) => tf.getKernel(name, backend) !== undefined);
+}
+
+/**
+ * Whether the active backend's MaxPoolGrad is right for any input. wasm's (and its
+ * MaxPoolWithArgmax) gives zero gradient where a window's maximum is negative.
+ */
+export function hasExactMaxPoolGradient(): boolean {
+  return tf.getBackend() !== WASM;
+}
+
+/**
+ * Whether the active backend has einnet's own kernel `kernelName` (ops/kernel-names.ts) and
+ * every tensor is non-empty float32, the only tensors those kernels take.
+ */
+export function ownKernelApplies(kernelName: string, tensors: readonly tf.Tensor[]): boolean {
+  return tensors.every((t) => t.dtype === 'float32' && t.size > 0) && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * einnet's own kernel names (tfjs has none for these computations) and the attributes each
+ * takes, shared by the ops that call them and the backends that implement them. A backend that
+ * registers a kernel under one of these names promises exactly the inputs, attributes and
+ * outputs written here; on a backend without it the ops compose tfjs ops instead
+ * (`ownKernelApplies`, backends/capabilities.ts).
+ */
+
+/** max(a + b, 0) of two same-shape tensors. Inputs `a`, `b`; no attributes. */
+export const ADD_RELU = 'EinnetAddRelu';
+
+/** dy where y > 0, else 0. Inputs `dy`, `y` (the relu's output); no attributes. */
+export const RELU_GRAD = 'EinnetReluGrad';
+
+/** dy·(1 − y²) (tanh) or dy·y·(1 − y) (sigmoid). Inputs `dy`, `y` (the activation's output). */
+export const ACTIVATION_GRAD = 'EinnetActivationGrad';
+export interface ActivationGradAttrs {
+  /** 0: tanh, 1: sigmoid. */
+  op: 0 | 1;
+}
+
+/** x seen as [rows, channels]: the batch-norm kernels average over the rows. */
+export interface BatchNormView {
+  rows: number;
+  channels: number;
+}
+
+/** [2·channels]: μ, then σ = sqrt(variance + ε), of x's columns. Input `x`. */
+export const BATCH_STATS = 'EinnetBatchStats';
+export interface BatchStatsAttrs extends BatchNormView {
+  epsilon: number;
+}
+
+/** ∂(μ, σ)/∂x applied to `dstats`. Inputs `dstats`, `x`, `stats`; output shaped like x. */
+export const BATCH_STATS_GRAD = 'EinnetBatchStatsGrad';
+export type BatchStatsGradAttrs = BatchNormView;
+
+/** (x − μ)/σ · scale + offset, then relu when asked. Inputs `x`, `stats`, optional `scale`, `offset`. */
+export const BATCH_NORMALIZE = 'EinnetBatchNormalize';
+export interface BatchNormalizeAttrs extends BatchNormView {
+  relu: boolean;
+}
+
+/**
+ * The normalization's gradient. Inputs `dy`, `x`, `stats`, `y` (with relu), optional `scale`;
+ * outputs [dx, dscale, doffset] (the last two [channels]).
+ */
+export const BATCH_NORMALIZE_GRAD = 'EinnetBatchNormalizeGrad';
+export type BatchNormalizeGradAttrs = BatchNormalizeAttrs;
+
+/**
+ * SGD steps of `count` parameters at once: inputs w{i}, g{i} and, with momentum, v{i}; outputs
+ * w{i}' (and v{i}') in that order for each i.
+ */
+export const SGD_UPDATE = 'EinnetSgdUpdate';
+export interface SgdUpdateAttrs {
+  count: number;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+/** v·m + b·(1 − m) for every statistic i: inputs v{i}, b{i}; outputs v{i}'. */
+export const MOVING_AVERAGE = 'EinnetMovingAverage';
+export interface MovingAverageAttrs {
+  momenta: number[];
+}
