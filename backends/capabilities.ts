@@ -42,7 +42,7 @@ export function hasExactMaxPoolGradient(): boolean {
 }
 
 /**
- * Whether the active backend has einnet's own kernel `kernelName` (ops/kernel-names.ts) and
+ * Whether the active backend has einnet's own kernel `kernelName` (backends/kernel-names.ts) and
  * every tensor is non-empty float32, the only tensors those kernels take.
  */
 export function ownKernelApplies(kernelName: string, tensors: readonly tf.Tensor[]): boolean {

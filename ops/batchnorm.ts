@@ -18,7 +18,7 @@ import {
   type BatchStatsAttrs,
   type BatchStatsGradAttrs,
   type BatchNormView,
-} from './kernel-names';
+} from '../backends/kernel-names';
 
 /** rows × channels when the native kernels can take x (float32, averaged axes leading); else undefined. */
 function nativeView(x: tf.Tensor, reduced: readonly number[]): BatchNormView | undefined {

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
-import { ADD_RELU, RELU_GRAD } from './kernel-names';
+import { ADD_RELU, RELU_GRAD } from '../backends/kernel-names';
 
 /** max(a + b, 0). */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
-import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from './kernel-names';
+import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from '../backends/kernel-names';
 
 export interface SgdHyper {
   readonly learningRate: number;

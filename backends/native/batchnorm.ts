@@ -1,6 +1,6 @@
 /**
  * The batch-normalization route's kernels on the addon's loops (src/normalize.cc). They are
- * einnet's own kernel names (ops/kernel-names.ts), registered for the native backend only; ops/batchnorm.ts calls
+ * einnet's own kernel names (backends/kernel-names.ts), registered for the native backend only; ops/batchnorm.ts calls
  * them when the averaged axes are the leading ones of a float32 tensor (x seen as [rows, C]) and
  * composes tfjs ops everywhere else.
  */
@@ -15,7 +15,7 @@ import {
   type BatchNormalizeGradAttrs,
   type BatchStatsAttrs,
   type BatchStatsGradAttrs,
-} from '../../ops/kernel-names';
+} from '../kernel-names';
 import { loadAddon } from './addon';
 import { f32, output, ownKernel } from './kernel';
 

@@ -1,10 +1,10 @@
 /**
  * relu(a + b), the relu gradient and the tanh/sigmoid gradients as one native pass each
  * (src/fused.cc), registered for the native backend only under einnet's own kernel names
- * (ops/kernel-names.ts); ops/residual.ts and gradients.ts call them there, tfjs ops run elsewhere.
+ * (backends/kernel-names.ts); ops/residual.ts and gradients.ts call them there, tfjs ops run elsewhere.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ACTIVATION_GRAD, ADD_RELU, RELU_GRAD, type ActivationGradAttrs } from '../../ops/kernel-names';
+import { ACTIVATION_GRAD, ADD_RELU, RELU_GRAD, type ActivationGradAttrs } from '../kernel-names';
 import { loadAddon } from './addon';
 import { f32, output, ownKernel, sizeOf } from './kernel';
 

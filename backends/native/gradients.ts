@@ -16,7 +16,7 @@
  * captured with tf.getGradient before registering: cpu and wasm keep tfjs' gradients exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATION_GRAD, type ActivationGradAttrs } from '../../ops/kernel-names';
+import { ACTIVATION_GRAD, type ActivationGradAttrs } from '../kernel-names';
 import { NATIVE_BACKEND_NAME } from './kernel';
 
 let registered = false;

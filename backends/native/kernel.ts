@@ -161,7 +161,7 @@ export interface OwnKernelArgs<A> {
 }
 
 /**
- * A kernel config for one of einnet's own kernels (ops/kernel-names.ts: names tfjs does not
+ * A kernel config for one of einnet's own kernels (backends/kernel-names.ts: names tfjs does not
  * have, e.g. the batch-norm route's), on the native backend only. There is no CPU kernel to fall
  * back to: callers check `ownKernelApplies` (backends/capabilities.ts) first and compose tfjs ops
  * otherwise.

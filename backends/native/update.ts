@@ -1,12 +1,12 @@
 /**
  * The updates between training steps as native kernels (src/update.cc), registered for the native
- * backend only under einnet's own kernel names (ops/kernel-names.ts); ops/update.ts calls them there and composes tfjs ops elsewhere. Each kernel
+ * backend only under einnet's own kernel names (backends/kernel-names.ts); ops/update.ts calls them there and composes tfjs ops elsewhere. Each kernel
  * takes every parameter (or running statistic) of a step at once — inputs `w0, g0, v0, w1, …` —
  * so that a ResNet-20 step makes one kernel call for its 59 parameters instead of 59: the loops
  * are microseconds, tfjs' bookkeeping per kernel call is not.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from '../../ops/kernel-names';
+import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from '../kernel-names';
 import { loadAddon } from './addon';
 import { adoptOutput, f32, outputArray, ownKernel, sizeOf, type OwnKernelArgs } from './kernel';
 
