@@ -310,7 +310,7 @@ describe('the table of diagnostic codes', () => {
   });
 
   it('declares each code once, with a title, in the ranges of diagnostics.ts', () => {
-    const text = readFileSync(join(ROOT, 'dsl', 'diagnostics.ts'), 'utf8');
+    const text = readFileSync(join(ROOT, 'core', 'diagnostics.ts'), 'utf8');
     const table = text.slice(text.indexOf('DIAGNOSTIC_CODES = {'), text.indexOf('} as const'));
     const keys = [...table.matchAll(/^\s*(EIN\d{4})\s*:/gm)].map((m) => m[1]);
     expect(keys.length).toBe(declared.length);
