@@ -94,7 +94,8 @@ function checkInsideFolder(dir: string, name: unknown, what: string): void {
   const target = typeof name === 'string' && name !== '' ? path.resolve(root, name) : root;
   const rel = path.relative(root, target);
   if (typeof name !== 'string' || path.isAbsolute(name) || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw optionError('fetch-data', `${what} ${JSON.stringify(name)} is not a name inside the cache folder ${root}`, 'catalog names must be relative, without ".."');
+    const message = `${what} ${JSON.stringify(name)} is not a name inside the cache folder ${root}`;
+    throw optionError('fetch-data', message, 'catalog names must be relative, without ".."');
   }
 }
 

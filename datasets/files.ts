@@ -36,6 +36,8 @@ export interface GunzipLimit {
   readonly why: string;
 }
 
+const DEFAULT_LIMIT: GunzipLimit = { bytes: MAX_GUNZIP_BYTES, why: 'the most einnet reads from one file' };
+
 function gzipFailure(err: unknown, file: string, limit: GunzipLimit): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ERR_BUFFER_TOO_LARGE') {
@@ -56,7 +58,7 @@ function gzipFailure(err: unknown, file: string, limit: GunzipLimit): Error {
  * that is not gzip, and a gzip stream that is corrupt or cut short, are EIN5004. Decompression
  * stops as soon as the output exceeds `limit` (EIN5003), so a small file cannot fill the memory.
  */
-export function gunzipIfNeeded(bytes: Buffer, file: string, limit: GunzipLimit = { bytes: MAX_GUNZIP_BYTES, why: 'the most einnet reads from one file' }): Buffer {
+export function gunzipIfNeeded(bytes: Buffer, file: string, limit: GunzipLimit = DEFAULT_LIMIT): Buffer {
   if (!isGzip(bytes)) {
     if (file.endsWith('.gz')) {
       throw fileError(

@@ -225,7 +225,8 @@ function parseManifest(manifest: unknown, dir: string, jsonPath: string): { grou
     for (const p of group.paths) {
       if (typeof p !== 'string' || p === '') throw bad(`${at}.paths holds ${JSON.stringify(p)}, not a file name`);
       const rel = relative(root, resolve(root, p));
-      if (isAbsolute(p) || rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw bad(`weights path ${JSON.stringify(p)} is outside the checkpoint folder`);
+      const outside = isAbsolute(p) || rel === '' || rel.startsWith('..') || isAbsolute(rel);
+      if (outside) throw bad(`weights path ${JSON.stringify(p)} is outside the checkpoint folder`);
     }
     if (!Array.isArray(group.weights)) throw bad(`${at}.weights is missing or not a list`);
     for (const w of group.weights as unknown[]) {
@@ -300,7 +301,8 @@ function decodeGroups(dir: string, groups: readonly ManifestGroup[], tensors: Ma
     const bytes = Buffer.concat(parts);
     const need = group.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
     if (bytes.length !== need) {
-      throw modelError('EIN4004', 'load', `weights in ${group.paths.join(', ')} hold ${bytes.length} bytes, the manifest describes ${need}`, 'the file is truncated or from another save; save again');
+      const what = `weights in ${group.paths.join(', ')} hold ${bytes.length} bytes, the manifest describes ${need}`;
+      throw modelError('EIN4004', 'load', what, 'the file is truncated or from another save; save again');
     }
     group.paths.forEach((p, k) => verifyChecksum(dir, p, parts[k]));
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
@@ -389,7 +391,13 @@ export function loadCheckpoint(model: Model, dir: string, options: LoadOptions =
 }
 
 /** The saved optimizer slots, checked against `optimizer` and the model's parameters (EIN4003). */
-function optimizerSlots(model: Model, dir: string, tensors: ReadonlyMap<string, tf.Tensor>, optimizer: Optimizer, meta?: EinnetMetadata): Map<string, tf.Tensor> {
+function optimizerSlots(
+  model: Model,
+  dir: string,
+  tensors: ReadonlyMap<string, tf.Tensor>,
+  optimizer: Optimizer,
+  meta?: EinnetMetadata,
+): Map<string, tf.Tensor> {
   const saved = meta?.optimizer;
   if (saved === undefined) throw modelError('EIN4003', 'load', `${dir} holds no optimizer state`, 'save with { optimizer } or load without it');
   if (saved.name !== optimizer.name) throw modelError('EIN4003', 'load', `${dir} holds ${saved.name} state, the optimizer given is ${optimizer.name}`);
@@ -397,7 +405,9 @@ function optimizerSlots(model: Model, dir: string, tensors: ReadonlyMap<string, 
   for (const [n, t] of tensors) if (n.startsWith(OPTIMIZER_PREFIX)) slots.set(n.slice(OPTIMIZER_PREFIX.length), t);
   for (const [slot, t] of slots) {
     const param = model.params.get(slot.slice(0, slot.lastIndexOf('/')));
-    if (param === undefined || param.shape.join() !== t.shape.join()) throw modelError('EIN4003', 'load', `optimizer slot ${slot} ${shapeText(t.shape)} has no parameter of that shape in the model`);
+    if (param === undefined || param.shape.join() !== t.shape.join()) {
+      throw modelError('EIN4003', 'load', `optimizer slot ${slot} ${shapeText(t.shape)} has no parameter of that shape in the model`);
+    }
   }
   return slots;
 }

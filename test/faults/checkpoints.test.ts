@@ -192,6 +192,7 @@ describe('checkpoint faults: damaged and hostile files', () => {
     model.dispose();
   });
 
+  const withOptimizer = (m: object, optimizer: object) => ({ ...m, userDefinedMetadata: { einnet: { optimizer } } });
   const malformed: Array<[string, (m: ReturnType<typeof manifestOf>) => unknown, string]> = [
     ['null', () => null, 'holds null, not a JSON object'],
     ['a number', () => 7, 'holds number, not a JSON object'],
@@ -203,8 +204,8 @@ describe('checkpoint faults: damaged and hostile files', () => {
     ['a fractional extent', (m) => (m.weightsManifest[0].weights[0].shape = [16.5, 64], m), 'has shape [16.5,64]'],
     ['an int32 dtype', (m) => (m.weightsManifest[0].weights[0].dtype = 'int32', m), 'has dtype "int32"; einnet checkpoints hold float32 tensors only'],
     ['an entry without a name', (m) => (delete m.weightsManifest[0].weights[0].name, m), 'holds an entry without a name'],
-    ['optimizer config null', (m) => ({ ...m, userDefinedMetadata: { einnet: { optimizer: { name: 'sgd', config: null, iterations: 1 } } } }), 'optimizer.config is null'],
-    ['optimizer iterations a string', (m) => ({ ...m, userDefinedMetadata: { einnet: { optimizer: { name: 'sgd', config: {}, iterations: '3' } } } }), 'iterations is "3"'],
+    ['optimizer config null', (m) => withOptimizer(m, { name: 'sgd', config: null, iterations: 1 }), 'optimizer.config is null'],
+    ['optimizer iterations a string', (m) => withOptimizer(m, { name: 'sgd', config: {}, iterations: '3' }), 'iterations is "3"'],
     ['sizes that do not match the file', (m) => (m.weightsManifest[0].weights[0].shape = [16, 65], m), 'the manifest describes'],
   ];
   it.each(malformed)('a manifest with %s is EIN4004 saying what is wrong, not a TypeError', async (label, edit, says) => {
