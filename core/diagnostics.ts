@@ -97,6 +97,7 @@ export const DIAGNOSTIC_CODES = {
   EIN5013: 'corrupt tar archive',
   EIN5014: 'label out of range',
   EIN5015: 'tensor has the wrong shape for a data utility',
+  EIN5020: 'dataset holds no examples',
   // notebooks and display
   EIN6001: 'bad notebook file',
   EIN6002: 'notebook cell failed',

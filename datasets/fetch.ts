@@ -53,6 +53,52 @@ export interface FetchResult {
 
 const MAX_REDIRECTS = 5;
 
+/** A temporary download or extraction older than this is stale even if its pid is in use (pids are reused). */
+const STALE_TEMP_MS = 6 * 3600_000;
+/** `<file>.part-<pid>-<rand>` (downloads) and `.extract-<pid>-<rand>` (archive extraction). */
+const TEMP_NAME = /(?:\.part|^\.extract)-(\d+)-[0-9a-z]+$/;
+
+/** True while process `pid` exists on this machine (EPERM: it exists but belongs to someone else). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files and folders of downloads and extractions that were killed: those
+ * whose process is gone, or older than STALE_TEMP_MS. A running fetch's files are left alone.
+ */
+function removeStaleTemporaries(dir: string, log?: (line: string) => void): void {
+  for (const name of fs.readdirSync(dir)) {
+    const pid = TEMP_NAME.exec(name)?.[1];
+    if (pid === undefined) continue;
+    const file = path.join(dir, name);
+    try {
+      if (processAlive(Number(pid)) && Date.now() - fs.statSync(file).mtimeMs < STALE_TEMP_MS) continue;
+      fs.rmSync(file, { recursive: true, force: true });
+      log?.(`removed ${name}, left by an interrupted fetch`);
+    } catch {
+      /* removed meanwhile by another fetch */
+    }
+  }
+}
+
+/** Throws EIN5010 unless `name` is a path inside `dir` (a catalog must not write elsewhere). */
+function checkInsideFolder(dir: string, name: unknown, what: string): void {
+  const root = path.resolve(dir);
+  const target = typeof name === 'string' && name !== '' ? path.resolve(root, name) : root;
+  const rel = path.relative(root, target);
+  if (typeof name !== 'string' || path.isAbsolute(name) || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    const message = `${what} ${JSON.stringify(name)} is not a name inside the cache folder ${root}`;
+    throw optionError('fetch-data', message, 'catalog names must be relative, without ".."');
+  }
+}
+
 /** SHA-256 of a file on disk, streamed. */
 export async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -223,12 +269,17 @@ export async function fetchDataset(name: string, options: FetchOptions = {}): Pr
   if (entry === undefined) {
     throw optionError('fetch-data', `unknown dataset ${JSON.stringify(name)}`, `use one of: ${Object.keys(catalog).join(', ')}`, 'EIN5009');
   }
-  const dir = path.join(options.cacheDir ?? defaultCacheDir(), entry.name);
+  const cacheRoot = options.cacheDir ?? defaultCacheDir();
+  checkInsideFolder(cacheRoot, entry.name, 'dataset folder');
+  const dir = path.join(cacheRoot, entry.name);
+  for (const file of entry.files) checkInsideFolder(dir, file.name, 'file name');
+  if (entry.archive !== undefined) checkInsideFolder(dir, entry.archive.extractsTo, 'archive folder');
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw fileError('EIN5011', dir, `cannot create the cache folder: ${describeIoError(err)}`, 'set EINNET_DATA_DIR to a writable folder');
   }
+  removeStaleTemporaries(dir, options.log);
   const downloaded: string[] = [];
   const present: string[] = [];
   if (entry.archive !== undefined && !options.force && fs.existsSync(path.join(dir, entry.archive.extractsTo))) {

@@ -2,6 +2,7 @@
  * Reading data files whole, gzip or not. Every failure is an EinError naming the file, so a
  * corrupt download says which file to delete rather than "invalid block type".
  */
+import * as buffer from 'node:buffer';
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { describeIoError, fileError } from './errors';
@@ -25,11 +26,39 @@ export function hexHead(bytes: Uint8Array, n = 4): string {
   return Array.from(bytes.subarray(0, n), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
 }
 
+/** The most one gzip file may decompress to when nothing tells a smaller size (1 GiB, above any dataset file einnet reads). */
+export const MAX_GUNZIP_BYTES = 1 << 30;
+
+/** What a decompressed size must not exceed, and why (for the message). */
+export interface GunzipLimit {
+  readonly bytes: number;
+  /** e.g. `the [60000, 28, 28] uint8 values its header announces`. */
+  readonly why: string;
+}
+
+const DEFAULT_LIMIT: GunzipLimit = { bytes: MAX_GUNZIP_BYTES, why: 'the most einnet reads from one file' };
+
+function gzipFailure(err: unknown, file: string, limit: GunzipLimit): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ERR_BUFFER_TOO_LARGE') {
+    return fileError(
+      'EIN5003',
+      file,
+      `gzip data decompresses to more than ${limit.bytes} bytes, ${limit.why}; decompression stopped there`,
+      'the file is damaged or is not the dataset file it is named after (a decompression bomb?): delete it and fetch the dataset again',
+    );
+  }
+  const what =
+    code === 'Z_BUF_ERROR' ? 'gzip data ends early (the file is truncated, e.g. an interrupted download)' : `gzip data is corrupt (${(err as Error).message})`;
+  return fileError('EIN5004', file, what, 'delete the file and fetch the dataset again');
+}
+
 /**
  * `bytes` decompressed when they are gzip (detected by content, not name). A file named `.gz`
- * that is not gzip, and a gzip stream that is corrupt or cut short, are EIN5004.
+ * that is not gzip, and a gzip stream that is corrupt or cut short, are EIN5004. Decompression
+ * stops as soon as the output exceeds `limit` (EIN5003), so a small file cannot fill the memory.
  */
-export function gunzipIfNeeded(bytes: Buffer, file: string): Buffer {
+export function gunzipIfNeeded(bytes: Buffer, file: string, limit: GunzipLimit = DEFAULT_LIMIT): Buffer {
   if (!isGzip(bytes)) {
     if (file.endsWith('.gz')) {
       throw fileError(
@@ -42,14 +71,27 @@ export function gunzipIfNeeded(bytes: Buffer, file: string): Buffer {
     return bytes;
   }
   try {
-    return zlib.gunzipSync(bytes);
+    return zlib.gunzipSync(bytes, { maxOutputLength: Math.max(1, Math.min(limit.bytes, buffer.constants.MAX_LENGTH)) });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const what =
-      code === 'Z_BUF_ERROR'
-        ? 'gzip data ends early (the file is truncated, e.g. an interrupted download)'
-        : `gzip data is corrupt (${(err as Error).message})`;
-    throw fileError('EIN5004', file, what, 'delete the file and fetch the dataset again');
+    throw gzipFailure(err, file, limit);
+  }
+}
+
+/**
+ * At least the first `want` decompressed bytes of gzip `bytes` (fewer only when the whole stream
+ * is shorter), decompressing only a prefix of the input: deflate expands at most 1032:1, so
+ * the output of a `k`-byte prefix is bounded whatever the file holds.
+ */
+export function gunzipHead(bytes: Buffer, file: string, want: number): Buffer {
+  for (let k = 1024; ; k *= 8) {
+    const prefix = bytes.subarray(0, k);
+    let out: Buffer;
+    try {
+      out = zlib.gunzipSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: 1100 * prefix.length + 1024 });
+    } catch (err) {
+      throw gzipFailure(err, file, { bytes: 0, why: '' });
+    }
+    if (out.length >= want || prefix.length === bytes.length) return out;
   }
 }
 

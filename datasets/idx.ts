@@ -5,7 +5,7 @@
  * values its header promises — a short file is an error, never a short dataset.
  */
 import { fileError } from './errors';
-import { hexHead, isGzip, readMaybeGzip } from './files';
+import { gunzipHead, gunzipIfNeeded, hexHead, isGzip, readFileBytes, type GunzipLimit } from './files';
 import { ImageSet } from './image-set';
 
 /** IDX type codes and their element types. */
@@ -38,7 +38,7 @@ function describeContents(bytes: Uint8Array): string {
  * Parses IDX bytes (already decompressed). `file` names the source in errors.
  *
  * @example
- * parseIdx(readMaybeGzip('train-labels-idx1-ubyte.gz'), 'train-labels…').dims; // [60000]
+ * parseIdx(readFileSync('train-labels-idx1-ubyte'), 'train-labels…').dims; // [60000]
  */
 export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || !(bytes[2] in IDX_TYPES) || bytes[3] === 0) {
@@ -88,9 +88,33 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   return { dims, type: type.name, data };
 }
 
-/** Reads an IDX file, gzip or raw. */
+/** The largest IDX header: magic, then up to 255 sizes. */
+const MAX_HEADER_BYTES = 4 + 4 * 255;
+
+/** What a valid IDX header at the start of `head` announces (header and values), or undefined when `head` holds none. */
+function announcedSize(head: Uint8Array): GunzipLimit | undefined {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0 || !(head[2] in IDX_TYPES) || head[3] === 0) return undefined;
+  const type = IDX_TYPES[head[2] as keyof typeof IDX_TYPES];
+  const headerSize = 4 + 4 * head[3];
+  if (head.length < headerSize) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dims = Array.from({ length: head[3] }, (_, d) => view.getUint32(4 + 4 * d, false));
+  const bytes = headerSize + dims.reduce((a, b) => a * b, 1) * type.bytes;
+  return { bytes, why: `the size its header announces ([${dims.join(', ')}] ${type.name} values and a ${headerSize}-byte header)` };
+}
+
+/**
+ * Reads an IDX file, gzip or raw. Gzip data is decompressed no further than the size its IDX
+ * header announces (read from the first decompressed bytes), so a small file cannot claim gigabytes.
+ */
 export function readIdx(file: string): IdxArray {
-  return parseIdx(readMaybeGzip(file), file);
+  const raw = readFileBytes(file);
+  if (!isGzip(raw)) return parseIdx(gunzipIfNeeded(raw, file), file);
+  const head = gunzipHead(raw, file, MAX_HEADER_BYTES);
+  const limit = announcedSize(head);
+  // No valid header: parsing the head reports what is wrong with it.
+  if (limit === undefined) return parseIdx(head, file);
+  return parseIdx(gunzipIfNeeded(raw, file, limit), file);
 }
 
 export interface IdxPairOptions {
@@ -128,6 +152,10 @@ export function readIdxImageSet(imagesFile: string, labelsFile: string, options:
     );
   }
   const [n, h, w, c = 1] = images.dims;
+  if (n === 0 || h * w * c === 0) {
+    const what = n === 0 ? 'holds no images (its header announces a count of 0)' : `holds images of size ${h}x${w}x${c}, which have no pixels`;
+    throw fileError('EIN5020', imagesFile, what, 'the file is damaged or not a dataset file: fetch the dataset again');
+  }
   if (labels.dims[0] !== n) {
     throw fileError(
       'EIN5005',

@@ -96,24 +96,50 @@ function paxPath(data: Buffer): string | undefined {
   return found;
 }
 
+/** The most a dataset archive may decompress to (1 GiB; the CIFAR archives hold under 200 MB). */
+export const MAX_TAR_BYTES = 1 << 30;
+
+export interface ExtractOptions {
+  /** Stop with EIN5013 once the decompressed archive exceeds this many bytes (default MAX_TAR_BYTES). */
+  readonly maxBytes?: number;
+}
+
+/** The chunks of `stream`, failing with `tooMuch(max)` as soon as their total exceeds `max` bytes. */
+async function* limitedChunks(stream: AsyncIterable<Buffer>, max: number, tooMuch: (max: number) => Error): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > max) throw tooMuch(max);
+    yield chunk;
+  }
+}
+
 /**
  * Extracts the gzip-compressed tar `archive` into `destDir` (created if needed) and returns the
- * relative paths of the files written. Corrupt gzip is EIN5004, a corrupt or truncated tar EIN5013.
+ * relative paths of the files written. Corrupt gzip is EIN5004, a corrupt or truncated tar EIN5013,
+ * and so is an archive that decompresses to more than `options.maxBytes` (checked while streaming).
  *
  * @example
  * await extractTarGz('cifar-10-binary.tar.gz', '/tmp/x'); // ['cifar-10-batches-bin/data_batch_1.bin', …]
  */
-export async function extractTarGz(archive: string, destDir: string): Promise<string[]> {
+export async function extractTarGz(archive: string, destDir: string, options: ExtractOptions = {}): Promise<string[]> {
   const root = path.resolve(destDir);
   fs.mkdirSync(root, { recursive: true });
   const gunzip = zlib.createGunzip();
   const input = fs.createReadStream(archive);
   input.on('error', (e) => gunzip.destroy(e));
   input.pipe(gunzip);
-  const reader = new ChunkReader(gunzip[Symbol.asyncIterator]());
+  const bad = (what: string) => fileError('EIN5013', archive, what, 'delete the archive and fetch the dataset again');
+  const reader = new ChunkReader(limitedChunks(gunzip, options.maxBytes ?? MAX_TAR_BYTES, (max) =>
+    fileError(
+      'EIN5013',
+      archive,
+      `decompresses to more than ${max} bytes, more than any dataset archive einnet extracts; extraction stopped there`,
+      'the archive is damaged or not the dataset (a decompression bomb?): delete it and fetch the dataset again',
+    ),
+  ));
   const written: string[] = [];
   let longName: string | undefined;
-  const bad = (what: string) => fileError('EIN5013', archive, what, 'delete the archive and fetch the dataset again');
   try {
     for (;;) {
       const header = await reader.read(BLOCK);

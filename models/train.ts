@@ -259,6 +259,7 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
   const countAccuracy = lossFn === softmaxCrossEntropy;
   const shuffle = options.shuffle === false ? false : asRandom(options.shuffle ?? 0);
   const total = sourceCount(train);
+  if (total === 0) throw modelError('EIN4010', 'fit', 'the training data holds no examples', 'pass a dataset with at least one example');
   const perEpoch = Math.min(Math.ceil(total / batchSize), options.maxBatchesPerEpoch ?? Infinity);
   const showBar = options.progress ?? (process.stdout.isTTY === true);
   const bar = showBar ? new SingleBar({ format: 'epoch {epoch}/{epochs} {bar} {value}/{total} batches | loss {loss}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : undefined;
