@@ -12,18 +12,11 @@
  *   U[n, s·u, o]  = dY[n, u, o]
  *   dX[n, q:Q, c] = U[n, q - d·v, o] · W[v, c, o]
  *
-<<<<<<< HEAD
  * The result is data — the programs' text and the shapes to check them against — carried by the
  * conv step of a plan. The run stage compiles them with the same planner (the conv route
- * recognises both) on the first gradient, so backends without Conv2DBackpropFilter or
- * dilated-conv gradients (wasm; every tfjs backend for dilation > 1) still train; compiling
- * lazily matters, since their own convolutions have derived gradients of their own.
-=======
- * These programs are lowered by the same planner (the conv route recognises both), so backends
- * without right conv backprop kernels (backends/capabilities.ts, `hasConvGradient`; every tfjs
- * backend for dilation > 1) still train. They are derived lazily, on the first gradient, since their own convolutions
- * have derived gradients of their own.
->>>>>>> arch-backends
+ * recognises both) on the first gradient, so backends without right conv backprop kernels
+ * (backends/capabilities.ts, `hasConvGradient`; every tfjs backend for dilation > 1) still train;
+ * compiling lazily matters, since their own convolutions have derived gradients of their own.
  */
 
 export interface ConvSpec {

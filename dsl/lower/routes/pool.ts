@@ -5,16 +5,9 @@
  *
  * Every window shape and stride, tiling (the usual 2×2/2) or overlapping, runs as tf.maxPool /
  * tf.avgPool (1-D as 2-D with a unit axis) on the input padded as §6 says; max pooling gets its
-<<<<<<< HEAD
- * gradient from ops/pool.ts, since tfjs-wasm's MaxPoolGrad is wrong for negative maxima. (A
+ * gradient from ops/pool.ts, which routes around a backend's MaxPoolGrad where it is wrong. (A
  * reshape and a reduction would be exact too, but its gradient is a broadcast and, for max, an
  * arg-max mask: six kernels where the pooling gradient is one.)
-=======
- * gradient from ops/pool.ts, which routes around a backend's MaxPoolGrad where it is wrong.
- * (Tiling windows once ran as a reshape to [N, U, k, V, k, C] and a reduction: exact too, but a
- * reduction's gradient is a broadcast and, for max, an arg-max mask — six kernels where the
- * pooling gradient is one.)
->>>>>>> arch-backends
  * A window entirely outside the input (an empty max) is also left to the generic route, which
  * knows how to drop it.
  */
