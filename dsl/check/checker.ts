@@ -5,6 +5,7 @@
  * included, each with where it came from.
  */
 import { EinError, lineColumn, type Span } from '../../core/diagnostics';
+import { suggest } from '../../core/names';
 import type { Assignment, IndexName, Program } from '../parse/ast';
 import { forEachExpr, forEachIndexName } from '../parse/walk';
 import type {
@@ -19,7 +20,6 @@ import type {
   TensorInfo,
   TensorRole,
 } from './checked';
-import { closestNames } from './functions';
 import { indexNamesOf, lhsIndexForm, type IndexContext } from './index-forms';
 import { affineSpan, inferRanges, lhsAxisExtent, type Annotation, type KnownShape } from './ranges';
 import { convertRhs, type AccessSite } from './scopes';
@@ -193,7 +193,7 @@ function declareTensors(ast: Program, tensors: Map<string, TensorState>, assigne
     if (s.kind === 'param' && s.init !== undefined) {
       const arity = Object.hasOwn(INITIALIZERS, s.init.name) ? INITIALIZERS[s.init.name] : undefined;
       if (arity === undefined) {
-        const near = closestNames(s.init.name, Object.keys(INITIALIZERS));
+        const near = suggest(s.init.name, Object.keys(INITIALIZERS));
         throw new EinError({
           code: 'EIN2019',
           message: `unknown initializer '${s.init.name}'`,
@@ -235,7 +235,7 @@ function bindShapes(
       });
     }
     if (!read.has(name) && !tensors.has(name)) {
-      const near = closestNames(name, [...read.keys()].filter((n) => !assignedAt.has(n)));
+      const near = suggest(name, [...read.keys()].filter((n) => !assignedAt.has(n)));
       throw new EinError({
         code: 'EIN2023',
         message: `${name} is bound but the program has no tensor of that name`,

@@ -8,7 +8,8 @@
 import { EinError, type Span } from '../../core/diagnostics';
 import type { Expr } from '../parse/ast';
 import type { BinaryFn, CheckedExpr, CheckedIndex, UnaryFn } from './checked';
-import { FUNCTIONS, closestNames } from './functions';
+import { suggest } from '../../core/names';
+import { FUNCTIONS } from './functions';
 import { indexNamesOf, rhsIndexForm, type IndexContext } from './index-forms';
 
 /** One tensor read, with its normal-form indices, for range inference. */
@@ -166,7 +167,7 @@ export function convertRhs(expr: Expr, lhs: ReadonlySet<string>, ctx: IndexConte
         // Own properties only: `toString(x)` must not find Object.prototype.toString.
         const spec = Object.hasOwn(FUNCTIONS, e.fn) ? FUNCTIONS[e.fn] : undefined;
         if (spec === undefined) {
-          const near = closestNames(e.fn, Object.keys(FUNCTIONS));
+          const near = suggest(e.fn, Object.keys(FUNCTIONS));
           throw new EinError({
             code: 'EIN2002',
             message: `unknown function '${e.fn}'`,
