@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { NdArray } from 'ndarray';
 import type { CheckedProgram, IndexRange, TensorInfo } from './check/checked';
 import { checkProgram, readTensors, type CheckOptions } from './check/checker';
-import { EinError } from '../core/diagnostics';
+import { EinError, throwAll } from '../core/diagnostics';
+import { nameErrors } from './check/names';
 import type { Program as Ast } from './parse/ast';
 import { programToLatex } from './parse/latex';
 import { parse } from './parse/parser';
@@ -41,6 +42,7 @@ function parseCached(source: string): Ast {
   let ast = parseCache.get(source);
   if (ast === undefined) {
     ast = parse(source);
+    throwAll(nameErrors(ast));
     if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.delete(parseCache.keys().next().value!);
     parseCache.set(source, ast);
   }
@@ -250,7 +252,8 @@ function validateAgainstReference(
  *   const p = ein`Y[b,j] = W[I,j] · X[b,I] + B[j]`;
  *   const q = ein('L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]');
  * Interpolated values (`${k}`) are inserted as text, so numbers can parameterise a program.
- * @throws EinError (or EinErrors listing several) for syntax errors.
+ * @throws EinError (or EinErrors listing several) for syntax errors, and for unknown functions and
+ *   initializers (names that need no shapes).
  */
 export function ein<S extends string>(source: S): Program<BindableNames<S>, RequiredNames<S>, AssignedNames<S>>;
 export function ein(strings: TemplateStringsArray, ...values: unknown[]): Program;
