@@ -98,10 +98,9 @@ export class Program<In extends string = string, Req extends string = never, Out
     let report = this.checks.get(key);
     if (report === undefined) {
       const checked = checkProgram(this.ast, { ...options, shapes });
-      const tensorShapes: Record<string, readonly number[]> = {};
-      for (const [name, t] of checked.tensors) tensorShapes[name] = t.shape;
-      const ranges: Record<string, ReadonlyMap<string, IndexRange>> = {};
-      for (const s of checked.statements) ranges[s.target] = s.ranges;
+      // fromEntries defines own properties, so a tensor named __proto__ is a key like any other.
+      const tensorShapes: Record<string, readonly number[]> = Object.fromEntries([...checked.tensors].map(([name, t]) => [name, t.shape]));
+      const ranges: Record<string, ReadonlyMap<string, IndexRange>> = Object.fromEntries(checked.statements.map((s) => [s.target, s.ranges]));
       report = { shapes: tensorShapes, tensors: checked.tensors, ranges, inputs: checked.inputs, params: checked.params, outputs: checked.outputs, checked };
       this.checks.set(key, report);
     }
@@ -212,12 +211,9 @@ export class Program<In extends string = string, Req extends string = never, Out
     }
     const dense = new Map<string, DenseTensor>();
     for (const [name, v] of Object.entries(values)) dense.set(name, toDense(name, v));
-    const shapes: Record<string, readonly number[]> = {};
-    for (const [name, t] of dense) shapes[name] = t.shape;
+    const shapes: Record<string, readonly number[]> = Object.fromEntries([...dense].map(([name, t]) => [name, t.shape]));
     const { checked } = this.check(shapes, options);
-    const out: Record<string, NdArray<Float64Array>> = {};
-    for (const [name, t] of evaluateChecked(checked, dense)) out[name] = toNdarray(t);
-    return out;
+    return Object.fromEntries([...evaluateChecked(checked, dense)].map(([name, t]) => [name, toNdarray(t)]));
   }
 }
 
