@@ -140,7 +140,10 @@ function checkReads(
         message: assigned === statementIndex ? `${a.tensor} reads itself` : `${a.tensor} is read before it is assigned`,
         source,
         span: a.nameSpan,
-        hint: assigned === statementIndex ? 'a statement cannot read the tensor it assigns; name the result differently' : 'move its assignment above this statement',
+        hint:
+          assigned === statementIndex
+            ? 'a statement cannot read the tensor it assigns; name the result differently'
+            : 'move its assignment above this statement',
       });
     }
     let state = tensors.get(a.tensor);
@@ -243,7 +246,14 @@ function outputShape(s: Assignment, lhs: readonly LhsIndex[], ranges: ReadonlyMa
 }
 
 /** Enters the target with its shape and where each axis came from. */
-function recordTarget(s: Assignment, lhs: readonly LhsIndex[], shape: readonly number[], ranges: ReadonlyMap<string, IndexRange>, source: string, tensors: TensorTable): void {
+function recordTarget(
+  s: Assignment,
+  lhs: readonly LhsIndex[],
+  shape: readonly number[],
+  ranges: ReadonlyMap<string, IndexRange>,
+  source: string,
+  tensors: TensorTable,
+): void {
   const target = tensors.get(s.target) ?? { role: 'output' as TensorRole, span: s.targetSpan };
   target.role = 'output';
   target.span = target.span.start < s.targetSpan.start ? target.span : s.targetSpan;
@@ -261,7 +271,11 @@ function lhsAxisOrigin(ix: LhsIndex, ranges: ReadonlyMap<string, IndexRange>, s:
 }
 
 /** Composite factors are the ranges of their parts. */
-function fillComposites(lhs: readonly LhsIndex[], scopes: readonly ScopeResult[], ranges: ReadonlyMap<string, IndexRange>): { lhs: LhsIndex[]; parts: CheckedExpr[] } {
+function fillComposites(
+  lhs: readonly LhsIndex[],
+  scopes: readonly ScopeResult[],
+  ranges: ReadonlyMap<string, IndexRange>,
+): { lhs: LhsIndex[]; parts: CheckedExpr[] } {
   const extentOf = (name: string) => ranges.get(name)!.extent;
   const fill = (ix: CheckedIndex): CheckedIndex =>
     ix.kind === 'composite' ? { ...ix, factors: ix.parts.map((p) => extentOf(p.terms[0].index)) } : ix;
@@ -328,7 +342,12 @@ function inferReadShapes(accesses: readonly AccessSite[], tensors: TensorTable, 
       shape.push(e);
       const bare = ix.kind === 'affine' && ix.terms.length === 1 && ix.terms[0].coef === 1 && ix.offset === 0;
       axisFrom.push({
-        from: declared !== undefined ? `declaration of ${a.tensor}` : bare ? `range of ${text}: ${ranges.get(ix.terms[0].index)!.from}` : `largest value of ${text} + 1${' at ' + at(source, a.axisSpans[k])}`,
+        from:
+          declared !== undefined
+            ? `declaration of ${a.tensor}`
+            : bare
+              ? `range of ${text}: ${ranges.get(ix.terms[0].index)!.from}`
+              : `largest value of ${text} + 1 at ${at(source, a.axisSpans[k])}`,
         span: a.axisSpans[k],
       });
     });

@@ -71,7 +71,8 @@ export function declareTensors(ast: Program, tensors: TensorTable, assignedAt: R
     const first = tensors.get(s.name);
     if (first !== undefined) {
       failures.attempt([], () => {
-        throw new EinError({ code: 'EIN2020', message: `${s.name} is declared twice`, source, span: s.nameSpan, related: { span: first.span, label: 'first declaration' } });
+        const related = { span: first.span, label: 'first declaration' };
+        throw new EinError({ code: 'EIN2020', message: `${s.name} is declared twice`, source, span: s.nameSpan, related });
       });
       continue;
     }

@@ -157,7 +157,8 @@ describe('names that are JavaScript prototype members', () => {
   });
 
   it('prototype names as index names, a scalar, a const and a reduced index', () => {
-    const r = ein('Y[constructor, toString] = X[constructor, __proto__] · W[__proto__, toString] · hasOwnProperty').check({ X: [2, 3], W: [3, 4], hasOwnProperty: [] });
+    const src = 'Y[constructor, toString] = X[constructor, __proto__] · W[__proto__, toString] · hasOwnProperty';
+    const r = ein(src).check({ X: [2, 3], W: [3, 4], hasOwnProperty: [] });
     expect(r.shapes.Y).toEqual([2, 4]);
     expect([...r.ranges.Y.keys()].sort()).toEqual(['__proto__', 'constructor', 'toString']);
     expect(ein('const valueOf = 2\nY[i] = X[valueOf*i]').check({ X: [6] }).shapes.Y).toEqual([3]);
