@@ -18,6 +18,7 @@
  * have derived gradients of their own.
  */
 import { checkProgram } from '../check/checker';
+import { indexText } from '../check/index-text';
 import { parse } from '../parse/parser';
 // A cycle (lower → conv route → here → lower), harmless: lowerProgram is only called later, at
 // the first gradient, when both modules are fully loaded.
@@ -45,6 +46,8 @@ export interface ConvBackward {
 }
 
 const spatial = (rank: number, letter: string) => Array.from({ length: rank }, (_, k) => `${letter}${k + 1}`);
+/** `Σ coef·name + offset` as index text. */
+const affine = (terms: [string, number][], offset: number) => indexText({ kind: 'affine', terms: terms.map(([index, coef]) => ({ index, coef })), offset });
 
 export function deriveConvBackward(spec: ConvSpec): ConvBackward {
   const r = spec.rank;
@@ -54,7 +57,7 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
   const K = spec.filterShape.slice(0, r);
   const Q = spec.imageShape.slice(1, 1 + r);
   const pad = spec.padding.map((p) => p[0]);
-  const window = u.map((ui, k) => `${term(spec.strides[k], ui)} + ${term(spec.dilations[k], v[k])}${offset(-pad[k])}`);
+  const window = u.map((ui, k) => affine([[ui, spec.strides[k]], [v[k], spec.dilations[k]]], -pad[k]));
   const spread = spec.strides.some((s) => s > 1);
   const C = spec.imageShape[spec.imageShape.length - 1];
   const filterSource = spec.depthwise
@@ -68,8 +71,8 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
   if (spec.depthwise) lines.push(`D[n, ${u.join(', ')}, c, m] = dY[n, ${u.join(', ')}, (c:${C}, m)]`);
   const channels = spec.depthwise ? 'c, m' : 'o';
   const from = spec.depthwise ? 'D' : 'dY';
-  if (spread) lines.push(`U[n, ${u.map((ui, k) => term(spec.strides[k], ui)).join(', ')}, ${channels}] = ${from}[n, ${u.join(', ')}, ${channels}]`);
-  const shifted = q.map((qi, k) => `${qi}${offset(pad[k])} - ${term(spec.dilations[k], v[k])}`);
+  if (spread) lines.push(`U[n, ${u.map((ui, k) => affine([[ui, spec.strides[k]]], 0)).join(', ')}, ${channels}] = ${from}[n, ${u.join(', ')}, ${channels}]`);
+  const shifted = q.map((qi, k) => affine([[qi, 1], [v[k], -spec.dilations[k]]], pad[k]));
   if (spec.depthwise) {
     lines.push(`T[n, ${q.map((qi, k) => `${qi}:${Q[k]}`).join(', ')}, c, m] = ${source}[n, ${shifted.join(', ')}, c, m] · W[${v.join(', ')}, c, m]`);
     lines.push(`dX[n, ${q.join(', ')}, c] = sum[m] T[n, ${q.join(', ')}, c, m]`);
@@ -94,12 +97,4 @@ export function deriveConvBackward(spec: ConvSpec): ConvBackward {
       return cached;
     },
   };
-}
-
-function offset(p: number): string {
-  return p === 0 ? '' : p > 0 ? ` + ${p}` : ` - ${-p}`;
-}
-
-function term(coef: number, name: string): string {
-  return coef === 1 ? name : `${coef}*${name}`;
 }
