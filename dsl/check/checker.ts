@@ -32,7 +32,7 @@ export function checkProgram(ast: Program, options: CheckOptions = {}): CheckedP
 
   const assignments = ast.statements.filter((s): s is Assignment => s.kind === 'assign');
   const { assignedAt, duplicates } = singleAssignment(assignments, consts, source, failures);
-  declareTensors(ast, tensors, assignedAt, failures);
+  declareTensors(ast, consts, tensors, assignedAt, failures);
   bindShapes(ast, options, tensors, assignedAt, readTensors(ast), failures);
 
   const statements: CheckedStatement[] = [];

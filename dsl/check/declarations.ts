@@ -61,11 +61,15 @@ export function resolveConsts(ast: Program, options: CheckOptions, failures: Fai
   return consts;
 }
 
-/** Enters every `input` and `param` declaration into `tensors`. */
-export function declareTensors(ast: Program, tensors: TensorTable, assignedAt: ReadonlyMap<string, number>, failures: Failures): void {
+/** Enters every `input` and `param` declaration into `tensors`; `consts` are the resolved values. */
+export function declareTensors(
+  ast: Program,
+  consts: ReadonlyMap<string, number>,
+  tensors: TensorTable,
+  assignedAt: ReadonlyMap<string, number>,
+  failures: Failures,
+): void {
   const source = ast.source;
-  const consts = new Map<string, number>();
-  for (const s of ast.statements) if (s.kind === 'const' && s.value !== undefined) consts.set(s.name, s.value);
   for (const s of ast.statements) {
     if (s.kind !== 'input' && s.kind !== 'param') continue;
     const first = tensors.get(s.name);
@@ -74,6 +78,11 @@ export function declareTensors(ast: Program, tensors: TensorTable, assignedAt: R
         const related = { span: first.span, label: 'first declaration' };
         throw new EinError({ code: 'EIN2020', message: `${s.name} is declared twice`, source, span: s.nameSpan, related });
       });
+      continue;
+    }
+    // A declaration sized by a const that failed would only repeat that const's error.
+    if (s.indices?.some((i) => i.extent?.kind === 'const' && failures.failed.has(i.extent.name))) {
+      failures.failed.add(s.name);
       continue;
     }
     failures.attempt([s.name], () => {

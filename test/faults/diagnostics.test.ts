@@ -121,6 +121,14 @@ describe('every independent error at once', () => {
     expect(e.diagnostics.map((d) => [d.code, d.line])).toEqual([['EIN2001', 2]]);
   });
 
+  it('a const declared without a value and supplied at check() sizes a declaration', () => {
+    const src = 'const N\nparam W[i:N]\nY[i] = W[i]';
+    expect(ein(src).check({}, { consts: { N: 3 } }).shapes.W).toEqual([3]);
+    const e = failure(() => ein(src).check({}));
+    // The const has no value: reported once, and the declaration and statement using it are not.
+    expect(e.diagnostics.map((d) => [d.code, d.line])).toEqual([['EIN2015', 1]]);
+  });
+
   it('a single error lists itself as its only diagnostic', () => {
     const e = failure(() => ein('Y[i] = X[i] $ 2'));
     expect(e).not.toBeInstanceOf(EinErrors);
