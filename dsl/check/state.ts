@@ -36,7 +36,7 @@ export class Failures {
       return true;
     } catch (e) {
       if (!(e instanceof EinError)) throw e;
-      this.errors.push(e);
+      this.errors.push(...e.diagnostics);
       for (const n of names) this.failed.add(n);
       return false;
     }
