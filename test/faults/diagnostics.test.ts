@@ -129,6 +129,14 @@ describe('every independent error at once', () => {
     expect(e.diagnostics.map((d) => [d.code, d.line])).toEqual([['EIN2015', 1]]);
   });
 
+  it('30 failing statements: check() lists the first 20 in source order and counts the other 10', () => {
+    const src = Array.from({ length: 30 }, (_, k) => `Y${k}[i] = X[i, i]`).join('\n');
+    const e = failure(() => ein(src).check({ X: [2] }));
+    expect(e.diagnostics.map((d) => d.line)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    expect((e as EinErrors).total).toBe(30);
+    expect(e.message.split('\n').at(-1)).toBe('… and 10 more errors not shown');
+  });
+
   it('a single error lists itself as its only diagnostic', () => {
     const e = failure(() => ein('Y[i] = X[i] $ 2'));
     expect(e).not.toBeInstanceOf(EinErrors);
