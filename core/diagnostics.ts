@@ -28,7 +28,6 @@ export const DIAGNOSTIC_CODES = {
   EIN1003: 'unclosed bracket',
   EIN1004: 'bad number',
   EIN1005: 'reserved word used as a name',
-  EIN1006: 'bad declaration',
   EIN1007: 'empty program',
   // check
   EIN2001: 'tensor assigned twice',
@@ -41,13 +40,11 @@ export const DIAGNOSTIC_CODES = {
   EIN2008: 'implicit sum is not inside one product term',
   EIN2009: 'index expression is not affine',
   EIN2010: 'rank mismatch',
-  EIN2011: 'unknown name',
   EIN2012: 'left-hand index used twice',
   EIN2013: 'bad left-hand side',
   EIN2014: 'tensor read before it is assigned',
   EIN2015: 'unknown constant',
   EIN2016: 'bad concatenation',
-  EIN2017: 'aggregator index is not used',
   EIN2018: 'index bound twice',
   EIN2019: 'unknown initializer',
   EIN2020: 'declaration conflicts with use',
@@ -59,10 +56,8 @@ export const DIAGNOSTIC_CODES = {
   EIN3001: 'unknown backend',
   EIN3002: 'backend not available',
   EIN3003: 'missing binding',
-  EIN3004: 'binding has the wrong shape',
   EIN3005: 'binding has the wrong dtype',
   EIN3006: 'unknown option',
-  EIN3007: 'unsupported construct',
   EIN3008: 'lowered result differs from the reference',
   // native backend
   EIN3100: 'native backend not available',
@@ -113,7 +108,7 @@ export const DIAGNOSTIC_CODES = {
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
 
 export interface EinErrorInit {
-  readonly code: DiagnosticCode | string;
+  readonly code: DiagnosticCode;
   /** What is wrong, one sentence, no trailing period. */
   readonly message: string;
   /** Program text, for the excerpt and line/column. */
@@ -133,12 +128,12 @@ export interface EinErrorInit {
 let indexedSource: string | undefined;
 let lineStarts: number[] = [];
 
-/** Line (1-based) and column (1-based, in code points) of an offset in `source`. */
-export function lineColumn(source: string, offset: number): { line: number; column: number } {
+/** Index into `lineStarts` of the line holding `offset` (clamped into the source). */
+function lineIndex(source: string, offset: number): number {
   if (source !== indexedSource) {
     indexedSource = source;
     lineStarts = [0];
-    for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineStarts.push(i + 1);
+    for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   }
   const end = Math.min(Math.max(offset, 0), source.length);
   let lo = 0;
@@ -148,20 +143,60 @@ export function lineColumn(source: string, offset: number): { line: number; colu
     if (lineStarts[mid] <= end) lo = mid;
     else hi = mid - 1;
   }
-  return { line: lo + 1, column: [...source.slice(lineStarts[lo], end)].length + 1 };
+  return lo;
 }
 
-/** The source line holding `span.start`, and a caret line under the span. */
+/** Number of code points in `source` between two offsets. */
+function codePoints(source: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = source.charCodeAt(i);
+    // A low surrogate after a high one is the second half of one code point.
+    if (!(c >= 0xdc00 && c <= 0xdfff && i > start && source.charCodeAt(i - 1) >= 0xd800 && source.charCodeAt(i - 1) <= 0xdbff)) n++;
+  }
+  return n;
+}
+
+/** Line (1-based) of an offset in `source`; costs a binary search once the source is indexed. */
+export function lineOf(source: string, offset: number): number {
+  return lineIndex(source, offset) + 1;
+}
+
+/** Line (1-based) and column (1-based, in code points) of an offset in `source`. */
+export function lineColumn(source: string, offset: number): { line: number; column: number } {
+  const k = lineIndex(source, offset);
+  const end = Math.min(Math.max(offset, 0), source.length);
+  return { line: k + 1, column: codePoints(source, lineStarts[k], end) + 1 };
+}
+
+/** How many characters of context an excerpt shows on each side of its span, at most. */
+export const EXCERPT_CONTEXT = 80;
+
+/** Moves `offset` off the second half of a surrogate pair, so a clip never splits a code point. */
+function codePointStart(source: string, offset: number): number {
+  const c = source.charCodeAt(offset);
+  return c >= 0xdc00 && c <= 0xdfff && offset > 0 ? offset - 1 : offset;
+}
+
+/**
+ * The source line holding `span.start`, and a caret line under the span. A long line is clipped
+ * to `EXCERPT_CONTEXT` characters either side of the span (marked `…`), and a long span to as
+ * many carets, so an excerpt costs the same however long the line is.
+ */
 export function excerpt(source: string, span: Span): string {
-  const lineStart = source.lastIndexOf('\n', Math.max(span.start - 1, 0)) + (span.start === 0 ? 0 : 1);
-  const start = span.start === 0 ? 0 : lineStart;
-  let lineEnd = source.indexOf('\n', span.start);
-  if (lineEnd < 0) lineEnd = source.length;
-  const text = source.slice(start, lineEnd);
-  const col = [...source.slice(start, span.start)].length;
-  const width = Math.max(1, [...source.slice(span.start, Math.min(span.end, lineEnd))].length);
-  const { line } = lineColumn(source, span.start);
-  const gutter = `${line} | `;
+  const k = lineIndex(source, span.start);
+  const start = Math.min(Math.max(span.start, 0), source.length);
+  const lineStart = lineStarts[k];
+  const lineEnd = k + 1 < lineStarts.length ? lineStarts[k + 1] - 1 : source.length;
+  const from = lineStart < start - EXCERPT_CONTEXT ? codePointStart(source, start - EXCERPT_CONTEXT) : lineStart;
+  const spanEnd = Math.min(Math.max(span.end, start), lineEnd, start + EXCERPT_CONTEXT);
+  const to = lineEnd > spanEnd + EXCERPT_CONTEXT ? codePointStart(source, spanEnd + EXCERPT_CONTEXT) : lineEnd;
+  const before = from > lineStart ? '…' : '';
+  const after = to < lineEnd ? '…' : '';
+  const text = `${before}${source.slice(from, to).replace(/\r$/, '')}${after}`;
+  const col = codePoints(source, from, start) + before.length;
+  const width = Math.max(1, codePoints(source, start, spanEnd));
+  const gutter = `${k + 1} | `;
   return `${gutter}${text}\n${' '.repeat(gutter.length + col)}${'^'.repeat(width)}`;
 }
 
@@ -171,7 +206,7 @@ export function excerpt(source: string, span: Span): string {
  * involved with its origin. `message` holds all of that, formatted for a terminal.
  */
 export class EinError extends Error {
-  readonly code: string;
+  readonly code: DiagnosticCode;
   readonly line?: number;
   readonly column?: number;
   readonly span?: Span;
@@ -208,19 +243,64 @@ export class EinError extends Error {
     this.hint = init.hint;
     this.extents = init.extents ?? [];
   }
+
+  /** Every error this one reports, in source order: itself alone, or the list of an `EinErrors`. */
+  get diagnostics(): readonly EinError[] {
+    return [this];
+  }
 }
 
-/** Several errors found in one pass (the parser recovers and reports all syntax errors). */
+/** How many errors one `EinErrors` spells out; the rest are counted on its last line. */
+export const MAX_REPORTED_ERRORS = 20;
+
+/**
+ * Several independent errors found in one pass (the parser recovers and reports every syntax
+ * error; `ein()` every unknown name; the checker every statement that fails on its own). Its
+ * code, place and first message line are those of the first error in source order; `errors`
+ * lists at most `MAX_REPORTED_ERRORS`, and `total` counts them all.
+ */
 export class EinErrors extends EinError {
   readonly errors: readonly EinError[];
-  constructor(errors: readonly EinError[]) {
-    const first = errors[0];
-    super({
-      code: first.code,
-      message: `${errors.length} errors:\n\n` + errors.map((e) => e.message).join('\n\n'),
-    });
-    this.errors = errors;
+  /** How many errors were found, including those not listed. */
+  readonly total: number;
+
+  /** `errors` need not be sorted; `total` defaults to their number. */
+  constructor(errors: readonly EinError[], total = errors.length) {
+    const sorted = sortErrors(errors).slice(0, MAX_REPORTED_ERRORS);
+    const first = sorted[0];
+    const omitted = total - sorted.length;
+    const rest = sorted.slice(1).map((e) => e.message);
+    const lines = [first.message, '', rest.length > 0 ? `${total} errors in all; the others:` : `${total} errors in all`];
+    if (rest.length > 0) lines.push('', rest.join('\n\n'));
+    if (omitted > 0) lines.push('', `… and ${omitted} more error${omitted === 1 ? '' : 's'} not shown`);
+    super({ code: first.code, message: '' });
+    this.message = lines.join('\n');
+    this.errors = sorted;
+    this.total = total;
     // Place of the first error, so callers that look at line/column see the earliest one.
     Object.assign(this, { line: first.line, column: first.column, span: first.span, excerpt: first.excerpt, summary: first.summary });
+    Object.assign(this, { expected: first.expected, hint: first.hint, extents: first.extents });
   }
+
+  override get diagnostics(): readonly EinError[] {
+    return this.errors;
+  }
+}
+
+/** Errors in source order; errors with no place (bindings, options) come first, as found. */
+export function sortErrors(errors: readonly EinError[]): EinError[] {
+  return errors
+    .map((e, k) => ({ e, k }))
+    .sort((a, b) => (a.e.span?.start ?? -1) - (b.e.span?.start ?? -1) || a.k - b.k)
+    .map(({ e }) => e);
+}
+
+/**
+ * Throws what `errors` report: nothing when empty, the error itself when there is one, an
+ * `EinErrors` otherwise. `total` counts errors found but not built (see `MAX_REPORTED_ERRORS`).
+ */
+export function throwAll(errors: readonly EinError[], total = errors.length): void {
+  if (errors.length === 0) return;
+  if (errors.length === 1 && total === 1) throw errors[0];
+  throw new EinErrors(errors, total);
 }

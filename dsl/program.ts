@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { NdArray } from 'ndarray';
 import type { CheckedProgram, IndexRange, TensorInfo } from './check/checked';
 import { checkProgram, readTensors, type CheckOptions } from './check/checker';
-import { EinError } from '../core/diagnostics';
+import { EinError, throwAll } from '../core/diagnostics';
+import { nameErrors } from './check/names';
 import type { Program as Ast } from './parse/ast';
 import { programToLatex } from './parse/latex';
 import { parse } from './parse/parser';
@@ -41,6 +42,7 @@ function parseCached(source: string): Ast {
   let ast = parseCache.get(source);
   if (ast === undefined) {
     ast = parse(source);
+    throwAll(nameErrors(ast));
     if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.delete(parseCache.keys().next().value!);
     parseCache.set(source, ast);
   }
@@ -102,10 +104,9 @@ export class Program<In extends string = string, Req extends string = never, Out
     let report = this.checks.get(key);
     if (report === undefined) {
       const checked = checkProgram(this.ast, { ...options, shapes });
-      const tensorShapes: Record<string, readonly number[]> = {};
-      for (const [name, t] of checked.tensors) tensorShapes[name] = t.shape;
-      const ranges: Record<string, ReadonlyMap<string, IndexRange>> = {};
-      for (const s of checked.statements) ranges[s.target] = s.ranges;
+      // fromEntries defines own properties, so a tensor named __proto__ is a key like any other.
+      const tensorShapes: Record<string, readonly number[]> = Object.fromEntries([...checked.tensors].map(([name, t]) => [name, t.shape]));
+      const ranges: Record<string, ReadonlyMap<string, IndexRange>> = Object.fromEntries(checked.statements.map((s) => [s.target, s.ranges]));
       report = { shapes: tensorShapes, tensors: checked.tensors, ranges, inputs: checked.inputs, params: checked.params, outputs: checked.outputs, checked };
       this.checks.set(key, report);
     }
@@ -216,12 +217,9 @@ export class Program<In extends string = string, Req extends string = never, Out
     }
     const dense = new Map<string, DenseTensor>();
     for (const [name, v] of Object.entries(values)) dense.set(name, toDense(name, v));
-    const shapes: Record<string, readonly number[]> = {};
-    for (const [name, t] of dense) shapes[name] = t.shape;
+    const shapes: Record<string, readonly number[]> = Object.fromEntries([...dense].map(([name, t]) => [name, t.shape]));
     const { checked } = this.check(shapes, options);
-    const out: Record<string, NdArray<Float64Array>> = {};
-    for (const [name, t] of evaluateChecked(checked, dense)) out[name] = toNdarray(t);
-    return out;
+    return Object.fromEntries([...evaluateChecked(checked, dense)].map(([name, t]) => [name, toNdarray(t)]));
   }
 }
 
@@ -256,7 +254,8 @@ function validateAgainstReference(
  *   const p = ein`Y[b,j] = W[I,j] · X[b,I] + B[j]`;
  *   const q = ein('L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]');
  * Interpolated values (`${k}`) are inserted as text, so numbers can parameterise a program.
- * @throws EinError (or EinErrors listing several) for syntax errors.
+ * @throws EinError (or EinErrors listing several) for syntax errors, and for unknown functions and
+ *   initializers (names that need no shapes).
  */
 export function ein<S extends string>(source: S): Program<BindableNames<S>, RequiredNames<S>, AssignedNames<S>>;
 export function ein(strings: TemplateStringsArray, ...values: unknown[]): Program;

@@ -50,27 +50,3 @@ export const BINARY_MEANING: Readonly<Record<BinaryFn, (a: number, b: number) =>
   max: (a, b) => Math.max(a, b),
   min: (a, b) => Math.min(a, b),
 };
-
-/** Names closest to `name`, for "did you mean" hints. */
-export function closestNames(name: string, candidates: Iterable<string>, limit = 3): string[] {
-  const scored = [...candidates].map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }));
-  return scored
-    .filter((s) => s.d <= Math.max(2, Math.floor(name.length / 3)))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, limit)
-    .map((s) => s.c);
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
-}

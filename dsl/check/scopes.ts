@@ -8,8 +8,9 @@
 import { EinError, type Span } from '../../core/diagnostics';
 import type { Expr } from '../parse/ast';
 import type { BinaryFn, CheckedExpr, CheckedIndex, UnaryFn } from './checked';
-import { FUNCTIONS, closestNames } from './functions';
+import { FUNCTIONS } from './functions';
 import { indexNamesOf, rhsIndexForm, type IndexContext } from './index-forms';
+import { callError, functionSpec } from './names';
 
 /** One tensor read, with its normal-form indices, for range inference. */
 export interface AccessSite {
@@ -163,28 +164,9 @@ export function convertRhs(expr: Expr, lhs: ReadonlySet<string>, ctx: IndexConte
       case 'aggregate':
         return { kind: 'reduce', op: e.op, indices: e.indices.map((i) => i.name), body: build(e.body), implicit: false, span: e.span };
       case 'call': {
-        // Own properties only: `toString(x)` must not find Object.prototype.toString.
-        const spec = Object.hasOwn(FUNCTIONS, e.fn) ? FUNCTIONS[e.fn] : undefined;
-        if (spec === undefined) {
-          const near = closestNames(e.fn, Object.keys(FUNCTIONS));
-          throw new EinError({
-            code: 'EIN2002',
-            message: `unknown function '${e.fn}'`,
-            source: ctx.source,
-            span: e.nameSpan,
-            expected: `one of ${Object.keys(FUNCTIONS).join(', ')}`,
-            hint: near.length > 0 ? `did you mean ${near.map((n) => `'${n}'`).join(' or ')}?` : 'a tensor read needs square brackets: T[i]',
-          });
-        }
-        if (e.args.length !== spec.arity) {
-          throw new EinError({
-            code: 'EIN2003',
-            message: `${e.fn} takes ${spec.arity} argument${spec.arity === 1 ? '' : 's'} but got ${e.args.length}`,
-            source: ctx.source,
-            span: e.span,
-            expected: `${e.fn}(${spec.arity === 1 ? 'x' : 'a, b'})`,
-          });
-        }
+        const error = callError(e, ctx.source);
+        if (error !== undefined) throw error;
+        const spec = functionSpec(e.fn)!;
         if (spec.arity === 1) return { kind: 'unary', fn: spec.fn as UnaryFn, arg: build(e.args[0]) };
         return { kind: 'binary', fn: spec.fn as BinaryFn, left: build(e.args[0]), right: build(e.args[1]) };
       }

@@ -8,33 +8,8 @@
  * are listed after the equations.
  */
 import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, LhsIndex } from '../check/checked';
+import { indexText } from '../check/index-text';
 import type { Plan } from '../lower/plan';
-
-function affineText(terms: readonly { index: string; coef: number }[], offset: number): string {
-  let s = '';
-  for (const t of terms) {
-    const c = Math.abs(t.coef);
-    const body = c === 1 ? t.index : `${c}*${t.index}`;
-    s += s === '' ? (t.coef < 0 ? `-${body}` : body) : t.coef < 0 ? `-${body}` : `+${body}`;
-  }
-  if (offset !== 0 || s === '') s += s === '' ? `${offset}` : offset < 0 ? `${offset}` : `+${offset}`;
-  return s;
-}
-
-export function indexText(ix: CheckedIndex | LhsIndex): string {
-  switch (ix.kind) {
-    case 'affine':
-      return affineText(ix.terms, ix.offset);
-    case 'floordiv':
-      return `(${affineText(ix.arg.terms, ix.arg.offset)})/${ix.divisor}`;
-    case 'composite':
-      return `(${ix.parts.map((p) => affineText(p.terms, p.offset)).join(',')})`;
-    case 'boundary':
-      return `${ix.mode}(${indexText(ix.arg)})`;
-    case 'concat':
-      return ix.parts.join('+');
-  }
-}
 
 const PRIME: Record<string, string> = { relu: "relu'", sigmoid: "σ'", tanh: "tanh'", exp: 'exp', log: '1/', sqrt: "sqrt'", abs: 'sign', square: '2·', softplus: 'σ' };
 

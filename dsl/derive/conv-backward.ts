@@ -18,6 +18,7 @@
  * (backends/capabilities.ts, `hasConvGradient`; every tfjs backend for dilation > 1) still train;
  * compiling lazily matters, since their own convolutions have derived gradients of their own.
  */
+import { indexText } from '../check/index-text';
 
 export interface ConvSpec {
   readonly rank: 2 | 3;
@@ -44,6 +45,8 @@ export interface ConvGradientPrograms {
 }
 
 const spatial = (rank: number, letter: string) => Array.from({ length: rank }, (_, k) => `${letter}${k + 1}`);
+/** `Σ coef·name + offset` as index text. */
+const affine = (terms: [string, number][], offset: number) => indexText({ kind: 'affine', terms: terms.map(([index, coef]) => ({ index, coef })), offset });
 
 export function deriveConvBackward(spec: ConvSpec): ConvGradientPrograms {
   const r = spec.rank;
@@ -53,7 +56,7 @@ export function deriveConvBackward(spec: ConvSpec): ConvGradientPrograms {
   const K = spec.filterShape.slice(0, r);
   const Q = spec.imageShape.slice(1, 1 + r);
   const pad = spec.padding.map((p) => p[0]);
-  const window = u.map((ui, k) => `${term(spec.strides[k], ui)} + ${term(spec.dilations[k], v[k])}${offset(-pad[k])}`);
+  const window = u.map((ui, k) => affine([[ui, spec.strides[k]], [v[k], spec.dilations[k]]], -pad[k]));
   const spread = spec.strides.some((s) => s > 1);
   const C = spec.imageShape[spec.imageShape.length - 1];
   const filterSource = spec.depthwise
@@ -67,8 +70,8 @@ export function deriveConvBackward(spec: ConvSpec): ConvGradientPrograms {
   if (spec.depthwise) lines.push(`D[n, ${u.join(', ')}, c, m] = dY[n, ${u.join(', ')}, (c:${C}, m)]`);
   const channels = spec.depthwise ? 'c, m' : 'o';
   const from = spec.depthwise ? 'D' : 'dY';
-  if (spread) lines.push(`U[n, ${u.map((ui, k) => term(spec.strides[k], ui)).join(', ')}, ${channels}] = ${from}[n, ${u.join(', ')}, ${channels}]`);
-  const shifted = q.map((qi, k) => `${qi}${offset(pad[k])} - ${term(spec.dilations[k], v[k])}`);
+  if (spread) lines.push(`U[n, ${u.map((ui, k) => affine([[ui, spec.strides[k]]], 0)).join(', ')}, ${channels}] = ${from}[n, ${u.join(', ')}, ${channels}]`);
+  const shifted = q.map((qi, k) => affine([[qi, 1], [v[k], -spec.dilations[k]]], pad[k]));
   if (spec.depthwise) {
     lines.push(`T[n, ${q.map((qi, k) => `${qi}:${Q[k]}`).join(', ')}, c, m] = ${source}[n, ${shifted.join(', ')}, c, m] · W[${v.join(', ')}, c, m]`);
     lines.push(`dX[n, ${q.join(', ')}, c] = sum[m] T[n, ${q.join(', ')}, c, m]`);
@@ -80,12 +83,4 @@ export function deriveConvBackward(spec: ConvSpec): ConvGradientPrograms {
     filter: { source: filterSource, shapes: { X: spec.imageShape, dY: spec.outShape } },
     input: { source: inputSource, shapes: { W: spec.filterShape, dY: spec.outShape } },
   };
-}
-
-function offset(p: number): string {
-  return p === 0 ? '' : p > 0 ? ` + ${p}` : ` - ${-p}`;
-}
-
-function term(coef: number, name: string): string {
-  return coef === 1 ? name : `${coef}*${name}`;
 }

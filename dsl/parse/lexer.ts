@@ -4,7 +4,7 @@
  * Newlines end statements, except inside brackets (the lexer drops them there) and after a
  * binary operator (the parser skips them there).
  */
-import { EinError, type Span } from '../../core/diagnostics';
+import { EinError, MAX_REPORTED_ERRORS, lineOf, type EinErrorInit, type Span } from '../../core/diagnostics';
 
 export type TokenKind = 'ident' | 'number' | 'punct' | 'newline' | 'eof';
 
@@ -40,13 +40,33 @@ function isIdentPart(ch: string): boolean {
   return /[\p{L}\p{N}]/u.test(ch) && !SUM_SIGNS.has(ch);
 }
 
+const NUMBER = /(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/y;
+
+export interface Tokens {
+  readonly tokens: Token[];
+  /** The first `MAX_REPORTED_ERRORS` lexical errors, in source order. */
+  readonly errors: EinError[];
+  /** How many lexical errors there are in all. */
+  readonly errorCount: number;
+  /** Lines (1-based) holding a lexical error. */
+  readonly errorLines: ReadonlySet<number>;
+}
+
 /**
  * Splits `source` into tokens. Unknown characters are collected as errors (EIN1001) and skipped,
- * so that the parser can still report its own errors for the rest of the text.
+ * so that the parser can still report its own errors for the rest of the text. Only the first
+ * `MAX_REPORTED_ERRORS` errors are built; the rest are counted, so a line of junk costs linear time.
  */
-export function tokenize(source: string): { tokens: Token[]; errors: EinError[] } {
+export function tokenize(source: string): Tokens {
   const tokens: Token[] = [];
   const errors: EinError[] = [];
+  const errorLines = new Set<number>();
+  let errorCount = 0;
+  const error = (init: EinErrorInit & { span: Span }) => {
+    errorCount++;
+    errorLines.add(lineOf(source, init.span.start));
+    if (errors.length < MAX_REPORTED_ERRORS) errors.push(new EinError(init));
+  };
   let depth = 0;
   let i = 0;
   let spaceBefore = false;
@@ -73,7 +93,8 @@ export function tokenize(source: string): { tokens: Token[]; errors: EinError[] 
       continue;
     }
     if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(source[i + 1] ?? ''))) {
-      const m = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(source.slice(i))!;
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(source)!;
       i += m[0].length;
       const prev = tokens[tokens.length - 1];
       const glued = ch === '.' && prev !== undefined && prev.span.end === start && (prev.kind === 'ident' || prev.kind === 'number');
@@ -83,15 +104,13 @@ export function tokenize(source: string): { tokens: Token[]; errors: EinError[] 
         while (j < source.length && /[0-9.eE]/.test(source[j])) j++;
         const from = glued ? prev.span.start : start;
         if (glued) tokens.pop();
-        errors.push(
-          new EinError({
-            code: 'EIN1004',
-            message: Number.isFinite(Number(m[0])) ? `'${source.slice(from, j)}' is not a number` : `'${m[0]}' is too large for a number`,
-            source,
-            span: { start: from, end: j },
-            expected: 'a number like 2, 0.5 or 1e-5',
-          }),
-        );
+        error({
+          code: 'EIN1004',
+          message: Number.isFinite(Number(m[0])) ? `'${clip(source.slice(from, j))}' is not a number` : `'${clip(m[0])}' is too large for a number`,
+          source,
+          span: { start: from, end: j },
+          expected: 'a number like 2, 0.5 or 1e-5',
+        });
         i = j;
         continue;
       }
@@ -99,16 +118,14 @@ export function tokenize(source: string): { tokens: Token[]; errors: EinError[] 
         // `2x` is almost always a missing `*`; say so rather than lexing two tokens.
         let j = i;
         while (j < source.length && isIdentPart(String.fromCodePoint(source.codePointAt(j)!))) j += String.fromCodePoint(source.codePointAt(j)!).length;
-        errors.push(
-          new EinError({
-            code: 'EIN1004',
-            message: `'${source.slice(start, j)}' is not a number`,
-            source,
-            span: { start, end: j },
-            expected: 'a number, or a multiplication written out',
-            hint: `write '${m[0]}*${source.slice(i, j)}'`,
-          }),
-        );
+        error({
+          code: 'EIN1004',
+          message: `'${clip(source.slice(start, j))}' is not a number`,
+          source,
+          span: { start, end: j },
+          expected: 'a number, or a multiplication written out',
+          hint: `write '${clip(m[0])}*${clip(source.slice(i, j))}'`,
+        });
         i = j;
         continue;
       }
@@ -152,16 +169,19 @@ export function tokenize(source: string): { tokens: Token[]; errors: EinError[] 
       continue;
     }
     i += ch.length;
-    errors.push(
-      new EinError({
-        code: 'EIN1001',
-        message: `unexpected character '${ch}'`,
-        source,
-        span: { start, end: i },
-        expected: 'a name, a number, an operator (+ - · * / ^), brackets, or a comment (# or //)',
-      }),
-    );
+    error({
+      code: 'EIN1001',
+      message: `unexpected character '${ch}'`,
+      source,
+      span: { start, end: i },
+      expected: 'a name, a number, an operator (+ - · * / ^), brackets, or a comment (# or //)',
+    });
   }
   push('eof', '', source.length, source.length);
-  return { tokens, errors };
+  return { tokens, errors, errorCount, errorLines };
+}
+
+/** Quoted source text in a message: at most 40 characters, so a message stays short. */
+export function clip(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 37)}…`;
 }

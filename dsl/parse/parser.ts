@@ -16,7 +16,7 @@
  *               | AGG '[' names ']' term | '(' expr ')'
  *   index      := affine sums/products of names and numbers, `(g, I)`, clamp/wrap/reflect(index)
  */
-import { EinError, EinErrors, type Span } from '../../core/diagnostics';
+import { EinError, MAX_REPORTED_ERRORS, lineOf, throwAll } from '../../core/diagnostics';
 import {
   AGGREGATE_OPS,
   BOUNDARY_MODES,
@@ -30,87 +30,24 @@ import {
   type Program,
   type Statement,
 } from './ast';
-import { tokenize, type Token } from './lexer';
+import { StatementFailed, TokenCursor } from './cursor';
+import { clip, tokenize, type Token } from './lexer';
 
-/** Words that are never tensor or index names. */
-export const RESERVED_WORDS: ReadonlySet<string> = new Set([...AGGREGATE_OPS]);
+export { RESERVED_WORDS } from './cursor';
 
-/** Thrown inside the parser to abandon one statement; never escapes `parse`. */
-class StatementFailed {
-  constructor(readonly error: EinError) {}
-}
-
-/** Deeper nesting than this is surely a mistake, and would overflow the stack of later stages. */
-const MAX_NESTING = 200;
-/** Likewise for the number of operands chained by operators in one expression. */
-const MAX_CHAIN = 1000;
-
-class Parser {
-  private pos = 0;
-  private depth = 0;
+class Parser extends TokenCursor {
+  /** The first `MAX_REPORTED_ERRORS` syntax errors, in source order. */
   readonly errors: EinError[] = [];
+  /** How many syntax errors there are in all. */
+  errorCount = 0;
 
+  /** `badLines`: lines with a lexical error, whose parse errors would only repeat it. */
   constructor(
-    private readonly source: string,
-    private readonly tokens: readonly Token[],
-  ) {}
-
-  // -- token helpers ----------------------------------------------------------------------------
-
-  private peek(offset = 0): Token {
-    return this.tokens[Math.min(this.pos + offset, this.tokens.length - 1)];
-  }
-
-  private next(): Token {
-    const t = this.peek();
-    if (t.kind !== 'eof') this.pos++;
-    return t;
-  }
-
-  private lastEnd(): number {
-    return this.pos === 0 ? 0 : this.tokens[this.pos - 1].span.end;
-  }
-
-  private at(text: string): boolean {
-    const t = this.peek();
-    return (t.kind === 'punct' || t.kind === 'ident') && t.text === text;
-  }
-
-  private accept(text: string): Token | undefined {
-    return this.at(text) ? this.next() : undefined;
-  }
-
-  private skipNewlines(): void {
-    while (this.peek().kind === 'newline') this.next();
-  }
-
-  private fail(message: string, span: Span, expected?: string, hint?: string, code = 'EIN1002'): never {
-    throw new StatementFailed(new EinError({ code, message, source: this.source, span, expected, hint }));
-  }
-
-  private describe(t: Token): string {
-    if (t.kind === 'eof') return 'end of program';
-    if (t.kind === 'newline') return 'end of line';
-    return `'${t.raw}'`;
-  }
-
-  private expect(text: string, expected: string, opener?: Token): Token {
-    const t = this.peek();
-    if ((t.kind === 'punct' || t.kind === 'ident') && t.text === text) return this.next();
-    const onLaterLine = opener !== undefined && this.source.slice(opener.span.end, t.span.start).includes('\n');
-    if (opener !== undefined && (t.kind === 'eof' || t.kind === 'newline' || onLaterLine)) {
-      this.fail(`'${opener.raw}' is never closed`, opener.span, `'${text}' to close it`, undefined, 'EIN1003');
-    }
-    this.fail(`unexpected ${this.describe(t)}`, t.span, expected);
-  }
-
-  private expectName(what: string): Token {
-    const t = this.peek();
-    if (t.kind !== 'ident') this.fail(`unexpected ${this.describe(t)}`, t.span, what);
-    if (RESERVED_WORDS.has(t.text)) {
-      this.fail(`'${t.raw}' is a reserved word (an aggregator) and cannot be ${what}`, t.span, what, 'choose another name', 'EIN1005');
-    }
-    return this.next();
+    source: string,
+    tokens: readonly Token[],
+    private readonly badLines: ReadonlySet<number>,
+  ) {
+    super(source, tokens);
   }
 
   // -- program and statements -------------------------------------------------------------------
@@ -128,11 +65,18 @@ class Parser {
         }
       } catch (e) {
         if (!(e instanceof StatementFailed)) throw e;
-        this.errors.push(e.error);
+        this.record(e);
         while (this.peek().kind !== 'newline' && this.peek().kind !== 'eof') this.next();
       }
     }
     return statements;
+  }
+
+  /** Keeps a syntax error, unless it repeats a lexical error on its line. */
+  private record(failure: StatementFailed): void {
+    if (this.badLines.has(lineOf(this.source, failure.error.span.start))) return;
+    this.errorCount++;
+    if (this.errors.length < MAX_REPORTED_ERRORS) this.errors.push(new EinError(failure.error));
   }
 
   private parseStatement(): Statement {
@@ -149,7 +93,7 @@ class Parser {
   private parseInput(): Statement {
     const start = this.next().span.start;
     const name = this.expectName('an input name');
-    const open = this.expect('[', `'[' and the input's indices with extents, e.g. input ${name.raw}[b, x:28, y:28, i:1]`);
+    const open = this.expect('[', `'[' and the input's indices with extents, e.g. input ${clip(name.raw)}[b, x:28, y:28, i:1]`);
     const indices = this.parseNameList(open);
     return { kind: 'input', name: name.text, nameSpan: name.span, indices, span: { start, end: this.lastEnd() } };
   }
@@ -173,7 +117,7 @@ class Parser {
       }
       init = { name: fn.text, args, span: { start: fn.span.start, end: this.lastEnd() } };
     } else if (indices === undefined) {
-      this.fail(`'param ${name.raw}' says nothing`, { start, end: this.lastEnd() }, `a shape '[i:3, ...]' or an initializer '~ he_normal'`);
+      this.fail(`'param ${clip(name.raw)}' says nothing`, { start, end: this.lastEnd() }, `a shape '[i:3, ...]' or an initializer '~ he_normal'`);
     }
     return { kind: 'param', name: name.text, nameSpan: name.span, indices, init, span: { start, end: this.lastEnd() } };
   }
@@ -208,7 +152,7 @@ class Parser {
     if (open) indices = this.parseIndexList(open);
     const eq = this.peek();
     if (!this.accept('=')) {
-      this.fail(`unexpected ${this.describe(eq)}`, eq.span, open ? `'=' after ${name.raw}[...]` : `'[' or '=' after '${name.raw}'`);
+      this.fail(`unexpected ${this.describe(eq)}`, eq.span, open ? `'=' after ${clip(name.raw)}[...]` : `'[' or '=' after '${clip(name.raw)}'`);
     }
     this.skipNewlines();
     const parts = [this.parseExpr()];
@@ -252,7 +196,7 @@ class Parser {
       this.next();
       const value = Number(t.text);
       if (!Number.isInteger(value) || value < 1) {
-        this.fail(`extent '${t.raw}' is not a positive integer`, t.span, 'a positive integer extent, e.g. j:16', undefined, 'EIN1004');
+        this.fail(`extent '${clip(t.raw)}' is not a positive integer`, t.span, 'a positive integer extent, e.g. j:16', undefined, 'EIN1004');
       }
       return { kind: 'literal', value, span: t.span };
     }
@@ -308,7 +252,7 @@ class Parser {
       this.next();
       const value = Number(t.text);
       if (!Number.isInteger(value)) {
-        this.fail(`index '${t.raw}' is not an integer`, t.span, 'integer coefficients and offsets in an index', undefined, 'EIN1004');
+        this.fail(`index '${clip(t.raw)}' is not an integer`, t.span, 'integer coefficients and offsets in an index', undefined, 'EIN1004');
       }
       return { kind: 'number', value, span: t.span };
     }
@@ -336,24 +280,6 @@ class Parser {
   }
 
   // -- value expressions ------------------------------------------------------------------------
-
-  private limitChain(n: number): void {
-    if (n > MAX_CHAIN) this.fail(`the expression chains more than ${MAX_CHAIN} operands`, this.peek().span, undefined, 'split it into several statements');
-  }
-
-  /** Runs `parse` one nesting level deeper, refusing absurd depths with a located error. */
-  private nested<T>(parse: () => T): T {
-    if (++this.depth > MAX_NESTING) {
-      const t = this.peek();
-      this.depth = 0;
-      this.fail(`the expression nests more than ${MAX_NESTING} levels deep`, t.span, undefined, 'split it into several statements');
-    }
-    try {
-      return parse();
-    } finally {
-      this.depth = Math.max(0, this.depth - 1);
-    }
-  }
 
   private parseExpr(): Expr {
     return this.nested(() => this.parseSum());
@@ -427,7 +353,7 @@ class Parser {
         if (after.text === '[') return this.parseAggregate();
         if (after.text === '(' && (t.text === 'max' || t.text === 'min')) return this.parseCall();
         this.fail(
-          `'${t.raw}' is an aggregator and needs its indices in brackets`,
+          `'${clip(t.raw)}' is an aggregator and needs its indices in brackets`,
           t.span,
           `${t.text}[i, ...] followed by the term it reduces`,
           t.text === 'max' || t.text === 'min' ? `for the elementwise ${t.text} of two values write ${t.text}(a, b)` : undefined,
@@ -487,20 +413,16 @@ class Parser {
 }
 
 /**
- * Parses a program. Throws one `EinError` for one syntax error, or `EinErrors` listing every
- * syntax error of the program when there are several.
+ * Parses a program. Throws one `EinError` for one syntax error, or `EinErrors` listing the
+ * syntax errors of the program in source order when there are several.
  */
 export function parse(source: string): Program {
-  const { tokens, errors: lexErrors } = tokenize(source);
-  const parser = new Parser(source, tokens);
-  const statements = parser.parseProgram();
+  const lexed = tokenize(source);
   // A character the lexer dropped usually makes the parser stumble on the same line; the
   // lexer's message is the useful one, so parser errors on such lines are left out.
-  const badLines = new Set(lexErrors.map((e) => e.line));
-  const parseErrors = parser.errors.filter((e) => !badLines.has(e.line));
-  const errors = [...lexErrors, ...parseErrors].sort((a, b) => (a.span?.start ?? 0) - (b.span?.start ?? 0));
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new EinErrors(errors);
+  const parser = new Parser(source, lexed.tokens, lexed.errorLines);
+  const statements = parser.parseProgram();
+  throwAll([...lexed.errors, ...parser.errors], lexed.errorCount + parser.errorCount);
   if (statements.length === 0) {
     throw new EinError({
       code: 'EIN1007',
