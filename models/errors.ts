@@ -3,6 +3,7 @@
  * the same shape: what is wrong, where (the option, tensor, file or step), and how to fix it.
  */
 import { EinError, type DiagnosticCode } from '../core/diagnostics';
+import { checkOptions } from '../core/options';
 
 /** An EinError for a models/training mistake. `where` names the function or option. */
 export function modelError(code: DiagnosticCode, where: string, message: string, hint?: string, expected?: string): EinError {
@@ -11,27 +12,10 @@ export function modelError(code: DiagnosticCode, where: string, message: string,
 
 /** Throws EIN4002/EIN4010/… when `options` holds a key not in `allowed` (a typo must not pass silently). */
 export function rejectUnknownOptions(code: DiagnosticCode, where: string, options: object | undefined, allowed: readonly string[]): void {
-  if (options === undefined || options === null) return;
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      const near = allowed.find((a) => editDistance(a.toLowerCase(), key.toLowerCase()) <= 2);
-      throw modelError(code, where, `unknown option '${key}'`, near ? `did you mean '${near}'?` : undefined, `one of ${allowed.join(', ')}`);
-    }
-  }
+  checkOptions(options, allowed, where, code);
 }
 
 /** A product of extents, written the way the messages show shapes: `[3,3,16,32]`. */
 export function shapeText(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
-}
-
-/** Levenshtein distance, for "did you mean" hints. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }

@@ -1,0 +1,21 @@
+import { it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { ein } from '../index';
+const tryit = (label: string, f: () => unknown) => { try { const r = f(); console.log(label, 'OK', r); } catch (e: any) { console.log(label, 'ERR', e?.code, e?.constructor?.name, String(e?.message).slice(0, 200)); } };
+it('probe', () => {
+  const X = tf.ones([3]);
+  tryit('const missing', () => ein('const n\nY[i] = X[i] * n').run({ X }));
+  tryit('const NaN', () => ein('const n\nY[i] = X[i] * n').run({ X }, { consts: { n: NaN } }));
+  tryit('run null', () => ein('Y[i] = X[i]').run({ X }, null as any));
+  tryit('run bindings null', () => ein('Y[i] = X[i]').run(null as any));
+  tryit('tol NaN', () => ein('Y[i] = X[i] * 2').run({ X }, { validate: true, tolerance: NaN }));
+  tryit('proto', () => Object.keys(ein('__proto__[i] = constructor[i] * toString[i]').run({ constructor: X, toString: X } as any)));
+  tryit('proto ref', () => Object.keys(ein('__proto__[i] = constructor[i] * toString[i]').evaluateReference({ constructor: [1, 2], toString: [3, 4] } as any)));
+  tryit('ref missing', () => ein('Y[i] = X[i]').evaluateReference({}));
+  const cyc: any[] = [1]; cyc.push(cyc);
+  tryit('ref cyclic', () => ein('Y[i] = X[i]').evaluateReference({ X: cyc }));
+  let deep: any = [1]; for (let k = 0; k < 10000; k++) deep = [deep];
+  tryit('ref deep', () => ein('Y[i] = X[i]').evaluateReference({ X: deep }));
+  const d = tf.ones([2]); d.dispose();
+  tryit('ref disposed', () => ein('Y[i] = X[i]').evaluateReference({ X: d }));
+});
