@@ -68,6 +68,18 @@ function requireFinite(t: tf.Tensor, what: string, step: number): void {
   throw modelError('EIN4007', `training step ${step}`, `${what} holds ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity'} (first at flat index ${k} of ${shapeText(t.shape)})`, 'lower the learning rate, check the input scaling, or add batch normalization');
 }
 
+/**
+ * When the function given to tf.variableGrads throws, tfjs leaves its gradient tape behind with
+ * every tensor the kernels saved for the backward pass (the next tape replaces it without
+ * disposing them). Disposes those, unless an outer tape is still recording and owns them.
+ */
+function releaseAbandonedTape(): void {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
+  if (state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
 export interface StepOptions {
   readonly loss?: LossFn;
   /** Check every activation, the loss and every gradient for NaN/Inf (slower: reads them back). */
@@ -82,6 +94,7 @@ export interface StepOptions {
  * Leaves no tensor behind.
  */
 export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: tf.Tensor, options: StepOptions = {}): number {
+  rejectUnknownOptions('EIN4010', 'trainStep', options, ['loss', 'checkFinite', 'step']);
   const input = singleInput(model, 'trainStep');
   const lossFn = options.loss ?? softmaxCrossEntropy;
   const step = options.step ?? optimizer.iterations + 1;
@@ -100,6 +113,7 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
     }, vars));
   } catch (e) {
     tf.dispose(Object.values(stats));
+    releaseAbandonedTape();
     throw e;
   }
   try {
