@@ -171,7 +171,7 @@ export function formatFailure(file: string, nb: Notebook, failure: CellFailure):
     .filter((i) => i >= 0 && i < source.length)
     .map((i) => `      ${String(i + 1).padStart(3)} | ${source[i]}`)
     .join('\n');
-  const what = failure.kind === 'typescript' ? 'TypeScript error' : failure.kind === 'rejection' ? 'unhandled rejection' : 'error';
+  const what = { typescript: 'TypeScript error', rejection: 'unhandled rejection', uncaught: 'uncaught exception', runtime: 'error' }[failure.kind];
   const error = new EinError({ code: 'EIN6002', message: `${rel}, cell ${failure.index + 1} (code cell ${codeNumber}): ${what}` });
   return [
     `✗ ${error.message}`,

@@ -3,6 +3,8 @@
  * error is thrown, tensor names that are JavaScript prototype members, bad values for the
  * reference evaluator, schedule ends, the notebook runner's late exceptions, ResNet's counts.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ import { describeModel } from '../../models/model';
 import { summary } from '../../models/summary';
 import { resnetBasic, convBn, globalAvgPool } from '../../models/blocks';
 import { lenet5, resnetCifarSpec } from '../../models/architectures';
+import { runScript, tempDir, writeNotebook } from '../notebooks/helpers';
 
 /** Runs `f` and returns the EinError it throws; anything else (or nothing) fails the test. */
 function failure(f: () => unknown): EinError {
@@ -337,4 +340,27 @@ describe('ResNet parameter counts', () => {
     expect(describeModel(net.spec()).parameterCount).toBe(269_722 + 16 * 32 + 2 * 32 + 32 * 64 + 2 * 64);
     expect(describeModel(net.spec()).parameterCount).toBe(272_474);
   });
+});
+
+describe('the notebook runner waits for late errors', () => {
+  it('a timer that throws 100 ms (and 400 ms) after the last cell fails the notebook, reported against that cell', () => {
+    const dir = tempDir('late-timer');
+    try {
+      const late100 = path.join(dir, 'late100.ipynb');
+      const late400 = path.join(dir, 'late400.ipynb');
+      writeNotebook(late100, ['const a = 1;', 'setTimeout(() => { throw new RangeError("thrown by a timer"); }, 100);\n"returned"']);
+      writeNotebook(late400, ['setTimeout(() => Promise.reject(new Error("rejected late")), 400);']);
+      const out = path.join(dir, 'out');
+      const r = runScript('scripts/notebooks/run.ts', [late100, late400, '--out', out, '--no-png', '--jobs', '2']);
+      expect(r.status).toBe(1);
+      expect(r.output).toContain('late100.ipynb, cell 2 (code cell 2): uncaught exception');
+      expect(r.output).toContain('uncaught exception: RangeError: thrown by a timer');
+      expect(r.output).toContain('late400.ipynb, cell 1 (code cell 1): unhandled rejection');
+      expect(r.output).toContain('unhandled promise rejection: Error: rejected late');
+      expect(r.output).toContain('notebooks: 0 ran clean, 2 failed');
+      expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
