@@ -21,6 +21,8 @@ import { summary } from '../../models/summary';
 import { resnetBasic, convBn, globalAvgPool } from '../../models/blocks';
 import { lenet5, resnetCifarSpec } from '../../models/architectures';
 import { runScript, tempDir, writeNotebook } from '../notebooks/helpers';
+import { augmentBatch, decodeImage, loadMnist, openCifar10, openMnist, openMnistAsCifar, trainValidationSplit } from '../../datasets';
+import { activationGrid, heatmap, lossCurves, occlusionMap, receptiveFieldFigure, tableBundle } from '../../viz';
 
 /** Runs `f` and returns the EinError it throws; anything else (or nothing) fails the test. */
 function failure(f: () => unknown): EinError {
@@ -84,6 +86,34 @@ describe('unknown options are EIN3006 with a suggestion', () => {
     expectEinError(() => q.run({ X }, { consts: { n: NaN } }), 'EIN2023', 'const n is given NaN');
     expect(q.run({ X }, { consts: { n: 2 } }).Y.dataSync()).toEqual(new Float32Array([2, 2, 2]));
     X.dispose();
+  });
+  it('dataset openers and loaders: openMnist({ limt: 3 }) is EIN3006 suggesting limit', () => {
+    expectEinError(() => openMnist({ limt: 3 } as never), 'EIN3006', "openMnist: unknown option 'limt'", "did you mean 'limit'?");
+    expectEinError(() => loadMnist({ split: 'test', scal: 'byte' } as never), 'EIN3006', "did you mean 'scale'?");
+    expectEinError(() => openCifar10({ spilt: 'test' } as never), 'EIN3006', "did you mean 'split'?");
+    expectEinError(() => openMnistAsCifar({ limit: 2, scale: 'byte' } as never), 'EIN3006', "openMnistAsCifar: unknown option 'scale'");
+    expectEinError(() => decodeImage(new Uint8Array(8), { chanels: 1 } as never), 'EIN3006', "did you mean 'channels'?");
+    const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+    expectEinError(() => augmentBatch(x, { pad: 2 } as never), 'EIN3006', "augmentBatch: unknown option 'pad'");
+    x.dispose();
+    const set = openMnist({ split: 'test', limit: 4 });
+    expectEinError(() => trainValidationSplit(set, { validationsize: 1 } as never), 'EIN3006', "did you mean 'validationSize'?");
+    expectEinError(() => [...set.batches({ batchSize: 2, shufle: 1 } as never)], 'EIN3006', "did you mean 'shuffle'?");
+    // The loaders still pass their own options on: scale reaches the tensors, limit the opener.
+    const d = loadMnist({ split: 'test', limit: 3, scale: 'byte' });
+    expect(d.images.shape).toEqual([3, 28, 28, 1]);
+    expect(d.images.max().dataSync()[0]).toBeGreaterThan(1);
+    d.dispose();
+  });
+  it('plot helpers reject unknown options with EIN3006', () => {
+    expectEinError(() => heatmap([[1, 2]], { titel: 'x' } as never), 'EIN3006', "did you mean 'title'?");
+    const t = tf.zeros([1, 2, 2, 2]);
+    expectEinError(() => activationGrid(t, { channel: [0] } as never), 'EIN3006', "did you mean 'channels'?");
+    expectEinError(() => occlusionMap(t.squeeze([0]), (b) => b.mean([1, 2, 3]).expandDims(1), { patchSize: 1 } as never), 'EIN3006', "unknown option 'patchSize'");
+    t.dispose();
+    expectEinError(() => lossCurves({ throttlems: 10 } as never), 'EIN3006', "did you mean 'throttleMs'?");
+    expectEinError(() => tableBundle([{ a: 1 }], { digit: 2 } as never), 'EIN3006', "did you mean 'digits'?");
+    expectEinError(() => receptiveFieldFigure([{ kernel: 3 }], { sise: 100 } as never), 'EIN3006', "did you mean 'size'?");
   });
   it('a model, its forward pass and the architectures reject unknown options with EIN4001', () => {
     expectEinError(() => new Model({ program: 'Y[b,k:2] = W[i,k] · X[b,i]', inputs: { X: [1, 2] }, output: 'Y', sead: 1 } as never), 'EIN4001', "'sead'", "did you mean 'seed'?");
