@@ -98,7 +98,7 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
   const input = singleInput(model, 'trainStep');
   const lossFn = options.loss ?? softmaxCrossEntropy;
   const step = options.step ?? optimizer.iterations + 1;
-  const stats: Record<string, tf.Tensor> = {};
+  const stats: Record<string, tf.Tensor> = Object.create(null);
   const vars = model.trainableVariables;
   const byVar = new Map<string, string>();
   for (const [name, v] of model.params) byVar.set(v.name, name);
@@ -121,7 +121,7 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
     if (!Number.isFinite(loss)) {
       throw modelError('EIN4007', `training step ${step}`, `the loss is ${loss}`, 'lower the learning rate or check the inputs; fit({ checkFinite: true }) names the first tensor that went bad');
     }
-    const named: Record<string, tf.Tensor> = {};
+    const named: Record<string, tf.Tensor> = Object.create(null);
     for (const [varName, g] of Object.entries(grads)) {
       const name = byVar.get(varName)!;
       if (options.checkFinite) requireFinite(g, `the gradient of ${name}`, step);

@@ -275,9 +275,10 @@ describe('tensor names that are prototype members of JavaScript objects', () => 
     expect(Array.from(out['__proto__'].data)).toEqual([3, 8]);
     expect(Array.from(out['hasOwnProperty'].data)).toEqual([13, 28]);
   });
-  it('a model whose parameter is called constructor and whose input is toString trains', () => {
-    const m = new Model({ program: 'valueOf[b,k:2] = constructor[i,k] · toString[b,i]', inputs: { toString: [1, 3] }, output: 'valueOf' });
-    expect([...m.params.keys()]).toEqual(['constructor']);
+  it('a model with parameters constructor and __proto__ and input toString trains and updates both', () => {
+    const m = new Model({ program: 'valueOf[b,k:2] = constructor[i,k] · toString[b,i] + __proto__[k]', inputs: { toString: [1, 3] }, output: 'valueOf' });
+    expect([...m.params.keys()]).toEqual(['constructor', '__proto__']);
+    const biasBefore = Array.from(m.params.get('__proto__')!.dataSync());
     const x = tf.ones([2, 3]);
     const y = tf.tensor1d([0, 1], 'int32');
     const step = () => {
@@ -287,6 +288,8 @@ describe('tensor names that are prototype members of JavaScript objects', () => 
       out.dispose();
     };
     step(); // builds and caches the plans
+    // The bias called __proto__ got its gradient: softmax − one-hot summed over the batch is not 0.
+    expect(Array.from(m.params.get('__proto__')!.dataSync())).not.toEqual(biasBefore);
     const before = tf.memory().numTensors;
     step();
     expect(tf.memory().numTensors).toBe(before);
