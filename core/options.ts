@@ -14,7 +14,12 @@ export function checkOptions(given: unknown, known: readonly string[], where: st
   if (given === undefined) return;
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
     const what = given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given;
-    throw new EinError({ code, message: `${where}: the options are ${what}`, expected: `an object with any of ${known.join(', ')}`, hint: 'pass {} or leave the options out' });
+    throw new EinError({
+      code,
+      message: `${where}: the options are ${what}`,
+      expected: `an object with any of ${known.join(', ')}`,
+      hint: 'pass {} or leave the options out',
+    });
   }
   for (const key of Object.keys(given)) {
     if (known.includes(key)) continue;

@@ -75,7 +75,11 @@ function checkRunOptions(options: RunOptions): void {
   }
   const tol = options.tolerance;
   if (tol !== undefined && !(typeof tol === 'number' && Number.isFinite(tol) && tol >= 0)) {
-    throw new EinError({ code: 'EIN3020', message: `run: tolerance is ${String(tol)}`, expected: 'a finite number ≥ 0 (relative to the largest reference value, default 1e-3)' });
+    throw new EinError({
+      code: 'EIN3020',
+      message: `run: tolerance is ${String(tol)}`,
+      expected: 'a finite number ≥ 0 (relative to the largest reference value, default 1e-3)',
+    });
   }
 }
 

@@ -109,14 +109,16 @@ describe('unknown options are EIN3006 with a suggestion', () => {
     expectEinError(() => heatmap([[1, 2]], { titel: 'x' } as never), 'EIN3006', "did you mean 'title'?");
     const t = tf.zeros([1, 2, 2, 2]);
     expectEinError(() => activationGrid(t, { channel: [0] } as never), 'EIN3006', "did you mean 'channels'?");
-    expectEinError(() => occlusionMap(t.squeeze([0]), (b) => b.mean([1, 2, 3]).expandDims(1), { patchSize: 1 } as never), 'EIN3006', "unknown option 'patchSize'");
+    const predict = (b: tf.Tensor4D) => b.mean([1, 2, 3]).expandDims(1);
+    expectEinError(() => occlusionMap(t.squeeze([0]), predict, { patchSize: 1 } as never), 'EIN3006', "unknown option 'patchSize'");
     t.dispose();
     expectEinError(() => lossCurves({ throttlems: 10 } as never), 'EIN3006', "did you mean 'throttleMs'?");
     expectEinError(() => tableBundle([{ a: 1 }], { digit: 2 } as never), 'EIN3006', "did you mean 'digits'?");
     expectEinError(() => receptiveFieldFigure([{ kernel: 3 }], { sise: 100 } as never), 'EIN3006', "did you mean 'size'?");
   });
   it('a model, its forward pass and the architectures reject unknown options with EIN4001', () => {
-    expectEinError(() => new Model({ program: 'Y[b,k:2] = W[i,k] · X[b,i]', inputs: { X: [1, 2] }, output: 'Y', sead: 1 } as never), 'EIN4001', "'sead'", "did you mean 'seed'?");
+    const spec = { program: 'Y[b,k:2] = W[i,k] · X[b,i]', inputs: { X: [1, 2] }, output: 'Y', sead: 1 };
+    expectEinError(() => new Model(spec as never), 'EIN4001', "'sead'", "did you mean 'seed'?");
     expectEinError(() => lenet5({ clases: 10 } as never), 'EIN4001', "lenet5: unknown option 'clases'", "did you mean 'classes'?");
     expectEinError(() => resnetCifarSpec({ depth: 20, bach: 2 } as never), 'EIN4001', "did you mean 'batch'?");
     expectEinError(() => summary(ein('Y[i] = X[i]'), { X: [2] }, { groups: 2 } as never), 'EIN4001', "did you mean 'group'?");
@@ -365,7 +367,10 @@ describe('ResNet parameter counts', () => {
     const net = new NetBuilder({ X: [1, 32, 32, 3] });
     let h = net.add('stem', convBn({ out: 16 }), net.input('X'));
     [16, 32, 64].forEach((width, s) => {
-      for (let k = 0; k < 3; k++) h = net.add(`stage${s + 1}.block${k + 1}`, resnetBasic({ out: width, stride: s > 0 && k === 0 ? 2 : 1, shortcut: 'projection' }), h);
+      for (let k = 0; k < 3; k++) {
+        const block = resnetBasic({ out: width, stride: s > 0 && k === 0 ? 2 : 1, shortcut: 'projection' });
+        h = net.add(`stage${s + 1}.block${k + 1}`, block, h);
+      }
     });
     h = net.add('pool', globalAvgPool(), h);
     net.add('fc', dense({ out: 10 }), h);
