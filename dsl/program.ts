@@ -253,19 +253,23 @@ export class Program<In extends string = string, Req extends string = never, Out
       throw new EinError({ code: 'EIN2023', message: `evaluateReference() was given ${String(values)}`, expected: 'an object mapping tensor names to values' });
     }
     checkOptions(options, CHECK_OPTIONS, 'evaluateReference');
-    const missing = unboundReads(this.ast, values, options.consts);
-    if (missing.length > 0) {
-      throw new EinError({
-        code: 'EIN3003',
-        message: `evaluateReference: no value for ${missing.join(', ')}`,
-        hint: `pass ${missing.length > 1 ? 'them' : 'it'} in the values (an ndarray, tf.Tensor, number or nested array each)`,
-      });
-    }
     const dense = new Map<string, DenseTensor>();
     for (const [name, v] of Object.entries(values)) dense.set(name, toDense(name, v));
     const shapes: Record<string, readonly number[]> = Object.create(null);
     for (const [name, t] of dense) shapes[name] = t.shape;
-    const { checked } = this.check(shapes, options);
+    let checked: CheckedProgram;
+    try {
+      ({ checked } = this.check(shapes, options));
+    } catch (e) {
+      // As in `run`: a shape that cannot be inferred is often only a missing value.
+      const missing = unboundReads(this.ast, values, options.consts);
+      if (!(e instanceof EinError) || e.code === 'EIN2015' || e.code === 'EIN2023' || missing.length === 0) throw e;
+      throw new EinError({
+        code: 'EIN3003',
+        message: `evaluateReference: no value for ${missing.join(', ')}`,
+        hint: `pass ${missing.length > 1 ? 'them' : 'it'} in the values; without ${missing.length > 1 ? 'them' : 'it'} the shapes do not follow (${e.summary})`,
+      });
+    }
     // fromEntries defines own keys, so an output named `__proto__` is kept.
     return Object.fromEntries([...evaluateChecked(checked, dense)].map(([name, t]) => [name, toNdarray(t)]));
   }
