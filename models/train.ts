@@ -163,12 +163,16 @@ export function evaluate(model: Model, data: DataSource, options: EvaluateOption
   for (const b of batchesOf(data, options.batchSize ?? 256, false)) {
     try {
       const out = model.apply({ [input]: b.x });
-      const l = lossFn(out, b.y);
-      const n = b.x.shape[0];
-      total += l.dataSync()[0] * n;
-      if (withAccuracy) correct += correctCount(out, b.y);
-      count += n;
-      tf.dispose([out, l]);
+      try {
+        const l = lossFn(out, b.y);
+        const n = b.x.shape[0];
+        total += l.dataSync()[0] * n;
+        l.dispose();
+        if (withAccuracy) correct += correctCount(out, b.y);
+        count += n;
+      } finally {
+        out.dispose();
+      }
     } finally {
       b.dispose();
     }
@@ -311,8 +315,11 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
             if (countAccuracy && options.validation === undefined) {
               // Training accuracy costs a second forward pass; only when there is nothing else to report.
               const out = model.apply({ [input]: x });
-              correct += correctCount(out, b.y);
-              out.dispose();
+              try {
+                correct += correctCount(out, b.y);
+              } finally {
+                out.dispose();
+              }
             }
             bar?.update(batch + 1, { loss: (lossSum / seen).toFixed(4) });
             const r = await options.onBatchEnd?.({ epoch, batch, step, loss, size: n });
