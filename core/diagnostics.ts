@@ -59,6 +59,7 @@ export const DIAGNOSTIC_CODES = {
   EIN3005: 'binding has the wrong dtype',
   EIN3006: 'unknown option',
   EIN3008: 'lowered result differs from the reference',
+  EIN3020: 'bad option value',
   // native backend
   EIN3100: 'native backend not available',
   EIN3101: 'bad native thread count',

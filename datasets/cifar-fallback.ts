@@ -9,7 +9,8 @@
  */
 import { optionError } from './errors';
 import { ImageSet, type PixelScale, type TensorDataset } from './image-set';
-import { openFashionMnist, openMnist, type LoadOptions } from './mnist';
+import { LOAD_OPTIONS, openFashionMnist, openMnist, type LoadOptions } from './mnist';
+import { checkOptions } from '../core/options';
 
 /**
  * `set` zero-padded (centred) to `size`×`size` and, when grey, repeated to 3 channels.
@@ -61,15 +62,19 @@ export function padToCifarShape(set: ImageSet, size = 32, name = `${set.name} as
  * const train = openFashionMnistAsCifar({ split: 'train' }); // [60000, 32, 32, 3]
  */
 export function openFashionMnistAsCifar(options: LoadOptions = {}): ImageSet {
+  checkOptions(options, LOAD_OPTIONS, 'openFashionMnistAsCifar');
   return padToCifarShape(openFashionMnist(options), 32, `fashion-mnist/${options.split ?? 'train'} padded to 32x32x3 (not CIFAR)`);
 }
 
 /** As openFashionMnistAsCifar, but MNIST digits (always available offline). NOT CIFAR. */
 export function openMnistAsCifar(options: LoadOptions = {}): ImageSet {
+  checkOptions(options, LOAD_OPTIONS, 'openMnistAsCifar');
   return padToCifarShape(openMnist(options), 32, `mnist/${options.split ?? 'train'} padded to 32x32x3 (not CIFAR)`);
 }
 
 /** Fashion-MNIST padded to [N,32,32,3] float32 tensors (NOT CIFAR; see openFashionMnistAsCifar). */
 export function loadFashionMnistAsCifar(options: LoadOptions & { scale?: PixelScale } = {}): TensorDataset {
-  return openFashionMnistAsCifar(options).toTensors({ scale: options.scale });
+  checkOptions(options, [...LOAD_OPTIONS, 'scale'], 'loadFashionMnistAsCifar');
+  const { scale, ...rest } = options;
+  return openFashionMnistAsCifar(rest).toTensors({ scale });
 }

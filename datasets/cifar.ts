@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { fileError, optionError } from './errors';
 import { readFileBytes } from './files';
 import { ImageSet, type PixelScale, type TensorDataset } from './image-set';
-import { locateDataset, type SourceOptions, type Split } from './sources';
+import { locateDataset, SOURCE_OPTIONS, type SourceOptions, type Split } from './sources';
+import { checkOptions } from '../core/options';
 
 export const CIFAR10_CLASSES: readonly string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
@@ -133,6 +134,7 @@ export interface CifarLoadOptions extends SourceOptions {
  * const train = openCifar10({ path: '/data/cifar-10-batches-bin' }); // train.count === 50000
  */
 export function openCifar10(options: CifarLoadOptions = {}): ImageSet {
+  checkOptions(options, [...SOURCE_OPTIONS, 'split'], 'openCifar10');
   const split = options.split ?? 'train';
   const found = locateDataset('cifar-10', split, options);
   const classes = namesFile(found.dir, 'batches.meta.txt', CIFAR10_CLASSES);
@@ -141,7 +143,9 @@ export function openCifar10(options: CifarLoadOptions = {}): ImageSet {
 
 /** CIFAR-10 as tensors: images [N,32,32,3] float32 in [0,1] (or [0,255]), labels [N] int32. */
 export function loadCifar10(options: CifarLoadOptions & { scale?: PixelScale } = {}): TensorDataset {
-  return openCifar10(options).toTensors({ scale: options.scale });
+  checkOptions(options, [...SOURCE_OPTIONS, 'split', 'scale'], 'loadCifar10');
+  const { scale, ...rest } = options;
+  return openCifar10(rest).toTensors({ scale });
 }
 
 /**
@@ -149,6 +153,7 @@ export function loadCifar10(options: CifarLoadOptions & { scale?: PixelScale } =
  * `labels: 'coarse'`, the 20 superclasses.
  */
 export function openCifar100(options: CifarLoadOptions & { labels?: 'fine' | 'coarse' } = {}): ImageSet {
+  checkOptions(options, [...SOURCE_OPTIONS, 'split', 'labels'], 'openCifar100');
   const split = options.split ?? 'train';
   const kind = options.labels ?? 'fine';
   if (kind !== 'fine' && kind !== 'coarse') {
@@ -164,5 +169,7 @@ export function openCifar100(options: CifarLoadOptions & { labels?: 'fine' | 'co
 
 /** CIFAR-100 as tensors (see openCifar100). */
 export function loadCifar100(options: CifarLoadOptions & { labels?: 'fine' | 'coarse'; scale?: PixelScale } = {}): TensorDataset {
-  return openCifar100(options).toTensors({ scale: options.scale });
+  checkOptions(options, [...SOURCE_OPTIONS, 'split', 'labels', 'scale'], 'loadCifar100');
+  const { scale, ...rest } = options;
+  return openCifar100(rest).toTensors({ scale });
 }

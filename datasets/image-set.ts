@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { optionError } from './errors';
 import { asRandom, permutation, type SeedOrRandom } from '../core/random';
+import { checkOptions } from '../core/options';
 
 /**
  * How pixel bytes become float32 values:
@@ -176,6 +177,7 @@ export class ImageSet {
 
   /** Tensors for the images at `indices` (all images when omitted). The caller owns them. */
   tensorsAt(indices?: ArrayLike<number>, options: { scale?: PixelScale; oneHot?: boolean } = {}): Batch {
+    checkOptions(options, ['scale', 'oneHot'], `${this.name}.tensorsAt`);
     const scale = checkScale(`${this.name}.tensorsAt`, options.scale);
     const size = this.imageSize;
     let bytes: Uint8Array;
@@ -220,6 +222,7 @@ export class ImageSet {
    * use `batches` to train without making them all at once.
    */
   toTensors(options: { scale?: PixelScale } = {}): TensorDataset {
+    checkOptions(options, ['scale'], `${this.name}.toTensors`);
     const b = this.tensorsAt(undefined, { scale: options.scale });
     return {
       images: b.images,
@@ -240,6 +243,7 @@ export class ImageSet {
    */
   *batches(options: BatchOptions): Generator<Batch, void, undefined> {
     const where = `${this.name}.batches`;
+    checkOptions(options, ['batchSize', 'shuffle', 'dropRemainder', 'scale', 'oneHot'], where);
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw optionError(where, `batchSize must be a positive integer, got ${String(batchSize)}`);

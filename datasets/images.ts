@@ -11,6 +11,7 @@ import { PNG } from 'pngjs';
 import { fileError, optionError } from './errors';
 import { hexHead, readFileBytes } from './files';
 import { bytesToFloat, type PixelScale } from './image-set';
+import { checkOptions } from '../core/options';
 
 /** A decoded image: uint8 HWC bytes. */
 export interface DecodedImage {
@@ -77,6 +78,7 @@ function fromRgba(rgba: Uint8Array, h: number, w: number, own: number, want: Cha
  * Limitations: 16-bit PNGs are reduced to 8 bits; CMYK JPEGs are not supported.
  */
 export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): DecodedImage {
+  checkOptions(options, ['channels', 'file'], 'decodeImage');
   const file = options.file ?? 'image';
   const want = options.channels ?? 'auto';
   if (want !== 'auto' && want !== 1 && want !== 3 && want !== 4) {
@@ -108,6 +110,7 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Dec
 
 /** Reads and decodes a PNG or JPEG file to uint8 HWC. */
 export function readImage(file: string, options: Omit<DecodeOptions, 'file'> = {}): DecodedImage {
+  checkOptions(options, ['channels'], 'readImage');
   return decodeImage(readFileBytes(file), { ...options, file });
 }
 
@@ -127,6 +130,7 @@ export function imageToTensor(image: DecodedImage, scale: PixelScale = 'unit'): 
  * const img = loadImage('photo.jpg', { channels: 1 }); // [h, w, 1]
  */
 export function loadImage(file: string, options: { channels?: ChannelChoice; scale?: PixelScale } = {}): tf.Tensor3D {
+  checkOptions(options, ['channels', 'scale'], 'loadImage');
   return imageToTensor(readImage(file, { channels: options.channels }), options.scale);
 }
 
@@ -165,5 +169,6 @@ export function sampleImagePath(name: SampleImageName): string {
  * const grey = loadSampleImage('chelsea', { channels: 1 });
  */
 export function loadSampleImage(name: SampleImageName, options: { channels?: ChannelChoice; scale?: PixelScale } = {}): tf.Tensor3D {
+  checkOptions(options, ['channels', 'scale'], 'loadSampleImage');
   return loadImage(sampleImagePath(name), options);
 }

@@ -5,8 +5,9 @@
  */
 import { readIdxImageSet } from './idx';
 import type { ImageSet, PixelScale, TensorDataset } from './image-set';
-import { locateDataset, type SourceOptions, type Split } from './sources';
+import { locateDataset, SOURCE_OPTIONS, type SourceOptions, type Split } from './sources';
 import { optionError } from './errors';
+import { checkOptions } from '../core/options';
 
 export const MNIST_CLASSES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
@@ -41,6 +42,9 @@ function checkLimit(where: string, limit: number | undefined): void {
   }
 }
 
+/** The options of the MNIST openers: where to look (`SourceOptions`), split and limit. */
+export const LOAD_OPTIONS = [...SOURCE_OPTIONS, 'split', 'limit'];
+
 function openIdxDataset(name: 'mnist' | 'fashion-mnist', classNames: readonly string[], options: LoadOptions): ImageSet {
   const split = options.split ?? 'train';
   checkLimit(`open ${name}`, options.limit);
@@ -57,6 +61,7 @@ function openIdxDataset(name: 'mnist' | 'fashion-mnist', classNames: readonly st
  * const test = openMnist({ split: 'test' }); // test.count === 10000
  */
 export function openMnist(options: LoadOptions = {}): ImageSet {
+  checkOptions(options, LOAD_OPTIONS, 'openMnist');
   return openIdxDataset('mnist', MNIST_CLASSES, options);
 }
 
@@ -68,7 +73,9 @@ export function openMnist(options: LoadOptions = {}): ImageSet {
  * const { images, labels, dispose } = loadMnist({ split: 'test' });
  */
 export function loadMnist(options: TensorLoadOptions = {}): TensorDataset {
-  return openMnist(options).toTensors({ scale: options.scale });
+  checkOptions(options, [...LOAD_OPTIONS, 'scale'], 'loadMnist');
+  const { scale, ...rest } = options;
+  return openMnist(rest).toTensors({ scale });
 }
 
 /**
@@ -77,10 +84,13 @@ export function loadMnist(options: TensorLoadOptions = {}): TensorDataset {
  * then the fetch-data cache.
  */
 export function openFashionMnist(options: LoadOptions = {}): ImageSet {
+  checkOptions(options, LOAD_OPTIONS, 'openFashionMnist');
   return openIdxDataset('fashion-mnist', FASHION_MNIST_CLASSES, options);
 }
 
 /** Fashion-MNIST as tensors ([N,28,28,1] float32 in [0,1], labels [N] int32). Dispose when done. */
 export function loadFashionMnist(options: TensorLoadOptions = {}): TensorDataset {
-  return openFashionMnist(options).toTensors({ scale: options.scale });
+  checkOptions(options, [...LOAD_OPTIONS, 'scale'], 'loadFashionMnist');
+  const { scale, ...rest } = options;
+  return openFashionMnist(rest).toTensors({ scale });
 }

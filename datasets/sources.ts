@@ -83,6 +83,9 @@ export const LAYOUTS: Readonly<Record<DatasetName, DatasetLayout>> = {
 };
 
 /** Where to look, for tests and unusual setups. Every field has a sensible default. */
+/** The keys of `SourceOptions`, for the openers' option checks. */
+export const SOURCE_OPTIONS = ['path', 'cacheDir', 'debianDir', 'embedded'];
+
 export interface SourceOptions {
   /** A folder holding the files; when given, it is the only place looked at. */
   readonly path?: string;

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { optionError } from './errors';
 import { ImageSet, type TensorDataset } from './image-set';
 import { permutation, type SeedOrRandom } from '../core/random';
+import { checkOptions } from '../core/options';
 
 function isImageSet(d: ImageSet | TensorDataset): d is ImageSet {
   return d instanceof ImageSet;
@@ -63,6 +64,7 @@ export function trainValidationSplit<D extends ImageSet | TensorDataset>(
   data: D,
   options: SplitOptions = {},
 ): { train: D; validation: D } {
+  checkOptions(options, ['validationFraction', 'validationSize', 'seed'], 'trainValidationSplit');
   const n = data.count;
   let nVal: number;
   if (options.validationSize !== undefined) {

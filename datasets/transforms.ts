@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { optionError } from './errors';
 import { ImageSet, type PixelScale } from './image-set';
 import { asRandom, type SeedOrRandom } from '../core/random';
+import { checkOptions } from '../core/options';
 
 /** Per-channel statistics, one number per channel. */
 export interface ChannelStats {
@@ -30,6 +31,7 @@ function check4d(where: string, t: tf.Tensor): asserts t is tf.Tensor4D {
  * channelMeanStd(openMnist()); // { mean: [0.1307], std: [0.3081] }
  */
 export function channelMeanStd(images: tf.Tensor4D | ImageSet, options: { scale?: PixelScale } = {}): ChannelStats {
+  checkOptions(options, ['scale'], 'channelMeanStd');
   if (images instanceof ImageSet) {
     const c = images.channels;
     const sum = new Float64Array(c);
@@ -105,6 +107,7 @@ export interface AugmentOptions {
  * const x = augmentBatch(batch.images, { padding: 4, flip: true, random: rng });
  */
 export function augmentBatch(images: tf.Tensor4D, options: AugmentOptions = {}): tf.Tensor4D {
+  checkOptions(options, ['padding', 'flip', 'random'], 'augmentBatch');
   check4d('augmentBatch', images);
   const p = options.padding ?? 4;
   if (!Number.isInteger(p) || p < 0) throw optionError('augmentBatch', `padding must be a non-negative integer, got ${p}`);

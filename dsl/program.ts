@@ -8,6 +8,7 @@ import type { NdArray } from 'ndarray';
 import type { CheckedProgram, IndexRange, TensorInfo } from './check/checked';
 import { checkProgram, readTensors, type CheckOptions } from './check/checker';
 import { EinError, throwAll } from '../core/diagnostics';
+import { checkOptions } from '../core/options';
 import { nameErrors } from './check/names';
 import type { Program as Ast } from './parse/ast';
 import { programToLatex } from './parse/latex';
@@ -71,6 +72,36 @@ export interface RunOptions {
  */
 export const compilePlan: CompilePlan = (source, shapes) => lowerProgram(checkProgram(parse(source), { shapes }));
 
+const RUN_OPTIONS = ['consts', 'validate', 'tolerance'];
+const CHECK_OPTIONS = ['consts'];
+
+/** Checks `run`'s options: known keys, a boolean `validate`, a finite non-negative `tolerance`. */
+function checkRunOptions(options: RunOptions): void {
+  checkOptions(options, RUN_OPTIONS, 'run');
+  if (options.validate !== undefined && typeof options.validate !== 'boolean') {
+    throw new EinError({ code: 'EIN3020', message: `run: validate is ${String(options.validate)}`, expected: 'true or false' });
+  }
+  const tol = options.tolerance;
+  if (tol !== undefined && !(typeof tol === 'number' && Number.isFinite(tol) && tol >= 0)) {
+    throw new EinError({
+      code: 'EIN3020',
+      message: `run: tolerance is ${String(tol)}`,
+      expected: 'a finite number ≥ 0 (relative to the largest reference value, default 1e-3)',
+    });
+  }
+}
+
+/**
+ * Tensors the program reads, never assigns, and that are neither in `given` nor consts: the
+ * inputs and parameters a caller forgot.
+ */
+function unboundReads(ast: Ast, given: Readonly<Record<string, unknown>>, consts: Readonly<Record<string, number>> | undefined): string[] {
+  const assigned = new Set<string>();
+  for (const st of ast.statements) if (st.kind === 'assign' || st.kind === 'const') assigned.add(st.kind === 'assign' ? st.target : st.name);
+  const supplied = (n: string) => Object.hasOwn(given, n) || (consts !== undefined && consts !== null && Object.hasOwn(consts, n));
+  return [...readTensors(ast).keys()].filter((n) => !assigned.has(n) && !supplied(n));
+}
+
 /** How many lowered plans (one per input-shape signature) a program keeps. */
 const PLAN_CACHE_LIMIT = 16;
 
@@ -100,13 +131,16 @@ export class Program<In extends string = string, Req extends string = never, Out
     if (shapes === null || typeof shapes !== 'object') {
       throw new EinError({ code: 'EIN2023', message: `check() was given ${String(shapes)} as shapes`, expected: 'an object mapping tensor names to shapes, e.g. { X: [32, 28, 28, 1] }' });
     }
+    checkOptions(options, CHECK_OPTIONS, 'check');
     const key = signature(shapes, options.consts);
     let report = this.checks.get(key);
     if (report === undefined) {
       const checked = checkProgram(this.ast, { ...options, shapes });
-      // fromEntries defines own properties, so a tensor named __proto__ is a key like any other.
-      const tensorShapes: Record<string, readonly number[]> = Object.fromEntries([...checked.tensors].map(([name, t]) => [name, t.shape]));
-      const ranges: Record<string, ReadonlyMap<string, IndexRange>> = Object.fromEntries(checked.statements.map((s) => [s.target, s.ranges]));
+      // Null-prototype records: a tensor may be called `constructor` or `__proto__`.
+      const tensorShapes: Record<string, readonly number[]> = Object.create(null);
+      for (const [name, t] of checked.tensors) tensorShapes[name] = t.shape;
+      const ranges: Record<string, ReadonlyMap<string, IndexRange>> = Object.create(null);
+      for (const s of checked.statements) ranges[s.target] = s.ranges;
       report = { shapes: tensorShapes, tensors: checked.tensors, ranges, inputs: checked.inputs, params: checked.params, outputs: checked.outputs, checked };
       this.checks.set(key, report);
     }
@@ -124,15 +158,16 @@ export class Program<In extends string = string, Req extends string = never, Out
    * @throws EinError for missing, mistyped or mis-shaped bindings.
    */
   run(bindings: Bindings<In, Req, tf.Tensor>, options: RunOptions = {}): Record<Out, tf.Tensor> {
+    checkRunOptions(options);
     const shapes = boundShapes(bindings);
     let report: CheckReport;
     try {
       report = this.check(shapes, { consts: options.consts });
     } catch (e) {
-      // A shape error is often only the symptom of a missing binding: say that instead.
-      const assigned = new Set(this.ast.statements.flatMap((st) => (st.kind === 'assign' ? [st.target] : [])));
-      const missing = [...readTensors(this.ast).keys()].filter((n) => !assigned.has(n) && !(n in shapes));
-      if (!(e instanceof EinError) || missing.length === 0) throw e;
+      // A shape error is often only the symptom of a missing binding: say that instead. A const
+      // without a value (EIN2015) or with a bad one (EIN2023) is its own error.
+      const missing = unboundReads(this.ast, shapes, options.consts);
+      if (!(e instanceof EinError) || e.code === 'EIN2015' || e.code === 'EIN2023' || missing.length === 0) throw e;
       throw new EinError({
         code: 'EIN3003',
         message: `missing binding${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
@@ -142,8 +177,16 @@ export class Program<In extends string = string, Req extends string = never, Out
     requireAllBound(report.checked, bindings);
     const runner = this.runner(shapes, report);
     const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)));
+    // fromEntries defines own keys, so an output named `__proto__` is kept.
     const result = Object.fromEntries(outputs) as Record<Out, tf.Tensor>;
-    if (options.validate) validateAgainstReference(this as Program, bindings as Record<string, tf.Tensor>, result, options);
+    if (options.validate) {
+      try {
+        validateAgainstReference(this as Program, bindings as Record<string, tf.Tensor>, result, options);
+      } catch (e) {
+        for (const t of outputs.values()) t.dispose();
+        throw e;
+      }
+    }
     return result;
   }
 
@@ -152,6 +195,7 @@ export class Program<In extends string = string, Req extends string = never, Out
    * a faster route was not taken. Shapes are those of the bound tensors given.
    */
   explain(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): string {
+    checkOptions(options, CHECK_OPTIONS, 'explain');
     const report = this.check(shapes, options);
     return explainPlan(this.runner(shapes, report, options.consts).plan);
   }
@@ -169,6 +213,7 @@ export class Program<In extends string = string, Req extends string = never, Out
    * program (its implicit sums and index ranges).
    */
   backward(shapes: Readonly<Record<string, readonly number[]>>, options: Omit<CheckOptions, 'shapes'> = {}): string {
+    checkOptions(options, CHECK_OPTIONS, 'backward');
     const report = this.check(shapes, options);
     return backwardText(report.checked, this.runner(shapes, report, options.consts).plan);
   }
@@ -215,10 +260,25 @@ export class Program<In extends string = string, Req extends string = never, Out
     if (values === null || typeof values !== 'object') {
       throw new EinError({ code: 'EIN2023', message: `evaluateReference() was given ${String(values)}`, expected: 'an object mapping tensor names to values' });
     }
+    checkOptions(options, CHECK_OPTIONS, 'evaluateReference');
     const dense = new Map<string, DenseTensor>();
     for (const [name, v] of Object.entries(values)) dense.set(name, toDense(name, v));
-    const shapes: Record<string, readonly number[]> = Object.fromEntries([...dense].map(([name, t]) => [name, t.shape]));
-    const { checked } = this.check(shapes, options);
+    const shapes: Record<string, readonly number[]> = Object.create(null);
+    for (const [name, t] of dense) shapes[name] = t.shape;
+    let checked: CheckedProgram;
+    try {
+      ({ checked } = this.check(shapes, options));
+    } catch (e) {
+      // As in `run`: a shape that cannot be inferred is often only a missing value.
+      const missing = unboundReads(this.ast, values, options.consts);
+      if (!(e instanceof EinError) || e.code === 'EIN2015' || e.code === 'EIN2023' || missing.length === 0) throw e;
+      throw new EinError({
+        code: 'EIN3003',
+        message: `evaluateReference: no value for ${missing.join(', ')}`,
+        hint: `pass ${missing.length > 1 ? 'them' : 'it'} in the values; without ${missing.length > 1 ? 'them' : 'it'} the shapes do not follow (${e.summary})`,
+      });
+    }
+    // fromEntries defines own keys, so an output named `__proto__` is kept.
     return Object.fromEntries([...evaluateChecked(checked, dense)].map(([name, t]) => [name, toNdarray(t)]));
   }
 }

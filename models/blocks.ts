@@ -290,6 +290,7 @@ export function concatWith(other: TensorRef): Block {
  * or twice it (as in every ResNet).
  */
 export function zeroPadShortcut(options: { out: number; stride?: number }): Block {
+  rejectUnknownOptions('EIN4008', 'zeroPadShortcut', options, ['out', 'stride']);
   return (net, x, ns) => {
     const cin = x.shape[x.shape.length - 1];
     const s = options.stride ?? 1;
@@ -326,6 +327,7 @@ export interface ConvBnOptions extends Omit<ConvOptions, 'bias' | 'activation'> 
 
 /** conv (no bias) → batch norm → activation: `ns.conv`, then `ns` (BN and ReLU in one statement). */
 export function convBn(options: ConvBnOptions): Block {
+  rejectUnknownOptions('EIN4008', 'convBn', options, ['out', 'size', 'stride', 'dilation', 'padding', 'init', 'depthwise', 'groups', 'activation', 'momentum']);
   const { activation: act = 'relu', momentum, ...convOptions } = options;
   return (net, x, ns) => {
     const h = net.add(`${ns}.conv`, conv({ ...convOptions, bias: false }), x);
@@ -335,6 +337,7 @@ export function convBn(options: ConvBnOptions): Block {
 
 /** conv → batch norm → ReLU. */
 export function convBnRelu(options: Omit<ConvBnOptions, 'activation'>): Block {
+  rejectUnknownOptions('EIN4008', 'convBnRelu', options, ['out', 'size', 'stride', 'dilation', 'padding', 'init', 'depthwise', 'groups', 'momentum']);
   return convBn({ ...options, activation: 'relu' });
 }
 
@@ -390,6 +393,7 @@ export function resnetBottleneck(options: BottleneckOptions): Block {
 
 /** DenseNet(-BC) layer: BN-ReLU-1×1 conv (4k), BN-ReLU-3×3 conv (k), concatenated onto the input. */
 export function denseLayer(options: { growth: number; bottleneck?: boolean }): Block {
+  rejectUnknownOptions('EIN4008', 'denseLayer', options, ['growth', 'bottleneck']);
   return (net, x, ns) => {
     const k = positiveInt(`denseLayer ${ns}`, 'growth', options.growth);
     let h = net.add(`${ns}.bn1`, batchNorm({ activation: 'relu' }), x);
@@ -404,6 +408,7 @@ export function denseLayer(options: { growth: number; bottleneck?: boolean }): B
 
 /** DenseNet transition: BN-ReLU-1×1 conv to ⌊θ·C⌋ channels, 2×2 average pool. */
 export function denseTransition(options: { compression?: number } = {}): Block {
+  rejectUnknownOptions('EIN4008', 'denseTransition', options, ['compression']);
   return (net, x, ns) => {
     const theta = options.compression ?? 0.5;
     if (!(theta > 0 && theta <= 1)) throw modelError('EIN4008', `denseTransition ${ns}`, `compression ${theta} is outside (0, 1]`);
@@ -416,6 +421,7 @@ export function denseTransition(options: { compression?: number } = {}): Block {
 
 /** MobileNet depthwise-separable block: 3×3 depthwise conv-BN-ReLU, 1×1 conv-BN-ReLU. */
 export function depthwiseSeparable(options: { out: number; stride?: number }): Block {
+  rejectUnknownOptions('EIN4008', 'depthwiseSeparable', options, ['out', 'stride']);
   return (net, x, ns) => {
     const h = net.add(`${ns}.dw`, convBn({ depthwise: true, size: 3, stride: options.stride ?? 1 }), x);
     return net.add(ns, convBn({ out: options.out, size: 1 }), h);
@@ -427,6 +433,7 @@ export function depthwiseSeparable(options: { out: number; stride?: number }): B
  * 1×1 group conv-BN, plus the input, ReLU. The bottleneck width is a quarter of the channels.
  */
 export function shuffleUnit(options: { groups: number; bottleneck?: number }): Block {
+  rejectUnknownOptions('EIN4008', 'shuffleUnit', options, ['groups', 'bottleneck']);
   return (net, x, ns) => {
     const c = x.shape[x.shape.length - 1];
     const g = positiveInt(`shuffleUnit ${ns}`, 'groups', options.groups);

@@ -106,14 +106,14 @@ export class NetBuilder {
   private readonly trainParts: string[] = [];
   private readonly evalParts: string[] = [];
   private readonly shapes = new Map<string, readonly number[]>();
-  private readonly stats: Record<string, RunningStatSpec> = {};
-  private readonly dropout: Record<string, number> = {};
+  private readonly stats: Record<string, RunningStatSpec> = Object.create(null);
+  private readonly dropout: Record<string, number> = Object.create(null);
   private readonly inputs: Record<string, readonly number[]>;
   private last?: TensorRef;
 
   /** `inputs`: example shape of every input, batch axis first. */
   constructor(inputs: Readonly<Record<string, readonly number[]>>) {
-    this.inputs = { ...inputs };
+    this.inputs = Object.assign(Object.create(null), inputs);
     for (const [name, shape] of Object.entries(inputs)) {
       if (!NAME.test(name)) throw modelError('EIN4001', 'NetBuilder', `input name '${name}' is not a tensor name`);
       this.shapes.set(name, shape);
@@ -149,7 +149,7 @@ export class NetBuilder {
   emit(fragment: Fragment): TensorRef {
     rejectUnknownOptions('EIN4008', 'NetBuilder.emit', fragment, ['train', 'eval', 'output', 'runningStats', 'dropout']);
     const program = ein(fragment.train);
-    const bound: Record<string, readonly number[]> = {};
+    const bound: Record<string, readonly number[]> = Object.create(null);
     for (const name of readNames(program.ast)) {
       const s = this.shapes.get(name);
       if (s !== undefined) bound[name] = s;

@@ -3,7 +3,7 @@
  * the same shape: what is wrong, where (the option, tensor, file or step), and how to fix it.
  */
 import { EinError, type DiagnosticCode } from '../core/diagnostics';
-import { suggest } from '../core/names';
+import { checkOptions } from '../core/options';
 
 /** An EinError for a models/training mistake. `where` names the function or option. */
 export function modelError(code: DiagnosticCode, where: string, message: string, hint?: string, expected?: string): EinError {
@@ -12,13 +12,7 @@ export function modelError(code: DiagnosticCode, where: string, message: string,
 
 /** Throws EIN4002/EIN4010/… when `options` holds a key not in `allowed` (a typo must not pass silently). */
 export function rejectUnknownOptions(code: DiagnosticCode, where: string, options: object | undefined, allowed: readonly string[]): void {
-  if (options === undefined || options === null) return;
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      const near = suggest(key, allowed)[0];
-      throw modelError(code, where, `unknown option '${key}'`, near ? `did you mean '${near}'?` : undefined, `one of ${allowed.join(', ')}`);
-    }
-  }
+  checkOptions(options, allowed, where, code);
 }
 
 /** A product of extents, written the way the messages show shapes: `[3,3,16,32]`. */

@@ -163,7 +163,7 @@ export class Model {
     this.stats = stats;
 
     // The evaluation program must read the same parameters; it may or may not read the masks.
-    const evalShapes: Record<string, readonly number[]> = { ...this.inputShapes };
+    const evalShapes: Record<string, readonly number[]> = Object.assign(Object.create(null), this.inputShapes);
     for (const [name, v] of stats) evalShapes[name] = v.shape;
     const evalReport = this.evalProgram.check(evalShapes);
     if (!evalReport.outputs.includes(this.output)) throw modelError('EIN4001', 'Model', `the evaluation program does not assign the output ${this.output}`);
@@ -219,7 +219,7 @@ export class Model {
 
   /** Shapes of the dropout masks for these input shapes (masks are parameters of an unbound check). */
   private maskShapes(inputs: Readonly<Record<string, tf.Tensor>>): Map<string, number[]> {
-    const shapes: Record<string, number[]> = {};
+    const shapes: Record<string, number[]> = Object.create(null);
     for (const n of this.inputNames) shapes[n] = inputs[n].shape;
     const report = this.trainProgram.check(shapes);
     const out = new Map<string, number[]>();
@@ -236,7 +236,8 @@ export class Model {
     rejectUnknownOptions('EIN4001', 'Model.apply', options, ['training']);
     this.checkInputs(inputs, options.training ? 'Model.apply (training)' : 'Model.apply');
     const training = options.training ?? false;
-    const bindings: Record<string, tf.Tensor> = { ...inputs };
+    // Null prototype: a parameter may be called `constructor` or `__proto__`.
+    const bindings: Record<string, tf.Tensor> = Object.assign(Object.create(null), inputs);
     for (const [name, v] of this.params) bindings[name] = v;
     const made: tf.Tensor[] = [];
     if (this.dropoutRates.size > 0) {

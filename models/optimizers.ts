@@ -188,6 +188,7 @@ class Adam extends SlotOptimizer {
  *   const opt = sgd({ learningRate: 0.02, momentum: 0.9, nesterov: true });
  */
 export function sgd(options: SgdOptions): Optimizer {
+  rejectUnknownOptions('EIN4002', 'sgd', options, ['learningRate', 'momentum', 'nesterov', 'weightDecay']);
   if (options === undefined || options.learningRate === undefined) throw modelError('EIN4002', 'sgd', 'no learningRate given', 'pass sgd({ learningRate: 0.01 })');
   return new Sgd(options);
 }

@@ -2,7 +2,7 @@
  * Schedules: a hyperparameter as a function of the epoch (0-based), applied at the start of each
  * epoch by `fit({ schedules: { learningRate: …, momentum: … } })`.
  */
-import { modelError } from './errors';
+import { modelError, rejectUnknownOptions } from './errors';
 
 export type Schedule = (epoch: number) => number;
 
@@ -13,6 +13,7 @@ export function constant(value: number): Schedule {
 
 /** `initial · gamma^⌊epoch / every⌋` (step decay; ResNet's ×0.1 at fixed epochs with `at`). */
 export function stepDecay(initial: number, options: { every?: number; at?: readonly number[]; gamma?: number }): Schedule {
+  rejectUnknownOptions('EIN4010', 'stepDecay', options, ['every', 'at', 'gamma']);
   const gamma = options.gamma ?? 0.1;
   if (options.at !== undefined) {
     const at = [...options.at].sort((a, b) => a - b);
@@ -25,6 +26,7 @@ export function stepDecay(initial: number, options: { every?: number; at?: reado
 
 /** Cosine annealing from `initial` to `min` over `epochs` (then stays at `min`). */
 export function cosine(initial: number, options: { epochs: number; min?: number }): Schedule {
+  rejectUnknownOptions('EIN4010', 'cosine', options, ['epochs', 'min']);
   const min = options.min ?? 0;
   if (!(options.epochs > 0)) throw modelError('EIN4010', 'cosine', `epochs must be positive, got ${options.epochs}`);
   return (epoch) => {
@@ -34,14 +36,15 @@ export function cosine(initial: number, options: { epochs: number; min?: number 
 }
 
 /**
- * A straight line from `start` (epoch 0) to `stop` (epoch `epochs` − 1), then `stop`: seed 002's
- * `AdjustVariable('update_learning_rate', start=0.02, stop=0.0001)`, which is
- * `np.linspace(start, stop, max_epochs)[epoch]`. Also a warm-up ramp.
+ * A straight line from `start` (epoch 0) to `stop` (epoch `epochs` − 1), then its last value:
+ * `np.linspace(start, stop, epochs)[epoch]`, as Lasagne's `AdjustVariable('update_learning_rate',
+ * start=0.02, stop=0.0001)` uses it. A one-epoch schedule is `[start]`, as in numpy. Also a
+ * warm-up ramp.
  */
 export function linear(start: number, stop: number, epochs: number): Schedule {
   if (!(epochs >= 1)) throw modelError('EIN4010', 'linear', `epochs must be at least 1, got ${epochs}`);
   return (epoch) => {
-    if (epochs === 1) return stop;
+    if (epochs === 1) return start;
     const t = Math.min(epoch, epochs - 1) / (epochs - 1);
     return start * (1 - t) + stop * t; // exact at both ends
   };

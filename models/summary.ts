@@ -18,7 +18,7 @@
 import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, AffineIndex } from '../dsl/check/checked';
 import { Program } from '../dsl/program';
 import { Model } from './model';
-import { modelError } from './errors';
+import { modelError, rejectUnknownOptions } from './errors';
 import { readsOf } from '../dsl/check/reads';
 
 export interface SummaryRow {
@@ -231,18 +231,19 @@ function axesText(v: ReadonlyArray<number | undefined> | undefined): string {
  * statements; groups of statements report their last tensor's receptive field.
  */
 export function summary(target: Model | Program, shapes?: Readonly<Record<string, readonly number[]>>, options: SummaryOptions = {}): Summary {
+  rejectUnknownOptions('EIN4001', 'summary', options, ['batchAxis', 'group', 'exclude']);
   let program: Program;
   let bound: Record<string, readonly number[]>;
   const exclude = new Set(options.exclude ?? []);
   if (target instanceof Model) {
     program = target.evalProgram;
-    bound = { ...(shapes ?? target.inputShapes) };
+    bound = Object.assign(Object.create(null), shapes ?? target.inputShapes);
     for (const [name, v] of target.stats) bound[name] = v.shape;
     for (const name of [...target.stats.keys(), ...target.dropoutRates.keys()]) exclude.add(name);
   } else if (target instanceof Program) {
     program = target;
     if (shapes === undefined) throw modelError('EIN4001', 'summary', 'no input shapes given', 'pass summary(program, { X: [1, 32, 32, 3] })');
-    bound = { ...shapes };
+    bound = Object.assign(Object.create(null), shapes);
   } else {
     throw modelError('EIN4001', 'summary', `expected a Model or an ein Program, got ${typeof target}`);
   }

@@ -68,6 +68,18 @@ function requireFinite(t: tf.Tensor, what: string, step: number): void {
   throw modelError('EIN4007', `training step ${step}`, `${what} holds ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity'} (first at flat index ${k} of ${shapeText(t.shape)})`, 'lower the learning rate, check the input scaling, or add batch normalization');
 }
 
+/**
+ * When the function given to tf.variableGrads throws, tfjs leaves its gradient tape behind with
+ * every tensor the kernels saved for the backward pass (the next tape replaces it without
+ * disposing them). Disposes those, unless an outer tape is still recording and owns them.
+ */
+function releaseAbandonedTape(): void {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
+  if (state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
 export interface StepOptions {
   readonly loss?: LossFn;
   /** Check every activation, the loss and every gradient for NaN/Inf (slower: reads them back). */
@@ -82,10 +94,11 @@ export interface StepOptions {
  * Leaves no tensor behind.
  */
 export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: tf.Tensor, options: StepOptions = {}): number {
+  rejectUnknownOptions('EIN4010', 'trainStep', options, ['loss', 'checkFinite', 'step']);
   const input = singleInput(model, 'trainStep');
   const lossFn = options.loss ?? softmaxCrossEntropy;
   const step = options.step ?? optimizer.iterations + 1;
-  const stats: Record<string, tf.Tensor> = {};
+  const stats: Record<string, tf.Tensor> = Object.create(null);
   const vars = model.trainableVariables;
   const byVar = new Map<string, string>();
   for (const [name, v] of model.params) byVar.set(v.name, name);
@@ -100,6 +113,7 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
     }, vars));
   } catch (e) {
     tf.dispose(Object.values(stats));
+    releaseAbandonedTape();
     throw e;
   }
   try {
@@ -107,7 +121,7 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
     if (!Number.isFinite(loss)) {
       throw modelError('EIN4007', `training step ${step}`, `the loss is ${loss}`, 'lower the learning rate or check the inputs; fit({ checkFinite: true }) names the first tensor that went bad');
     }
-    const named: Record<string, tf.Tensor> = {};
+    const named: Record<string, tf.Tensor> = Object.create(null);
     for (const [varName, g] of Object.entries(grads)) {
       const name = byVar.get(varName)!;
       if (options.checkFinite) requireFinite(g, `the gradient of ${name}`, step);
@@ -149,12 +163,16 @@ export function evaluate(model: Model, data: DataSource, options: EvaluateOption
   for (const b of batchesOf(data, options.batchSize ?? 256, false)) {
     try {
       const out = model.apply({ [input]: b.x });
-      const l = lossFn(out, b.y);
-      const n = b.x.shape[0];
-      total += l.dataSync()[0] * n;
-      if (withAccuracy) correct += correctCount(out, b.y);
-      count += n;
-      tf.dispose([out, l]);
+      try {
+        const l = lossFn(out, b.y);
+        const n = b.x.shape[0];
+        total += l.dataSync()[0] * n;
+        l.dispose();
+        if (withAccuracy) correct += correctCount(out, b.y);
+        count += n;
+      } finally {
+        out.dispose();
+      }
     } finally {
       b.dispose();
     }
@@ -298,8 +316,11 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
             if (countAccuracy && options.validation === undefined) {
               // Training accuracy costs a second forward pass; only when there is nothing else to report.
               const out = model.apply({ [input]: x });
-              correct += correctCount(out, b.y);
-              out.dispose();
+              try {
+                correct += correctCount(out, b.y);
+              } finally {
+                out.dispose();
+              }
             }
             bar?.update(batch + 1, { loss: (lossSum / seen).toFixed(4) });
             const r = await options.onBatchEnd?.({ epoch, batch, step, loss, size: n });

@@ -11,6 +11,7 @@ import { EinError } from '../core/diagnostics';
 import { DisplayHandle } from './display';
 import type { Figure, Trace } from './figure';
 import { richOutputAvailable } from './kernel-output';
+import { checkOptions } from '../core/options';
 
 /** tfjs' `Logs`: metric name → value at the end of a batch or epoch. */
 export type MetricLogs = Readonly<Record<string, number | undefined>>;
@@ -51,6 +52,7 @@ export class LiveCurves {
   private readonly options: LossCurvesOptions;
 
   constructor(options: LossCurvesOptions = {}) {
+    checkOptions(options, ['title', 'throttleMs', 'batchesPerEpoch', 'display', 'printOutsideNotebook'], 'lossCurves');
     this.options = options;
     // tfjs calls callbacks as methods of its own wrapper object, so they must be bound here.
     this.onBatchEnd = this.onBatchEnd.bind(this);

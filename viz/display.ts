@@ -14,6 +14,7 @@ import { EinError } from '../core/diagnostics';
 import { describeFigure, type Figure } from './figure';
 import { emitDisplay, type MimeBundle } from './kernel-output';
 import { figureHtml, takeLibraryInlining } from './plotly-html';
+import { checkOptions } from '../core/options';
 
 /** MIME type of plotly figures, as JupyterLab's and VS Code's renderers expect it. */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
@@ -32,6 +33,7 @@ export interface FigureBundleOptions {
  *   // ['application/vnd.plotly.v1+json', 'text/html', 'text/plain']
  */
 export function figureBundle(figure: Figure, options: FigureBundleOptions = {}): MimeBundle {
+  checkOptions(options, ['includeLibrary'], 'figureBundle');
   checkFigure(figure);
   const includeLibrary = options.includeLibrary ?? takeLibraryInlining();
   // A JSON round trip drops undefined fields and turns NaN into null, as plotly.js expects.
@@ -142,6 +144,7 @@ export interface TableOptions {
  *   // 'layer  params\n-----  ------\nconv1     456'
  */
 export function tableBundle(rows: readonly TableRow[], options: TableOptions = {}): MimeBundle {
+  checkOptions(options, ['columns', 'digits', 'caption'], 'tableBundle');
   if (!Array.isArray(rows)) {
     throw new EinError({
       code: 'EIN6003',

@@ -7,8 +7,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import { EinError } from '../core/diagnostics';
 import { subplotGrid, type Figure, type Trace } from './figure';
+import { checkOptions } from '../core/options';
 
 /** Options shared by the heatmap helpers. */
+const HEATMAP_OPTIONS = ['title', 'colorscale', 'zmin', 'zmax', 'panelSize'];
+
 export interface HeatmapOptions {
   readonly title?: string;
   /** Plotly colour scale name or list (default 'Viridis'; weights use 'RdBu'). */
@@ -26,6 +29,7 @@ export interface HeatmapOptions {
  *   show(heatmap([[0, 1, 0], [1, 1, 1], [0, 1, 0]], { title: 'plus' }));
  */
 export function heatmap(z: readonly (readonly number[])[] | tf.Tensor, options: HeatmapOptions = {}): Figure {
+  checkOptions(options, HEATMAP_OPTIONS, 'heatmap');
   const rows = Array.isArray(z) ? (z as number[][]).map((r) => [...r]) : tensorTo2d(z as tf.Tensor, 'heatmap');
   if (rows.length === 0 || rows[0].length === 0 || rows.some((r) => r.length !== rows[0].length)) {
     throw new EinError({
@@ -79,6 +83,7 @@ export interface ActivationGridOptions extends HeatmapOptions {
  * Limitations: large maps are drawn at full resolution; pass `channels` to pick a few.
  */
 export function activationGrid(t: tf.Tensor, options: ActivationGridOptions = {}): Figure {
+  checkOptions(options, [...HEATMAP_OPTIONS, 'example', 'channels', 'maxChannels', 'columns', 'sharedScale'], 'activationGrid');
   if (t.rank !== 3 && t.rank !== 4) {
     throw new EinError({
       code: 'EIN6004',
@@ -137,6 +142,7 @@ export interface FilterGridOptions extends HeatmapOptions {
  *   show(filterGrid(params.W2, { mode: 'channels' })); // [3,3,16,32] → first 64 (i,o) pairs
  */
 export function filterGrid(w: tf.Tensor, options: FilterGridOptions = {}): Figure {
+  checkOptions(options, [...HEATMAP_OPTIONS, 'mode', 'maxPanels', 'columns'], 'filterGrid');
   if (w.rank !== 4) {
     throw new EinError({
       code: 'EIN6004',

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EinError } from '../core/diagnostics';
 import { subplotGrid, type Figure, type Trace } from './figure';
+import { checkOptions } from '../core/options';
 
 /** Options for `occlusionMap`. */
 export interface OcclusionOptions {
@@ -53,6 +54,7 @@ export function occlusionMap(
   predict: (batch: tf.Tensor4D) => tf.Tensor,
   options: OcclusionOptions = {},
 ): OcclusionResult {
+  checkOptions(options, ['classIndex', 'patch', 'stride', 'fill', 'batchSize', 'title'], 'occlusionMap');
   if (!(image.rank === 3 || (image.rank === 4 && image.shape[0] === 1))) {
     throw new EinError({
       code: 'EIN6004',

@@ -10,6 +10,7 @@
  */
 import { EinError } from '../core/diagnostics';
 import type { Figure, Trace } from './figure';
+import { checkOptions } from '../core/options';
 
 /** One layer's geometry (square kernels; one number per spatial axis). */
 export interface LayerGeometry {
@@ -115,6 +116,7 @@ export function receptiveFieldFigure(
   layers: readonly LayerGeometry[] | LayerGeometryLists,
   options: ReceptiveFieldFigureOptions = {},
 ): Figure {
+  checkOptions(options, ['title', 'size'], 'receptiveFieldFigure');
   const table = receptiveFields(layers);
   const counts = pathCounts(layers);
   const n = counts.length;

@@ -159,6 +159,12 @@ function evaluateStatement(s: CheckedStatement, values: ReadonlyMap<string, Dens
 /** Anything the evaluator accepts as a tensor value. */
 export type ReferenceValue = NdArray | number | readonly unknown[] | { shape: readonly number[]; dataSync(): ArrayLike<number> } | DenseTensor;
 
+/**
+ * The deepest nesting a value may have. Bounds the walk, so that a cyclic array (`a[0] = a`) or a
+ * 10,000-deep one is an error instead of a hang or a stack overflow.
+ */
+const MAX_RANK = 32;
+
 /** Converts a value to a dense float64 tensor, or throws EinError naming `name`. */
 export function toDense(name: string, value: ReferenceValue): DenseTensor {
   if (typeof value === 'number') return { shape: [], data: Float64Array.of(value) };
@@ -166,10 +172,13 @@ export function toDense(name: string, value: ReferenceValue): DenseTensor {
     const shape: number[] = [];
     let level: unknown = value;
     while (Array.isArray(level)) {
+      if (shape.length === MAX_RANK) throw badValue(name, `is nested more than ${MAX_RANK} levels deep (or contains itself)`);
       shape.push(level.length);
       level = level[0];
     }
-    const data = new Float64Array(shape.reduce((a, b) => a * b, 1));
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size > 2 ** 31 - 1) throw badValue(name, `has ${size} elements`);
+    const data = new Float64Array(size);
     let n = 0;
     const fill = (v: unknown, depth: number) => {
       if (depth === shape.length) {
@@ -186,6 +195,7 @@ export function toDense(name: string, value: ReferenceValue): DenseTensor {
   if (value !== null && typeof value === 'object') {
     const v = value as Partial<NdArray> & { dataSync?: () => ArrayLike<number>; data?: unknown };
     if (typeof v.dataSync === 'function' && Array.isArray(v.shape)) {
+      if ((value as { isDisposed?: boolean }).isDisposed === true) throw badValue(name, 'is a tensor that was already disposed');
       return { shape: [...v.shape], data: Float64Array.from(v.dataSync()) };
     }
     if (Array.isArray(v.shape) && typeof v.get === 'function' && v.stride !== undefined) {

@@ -13,7 +13,8 @@ export function boundShapes(bindings: Readonly<Record<string, unknown>>): Record
   if (bindings === null || typeof bindings !== 'object') {
     throw new EinError({ code: 'EIN3003', message: `run() was given ${String(bindings)} as bindings`, expected: 'an object mapping tensor names to tf.Tensors' });
   }
-  const shapes: Record<string, number[]> = {};
+  // Null prototype: a tensor may be called `constructor` or `__proto__`.
+  const shapes: Record<string, number[]> = Object.create(null);
   for (const [name, value] of Object.entries(bindings)) {
     if (!(value instanceof tf.Tensor)) {
       throw new EinError({
@@ -40,7 +41,7 @@ export function boundShapes(bindings: Readonly<Record<string, unknown>>): Record
 
 /** Every input and parameter must be bound; lists all that are not, with their shapes. */
 export function requireAllBound(checked: CheckedProgram, bindings: Readonly<Record<string, unknown>>): void {
-  const missing = [...checked.inputs, ...checked.params].filter((n) => !(n in bindings));
+  const missing = [...checked.inputs, ...checked.params].filter((n) => !Object.hasOwn(bindings, n));
   if (missing.length === 0) return;
   const describe = (n: string) => {
     const t = checked.tensors.get(n)!;

@@ -130,7 +130,7 @@ export class PlanRunner {
         if (recording) continue;
         for (const j of steps[k].inputs) if (lastUse[j] === k) values[j].dispose();
       }
-      const out: Record<string, tf.Tensor> = {};
+      const out: Record<string, tf.Tensor> = Object.create(null); // tensor names may be `__proto__`
       for (const [name, step] of this.plan.outputs) out[name] = values[step];
       return out;
     });

@@ -9,6 +9,9 @@ export interface ArchOptions {
 import { NetBuilder } from '../builder';
 import { conv, dense, dropout, maxPool } from '../blocks';
 import { Model, type ModelOptions } from '../model';
+import { rejectUnknownOptions } from '../errors';
+
+const ARCH_OPTIONS = ['classes', 'seed', 'batch'];
 
 /**
  * AlexNet as in seed 003 (one tower, no local response normalization): input 227×227×3,
@@ -21,6 +24,7 @@ export function alexnet(options: ArchOptions = {}): Model {
 
 /** AlexNet's programs without parameters (see `describeModel`). */
 export function alexnetSpec(options: ArchOptions = {}): ModelOptions {
+  rejectUnknownOptions('EIN4001', 'alexnet', options, ARCH_OPTIONS);
   const net = new NetBuilder({ X: [options.batch ?? 1, 227, 227, 3] });
   let h = net.input('X');
   h = net.add('L1', conv({ out: 96, size: 11, stride: 4, padding: 'valid', activation: 'relu' }), h);
@@ -46,6 +50,7 @@ export function vgg16(options: ArchOptions = {}): Model {
 
 /** VGG-16's programs without parameters (see `describeModel`). */
 export function vgg16Spec(options: ArchOptions = {}): ModelOptions {
+  rejectUnknownOptions('EIN4001', 'vgg16', options, ARCH_OPTIONS);
   const net = new NetBuilder({ X: [options.batch ?? 1, 224, 224, 3] });
   let h = net.input('X');
   const stages = [

@@ -2,7 +2,7 @@
 import { NetBuilder } from '../builder';
 import { batchNorm, conv, dense, denseLayer, denseTransition, globalAvgPool } from '../blocks';
 import { Model, type ModelOptions } from '../model';
-import { modelError } from '../errors';
+import { modelError, rejectUnknownOptions } from '../errors';
 
 /**
  * DenseNet-BC: 3×3 conv to 2k channels, three dense blocks of (depth − 4)/6 bottleneck layers
@@ -23,6 +23,7 @@ export function densenetBC(options: DenseNetOptions = {}): Model {
 
 /** DenseNet-BC's programs without parameters. */
 export function densenetBCSpec(options: DenseNetOptions = {}): ModelOptions {
+  rejectUnknownOptions('EIN4001', 'densenetBC', options, ['depth', 'growth', 'classes', 'seed', 'batch']);
   const depth = options.depth ?? 100;
   const k = options.growth ?? 12;
   const n = (depth - 4) / 6;

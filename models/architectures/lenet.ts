@@ -5,7 +5,7 @@
  */
 import { ein, type Program } from '../../dsl/program';
 import { Model } from '../model';
-import { modelError } from '../errors';
+import { modelError, rejectUnknownOptions } from '../errors';
 
 export interface LeNetOptions {
   /** Image height/width: 28 (MNIST, C1 pads by 2) or 32 (the original). Default 28. */
@@ -23,6 +23,7 @@ export interface LeNetOptions {
 
 /** The LeNet-5 program text. */
 export function lenet5Source(options: LeNetOptions = {}): string {
+  rejectUnknownOptions('EIN4001', 'lenet5', options, ['size', 'channels', 'classes', 'activation', 'pooling', 'seed', 'batch']);
   const size = options.size ?? 28;
   if (size !== 28 && size !== 32) throw modelError('EIN4001', 'lenet5', `size must be 28 or 32, got ${String(size)}`);
   const pad = (32 - size) / 2;

@@ -2,7 +2,7 @@
 import { NetBuilder } from '../builder';
 import { convBn, dense, globalAvgPool, maxPool, resnetBasic, resnetBottleneck } from '../blocks';
 import { Model, type ModelOptions } from '../model';
-import { modelError } from '../errors';
+import { modelError, rejectUnknownOptions } from '../errors';
 
 export interface CifarResNetOptions {
   /** 6n + 2: 20, 32, 44, 56, 110. */
@@ -17,7 +17,8 @@ export interface CifarResNetOptions {
 /**
  * He et al.'s CIFAR ResNet: 3×3 conv (16), three stages of n basic blocks (16, 32, 64 channels;
  * the first block of stages 2 and 3 has stride 2 and the seed's zero-padded shortcut), global
- * average pool, FC. ResNet-20: 272,474 parameters; ResNet-56: 855,770 (γ, β included).
+ * average pool, FC. ResNet-20: 269,722 parameters; ResNet-56: 853,018 (γ, β included; the
+ * zero-padded shortcuts have none — 1×1 projection shortcuts with batch norm would add 2,752).
  */
 export function resnetCifar(options: CifarResNetOptions): Model {
   return new Model(resnetCifarSpec(options));
@@ -25,6 +26,7 @@ export function resnetCifar(options: CifarResNetOptions): Model {
 
 /** The CIFAR ResNet's programs without parameters. */
 export function resnetCifarSpec(options: CifarResNetOptions): ModelOptions {
+  rejectUnknownOptions('EIN4001', 'resnetCifar', options, ['depth', 'classes', 'seed', 'batch', 'input']);
   const n = (options.depth - 2) / 6;
   if (!Number.isInteger(n) || n < 1) throw modelError('EIN4001', 'resnetCifar', `depth ${options.depth} is not 6n + 2`, 'use 20, 32, 44, 56 or 110');
   const [h0, w0, c0] = options.input ?? [32, 32, 3];
@@ -51,6 +53,7 @@ export function resnet50(options: { classes?: number; seed?: number; batch?: num
 
 /** ResNet-50's programs without parameters. */
 export function resnet50Spec(options: { classes?: number; seed?: number; batch?: number } = {}): ModelOptions {
+  rejectUnknownOptions('EIN4001', 'resnet50', options, ['classes', 'seed', 'batch']);
   const net = new NetBuilder({ X: [options.batch ?? 1, 224, 224, 3] });
   let h = net.add('stem', convBn({ out: 64, size: 7, stride: 2 }), net.input('X'));
   h = net.add('stem.pool', maxPool({ size: 3, stride: 2, padding: 'same' }), h);

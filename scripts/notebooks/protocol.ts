@@ -11,8 +11,11 @@ export interface RunRequest {
 export interface CellFailure {
   /** Index of the cell in the notebook (0-based; reports show it 1-based). */
   readonly index: number;
-  /** 'runtime': thrown error; 'typescript': compile error; 'rejection': unhandled promise rejection or uncaught exception. */
-  readonly kind: 'runtime' | 'typescript' | 'rejection';
+  /**
+   * 'runtime': thrown error; 'typescript': compile error; 'rejection': unhandled promise
+   * rejection; 'uncaught': an exception thrown outside the cell's own run (a timer, a callback).
+   */
+  readonly kind: 'runtime' | 'typescript' | 'rejection' | 'uncaught';
   /** The real error: name and message (EinError messages include code, place and fix). */
   readonly message: string;
   /** Stack frames outside Node and tslab internals, if any. */

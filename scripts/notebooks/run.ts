@@ -10,7 +10,8 @@
  *
  * Each notebook runs in its own process (a fresh kernel) whose working folder is the notebook's
  * folder. A cell error, TypeScript error, unhandled rejection or uncaught exception fails the
- * notebook: the runner names the notebook and cell and prints the real error, and writes no
+ * notebook (also one thrown by a timer after the last cell: the worker waits for the notebook's
+ * pending timers): the runner names the notebook and cell and prints the real error, and writes no
  * copy of it, so a saved notebook never holds error outputs. Sources stay output-free in git;
  * executed copies are written atomically (temporary file + rename).
  * Exit status: 0 all passed, 1 a notebook failed, 2 bad usage.
@@ -171,7 +172,7 @@ export function formatFailure(file: string, nb: Notebook, failure: CellFailure):
     .filter((i) => i >= 0 && i < source.length)
     .map((i) => `      ${String(i + 1).padStart(3)} | ${source[i]}`)
     .join('\n');
-  const what = failure.kind === 'typescript' ? 'TypeScript error' : failure.kind === 'rejection' ? 'unhandled rejection' : 'error';
+  const what = { typescript: 'TypeScript error', rejection: 'unhandled rejection', uncaught: 'uncaught exception', runtime: 'error' }[failure.kind];
   const error = new EinError({ code: 'EIN6002', message: `${rel}, cell ${failure.index + 1} (code cell ${codeNumber}): ${what}` });
   return [
     `✗ ${error.message}`,

@@ -29,7 +29,7 @@ async function run(request: RunRequest): Promise<void> {
   const byDisplayId = new Map<string, { data: Record<string, unknown> }[]>();
   let current: NotebookOutput[] = [];
   let printedErrors: unknown[][] = [];
-  let late: { kind: 'rejection'; reason: unknown } | undefined;
+  let late: { kind: 'rejection' | 'uncaught'; reason: unknown } | undefined;
 
   const appendStream = (name: 'stdout' | 'stderr', text: string) => {
     const last = current[current.length - 1];
@@ -63,7 +63,7 @@ async function run(request: RunRequest): Promise<void> {
     late ??= { kind: 'rejection', reason };
   });
   process.on('uncaughtException', (error) => {
-    late ??= { kind: 'rejection', reason: error };
+    late ??= { kind: 'uncaught', reason: error };
   });
 
   const convs = {
@@ -99,20 +99,41 @@ async function run(request: RunRequest): Promise<void> {
       break;
     }
     if (late !== undefined) {
-      failure = { index: cell.index, kind: 'rejection', ...errorText(late.reason, 'unhandled promise rejection: ') };
+      failure = lateFailure(cell.index, late);
       break;
     }
   }
   if (failure === undefined && request.cells.length > 0) {
-    // Late failures of the last cell (a timer or promise it left running).
-    await new Promise((r) => setTimeout(r, 50));
-    if (late !== undefined) {
-      const last = request.cells[request.cells.length - 1];
-      failure = { index: last.index, kind: 'rejection', ...errorText(late.reason, 'unhandled promise rejection: ') };
-    }
+    // Late failures of the last cell: a timer or promise it left running may still throw.
+    await quiet(() => late !== undefined);
+    if (late !== undefined) failure = lateFailure(request.cells[request.cells.length - 1].index, late);
   }
   await send({ type: 'done', outputs, executionCounts, failure });
   executor.close();
+}
+
+/** A failure that came after a cell returned: an unhandled rejection or an uncaught exception. */
+function lateFailure(index: number, late: { kind: 'rejection' | 'uncaught'; reason: unknown }): CellFailure {
+  const prefix = late.kind === 'rejection' ? 'unhandled promise rejection: ' : 'uncaught exception: ';
+  return { index, kind: late.kind, ...errorText(late.reason, prefix) };
+}
+
+/** At least this long after the last cell, the worker waits for late errors. */
+const LATE_MIN_MS = 50;
+/** At most this long it waits for timers the notebook left to fire (an interval never stops). */
+const LATE_MAX_MS = 5000;
+
+/**
+ * Waits until the notebook's code has nothing left to run — no pending timer or immediate keeps
+ * the process alive (unref'd ones do not count) — or `stop()` is true, between LATE_MIN_MS and
+ * LATE_MAX_MS after the last cell.
+ */
+async function quiet(stop: () => boolean): Promise<void> {
+  const started = Date.now();
+  await new Promise((r) => setTimeout(r, LATE_MIN_MS));
+  const pending = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
+  while (!stop() && pending() > 0 && Date.now() - started < LATE_MAX_MS) await settle();
+  await settle();
 }
 
 /** Lets pending microtasks and `unhandledRejection` events run before a cell is judged. */

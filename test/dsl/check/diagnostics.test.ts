@@ -265,8 +265,9 @@ describe('the parts of a diagnostic', () => {
 
   it('a missing parameter value at evaluation names the parameter and its shape', () => {
     const e = failure(() => ein`Y[i] = W[i,j] · X[j]`.evaluateReference({ X: [1, 2] }, { consts: {} }));
-    // W's shape cannot be known without i's range: the checker says so first.
-    expect(e.code).toBe('EIN2021');
+    // W's shape cannot be known without i's range: the missing value is named, the checker's reason given.
+    expect(e.code).toBe('EIN3003');
+    expect(e.message).toContain('no value for W');
     const f = failure(() => ein`Y[i:2] = W[i,j] · X[j]`.evaluateReference({ X: [1, 2, 3] }));
     expect(f.code).toBe('EIN3003');
     expect(f.message).toContain('no value for parameter W');
