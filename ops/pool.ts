@@ -67,7 +67,8 @@ export function maxPoolBackward(x: tf.Tensor4D, dy: tf.Tensor4D, window: readonl
     const filterSize = [...window] as [number, number];
     const output = tf.maxPool(turned, filterSize, [...strides] as [number, number], 'valid');
     // The kernel itself: a nested tf.grad is not allowed inside a gradient function.
-    const dTurned = tf.engine().runKernel('MaxPoolGrad', { dy: tf.reverse(dy, [1, 2]), input: turned, output }, { filterSize, strides: [...strides], pad: 'valid' }) as tf.Tensor4D;
+    const attrs = { filterSize, strides: [...strides], pad: 'valid' };
+    const dTurned = tf.engine().runKernel('MaxPoolGrad', { dy: tf.reverse(dy, [1, 2]), input: turned, output }, attrs) as tf.Tensor4D;
     const dx = tf.reverse(dTurned, [1, 2]);
     return (usedH === h && usedW === w ? dx : tf.pad(dx, [[0, 0], [0, h - usedH], [0, w - usedW], [0, 0]])) as tf.Tensor4D;
   });

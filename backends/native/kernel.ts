@@ -70,7 +70,9 @@ export function checkOutputSize(shape: readonly number[]): number {
   if (n > MAX_TENSOR_ELEMENTS) {
     throw new EinError({
       code: 'EIN2024',
-      message: `${runningKernel || 'a native kernel'}'s output of shape [${shape.join(',')}] would hold ${n.toExponential(2)} elements, more than a tensor can hold (${MAX_TENSOR_ELEMENTS})`,
+      message:
+        `${runningKernel || 'a native kernel'}'s output of shape [${shape.join(',')}] would hold ${n.toExponential(2)} elements, ` +
+        `more than a tensor can hold (${MAX_TENSOR_ELEMENTS})`,
       hint: 'compute it in smaller pieces (a smaller batch or extent), or check the shapes',
     });
   }
