@@ -56,8 +56,5 @@ enum Axis : int { kIn = 0, kOut, kKernel, kStride, kPadL, kPadR, kAxisArrays };
 // binary: [op (BinaryOp), rank, aDims[rank], bDims[rank]]; c has a's dims, b broadcasts.
 // reduce (reduce.ts): [op (ReduceOp), rank, srcDims[rank], dstDims[rank]], dst extents 1 on
 // reduced axes.
-namespace flat_params {
-enum : int { kOp = 0, kN = 1, kRank = 1, kDims = 2 };
-}  // namespace flat_params
 
 }  // namespace einnet
