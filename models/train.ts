@@ -104,10 +104,19 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
   for (const [name, v] of model.params) byVar.set(v.name, name);
   let value: tf.Scalar;
   let grads: tf.NamedTensorMap;
+  // A bad tensor is reported once the gradients are computed: thrown inside variableGrads, it
+  // would leave the tensors the tape saved for the backward pass behind.
+  let notFinite: unknown;
   try {
     ({ value, grads } = tf.variableGrads(() => {
       const outs = model.forward({ [input]: x }, { training: true });
-      if (options.checkFinite) for (const [name, t] of Object.entries(outs)) requireFinite(t, `tensor ${name}`, step);
+      if (options.checkFinite) {
+        try {
+          for (const [name, t] of Object.entries(outs)) requireFinite(t, `tensor ${name}`, step);
+        } catch (e) {
+          notFinite = e;
+        }
+      }
       for (const name of model.stats.keys()) stats[name] = tf.keep(outs[name]);
       return lossFn(outs[model.output], y);
     }, vars));
@@ -117,6 +126,7 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
     throw e;
   }
   try {
+    if (notFinite !== undefined) throw notFinite;
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) {
       throw modelError('EIN4007', `training step ${step}`, `the loss is ${loss}`, 'lower the learning rate or check the inputs; fit({ checkFinite: true }) names the first tensor that went bad');

@@ -2,13 +2,14 @@
  * 2-D pooling on tfjs. Padding is a tf.pad before the op (-∞ for max, 0 for average), so the op
  * itself is always 'valid'.
  *
- * Max pooling has a gradient of its own where the backend's is wrong: tfjs-wasm's MaxPoolGrad
- * (and MaxPoolWithArgmax) give zero gradient where a window's maximum is negative (measured with
- * tfjs 4.22), so `pool` wraps tf.maxPool in tf.customGrad with `maxPoolBackward` where
+ * Max pooling keeps NaN (a window holding one gives NaN, on every backend) and has a gradient of
+ * its own where the backend's is wrong: tfjs-wasm's MaxPoolGrad (and MaxPoolWithArgmax) give zero
+ * gradient where a window's maximum is negative and send a tie to the last maximum (measured with
+ * tfjs 4.22), so `pool` wraps the pooling in tf.customGrad with `maxPoolBackward` where
  * backends/capabilities.ts says the backend's gradient is not exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasExactMaxPoolGradient } from '../backends/capabilities';
+import { hasExactMaxPoolGradient, hasVectorTanh } from '../backends/capabilities';
 
 /** A 2-D pooling of an NHWC tensor, 'valid' (padding is applied before). */
 export interface PoolParams {
@@ -36,23 +37,73 @@ export function pool(s: PoolParams, x: tf.Tensor): tf.Tensor {
 export function poolForward(s: PoolParams, x: tf.Tensor): tf.Tensor {
   const window = [...s.window] as [number, number];
   const strides = [...s.strides] as [number, number];
-  return s.fn === 'max' ? tf.maxPool(x as tf.Tensor4D, window, strides, 'valid') : tf.avgPool(x as tf.Tensor4D, window, strides, 'valid');
+  return s.fn === 'max' ? maxPoolKeepingNaN(x as tf.Tensor4D, window, strides) : tf.avgPool(x as tf.Tensor4D, window, strides, 'valid');
 }
 
 /**
- * ∂(max pooling)/∂x, through tfjs' own MaxPoolGrad on a shifted copy of x in which every real
- * value is ≥ 1 and the -∞ padding is 0: max pooling commutes with the shift, so the winners are
- * the same, and the kernel's bug (wrong for negative maxima on wasm) is never met. One winner per
- * window gets the gradient (the first, as in tfjs and PyTorch), so ties are not counted twice.
+ * tf.maxPool, except that a window holding a NaN gives NaN, as a max over the same values does
+ * (and PyTorch's max pooling). tfjs' pooling kernels skip NaN — the cpu kernel gives the window's
+ * largest number, or -∞ when all are NaN; wasm's may give -∞ even beside numbers — so a NaN
+ * would vanish in the first pooling layer. The gradient is tf.maxPool's alone (a custom
+ * gradient: the NaN term is not differentiated).
+ */
+function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
+  const run = tf.customGrad((input, save) => {
+    const t = input as tf.Tensor4D;
+    const y = tf.maxPool(t, window, strides, 'valid');
+    (save as tf.GradSaveFunc)([t, y]);
+    const value = tf.tidy(() => tf.add(y, nanWindows(t, window, strides))) as tf.Tensor4D;
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const [input4, output] = saved as tf.Tensor4D[];
+        return tf.engine().runKernel('MaxPoolGrad', { dy, input: input4, output }, { filterSize: window, strides, pad: 'valid' }) as tf.Tensor4D;
+      },
+    };
+  });
+  return run(x) as tf.Tensor4D;
+}
+
+/**
+ * 0 for each window of x that holds no NaN, NaN for one that does. Where tanh is a vector kernel
+ * (backends/capabilities.ts): 0·avgPool(tanh(x)) — tanh keeps NaN and maps ±∞ to ±1, so the average is a number unless the
+ * window holds a NaN — oneDNN kernels: +1% on a [32,56,56,64] 3x3/2 max pool, +0.2 ms (+45%) on
+ * [8,32,32,16]. tfjs' cpu and wasm tanh are scalar libm loops (wasm: 70x its max pool), so there
+ * a window holds a NaN where the max pool of isNaN(x) is 1, and √(−1) makes the NaN (√(−0) is 0):
+ * wasm's max pool takes 3.5–5x as long with it (0.1 → 0.5 ms, 10 → 35 ms), cpu's 3.5x.
+ */
+function nanWindows(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
+  if (hasVectorTanh()) return tf.mul(tf.avgPool(tf.tanh(x), window, strides, 'valid'), 0);
+  return tf.sqrt(tf.neg(tf.maxPool(tf.cast(tf.isNaN(x), 'float32'), window, strides, 'valid')));
+}
+
+/**
+ * ∂(max pooling)/∂x on wasm, through tfjs' own MaxPoolGrad on a shifted copy of x in which every
+ * real value is ≥ 1 and the -∞ padding is 0: max pooling commutes with the shift, so the winners
+ * are the same, and the kernel's bug (wrong for negative maxima on wasm) is never met. One winner
+ * per window gets the gradient: the first, as in tfjs' cpu kernel and PyTorch. The wasm kernel
+ * picks the last of equal maxima (it compares with ≥ as it scans a window row by row), so it runs
+ * on the copy turned 180° (both spatial axes reversed), where the first of a window is the last:
+ * the rows and columns no window reaches are cut off first so that the windows of the turned copy
+ * are the turned windows, and get zero gradient.
  */
 export function maxPoolBackward(x: tf.Tensor4D, dy: tf.Tensor4D, window: readonly [number, number], strides: readonly [number, number]): tf.Tensor4D {
   return tf.tidy(() => {
-    const finite = tf.isFinite(x);
-    const low = tf.min(tf.where(finite, x, tf.fill(x.shape, Infinity)));
-    const shifted = tf.where(finite, tf.add(tf.sub(x, low), 1), tf.zerosLike(x)) as tf.Tensor4D;
+    const [n, h, w, c] = x.shape;
+    const [outH, outW] = [dy.shape[1], dy.shape[2]];
+    const usedH = (outH - 1) * strides[0] + window[0];
+    const usedW = (outW - 1) * strides[1] + window[1];
+    const used = usedH === h && usedW === w ? x : tf.slice(x, [0, 0, 0, 0], [n, usedH, usedW, c]);
+    const finite = tf.isFinite(used);
+    const low = tf.min(tf.where(finite, used, tf.fill(used.shape, Infinity)));
+    const shifted = tf.where(finite, tf.add(tf.sub(used, low), 1), tf.zerosLike(used)) as tf.Tensor4D;
+    const turned = tf.reverse(shifted, [1, 2]);
     const filterSize = [...window] as [number, number];
-    const output = tf.maxPool(shifted, filterSize, [...strides] as [number, number], 'valid');
+    const output = tf.maxPool(turned, filterSize, [...strides] as [number, number], 'valid');
     // The kernel itself: a nested tf.grad is not allowed inside a gradient function.
-    return tf.engine().runKernel('MaxPoolGrad', { dy, input: shifted, output }, { filterSize, strides: [...strides], pad: 'valid' }) as tf.Tensor4D;
+    const attrs = { filterSize, strides: [...strides], pad: 'valid' };
+    const dTurned = tf.engine().runKernel('MaxPoolGrad', { dy: tf.reverse(dy, [1, 2]), input: turned, output }, attrs) as tf.Tensor4D;
+    const dx = tf.reverse(dTurned, [1, 2]);
+    return (usedH === h && usedW === w ? dx : tf.pad(dx, [[0, 0], [0, h - usedH], [0, w - usedW], [0, 0]])) as tf.Tensor4D;
   });
 }

@@ -8,10 +8,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EinError } from '../../core/diagnostics';
 
-/** Activation codes understood by `convForward` and `matmul` (see src/addon.cc, `PostOp`). */
+/** Activation codes understood by `convForward` and `matmul` (src/params.h, `PostOp`). */
 export const ACTIVATION_CODES = { linear: 0, relu: 1, leakyrelu: 2, relu6: 3, elu: 4, sigmoid: 5 } as const;
 
-/** Pooling algorithm codes (src/addon.cc, `PoolAlg`). */
+/** Pooling algorithm codes (src/params.h, `PoolAlgorithm`). */
 export const POOL_MAX = 0;
 export const POOL_AVG = 1;
 

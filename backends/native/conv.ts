@@ -2,7 +2,7 @@
  * Convolution kernels on oneDNN: Conv2D, FusedConv2D, their two gradients, the depthwise family
  * and Conv3D with its gradients. tfjs' own shape helpers (`computeConv2DInfo`, ...) compute
  * output sizes and padding exactly as the CPU kernels do; we translate the result into oneDNN's
- * terms (src/addon.cc, `ConvGeometry`) and let oneDNN read tfjs' arrays in place (Winograd
+ * terms (src/params.h, `conv_params`; src/conv_geometry.h) and let oneDNN read tfjs' arrays in place (Winograd
  * convolutions, which take blocked activations only, reorder them in the addon).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -102,7 +102,7 @@ export function normaliseGeometry(g: ConvGeometry): ConvGeometry | string {
   return { ...g, padR };
 }
 
-/** The Int32Array layout src/addon.cc reads (see `ConvGeometry` there). */
+/** The Int32Array layout the addon reads (src/params.h, `conv_params`). */
 export function convParams(g: ConvGeometry): Int32Array {
   return Int32Array.from([
     g.input.length,

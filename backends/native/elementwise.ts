@@ -33,7 +33,7 @@ export const ELEMENTWISE_MIN_SIZE = Number(process.env.EINNET_ELEMENTWISE_MIN ??
  */
 const TRANSCENDENTAL_MIN_SIZE = 1024;
 
-/** Unary codes understood by the addon's `eltwise` (src/addon.cc, `EltwiseAlg`), with alpha and beta. */
+/** Unary codes understood by the addon's `eltwise` (src/params.h, `EltwiseOp`), with alpha and beta. */
 const UNARY: Record<string, { code: number; alpha: number; beta: number; minSize?: number }> = {
   [tf.Elu]: { code: 2, alpha: 1, beta: 0, minSize: TRANSCENDENTAL_MIN_SIZE },
   [tf.Sigmoid]: { code: 3, alpha: 0, beta: 0, minSize: TRANSCENDENTAL_MIN_SIZE },

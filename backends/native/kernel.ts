@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { constants as bufferConstants } from 'buffer';
+import { EinError } from '../../core/diagnostics';
 import { loadAddon, type NativeAddon } from './addon';
 import { RECYCLE_ON_DISPOSE, escapeInputs, markRecyclable, takeIdle } from './recycle';
 import { noteFallback, noteNative } from './stats';
@@ -39,14 +41,42 @@ export function f32(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values as Float32Array;
 }
 
-/** Why `tensors` cannot go to oneDNN (not float32, or empty), or undefined when they can. */
+/** The most elements a tensor may hold (tfjs' and oneDNN's offsets are 32-bit). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+/** Why `tensors` cannot go to oneDNN (not float32, empty, or too large), or undefined when they can. */
 export function unsupportedInputs(...tensors: (tf.TensorInfo | undefined | null)[]): string | undefined {
   for (const t of tensors) {
     if (t === undefined || t === null) continue;
     if (t.dtype !== 'float32') return `dtype ${t.dtype} (oneDNN path takes float32)`;
-    if (t.shape.some((d) => d === 0)) return 'empty tensor';
+    let size = 1;
+    for (const d of t.shape) size *= d;
+    if (size === 0) return 'empty tensor';
+    if (size > MAX_TENSOR_ELEMENTS) return `more than ${MAX_TENSOR_ELEMENTS} elements`;
   }
   return undefined;
+}
+
+/** The kernel running now, for the error of an output that is too large. */
+let runningKernel = '';
+
+/**
+ * Refuses an output of more than MAX_TENSOR_ELEMENTS elements before anything is allocated: the
+ * CPU backend would fail with a RangeError, and oneDNN's 32-bit offsets must never meet it.
+ * @throws EinError EIN2024
+ */
+export function checkOutputSize(shape: readonly number[]): number {
+  const n = sizeOf(shape);
+  if (n > MAX_TENSOR_ELEMENTS) {
+    throw new EinError({
+      code: 'EIN2024',
+      message:
+        `${runningKernel || 'a native kernel'}'s output of shape [${shape.join(',')}] would hold ${n.toExponential(2)} elements, ` +
+        `more than a tensor can hold (${MAX_TENSOR_ELEMENTS})`,
+      hint: 'compute it in smaller pieces (a smaller batch or extent), or check the shapes',
+    });
+  }
+  return n;
 }
 
 /**
@@ -61,17 +91,23 @@ const POOLED_MIN_ELEMENTS = 1 << 16;
  * and pooled arrays are not zeroed.
  */
 export function output(backend: MathBackendCPU, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
-  const values = outputArray(sizeOf(shape));
+  const values = outputArray(checkOutputSize(shape));
   fill(values);
   return adoptOutput(backend, shape, values);
 }
 
+/** Outputs larger than Node's largest Buffer cannot be pool blocks (external ArrayBuffers). */
+const POOLED_MAX_ELEMENTS = Math.floor(bufferConstants.MAX_LENGTH / 4);
+
 /**
  * `output` in two halves, for kernels that write several outputs in one call: an output array
  * of n elements (contents undefined: it must be written whole) ...
+ * @throws EinError EIN2024 for more than MAX_TENSOR_ELEMENTS elements
  */
 export function outputArray(n: number): Float32Array {
-  return takeIdle(n) ?? (n >= POOLED_MIN_ELEMENTS ? loadAddon().alloc(n, !RECYCLE_ON_DISPOSE) : new Float32Array(n));
+  if (n > MAX_TENSOR_ELEMENTS) checkOutputSize([n]);
+  const pooled = n >= POOLED_MIN_ELEMENTS && n <= POOLED_MAX_ELEMENTS;
+  return takeIdle(n) ?? (pooled ? loadAddon().alloc(n, !RECYCLE_ON_DISPOSE) : new Float32Array(n));
 }
 
 /** ... and, once written, the array handed to the backend as a tensor of `shape`. */
@@ -103,7 +139,7 @@ export function valuesOf(backend: MathBackendCPU, t: tf.TensorInfo): Float32Arra
  */
 export function outputOf(backend: MathBackendCPU, shape: number[], dtype: tf.DataType, fill: (out: Float32Array | Int32Array | Uint8Array) => void): tf.TensorInfo {
   if (dtype === 'float32') return output(backend, shape, fill);
-  const n = sizeOf(shape);
+  const n = checkOutputSize(shape);
   const values = dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
   fill(values);
   return backend.makeTensorInfo(shape, dtype, values);
@@ -117,7 +153,8 @@ function firstLine(e: unknown): string {
  * A kernel config for the native backend: `plan` decides, the CPU kernel of the same name is
  * the fallback. Errors thrown while planning or by oneDNN become fallbacks (logged with
  * EINNET_DEBUG), so a shape oneDNN rejects still gets the CPU backend's answer — or its error
- * message when the user's shapes are wrong.
+ * message when the user's shapes are wrong. An EinError (an output too large for any backend)
+ * is the user's, and goes to them.
  */
 export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon: NativeAddon) => Plan): tf.KernelConfig {
   let cpu: tf.KernelFunc | undefined;
@@ -134,9 +171,11 @@ export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon:
   const kernelFunc = (raw: Parameters<tf.KernelFunc>[0]) => {
     const args = raw as unknown as KernelArgs;
     let p: Plan;
+    runningKernel = kernelName;
     try {
       p = plan(args, loadAddon());
     } catch (e) {
+      if (e instanceof EinError) throw e;
       p = `planning failed: ${firstLine(e)}`;
     }
     if (p === USE_CPU_KERNEL) return runCpu(args);
@@ -145,6 +184,7 @@ export function nativeKernel(kernelName: string, plan: (args: KernelArgs, addon:
     try {
       result = p();
     } catch (e) {
+      if (e instanceof EinError) throw e;
       return fallback(args, firstLine(e));
     }
     noteNative(kernelName);
@@ -168,6 +208,7 @@ export interface OwnKernelArgs<A> {
  */
 export function ownKernel<A>(kernelName: string, run: (args: OwnKernelArgs<A>) => tf.TensorInfo | tf.TensorInfo[]): tf.KernelConfig {
   const kernelFunc = (args: unknown) => {
+    runningKernel = kernelName;
     const out = run(args as OwnKernelArgs<A>);
     noteNative(kernelName);
     return out;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activationCode } from './conv';
 import { f32, nativeKernel, output, sizeOf, unsupportedInputs, type Plan } from './kernel';
 
-/** The [batchA, batchB, M, K, N, transposeA, transposeB] parameters and the output shape, or why not. */
+/** The [batchA, batchB, M, K, N, transposeA, transposeB] parameters (src/params.h, `matmul_params`) and the output shape, or why not. */
 export function matmulPlan(
   aShape: readonly number[],
   bShape: readonly number[],

@@ -16,7 +16,7 @@ import { POOL_AVG, POOL_MAX } from './addon';
 import { geometry2D, geometry3D, normaliseGeometry, type ConvGeometry } from './conv';
 import { f32, nativeKernel, output, unsupportedInputs, type Plan } from './kernel';
 
-/** The Int32Array layout src/addon.cc reads for pooling (see `PoolGeometry` there). */
+/** The Int32Array layout the addon reads for pooling (src/params.h, `pool_params`). */
 export function poolParams(g: ConvGeometry): Int32Array {
   return Int32Array.from([g.input.length, g.n, g.c, ...g.input, ...g.output, ...g.kernel, ...g.stride, ...g.padL, ...g.padR]);
 }

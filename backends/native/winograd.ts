@@ -1,6 +1,6 @@
 /**
  * Whether oneDNN may run convolutions with the Winograd algorithm: 3x3 windows at stride 1 with
- * 32 or more channels (multiples of 16) and even padding, on CPUs with AVX-512 (src/addon.cc,
+ * 32 or more channels (multiples of 16) and even padding, on CPUs with AVX-512 (src/conv_geometry.h,
  * `ConvGeometry::WinogradCandidate`). It is faster (a ResNet-20 step's convolutions ~18 % less
  * time) and its results differ from the direct algorithm's in the last bits (~1e-6 of the
  * largest output), as any two summation orders do. Default: allowed; the environment variable
