@@ -3,9 +3,8 @@
  * This file is the public API; everything else is internal.
  */
 // The language: parse → check → lower → run.
-export { ein, Program } from './dsl/program';
-export type { CheckReport, RunOptions } from './dsl/program';
-export type { CheckedProgram, TensorInfo, IndexRange, Provenance } from './dsl/check/checked';
+export { ein, Program } from './dsl';
+export type { CheckReport, RunOptions, CheckedProgram, TensorInfo, IndexRange, Provenance } from './dsl';
 export { EinError, EinErrors, DIAGNOSTIC_CODES } from './core/diagnostics';
 export type { Span, ExtentSource, DiagnosticCode } from './core/diagnostics';
 // Backends.

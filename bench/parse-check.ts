@@ -3,8 +3,7 @@
  * under 20 ms). The program is a deep stack of the constructs users write — convolutions with
  * padding, pooling, grouped convs, concatenation, dense layers — generated with fresh names.
  */
-import { checkProgram } from '../dsl/check/checker';
-import { parse } from '../dsl/parse/parser';
+import { checkProgram, parse } from '../dsl';
 
 function program(statements: number): string {
   const lines: string[] = [];

@@ -26,8 +26,7 @@
  * functions, loops and types, and the notation stays visible in every block's source and in
  * `model.trainProgram.toString()`.
  */
-import { ein } from '../dsl/program';
-import type { Expr, IndexExpr, Program as Ast } from '../dsl/parse/ast';
+import { ein, readTensors, type IndexExpr } from '../dsl';
 import { EinError } from '../core/diagnostics';
 import { Model, type ModelOptions, type RunningStatSpec } from './model';
 import { modelError, rejectUnknownOptions } from './errors';
@@ -55,36 +54,6 @@ export interface Fragment {
 export type Block = (net: NetBuilder, x: TensorRef, ns: string) => TensorRef;
 
 const NAME = /^[\p{L}_][\p{L}\p{N}_']*(\.[\p{L}_][\p{L}\p{N}_']*)*$/u;
-
-/** Every tensor name a program reads (accesses on right-hand sides). */
-function readNames(ast: Ast): Set<string> {
-  const out = new Set<string>();
-  const walk = (e: Expr): void => {
-    switch (e.kind) {
-      case 'access':
-        out.add(e.tensor);
-        return;
-      case 'binary':
-        walk(e.left);
-        walk(e.right);
-        return;
-      case 'negate':
-      case 'paren':
-        walk(e.arg);
-        return;
-      case 'call':
-        e.args.forEach(walk);
-        return;
-      case 'aggregate':
-        walk(e.body);
-        return;
-      default:
-        return;
-    }
-  };
-  for (const s of ast.statements) if (s.kind === 'assign') s.parts.forEach(walk);
-  return out;
-}
 
 export interface BuildOptions {
   /** The tensor the model outputs (default: the last block's). */
@@ -150,7 +119,7 @@ export class NetBuilder {
     rejectUnknownOptions('EIN4008', 'NetBuilder.emit', fragment, ['train', 'eval', 'output', 'runningStats', 'dropout']);
     const program = ein(fragment.train);
     const bound: Record<string, readonly number[]> = Object.create(null);
-    for (const name of readNames(program.ast)) {
+    for (const name of readTensors(program.ast).keys()) {
       const s = this.shapes.get(name);
       if (s !== undefined) bound[name] = s;
     }

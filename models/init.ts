@@ -29,10 +29,9 @@
  * values unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, InitializerSpec } from '../dsl/check/checked';
+import { readsOf, type CheckedExpr, type CheckedIndex, type CheckedProgram, type CheckedStatement, type InitializerSpec } from '../dsl';
 import { seededRandom, type Random } from '../core/random';
 import { modelError } from './errors';
-import { readsOf } from '../dsl/check/reads';
 
 /** Fan-in and fan-out of a parameter, and why (for `explainInit`). */
 export interface Fans {

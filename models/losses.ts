@@ -11,7 +11,7 @@
  * (the gradient through m is zero, as it should be: d lse/d m = 1 − Σ softmax = 0).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ein, type Program } from '../dsl/program';
+import { ein, type Program } from '../dsl';
 import { modelError } from './errors';
 
 /** `(model output, target) → scalar loss`, differentiable. */

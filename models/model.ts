@@ -18,8 +18,7 @@
  * come from the declared initializers (`init.ts`), seeded.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ein, Program, type CheckReport } from '../dsl/program';
-import { printProgram } from '../dsl/parse/print';
+import { ein, printProgram, Program, type CheckReport } from '../dsl';
 import { EinError } from '../core/diagnostics';
 import { seededRandom, type Random } from '../core/random';
 import { movingAverages } from '../ops/update';

@@ -15,11 +15,9 @@
  *   rf grows by its whole range and jump no longer applies. The largest value over the tensors a
  *   statement reads is kept.
  */
-import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, AffineIndex } from '../dsl/check/checked';
-import { Program } from '../dsl/program';
+import { Program, readsOf, type AffineIndex, type CheckedExpr, type CheckedIndex, type CheckedProgram, type CheckedStatement } from '../dsl';
 import { Model } from './model';
 import { modelError, rejectUnknownOptions } from './errors';
-import { readsOf } from '../dsl/check/reads';
 
 export interface SummaryRow {
   /** Tensor name, or group name. */

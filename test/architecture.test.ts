@@ -1,6 +1,7 @@
 /**
  * The structure of the code, checked from its own imports: no import cycle, folders import only
- * the folders beneath them, only backends/ names a backend, no source file over 500 lines.
+ * the folders beneath them, the rest of the package reaches dsl/ through dsl/index.ts only, only
+ * backends/ names a backend, no source file over 500 lines.
  * Layers, lowest first (docs/architecture.md explains them):
  *   core → dsl (parse, check, derive, lower, reference) → backends → ops → dsl/run, dsl/program
  *   → datasets, viz → models → index.ts; scripts/ and bench/ stand on top.
@@ -93,6 +94,15 @@ describe('the structure of the code', () => {
       for (const to of targets) if (layer(to) > layer(from)) upward.push(`${from} → ${to}`);
     }
     expect(upward).toEqual([]);
+  });
+
+  it('reaches the language only through dsl/index.ts from outside dsl/', () => {
+    const inside: string[] = [];
+    for (const [from, targets] of graph) {
+      if (from.startsWith('dsl/')) continue;
+      for (const to of targets) if (to.startsWith('dsl/') && to !== 'dsl/index.ts') inside.push(`${from} → ${to}`);
+    }
+    expect(inside).toEqual([]);
   });
 
   it('names a backend only inside backends/ (the rest asks backends/ what the active backend can do)', () => {

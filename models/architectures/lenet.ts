@@ -3,7 +3,7 @@
  * C3 connects to all six S2 maps (the original's partial connection table is not used), so the
  * network has 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706 parameters.
  */
-import { ein, type Program } from '../../dsl/program';
+import { ein, type Program } from '../../dsl';
 import { Model } from '../model';
 import { modelError, rejectUnknownOptions } from '../errors';
 
