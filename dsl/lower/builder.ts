@@ -6,6 +6,7 @@
  * data.
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
+import { EinError, type Span } from '../../core/diagnostics';
 import { sizeOf, stridesOf } from '../../core/layout';
 import type { ReduceFn, Step, StepOp } from './plan';
 
@@ -26,18 +27,46 @@ export interface NamedValue {
   readonly zeroWhereMasked: boolean;
 }
 
+/**
+ * The most elements one step may have: what a tfjs tensor can address (2³¹ − 1). Every step is
+ * checked against it when the plan is built, before anything is allocated.
+ */
+export const MAX_STEP_ELEMENTS = 2 ** 31 - 1;
+
+/** The statement steps belong to, for errors: the program's source and the statement's span. */
+export interface StatementPlace {
+  readonly source: string;
+  readonly span: Span;
+}
+
 export class PlanBuilder {
   readonly steps: Step[] = [];
   private note = '';
+  private place: StatementPlace | undefined;
   private readonly inputSteps = new Map<string, number>();
   private readonly scalarSteps = new Map<number, number>();
 
-  /** Sets the note attached to the following steps. */
-  setNote(note: string): void {
+  /** Sets the note attached to the following steps, and the statement they belong to. */
+  setNote(note: string, place?: StatementPlace): void {
     this.note = note;
+    if (place !== undefined) this.place = place;
+  }
+
+  /** Throws EIN2024 when a `what` of `shape` would have more elements than a tensor can hold. */
+  requireSize(shape: readonly number[], what: string): void {
+    const size = sizeOf(shape);
+    if (size <= MAX_STEP_ELEMENTS) return;
+    throw new EinError({
+      code: 'EIN2024',
+      message: `lowering ${this.note || 'the statement'} needs a ${what} of shape [${shape.join(',')}]: ${size.toExponential(2)} elements, more than a tensor can hold (${MAX_STEP_ELEMENTS})`,
+      source: this.place?.source,
+      span: this.place?.span,
+      hint: 'make the batch or the extents smaller, or split the statement so that no intermediate spans all its indices at once',
+    });
   }
 
   emit(op: StepOp, inputs: readonly number[], shape: readonly number[]): number {
+    this.requireSize(shape, `${op.op} step`);
     this.steps.push({ ...op, inputs, shape, note: this.note } as Step);
     return this.steps.length - 1;
   }
@@ -197,6 +226,7 @@ export class PlanBuilder {
     const axes = [...v.axes, ...v.mask.axes.filter((a) => !v.axes.includes(a))];
     const shape = axes.map((a) => (v.axes.includes(a) ? v.shape[v.axes.indexOf(a)] : v.mask!.shape[v.mask!.axes.indexOf(a)]));
     const value = this.expandTo({ ...v, mask: undefined }, axes, shape);
+    this.requireSize(shape, 'mask');
     const maskValues = expandMask(v.mask, axes, shape);
     const m = this.emit({ op: 'mask', values: maskValues }, [], shape);
     const f = this.emit({ op: 'broadcast' }, [this.reshape(this.scalar(fill), shape.map(() => 1))], shape);
