@@ -5,7 +5,10 @@
  *   bare index       → the axis itself (sliced when the range is shorter)
  *   (g, I)           → a reshape
  *   s·x + d          → slice (+ reshape to take every s-th) + zero pad
- *   (x + d) / q      → each element repeated q times (reshape + broadcast), then a slice
+ *   anything else, axis of extent ≤ SMALL_AXIS
+ *                    → a 0/1 selection matrix and a matMul (at most SMALL_AXIS multiply-adds per
+ *                      value read); out-of-range reads become zero columns
+ *   (x + d) / q      → each element repeated q times (multiply by q ones, reshape), then a slice
  *   anything else    → a gather with host-computed int32 positions (windows x+Δx, other floor
  *                      divisions, boundary modes, negative strides); out-of-range reads take a
  *                      zero appended to the axis
@@ -17,6 +20,14 @@ import { compileAxis } from '../check/index-eval';
 import { indexNamesOf } from '../check/index-forms';
 import { andMasks, simplifyMask, type Mask, type NamedValue, type PlanBuilder } from './builder';
 import { forEachCombination, sizeOf } from '../../core/layout';
+
+/**
+ * Axes up to this extent are read through a 0/1 selection matrix S[n, M] and a matMul: at most
+ * SMALL_AXIS multiply-adds per value read (linear in the data), and faster than a gather and its
+ * scatter-add gradient for small n (nearest 2× upsampling of 16×16 maps on wasm: 65 vs 100 ms
+ * forward + backward, measured).
+ */
+const SMALL_AXIS = 32;
 
 export interface ReadContext {
   readonly builder: PlanBuilder;
@@ -53,8 +64,10 @@ export function lowerRead(
       if (r.mask) mask = andMasks(mask, r.mask);
       return;
     }
-    const up = ix.kind === 'floordiv' ? upsamplingRead(b, v, here, ix, extent, n) : undefined;
-    const r = up ?? gatherRead(b, v, here, ix, n, indexNamesOf(ix), extent);
+    const names = indexNamesOf(ix);
+    const small = n <= SMALL_AXIS;
+    const up = ix.kind === 'floordiv' && !small ? upsamplingRead(b, v, here, ix, extent, n) : undefined;
+    const r = up ?? (small ? selectionRead(b, v, here, ix, n, names, extent) : gatherRead(b, v, here, ix, n, names, extent));
     v = r.value;
     if (r.mask) mask = andMasks(mask, r.mask);
   });
@@ -209,6 +222,40 @@ function gatherRead(
     step = b.emit({ op: 'gather', axis: 1 }, [step, where], [sizeOf(last.restShape), m]);
   }
   step = b.reshape(step, [...last.restShape, ...extents]);
+  const mask = simplifyMask({ axes: vars, shape: extents, data: valid });
+  return { value: b.named(step, [...last.others, ...vars]), mask };
+}
+
+/**
+ * Reads axis `axis` (extent n ≤ SMALL_AXIS) at index expression `ix` over its index names,
+ * through a 0/1 selection matrix S[n, M]: value[..., m] = Σ_p value[..., p]·S[p, m].
+ */
+function selectionRead(
+  b: PlanBuilder,
+  v: NamedValue,
+  axis: string,
+  ix: CheckedIndex,
+  n: number,
+  names: readonly string[],
+  extent: (name: string) => number,
+): { value: NamedValue; mask?: Mask } {
+  const vars = [...new Set(names)];
+  const extents = vars.map(extent);
+  const m = sizeOf(extents);
+  b.requireSize([sizeOf(v.shape) / n, m], 'selection read');
+  const at = compileAxis(ix, n, (name) => vars.indexOf(name));
+  const selection = new Float32Array(n * m);
+  const valid = new Uint8Array(m);
+  forEachCombination(extents, (env, col) => {
+    const p = at(env);
+    if (p >= 0) {
+      selection[p * m + col] = 1;
+      valid[col] = 1;
+    }
+  });
+  const last = axisLast(b, v, axis);
+  const product = b.matMul(last.flat, b.constant(selection, [n, m]), [sizeOf(last.restShape), m]);
+  const step = b.reshape(product, [...last.restShape, ...extents]);
   const mask = simplifyMask({ axes: vars, shape: extents, data: valid });
   return { value: b.named(step, [...last.others, ...vars]), mask };
 }
