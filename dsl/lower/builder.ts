@@ -262,6 +262,13 @@ export function andMasks(a: Mask | undefined, b: Mask | undefined): Mask | undef
   if (b === undefined) return a;
   const axes = [...a.axes, ...b.axes.filter((x) => !a.axes.includes(x))];
   const shape = axes.map((x) => (a.axes.includes(x) ? a.shape[a.axes.indexOf(x)] : b.shape[b.axes.indexOf(x)]));
+  if (sizeOf(shape) > MAX_STEP_ELEMENTS) {
+    throw new EinError({
+      code: 'EIN2024',
+      message: `a mask of the terms that fall outside, over [${axes.join(',')}] of shape [${shape.join(',')}], would have more elements than a tensor can hold (${MAX_STEP_ELEMENTS})`,
+      hint: 'make the extents of these indices smaller, or split the statement',
+    });
+  }
   const da = expandMask(a, axes, shape);
   const db = expandMask(b, axes, shape);
   for (let n = 0; n < da.length; n++) da[n] &= db[n];

@@ -146,6 +146,27 @@ describe('lowering faults (cpu)', () => {
     V.dispose();
   });
 
+  it('sum[a:50000,b:50000] X[a+1] · V[b+1] lowers in milliseconds (no 2.5e9-entry mask on the host) and equals ΣX·ΣV', () => {
+    const p = ein('S = sum[a:50000,b:50000] X[a+1] · V[b+1]');
+    const x = ramp(50001);
+    const v = Float32Array.from(ramp(50001), (t) => 1 - t);
+    const t0 = performance.now();
+    p.explain({ X: [50001], V: [50001] });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    let sx = 0;
+    let sv = 0;
+    for (let k = 1; k < 50001; k++) {
+      sx += x[k];
+      sv += v[k];
+    }
+    const X = tf.tensor1d(x);
+    const V = tf.tensor1d(v);
+    const { S } = p.run({ X, V });
+    expect(mismatches('S', S.dataSync(), [sx * sv], 1e-4)).toEqual([]);
+    tf.dispose([X, V, S]);
+    p.dispose();
+  });
+
   it('a convolution whose output is 33000·32·32·64 elements (> 2^31) is EIN2024 before anything is allocated', () => {
     const p = ein('Y[b,j:64] = mean[x:32,y:32] relu(W[Δx:3,Δy:3,I,j] · X[b,x+Δx-1,y+Δy-1,I])');
     const before = tf.memory().numTensors;
