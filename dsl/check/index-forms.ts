@@ -56,7 +56,9 @@ function exact<T extends Scalar>(form: T, ctx: IndexContext, span: Span): T {
   if (bad === undefined) return form;
   throw new EinError({
     code: 'EIN2030',
-    message: `index constant ${bad.toLocaleString('en-US', { useGrouping: false })} is beyond 2^53 (${Number.MAX_SAFE_INTEGER}): index arithmetic would not be exact`,
+    message:
+      `index constant ${bad.toLocaleString('en-US', { useGrouping: false })} is beyond 2^53 (${Number.MAX_SAFE_INTEGER}): ` +
+      'index arithmetic would not be exact',
     source: ctx.source,
     span,
     expected: 'index constants and coefficients between -(2^53 - 1) and 2^53 - 1 (a tensor axis has at most 2^31 - 1 elements)',

@@ -58,7 +58,9 @@ export class PlanBuilder {
     if (size <= MAX_STEP_ELEMENTS) return;
     throw new EinError({
       code: 'EIN2024',
-      message: `lowering ${this.note || 'the statement'} needs a ${what} of shape [${shape.join(',')}]: ${size.toExponential(2)} elements, more than a tensor can hold (${MAX_STEP_ELEMENTS})`,
+      message:
+        `lowering ${this.note || 'the statement'} needs a ${what} of shape [${shape.join(',')}]: ` +
+        `${size.toExponential(2)} elements, more than a tensor can hold (${MAX_STEP_ELEMENTS})`,
       source: this.place?.source,
       span: this.place?.span,
       hint: 'make the batch or the extents smaller, or split the statement so that no intermediate spans all its indices at once',
@@ -265,7 +267,9 @@ export function andMasks(a: Mask | undefined, b: Mask | undefined): Mask | undef
   if (sizeOf(shape) > MAX_STEP_ELEMENTS) {
     throw new EinError({
       code: 'EIN2024',
-      message: `a mask of the terms that fall outside, over [${axes.join(',')}] of shape [${shape.join(',')}], would have more elements than a tensor can hold (${MAX_STEP_ELEMENTS})`,
+      message:
+        `a mask of the terms that fall outside, over [${axes.join(',')}] of shape [${shape.join(',')}], ` +
+        `would have more elements than a tensor can hold (${MAX_STEP_ELEMENTS})`,
       hint: 'make the extents of these indices smaller, or split the statement',
     });
   }

@@ -185,7 +185,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     beforeAll(() => useBackend(backend));
     afterAll(() => useBackend('cpu'));
 
-    it(`gradients through gathers, upsampling and scatter-adds agree with the reference's finite differences on ${backend} (wasm has no UnsortedSegmentSum)`, () => {
+    it(`gathers, upsampling and scatter-adds have gradients that agree with finite differences on ${backend} (wasm lacks UnsortedSegmentSum)`, () => {
       const cases: { src: string; shapes: Record<string, readonly number[]> }[] = [
         { src: 'Y[x] = sum[d:3] square(X[x+d])', shapes: { X: [40] } },
         { src: 'Y[x:80] = X[x/2] · X[clamp(x-1)]', shapes: { X: [40] } },
