@@ -52,6 +52,7 @@ export const DIAGNOSTIC_CODES = {
   EIN2022: 'division by zero',
   EIN2023: 'bad binding',
   EIN2024: 'tensor too large',
+  EIN2030: 'index constant beyond 2^53',
   // lower / run / backend
   EIN3001: 'unknown backend',
   EIN3002: 'backend not available',

@@ -45,8 +45,33 @@ function notAffine(ctx: IndexContext, span: Span, what: string): never {
   });
 }
 
+/**
+ * Index arithmetic is exact only below 2⁵³ (a larger literal may not even be the number written),
+ * and no tensor axis comes near it: a constant or coefficient beyond it is an error, not a guess.
+ */
+function exact<T extends Scalar>(form: T, ctx: IndexContext, span: Span): T {
+  const affine: AffineIndex = form.kind === 'affine' ? form : form.arg;
+  const values = [affine.offset, ...affine.terms.map((t) => t.coef), ...(form.kind === 'floordiv' ? [form.divisor] : [])];
+  const bad = values.find((v) => !(Math.abs(v) <= Number.MAX_SAFE_INTEGER));
+  if (bad === undefined) return form;
+  throw new EinError({
+    code: 'EIN2030',
+    message:
+      `index constant ${bad.toLocaleString('en-US', { useGrouping: false })} is beyond 2^53 (${Number.MAX_SAFE_INTEGER}): ` +
+      'index arithmetic would not be exact',
+    source: ctx.source,
+    span,
+    expected: 'index constants and coefficients between -(2^53 - 1) and 2^53 - 1 (a tensor axis has at most 2^31 - 1 elements)',
+    hint: 'use a smaller constant; an index that large reads outside every tensor',
+  });
+}
+
 /** Normal form of a scalar index expression (no composite, no boundary). */
 function scalarForm(e: IndexExpr, ctx: IndexContext): Scalar {
+  return exact(scalarFormOf(e, ctx), ctx, e.span);
+}
+
+function scalarFormOf(e: IndexExpr, ctx: IndexContext): Scalar {
   switch (e.kind) {
     case 'number':
       return constant(e.value);

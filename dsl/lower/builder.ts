@@ -6,6 +6,7 @@
  * data.
  */
 import type { BinaryFn, UnaryFn } from '../check/checked';
+import { EinError, type Span } from '../../core/diagnostics';
 import { sizeOf, stridesOf } from '../../core/layout';
 import type { ReduceFn, Step, StepOp } from './plan';
 
@@ -26,18 +27,48 @@ export interface NamedValue {
   readonly zeroWhereMasked: boolean;
 }
 
+/**
+ * The most elements one step may have: what a tfjs tensor can address (2³¹ − 1). Every step is
+ * checked against it when the plan is built, before anything is allocated.
+ */
+export const MAX_STEP_ELEMENTS = 2 ** 31 - 1;
+
+/** The statement steps belong to, for errors: the program's source and the statement's span. */
+export interface StatementPlace {
+  readonly source: string;
+  readonly span: Span;
+}
+
 export class PlanBuilder {
   readonly steps: Step[] = [];
   private note = '';
+  private place: StatementPlace | undefined;
   private readonly inputSteps = new Map<string, number>();
   private readonly scalarSteps = new Map<number, number>();
 
-  /** Sets the note attached to the following steps. */
-  setNote(note: string): void {
+  /** Sets the note attached to the following steps, and the statement they belong to. */
+  setNote(note: string, place?: StatementPlace): void {
     this.note = note;
+    if (place !== undefined) this.place = place;
+  }
+
+  /** Throws EIN2024 when a `what` of `shape` would have more elements than a tensor can hold. */
+  requireSize(shape: readonly number[], what: string): void {
+    const size = sizeOf(shape);
+    if (size <= MAX_STEP_ELEMENTS) return;
+    throw new EinError({
+      code: 'EIN2024',
+      message:
+        `lowering ${this.note || 'the statement'} needs a ${what} of shape [${shape.join(',')}]: ` +
+        `${size.toExponential(2)} elements, more than a tensor can hold (${MAX_STEP_ELEMENTS})`,
+      source: this.place?.source,
+      span: this.place?.span,
+      hint: 'make the batch or the extents smaller, or split the statement so that no intermediate spans all its indices at once',
+    });
   }
 
   emit(op: StepOp, inputs: readonly number[], shape: readonly number[]): number {
+    this.requireSize(shape, `${op.op} step`);
     this.steps.push({ ...op, inputs, shape, note: this.note } as Step);
     return this.steps.length - 1;
   }
@@ -181,6 +212,7 @@ export class PlanBuilder {
     const axes = [...v.axes, ...v.mask.axes.filter((a) => !v.axes.includes(a))];
     const shape = axes.map((a) => (v.axes.includes(a) ? v.shape[v.axes.indexOf(a)] : v.mask!.shape[v.mask!.axes.indexOf(a)]));
     const value = this.expandTo({ ...v, mask: undefined }, axes, shape);
+    this.requireSize(shape, 'mask');
     const maskValues = expandMask(v.mask, axes, shape);
     const m = this.emit({ op: 'mask', values: maskValues }, [], shape);
     const f = this.emit({ op: 'broadcast' }, [this.reshape(this.scalar(fill), shape.map(() => 1))], shape);
@@ -216,6 +248,15 @@ export function andMasks(a: Mask | undefined, b: Mask | undefined): Mask | undef
   if (b === undefined) return a;
   const axes = [...a.axes, ...b.axes.filter((x) => !a.axes.includes(x))];
   const shape = axes.map((x) => (a.axes.includes(x) ? a.shape[a.axes.indexOf(x)] : b.shape[b.axes.indexOf(x)]));
+  if (sizeOf(shape) > MAX_STEP_ELEMENTS) {
+    throw new EinError({
+      code: 'EIN2024',
+      message:
+        `a mask of the terms that fall outside, over [${axes.join(',')}] of shape [${shape.join(',')}], ` +
+        `would have more elements than a tensor can hold (${MAX_STEP_ELEMENTS})`,
+      hint: 'make the extents of these indices smaller, or split the statement',
+    });
+  }
   const da = expandMask(a, axes, shape);
   const db = expandMask(b, axes, shape);
   for (let n = 0; n < da.length; n++) da[n] &= db[n];

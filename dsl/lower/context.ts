@@ -67,14 +67,14 @@ export interface StatementRoute<Match = unknown> {
 
 /** The note of a statement lowered by elementwise ops alone. */
 export const ELEMENTWISE_NOTE = 'elementwise: reads, broadcasting by index name, tfjs elementwise ops';
-/** The note of a left-hand side with affine positions. */
-export const SCATTER_NOTE = 'scatter: left-hand positions through a transposed 0/1 selection matrix and a matMul (overlapping writes add)';
+/** The note of a left-hand side with affine positions, saying how they are written. */
+export const scatterNote = (how: string): string => `scatter: ${how}`;
 /** The note of a left-hand concatenation. */
 export const concatNote = (parts: number, axis: number): string => `concatenation of ${parts} parts on axis ${axis}`;
 
 /** Whether a note is about laying out the left-hand side (these come last in a statement's notes). */
 export function isLayoutNote(note: string): boolean {
-  return note === SCATTER_NOTE || note.startsWith('concatenation of ');
+  return note.startsWith('scatter: ') || note.startsWith('concatenation of ');
 }
 
 /** The factors of a product chain `a·b·c` (division and everything else is one factor). */

@@ -9,11 +9,17 @@ function describe(s: Step): string {
     case 'input':
       return `input ${s.name}`;
     case 'constant':
-      return `constant (selection matrix)`;
+      return `constant (${s.values.length} values)`;
     case 'mask':
       return `mask (${s.values.reduce((a, v) => a + v, 0)} of ${s.values.length} terms kept)`;
     case 'scalar':
       return `scalar ${s.value}`;
+    case 'indices':
+      return `indices (${s.values.length} int32 positions)`;
+    case 'gather':
+      return `tf.gather axis=${s.axis}`;
+    case 'scatterAdd':
+      return `scatter-add axis=${s.axis} (tf.scatterND)`;
     case 'transpose':
       return `tf.transpose perm=[${s.perm.join(',')}]`;
     case 'reshape':

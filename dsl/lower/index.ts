@@ -28,7 +28,7 @@ export function lowerProgram(program: CheckedProgram): Plan {
   };
   program.statements.forEach((s, k) => {
     const source = program.source.slice(s.span.start, s.span.end);
-    b.setNote(s.target);
+    b.setNote(s.target, { source: program.source, span: s.span });
     const firstStep = b.steps.length;
     const routes: string[] = [];
     const order = s.lhs.flatMap((ix) => (ix.kind === 'concat' ? [...ix.parts] : ix.kind === 'composite' ? ix.parts.map((p) => p.terms[0].index) : ix.terms.map((t) => t.index)));

@@ -15,6 +15,19 @@ export type StepOp =
   | { readonly op: 'constant'; readonly values: Float32Array; readonly dtype: 'float32' }
   | { readonly op: 'mask'; readonly values: Uint8Array }
   | { readonly op: 'scalar'; readonly value: number }
+  /** int32 positions along one axis, kept with the plan like the other constants (for gather and scatterAdd). */
+  | { readonly op: 'indices'; readonly values: Int32Array }
+  /**
+   * Axis `axis` of the first input read at the positions the second input (an `indices` step)
+   * lists, in order; its gradient is the matching scatterAdd.
+   */
+  | { readonly op: 'gather'; readonly axis: number }
+  /**
+   * The transpose of a gather: entry m along axis `axis` of the first input is added at position
+   * indices[m] of the output's axis (the second input is an `indices` step); its gradient is the
+   * matching gather.
+   */
+  | { readonly op: 'scatterAdd'; readonly axis: number }
   | { readonly op: 'transpose'; readonly perm: readonly number[] }
   | { readonly op: 'reshape' }
   | { readonly op: 'slice'; readonly begin: readonly number[]; readonly size: readonly number[] }

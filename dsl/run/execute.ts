@@ -1,5 +1,5 @@
 /**
- * Replays a plan with tfjs. Constants (selection matrices, masks, scalars) are created on the
+ * Replays a plan with tfjs. Constants (gather indices, masks, scalars) are created on the
  * first run and kept with the plan; everything else lives inside one `tf.tidy`, so a run leaves
  * exactly its outputs allocated. Every op used has a gradient on every backend, so the outputs are
  * differentiable with `tf.grad` / `tf.variableGrads`.
@@ -10,6 +10,7 @@ import type { GradientProgram } from '../derive/conv-backward';
 import type { Plan, Step } from '../lower/plan';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
 import { convForwardFused } from '../../ops/conv';
+import { gatherAxis, scatterAddAxis } from '../../ops/gather';
 import { addRelu, reluGrad } from '../../ops/residual';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
@@ -145,7 +146,7 @@ export class PlanRunner {
       steps.forEach((s, k) => s.inputs.forEach((j) => (last[j] = k)));
       const outputs = new Set(this.plan.outputs.values());
       steps.forEach((s, k) => {
-        if (outputs.has(k) || s.op === 'input' || s.op === 'constant' || s.op === 'mask' || s.op === 'scalar') last[k] = -1;
+        if (outputs.has(k) || s.op === 'input' || s.op === 'constant' || s.op === 'mask' || s.op === 'indices' || s.op === 'scalar') last[k] = -1;
       });
       this.lastUse = last;
     }
@@ -245,6 +246,12 @@ export class PlanRunner {
         return this.constant(k, () => tf.tensor(s.values, [...s.shape], 'bool'));
       case 'scalar':
         return this.constant(k, () => tf.scalar(s.value));
+      case 'indices':
+        return this.constant(k, () => tf.tensor1d(s.values, 'int32'));
+      case 'gather':
+        return gatherAxis(x(0), x(1), s.axis, s.shape);
+      case 'scatterAdd':
+        return scatterAddAxis(x(0), x(1), s.axis, s.shape);
       case 'transpose':
         return tf.transpose(x(0), [...s.perm]);
       case 'reshape':

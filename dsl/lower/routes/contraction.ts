@@ -39,10 +39,12 @@ function lowerSum(ctx: ExprContext, e: Reduce): NamedValue {
   // safe padding and an explicit mask.
   const safe = !parts.every(zeroWhereOutside);
   const factors = parts.map((f) => ctx.lower(f, { inReduction: true, safe }));
-  const mask = factors.reduce((m, f) => andMasks(m, f.mask), factors[0].mask);
+  // The terms' mask is needed (and computed on the host) only where padding is not zero.
+  const masked = factors.some((f) => f.mask !== undefined && !f.zeroWhereMasked);
+  const mask = masked ? factors.reduce((m, f) => andMasks(m, f.mask), factors[0].mask) : undefined;
   const present = new Set(factors.flatMap((f) => [...f.axes, ...(f.mask?.axes ?? [])]));
   let result: NamedValue;
-  if (mask !== undefined && factors.some((f) => f.mask !== undefined && !f.zeroWhereMasked)) {
+  if (mask !== undefined) {
     // Some factor is not zero where its read fell outside: drop those terms explicitly.
     let product = factors[0];
     for (const f of factors.slice(1)) {

@@ -128,10 +128,12 @@ describe('explain()', () => {
     expect(shapeOfStep([b], b.result)).toEqual([1, 3, 3, 4]);
   });
 
-  it('shows selection matrices and masks with their shapes', () => {
-    const p = ein('Z[x:7] = X[clamp(x-1)]\nY[x,y] = max[k:3] (X2[x,y] - X2[x+k-1, y])');
-    const text = p.explain({ X: [5], X2: [4, 4] });
-    expect(text).toMatch(/constant \(selection matrix\).* → \[5,7\]/);
+  it('shows selection matrices, gathers with their positions, and masks, with their shapes', () => {
+    const p = ein('Z[x:7] = X[clamp(x-1)]\nY[x,y] = max[k:3] (X2[x,y] - X2[x+k-1, y])\nG[x:41] = X3[clamp(x-1)]');
+    const text = p.explain({ X: [5], X2: [4, 4], X3: [40] });
+    expect(text).toMatch(/constant \(35 values\) → \[5,7\]/);
+    expect(text).toMatch(/indices \(41 int32 positions\) → \[41\]/);
+    expect(text).toMatch(/tf\.gather axis=1\(.*\) → \[1,41\]/);
     expect(text).toMatch(/mask \(\d+ of \d+ terms kept\)/);
   });
 
