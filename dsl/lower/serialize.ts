@@ -1,7 +1,7 @@
 /**
- * Plans to and from JSON. A plan is data (plan.ts); JSON lacks three of its kinds of value,
- * which are tagged: Float32Array and Uint8Array constants (`{ $float32: [...] }`,
- * `{ $uint8: [...] }`) and numbers JSON cannot write — ±Infinity, NaN, -0 (`{ $number: "-Infinity" }`).
+ * Plans to and from JSON. A plan is data (plan.ts); JSON lacks some of its kinds of value,
+ * which are tagged: Float32Array, Int32Array and Uint8Array constants (`{ $float32: [...] }`,
+ * `{ $int32: [...] }`, `{ $uint8: [...] }`) and numbers JSON cannot write — ±Infinity, NaN, -0 (`{ $number: "-Infinity" }`).
  * The outputs Map becomes a list of [name, step] pairs.
  *
  * @example
@@ -29,6 +29,7 @@ function encodeNumber(x: number): JsonValue {
 
 function encode(value: unknown): JsonValue {
   if (value instanceof Float32Array) return { $float32: Array.from(value, encodeNumber) };
+  if (value instanceof Int32Array) return { $int32: Array.from(value) };
   if (value instanceof Uint8Array) return { $uint8: Array.from(value) };
   if (typeof value === 'number') return encodeNumber(value);
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
@@ -55,6 +56,7 @@ function decode(value: unknown): unknown {
   const v = value as Record<string, unknown>;
   if (keys.length === 1 && keys[0] === '$number') return decodeNumber(v);
   if (keys.length === 1 && keys[0] === '$float32' && Array.isArray(v.$float32)) return Float32Array.from(v.$float32, decodeNumber);
+  if (keys.length === 1 && keys[0] === '$int32' && Array.isArray(v.$int32)) return Int32Array.from(v.$int32 as number[]);
   if (keys.length === 1 && keys[0] === '$uint8' && Array.isArray(v.$uint8)) return Uint8Array.from(v.$uint8 as number[]);
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = decode(v[k]);
