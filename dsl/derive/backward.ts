@@ -7,7 +7,7 @@
  * for convolutions, whose executed gradient programs (derived the same way, dsl/derive/conv-backward.ts)
  * are listed after the equations.
  */
-import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, LhsIndex } from '../check/checked';
+import type { CheckedExpr, CheckedProgram, CheckedStatement } from '../check/checked';
 import { indexText } from '../check/index-text';
 import type { Plan } from '../lower/plan';
 

@@ -179,7 +179,7 @@ describe('bad bindings', () => {
     ['a number', 3],
     ['null', null],
     ['a plain object with a shape', { shape: [2, 6, 6, 2], data: new Float32Array(144) }],
-  ])('not a tensor (%s): EIN3005 naming the tensor', (what, value) => {
+  ])('not a tensor (%s): EIN3005 naming the tensor', (_what, value) => {
     withBindings({ X: value }, (b) => {
       const e = failure(() => NET.run(b));
       expect(e.code).toBe('EIN3005');
