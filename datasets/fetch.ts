@@ -15,6 +15,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { EinError } from '../core/diagnostics';
+import { checkOptions } from '../core/options';
 import { describeIoError, fileError, optionError } from './errors';
 import { DATASET_CATALOG, type CatalogEntry, type RemoteFile } from './catalog';
 import { defaultCacheDir } from './sources';
@@ -264,6 +265,7 @@ async function downloadFromAny(file: RemoteFile, dest: string, options: FetchOpt
  * Limitations: needs network access; never called by the loaders.
  */
 export async function fetchDataset(name: string, options: FetchOptions = {}): Promise<FetchResult> {
+  checkOptions(options, ['cacheDir', 'catalog', 'timeoutMs', 'force', 'onProgress', 'log'], 'fetchDataset');
   const catalog = options.catalog ?? DATASET_CATALOG;
   const entry = Object.prototype.hasOwnProperty.call(catalog, name) ? catalog[name] : undefined;
   if (entry === undefined) {

@@ -4,6 +4,7 @@
  * big-endian, row-major. We check the magic, the type and that the file holds exactly the
  * values its header promises — a short file is an error, never a short dataset.
  */
+import { checkOptions } from '../core/options';
 import { fileError } from './errors';
 import { gunzipHead, gunzipIfNeeded, hexHead, isGzip, readFileBytes, type GunzipLimit } from './files';
 import { ImageSet } from './image-set';
@@ -133,6 +134,7 @@ export interface IdxPairOptions {
  * readIdxImageSet('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', { name: 'fashion/test', classNames });
  */
 export function readIdxImageSet(imagesFile: string, labelsFile: string, options: IdxPairOptions): ImageSet {
+  checkOptions(options, ['name', 'classNames', 'limit'], 'readIdxImageSet');
   const images = readIdx(imagesFile);
   if (images.type !== 'uint8' || (images.dims.length !== 3 && images.dims.length !== 4)) {
     throw fileError(

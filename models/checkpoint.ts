@@ -34,6 +34,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { checkOptions } from '../core/options';
 import type { Model } from './model';
 import { optimizerFromConfig, type Optimizer } from './optimizers';
 import { modelError, shapeText } from './errors';
@@ -136,6 +137,7 @@ function removeUnreferencedWeights(dir: string): void {
  *   await saveCheckpoint(model, 'runs/lenet', { optimizer: opt, metadata: { epoch: 3 } });
  */
 export async function saveCheckpoint(model: Model, dir: string, options: SaveOptions = {}): Promise<void> {
+  checkOptions(options, ['optimizer', 'metadata'], 'saveCheckpoint');
   if (model.isDisposed) throw modelError('EIN4009', 'saveCheckpoint', 'the model was disposed', 'save the checkpoint before model.dispose()');
   const tensors: tf.NamedTensorMap = {};
   for (const [name, v] of model.namedVariables()) tensors[name] = v;
@@ -349,6 +351,7 @@ function readCheckpointFiles(dir: string): ReadCheckpoint {
  * All or nothing: everything is checked before the first variable is assigned.
  */
 export function loadCheckpoint(model: Model, dir: string, options: LoadOptions = {}): LoadReport {
+  checkOptions(options, ['optimizer', 'strict'], 'loadCheckpoint');
   if (model.isDisposed) throw modelError('EIN4009', 'loadCheckpoint', 'the model was disposed', 'load into a model that is not disposed');
   const { tensors, meta } = readCheckpointFiles(dir);
   try {

@@ -20,8 +20,9 @@ import { describeModel } from '../../models/model';
 import { summary } from '../../models/summary';
 import { resnetBasic, convBn, globalAvgPool } from '../../models/blocks';
 import { lenet5, resnetCifarSpec } from '../../models/architectures';
+import { loadCheckpoint, saveCheckpoint } from '../../models/checkpoint';
 import { runScript, tempDir, writeNotebook } from '../notebooks/helpers';
-import { augmentBatch, decodeImage, loadMnist, openCifar10, openMnist, openMnistAsCifar, trainValidationSplit } from '../../datasets';
+import { augmentBatch, decodeImage, fetchDataset, loadMnist, openCifar10, openMnist, openMnistAsCifar, readIdxImageSet, trainValidationSplit } from '../../datasets';
 import { activationGrid, heatmap, lossCurves, occlusionMap, receptiveFieldFigure, tableBundle } from '../../viz';
 
 /** Runs `f` and returns the EinError it throws; anything else (or nothing) fails the test. */
@@ -105,6 +106,21 @@ describe('unknown options are EIN3006 with a suggestion', () => {
     expect(d.images.max().dataSync()[0]).toBeGreaterThan(1);
     d.dispose();
   });
+  it('checkpoints, fetchDataset and readIdxImageSet reject unknown options with EIN3006, before touching a file', async () => {
+    const dir = tempDir('options');
+    const m = new Model({ program: 'Y[b,k:2] = W[i,k] · X[b,i]', inputs: { X: [1, 3] }, output: 'Y' });
+    const save = await failureAsync(() => saveCheckpoint(m, dir, { optimiser: sgd({ learningRate: 0.1 }) } as never));
+    expect(save.code).toBe('EIN3006');
+    expect(save.message).toContain("saveCheckpoint: unknown option 'optimiser'");
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expectEinError(() => loadCheckpoint(m, dir, { strickt: true } as never), 'EIN3006', "did you mean 'strict'?");
+    const fetch = await failureAsync(() => fetchDataset('mnist', { cachedir: dir } as never));
+    expect(fetch.code).toBe('EIN3006');
+    expect(fetch.message).toContain("did you mean 'cacheDir'?");
+    expectEinError(() => readIdxImageSet('a', 'b', { name: 'x', classNames: [], limt: 1 } as never), 'EIN3006', "did you mean 'limit'?");
+    m.dispose();
+  });
+
   it('plot helpers reject unknown options with EIN3006', () => {
     expectEinError(() => heatmap([[1, 2]], { titel: 'x' } as never), 'EIN3006', "did you mean 'title'?");
     const t = tf.zeros([1, 2, 2, 2]);
