@@ -179,7 +179,6 @@ export function loadAddon(): NativeAddon {
   // choice; the user's environment is libgomp's to read.
   let mod: NativeAddon;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(file) as NativeAddon;
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];

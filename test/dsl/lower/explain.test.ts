@@ -135,8 +135,8 @@ describe('explain()', () => {
     expect(text).toMatch(/mask \(\d+ of \d+ terms kept\)/);
   });
 
-  it('batch norm written as on the slide: one statistics step and one normalization step', () => {
-    const c = CASES.find((k) => k.name.startsWith('batch norm as in seed 003'))!;
+  it('batch norm written in the notation: one statistics step and one normalization step', () => {
+    const c = CASES.find((k) => k.name.startsWith('batch norm as Ioffe & Szegedy define it'))!;
     const [mu, sigma, y] = blocks(ein(c.src).explain(c.shapes));
     expect(mu.routes.join('\n')).toMatch(/batch statistics/);
     expect(mu.ops.some((o) => o.text.startsWith('batch statistics') && o.shape.join(',') === '8')).toBe(true);

@@ -86,7 +86,7 @@ describe('§2 multiplication spellings', () => {
   for (const sign of ['·', '⋅', '*', '×', '∗']) {
     it(`'${sign}' multiplies`, () => expectTree(`Y[b,j] = W[I,j] ${sign} X[b,I]`, expected));
   }
-  it('juxtaposition of two accesses multiplies, as on the slides', () => {
+  it('juxtaposition of two accesses multiplies, as in written notation', () => {
     expectTree('Y[b,j] = W[I,j] X[b,I]', expected);
     expectTree('Y[b,j] = W[I,j]X[b,I]', expected);
   });

@@ -334,7 +334,7 @@ describe('where an implicit or explicit sum stops', () => {
     expect(nested(Y)).toEqual([13, 20]);
   });
 
-  it("the slides' σ(W·L − B): B is subtracted once, after the sum", () => {
+  it("the usual σ(W·L − B): B is subtracted once, after the sum", () => {
     const W = [
       [1, -1],
       [2, -3],
