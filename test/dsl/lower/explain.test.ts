@@ -120,7 +120,7 @@ describe('explain()', () => {
   });
 
   it('a program that only the generic route can take still explains, and says why the faster route was not taken', () => {
-    // A kernel read at 2·Δx is no tfjs conv (grouped convs, once generic, now have a route).
+    // A kernel read at 2·Δx is no tfjs conv (grouped convs have a route of their own).
     const p = ein('Y[b,x,y,j] = W[2*Δx:3,Δy:3,i,j]·X[b,x+Δx,y+Δy,i]');
     const [b] = blocks(p.explain({ X: [1, 5, 5, 2], W: [5, 3, 2, 4] }));
     expect(b.routes.join('\n')).toMatch(/not taken: \S/);
