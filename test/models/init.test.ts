@@ -1,6 +1,6 @@
 /**
  * Initializers: fan-in/fan-out read from the parameter's role in the program (conv, dense,
- * depthwise, grouped, batch-norm scale), the LANGUAGE.md §3 distributions (limits and moments
+ * depthwise, grouped, batch-norm scale), the docs/language.md §3 distributions (limits and moments
  * against their formulas), seeding, and bad arguments.
  */
 import { describe, expect, it } from 'vitest';

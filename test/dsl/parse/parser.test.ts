@@ -1,5 +1,5 @@
 /**
- * Parser tests for every construct of LANGUAGE.md §2–§5. Expected trees are built by hand with
+ * Parser tests for every construct of docs/language.md §2–§6. Expected trees are built by hand with
  * the small constructors below and compared up to spans and spellings (`astDifference`);
  * Unicode and ASCII spellings of one program must give equal trees.
  */

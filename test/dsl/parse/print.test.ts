@@ -12,8 +12,8 @@ import { printExpr, printIndex, printProgram } from '../../../dsl/parse/print';
 
 const GOLDEN: readonly (readonly [string, string, string])[] = [
   // [what, as written, canonical]
-  ['LANGUAGE.md §1 conv', 'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])', 'L1[b,x,y,j:6] = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])'],
-  ['LANGUAGE.md §1 pool', 'L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]', 'L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]'],
+  ['LeNet-style conv', 'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])', 'L1[b,x,y,j:6] = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])'],
+  ['LeNet-style pool', 'L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]', 'L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]'],
   ['every multiplication sign', 'Y[i] = A[i] * B[i] ⋅ C[i] × D[i] ∗ E[i] F[i]·G[i]', 'Y[i] = A[i] · B[i] · C[i] · D[i] · E[i] · F[i] · G[i]'],
   ['juxtaposition as in written notation', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] L[b,x+Δx,y+Δy,I] − B[j])', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I] - B[j])'],
   ['Σ', 'Y = Σ[i] A[i]·B[i] + C', 'Y = sum[i] A[i] · B[i] + C'],
@@ -64,7 +64,7 @@ describe('printProgram golden cases', () => {
     expect(printProgram(parse(source))).toBe('Y[i] = A[i] + B[i]\nZ = relu(Y[0])');
   });
 
-  it('prints the whole LANGUAGE.md §1 program', () => {
+  it('prints the whole LeNet-style conv + pool program', () => {
     const source = [
       '# LeNet-style conv + pool, exactly as written in the notation',
       'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])',

@@ -391,7 +391,7 @@ Z[j] = T[j] + Y[0,j]`.evaluateReference({ X: base.transpose(1, 0), a: 10, b: [1,
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('the LeNet program of LANGUAGE.md §1: parameter shapes are inferred', () => {
+  it('the LeNet-style conv + pool program: parameter shapes are inferred', () => {
     const p = ein`L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])
 L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]`;
     const r = p.check({ L0: [2, 28, 28, 1] });
