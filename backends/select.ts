@@ -58,7 +58,6 @@ async function importNative(): Promise<void> {
 }
 
 function nativeLoad(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   nativeModule ??= require('./native') as NativeModule;
   nativeModule.loadNativeBackend();
 }
@@ -98,7 +97,6 @@ const CANDIDATES: Record<BackendName, BackendCandidate> = {
 };
 
 function requireOptional(pkg: string): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(pkg);
 }
 

@@ -200,7 +200,7 @@ async function benchAccuracy(name: string, open: (split: 'train' | 'test') => Im
   console.log(`\n## LeNet-5 on ${name}: ${epochs} epoch(s) on ${train.count} images, accuracy on ${test.count} test images`);
   const model = lenet5({ seed: 1, activation: 'relu', pooling: 'max' });
   const t0 = performance.now();
-  // Adam with the learning rate ramped down linearly (seed 002's AdjustVariable): 2e-3 → 2e-4.
+  // Adam with the learning rate ramped down linearly (np.linspace-style, like the common AdjustVariable callback): 2e-3 → 2e-4.
   const history = await fit(model, train, {
     epochs,
     batchSize: 64,

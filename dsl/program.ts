@@ -244,7 +244,7 @@ export class Program<In extends string = string, Req extends string = never, Out
     return printProgram(this.ast);
   }
 
-  /** The program typeset as the slides do, for KaTeX/MathJax (`aligned` environment). */
+  /** The program typeset in the usual notation, for KaTeX/MathJax (`aligned` environment). */
   toLatex(): string {
     return programToLatex(this.ast);
   }

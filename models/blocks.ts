@@ -146,7 +146,7 @@ export interface BatchNormOptions {
 }
 
 /**
- * Spatial batch normalization exactly as seed 003 writes it, over every axis but the channel:
+ * Spatial batch normalization exactly as Ioffe & Szegedy (2015) define it, over every axis but the channel:
  *
  *   ns.μ[j] = mean[b,x,y] X[b,x,y,j]
  *   ns.σ[j] = sqrt(mean[b,x,y] square(X[b,x,y,j] - ns.μ[j]) + ε)

@@ -22,7 +22,7 @@
  * programs of a `Model` (training and evaluation, see `model.ts`).
  *
  * Why functions and not a definition form in the language: the language has no abstraction by
- * design (a program is a list of tensor equations, LANGUAGE.md §3); TypeScript already has
+ * design (a program is a list of tensor equations, docs/language.md §3); TypeScript already has
  * functions, loops and types, and the notation stays visible in every block's source and in
  * `model.trainProgram.toString()`.
  */

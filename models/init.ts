@@ -1,5 +1,5 @@
 /**
- * Parameter initialization: the initializers of LANGUAGE.md §3, with fan-in and fan-out read
+ * Parameter initialization: the initializers of docs/language.md §3, with fan-in and fan-out read
  * from the parameter's role in the checked program rather than from a layer kind.
  *
  * ## The fan rule

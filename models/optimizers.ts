@@ -1,6 +1,6 @@
 /**
  * Optimizers with named state, so checkpoints can save and restore them and schedules can set any
- * hyperparameter by name (seed 002's `AdjustVariable('update_momentum', …)`).
+ * hyperparameter by name (as in the common `AdjustVariable('update_momentum', …)` callback).
  *
  * - `sgd({ learningRate, momentum, nesterov, weightDecay })`, PyTorch's form:
  *   g ← g + wd·w;  v ← μ·v + g;  w ← w − lr·(nesterov ? g + μ·v : v)   (v only when μ > 0)

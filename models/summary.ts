@@ -6,7 +6,7 @@
  * - **Multiply-adds** (per example): walking the statement's expression with a multiplier that
  *   starts at the number of output elements (batch excluded) and is multiplied by the reduced
  *   ranges at each aggregation (implicit Σ included), each `·` counts the multiplier. A
- *   convolution `W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I]` gives kx·ky·x·y·I·j, seed 000's count; terms
+ *   convolution `W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I]` gives kx·ky·x·y·I·j, the usual count; terms
  *   that fall into zero padding are counted too (as the usual formulas do).
  * - **Receptive field and jump**, per spatial axis of the inputs (rank ≥ 3 inputs: axes between
  *   the batch axis 0 and the channel axis): for an output index x read as `s·x + Σ d·Δ + c` on an
@@ -39,7 +39,7 @@ export interface Summary {
   readonly rows: readonly SummaryRow[];
   readonly totalParams: number;
   readonly totalMultiplyAdds: number;
-  /** A text table, numbers with thousands separators (the seed 004 layout). */
+  /** A text table, numbers with thousands separators (one row per layer: shape, size, parameters). */
   toString(): string;
 }
 

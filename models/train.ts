@@ -2,7 +2,7 @@
  * Training: one step (`trainStep`), evaluation (`evaluate`) and the epoch loop (`fit`) with
  * schedules, early stopping, callbacks, a terminal progress bar and optional NaN/Inf checks.
  *
- * `fit` returns a history with, per epoch, the columns of seed 002's table — train loss, valid
+ * `fit` returns a history with, per epoch, the columns of the classic training table — train loss, valid
  * loss, train/valid ratio, duration — plus accuracies and the hyperparameters used.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -190,7 +190,7 @@ export function evaluate(model: Model, data: DataSource, options: EvaluateOption
   return { loss: total / Math.max(count, 1), accuracy: withAccuracy ? correct / Math.max(count, 1) : undefined, count };
 }
 
-/** One row of the history (seed 002's table and more). */
+/** One row of the history (the classic training table's columns and more). */
 export interface EpochRecord {
   /** 1-based. */
   readonly epoch: number;
@@ -386,7 +386,7 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
 }
 
 /**
- * The history as seed 002 prints it:
+ * The history as the classic training table prints it:
  *
  *   epoch  train loss  valid loss  train/val  valid acc    dur
  *       1     0.11094     0.04377    2.53447     98.12%  2.97s

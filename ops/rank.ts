@@ -80,7 +80,7 @@ export function sliceFolded(x: tf.Tensor, begin: readonly number[], size: readon
 
 /**
  * Pads `axis` as a boundary mode reads past the ends: clamp repeats the edge, wrap continues
- * from the other end, reflect mirrors without repeating the edge (LANGUAGE.md §4). Built from
+ * from the other end, reflect mirrors without repeating the edge (docs/language.md §5). Built from
  * slices, tiles, reverses and concat, whose gradients are right on every backend (tf.mirrorPad's
  * gradient only crops, dropping what the mirrored copies contributed: measured, tfjs 4.22).
  */

@@ -1,6 +1,6 @@
 /**
- * The demo `npm run demo` runs after install: a lecture-slide program parsed, checked (shapes and
- * where they came from), typeset, evaluated by the reference evaluator on the seed's worked
+ * The demo `npm run demo` runs after install: a program in the notation parsed, checked (shapes and
+ * where they came from), typeset, evaluated by the reference evaluator on a worked
  * example, then run and differentiated on the fastest backend this machine has.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const Y = conv.evaluateReference({ X, F }).Y;
   for (let i = 0; i < 3; i++) console.log('  ' + [0, 1, 2].map((j) => Y.get(i, j).toFixed(1).padStart(5)).join(''));
 
-  // 2. A LeNet-style layer, exactly as on the slides.
+  // 2. A LeNet-style layer, exactly as written in the notation.
   const lenet = ein(`L1[b,x,y,j:6] = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])
 L2[b,x,y,j]   = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]`);
   heading('LeNet-style conv + pool: LaTeX');

@@ -100,7 +100,7 @@ export function mathBundle(math: string | HasLatex): MimeBundle {
 }
 
 /**
- * Renders LaTeX (or `program.toLatex()`) as display math, as the lecture slides show it.
+ * Renders LaTeX (or `program.toLatex()`) as display math, as textbooks typeset it.
  *
  * @example
  *   showMath('L_1[b,x,y,j] = \\mathrm{relu}\\Big(\\sum_{\\Delta x,\\Delta y,i} W \\cdot L_0\\Big)');

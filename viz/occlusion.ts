@@ -1,5 +1,5 @@
 /**
- * Occlusion sensitivity (Zeiler & Fergus 2014, lecture seed 001): slide a grey square over the
+ * Occlusion sensitivity (Zeiler & Fergus 2014): slide a grey square over the
  * image and record the probability of one class for every position. Where the probability
  * drops, the network looks.
  */

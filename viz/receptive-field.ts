@@ -1,6 +1,6 @@
 /**
  * Receptive fields of stacked convolutions/poolings, computed from kernel, stride and dilation,
- * and the classic picture of nested receptive fields (lecture seed 000, "Receptive field").
+ * and the classic picture of nested receptive fields (each layer's field nested in the next one's).
  *
  * For layer l with kernel k, stride s, dilation d (effective kernel d·(k−1)+1):
  *   jump_l = jump_{l−1} · s            (input pixels between neighbouring units of layer l)
@@ -20,7 +20,7 @@ export interface LayerGeometry {
   readonly name?: string;
 }
 
-/** The same as parallel lists, as lecture tables give them. */
+/** The same as parallel lists, one list per column of a layer table. */
 export interface LayerGeometryLists {
   readonly kernel: readonly number[];
   readonly stride?: readonly number[];

@@ -171,15 +171,14 @@ export function loadAddon(): NativeAddon {
     );
   }
   // OpenMP's idle workers keep libgomp's default: they spin up to 300,000 times (GOMP_SPINCOUNT)
-  // before they sleep — the same as PyTorch's. This backend first made them sleep at once
-  // (OMP_WAIT_POLICY=passive): every parallel region then woke the second thread through the
-  // kernel, a 0.35 ms convolution took 0.7 ms, and a ResNet-20 step was no faster on two threads
-  // than on one. With 30,000 spins, a quarter of the steps still paid ~20 ms of wake-ups. On a
-  // machine shared with other busy processes, OMP_WAIT_POLICY=passive may still be the better
-  // choice; the user's environment is libgomp's to read.
+  // before they sleep — the same as PyTorch's. Workers that sleep at once (OMP_WAIT_POLICY=passive)
+  // make every parallel region wake the second thread through the kernel: measured, a 0.35 ms
+  // convolution takes 0.7 ms, and a ResNet-20 step is no faster on two threads than on one. With
+  // 30,000 spins, a quarter of the steps still pay ~20 ms of wake-ups. On a machine shared with
+  // other busy processes, OMP_WAIT_POLICY=passive may still be the better choice; the user's
+  // environment is libgomp's to read.
   let mod: NativeAddon;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(file) as NativeAddon;
   } catch (e) {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];

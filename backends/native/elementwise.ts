@@ -7,7 +7,7 @@
  *   once a tensor amortises the call.
  * - Binary, at every size: Add, Sub, Multiply, RealDiv, Maximum, Minimum, SquaredDifference, Pow
  *   and the comparisons, on the addon's own broadcasting loop (src/loops.cc). oneDNN's binary
- *   primitive was used here first; it is fast only for same-shape and per-channel operands and
+ *   primitive is not used: it is fast only for same-shape and per-channel operands and
  *   drops to reference code (slower than tfjs' JS) for patterns such as a per-batch [16,1,1,1]
  *   scale, and it turns NaN into numbers in max/min. tfjs' own broadcasting path computes an
  *   index per element in JS.

@@ -14,7 +14,7 @@ export interface FunctionSpec {
 export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   relu: { arity: 1, fn: 'relu' },
   sigmoid: { arity: 1, fn: 'sigmoid' },
-  σ: { arity: 1, fn: 'sigmoid' }, // the slides' σ(...)
+  σ: { arity: 1, fn: 'sigmoid' }, // the usual σ(...)
   tanh: { arity: 1, fn: 'tanh' },
   exp: { arity: 1, fn: 'exp' },
   log: { arity: 1, fn: 'log' },

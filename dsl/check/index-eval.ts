@@ -1,5 +1,5 @@
 /**
- * The value of an index expression for given index values: the arithmetic of LANGUAGE.md §4 and
+ * The value of an index expression for given index values: the arithmetic of docs/language.md §5 and
  * §6 (affine forms, floor division, composites, boundary modes), compiled once into a closure.
  * Shared by the reference evaluator (which defines the meaning) and lowering (which builds
  * selection matrices and masks from it), so the two cannot disagree on what an index reads.

@@ -9,7 +9,7 @@ import type { Expr, InitializerSpec, Program } from '../parse/ast';
 import { forEachExpr } from '../parse/walk';
 import { FUNCTIONS, type FunctionSpec } from './functions';
 
-/** Initializers of LANGUAGE.md §3, with the number of arguments each takes. */
+/** Initializers of docs/language.md §3, with the number of arguments each takes. */
 export const INITIALIZERS: ReadonlyMap<string, number> = new Map([
   ['zeros', 0],
   ['ones', 0],

@@ -1,5 +1,5 @@
 /**
- * Index-range inference for one statement (LANGUAGE.md §6), in the manner of Tullio.jl: first
+ * Index-range inference for one statement (docs/language.md §8), in the manner of Tullio.jl: first
  * collect what each index is constrained to — annotations `i:N`, bare use as an axis of a tensor
  * whose shape is known, composite factors — then resolve, and give the left-hand indices still
  * open the largest "valid" range for which every read stays in bounds. Conflicts name both

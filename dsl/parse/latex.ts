@@ -1,12 +1,12 @@
 /**
- * LaTeX: a program typeset as the lecture slides write it (seeds/003). Layer names get their
+ * LaTeX: a program typeset in the usual textbook notation. Layer names get their
  * trailing digits as subscripts (`L1` → `L_{1}`), `Δx` is `\Delta x`, aggregators are big
  * operators with the reduced indices below (`\sum_{\Delta x,\Delta y,I}`), products are `\cdot`,
  * `sigmoid`/`σ` is `\sigma`, and statements are aligned on their `=` in an `aligned` block.
  *
  * Conventions (the tests hold the exact strings):
  * - index lists in square brackets, `, ` between indices: `W_{1}[\Delta x, \Delta y, I, j]`;
- * - extents are left out of assignments (the slides never show them) but kept in `input` and
+ * - extents are left out of assignments (the notation never shows them) but kept in `input` and
  *   `param` declarations, where the shape is the point: `x{:}28`;
  * - in an index, `x/2` is floor division, `\lfloor x/2 \rfloor`, and a numeric coefficient is
  *   juxtaposed (`2x + \Delta x`); in a value, `/` is `\frac{}{}`;

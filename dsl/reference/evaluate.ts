@@ -1,5 +1,5 @@
 /**
- * The reference evaluator: the meaning of a checked program, by nested loops (LANGUAGE.md §8).
+ * The reference evaluator: the meaning of a checked program, by nested loops (docs/language.md).
  * Deliberately simple and in float64; lowering is tested against it. Each expression is compiled
  * once into closures over an integer environment (one slot per index) so that the loops stay
  * plain but not painfully slow.

@@ -14,7 +14,7 @@ import { rejectUnknownOptions } from '../errors';
 const ARCH_OPTIONS = ['classes', 'seed', 'batch'];
 
 /**
- * AlexNet as in seed 003 (one tower, no local response normalization): input 227×227×3,
+ * AlexNet (Krizhevsky et al. 2012) with the usual layer shapes (one tower, no local response normalization): input 227×227×3,
  * conv 11 stride 4 → 55×55×96, pool → 27×27×96, conv 5 → 27×27×256, pool → 13×13×256,
  * 3 × conv 3 → 13×13×384/384/256, pool → 6×6×256, FC 4096, 4096, 1000. 62,378,344 parameters.
  */

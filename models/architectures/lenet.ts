@@ -1,5 +1,5 @@
 /**
- * LeNet-5 (LeCun et al. 1998, the seed 002 table), written as one program in the notation.
+ * LeNet-5 (LeCun et al. 1998: the published layer table), written as one program in the notation.
  * C3 connects to all six S2 maps (the original's partial connection table is not used), so the
  * network has 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706 parameters.
  */

@@ -48,7 +48,7 @@ export async function openPngRenderer(executablePath: string | undefined = findC
       hint: 'install it (Debian/Ubuntu: apt-get install chromium) or set EINNET_CHROMIUM=/path/to/chrome',
     });
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- dev dependency, loaded only when exporting
+  // A dev dependency, loaded only when exporting.
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   let browser: import('playwright-core').Browser;
   try {

@@ -12,7 +12,7 @@ import * as util from 'util';
 import type { NotebookOutput } from './ipynb';
 import type { CellFailure, RunRequest, WorkerMessage } from './protocol';
 
-/* eslint-disable @typescript-eslint/no-require-imports -- tslab's internals are CommonJS modules */
+// tslab's internals are CommonJS modules, hence require.
 const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
 const { createConverter } = require('tslab/dist/converter') as typeof import('tslab/dist/converter');
 const { createExecutor } = require('tslab/dist/executor') as typeof import('tslab/dist/executor');

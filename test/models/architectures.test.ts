@@ -17,7 +17,7 @@ beforeAll(useWasm);
 const conv = (k: number, c: number, d: number) => k * k * c * d;
 const bn = (c: number) => 2 * c;
 
-describe('LeNet-5 (seed 002 table)', () => {
+describe('LeNet-5 (LeCun et al. 1998: the published layer table)', () => {
   it('28×28 input → C1 28×28×6 … Out 10, 61,706 parameters, and runs', () => {
     const m = lenet5({ seed: 3 });
     try {
@@ -40,7 +40,7 @@ describe('LeNet-5 (seed 002 table)', () => {
   });
 });
 
-describe('AlexNet (seed 003 shapes)', () => {
+describe('AlexNet (Krizhevsky et al. 2012: the usual layer shapes)', () => {
   it('55×55×96, 27×27×96, 27×27×256, 13×13×256, 13×13×384 ×2, 13×13×256, 6×6×256, 4096, 4096, 1000', () => {
     const d = describeModel(alexnetSpec());
     const s = d.shapes;
@@ -63,7 +63,7 @@ describe('VGG-16', () => {
   });
 });
 
-describe('CIFAR ResNets (zero-padded shortcuts, seed 003 spatial reduction)', () => {
+describe('CIFAR ResNets (zero-padded shortcuts, He et al. 2015 option A spatial reduction)', () => {
   /** Independent count: 3×3 convs without bias, BN γβ, FC. */
   function cifarResNetParams(n: number): number {
     let p = conv(3, 3, 16) + bn(16);

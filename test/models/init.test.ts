@@ -1,6 +1,6 @@
 /**
  * Initializers: fan-in/fan-out read from the parameter's role in the program (conv, dense,
- * depthwise, grouped, batch-norm scale), the LANGUAGE.md §3 distributions (limits and moments
+ * depthwise, grouped, batch-norm scale), the docs/language.md §3 distributions (limits and moments
  * against their formulas), seeding, and bad arguments.
  */
 import { describe, expect, it } from 'vitest';
@@ -88,7 +88,7 @@ describe('initializer distributions', () => {
     expect([...initialValues({ name: 'zeros', args: [] }, [3], fans, seededRandom(7))]).toEqual([0, 0, 0]);
     expect([...initialValues({ name: 'ones', args: [] }, [2], fans, seededRandom(7))]).toEqual([1, 1]);
   });
-  it('the seed 003 Xavier interval: fan_in = fan_out = N gives ±√(3/N)', () => {
+  it('the Glorot & Bengio (2010) Xavier interval: fan_in = fan_out = N gives ±√(3/N)', () => {
     const v = initialValues({ name: 'glorot_uniform', args: [] }, [n], { fanIn: 12, fanOut: 12 }, seededRandom(8));
     expect(moments(v).max).toBeLessThanOrEqual(Math.sqrt(3 / 12));
     expect(moments(v).max).toBeGreaterThan(0.99 * Math.sqrt(3 / 12));

@@ -49,7 +49,7 @@ Y[b,k:5] = relu(W[i,k] · X[b,i] + B[k])`;
   });
 });
 
-describe('batch normalization (seed 003)', () => {
+describe('batch normalization (Ioffe & Szegedy 2015)', () => {
   const x = () => tf.tensor4d(Array.from({ length: 2 * 3 * 3 * 2 }, (_, k) => Math.sin(k) * 3 + (k % 2) * 5), [2, 3, 3, 2]);
 
   it('training mode normalizes with the batch statistics (formula in plain tfjs)', () => {

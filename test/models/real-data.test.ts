@@ -1,5 +1,5 @@
 /**
- * A short real-data run: LeNet-5 (as in seed 002, tanh and average pooling) on 512 MNIST training
+ * A short real-data run: LeNet-5 (as LeCun et al. 1998 publish it, tanh and average pooling) on 512 MNIST training
  * images for 3 epochs on the wasm backend. The loss must fall well below chance (ln 10 ≈ 2.30)
  * and the held-out accuracy must be far above chance. The full 3-epoch accuracy runs are in
  * bench/training.ts.

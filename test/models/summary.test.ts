@@ -1,6 +1,6 @@
 /**
- * summary(): the seed 004 table (LeNet-style example), the receptive-field column of seed 000
- * and seed 000's multiplication counts for standard, depthwise and pointwise convolution — each
+ * summary(): the course's LeNet-style layer table, its eight-layer receptive-field column
+ * and the usual multiplication counts for standard, depthwise and pointwise convolution — each
  * from a program written in the notation, computed from index expressions and ranges.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,8 +8,8 @@ import { ein } from '../../dsl/program';
 import { summary } from '../../models/summary';
 import { lenet5, resnetCifar } from '../../models/architectures';
 
-describe('the seed 004 table', () => {
-  // Slide: Input (32,32,3) 3,072 0; CONV1 (f=5,s=1) (28,28,6) 4,704 456; POOL1 (14,14,6) 1,176 0;
+describe('the course\'s LeNet-style layer table', () => {
+  // The table: Input (32,32,3) 3,072 0; CONV1 (f=5,s=1) (28,28,6) 4,704 456; POOL1 (14,14,6) 1,176 0;
   // CONV2 (10,10,16) 1,600 2,416; POOL2 (5,5,16) 400 0; FC3 120 48,120; FC4 84 10,164;
   // Softmax 10 850. The softmax row holds the 84→10 weights, so its statements share a prefix.
   const program = ein(`
@@ -53,7 +53,7 @@ describe('the seed 004 table', () => {
   });
 });
 
-describe('the seed 000 receptive-field table', () => {
+describe('the course\'s eight-layer receptive-field table', () => {
   // Layers 1–8: kernel 3, strides 1,2,1,1,2,1,1,2, total padding 2 for stride 1 (1 each side)
   // and 1 for stride 2 (TensorFlow 'same': the extra row at the end), sizes 256→128→64→32.
   const lines: string[] = [];
@@ -74,13 +74,13 @@ describe('the seed 000 receptive-field table', () => {
     expect(layers.map((r) => r.shape[0])).toEqual([256, 128, 128, 128, 64, 64, 64, 32]);
     expect(layers.map((r) => r.jump![0])).toEqual([1, 2, 2, 2, 4, 4, 4, 8]);
   });
-  it('dilation 2 turns a 3×3 receptive field into 5×5 (seed 000)', () => {
+  it('dilation 2 turns a 3×3 receptive field into 5×5', () => {
     const s = summary(ein('Y[b,x,y,j:1] = W[Δx:3,Δy:3,I,j] · X[b,x+2*Δx,y+2*Δy,I]'), { X: [1, 9, 9, 1] });
     expect(s.rows[1].receptiveField).toEqual([5, 5]);
   });
 });
 
-describe('seed 000 multiplication counts', () => {
+describe('multiplication counts of standard, depthwise and pointwise convolution', () => {
   // "without strides and padding": k_h·k_w·h·w·c_in·c_out, k_h·k_w·h·w·c_in, h·w·c_in·c_out
   // with h, w the output size. Here k = 3, output 6×6, c_in = 4, c_out = 8.
   const h = 6;
@@ -106,7 +106,7 @@ describe('seed 000 multiplication counts', () => {
 });
 
 describe('summary of models', () => {
-  it('LeNet-5: the seed 002 layer sizes and 61,706 parameters', () => {
+  it('LeNet-5: the published layer sizes and 61,706 parameters', () => {
     const m = lenet5();
     try {
       const s = summary(m);

@@ -1,7 +1,7 @@
 /**
  * Losses (against hand-computed values and tfjs' own implementations), optimizers (against
- * update sequences computed by hand here and against tf.train.adam), schedules (seed 002's
- * AdjustVariable is numpy's linspace), and fit: history, callbacks, early stopping, NaN checks,
+ * update sequences computed by hand here and against tf.train.adam), schedules (`linear` is
+ * numpy's linspace), and fit: history, callbacks, early stopping, NaN checks,
  * option errors.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -114,7 +114,7 @@ describe('optimizers', () => {
 });
 
 describe('schedules', () => {
-  it("linear is seed 002's AdjustVariable: np.linspace(0.02, 0.0001, 5)", () => {
+  it('linear matches np.linspace(0.02, 0.0001, 5)', () => {
     const s = linear(0.02, 0.0001, 5);
     // np.linspace(0.02, 0.0001, 5) = [0.02, 0.015025, 0.01005, 0.005075, 0.0001]
     expect([0, 1, 2, 3, 4].map(s).map((v) => +v.toFixed(6))).toEqual([0.02, 0.015025, 0.01005, 0.005075, 0.0001]);
@@ -140,7 +140,7 @@ function toyData(n: number, seed: number): { images: tf.Tensor; labels: tf.Tenso
 const linearModel = (seed = 1) => new Model({ program: 'Y[b,k:2] = W[i,k] · X[b,i] + B[k]', inputs: { X: [1, 2] }, output: 'Y', seed });
 
 describe('fit', () => {
-  it('returns one history row per epoch with seed 002 columns, and calls back per batch and epoch', async () => {
+  it('returns one history row per epoch with the classic training-table columns, and calls back per batch and epoch', async () => {
     const train = toyData(256, 1);
     const valid = toyData(128, 2);
     const m = linearModel();

@@ -1,7 +1,7 @@
 /**
  * Plot helpers build the right figure data for inputs whose answer is known by hand: which z
  * values each panel holds, where axes sit, what live curves record, the occlusion map of a
- * classifier that is a plain mean, and the lecture's receptive-field table. No helper may leave
+ * classifier that is a plain mean, and the course's eight-layer receptive-field table. No helper may leave
  * a tensor behind.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -238,13 +238,13 @@ describe('occlusionMap', () => {
 });
 
 describe('receptive fields', () => {
-  it('reproduces the receptive-field table of the convolution lecture (seed 000)', () => {
+  it('reproduces the course\'s eight-layer receptive-field table', () => {
     const rows = receptiveFields({ kernel: [3, 3, 3, 3, 3, 3, 3, 3], stride: [1, 2, 1, 1, 2, 1, 1, 2] });
     expect(rows.map((r) => r.receptiveField)).toEqual([3, 5, 9, 13, 17, 25, 33, 41]);
     expect(rows.map((r) => r.jump)).toEqual([1, 2, 2, 2, 4, 4, 4, 8]);
   });
 
-  it('dilation 2 turns a 3×3 field into 5×5 (lecture), dilations 1,2,4 give 3,7,15', () => {
+  it('dilation 2 turns a 3×3 field into 5×5, dilations 1,2,4 give 3,7,15', () => {
     expect(receptiveFields([{ kernel: 3, dilation: 2 }])[0]).toMatchObject({ receptiveField: 5, effectiveKernel: 5 });
     expect(receptiveFields({ kernel: [3, 3, 3], dilation: [1, 2, 4] }).map((r) => r.receptiveField)).toEqual([3, 7, 15]);
   });

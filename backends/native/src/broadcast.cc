@@ -74,7 +74,7 @@ void BinaryRun(const float* a, int64_t sa, const float* b, int64_t sb, typename 
 }
 
 // The hottest case, a contiguous walk (same shapes, or one operand a scalar) of +, −, · (the
-// gradients' sums): compiled per ISA. (Split over two threads it was slower in a training step.)
+// gradients' sums): compiled per ISA. (Split over two threads it measured slower in a training step.)
 #define EINNET_FLAT_BINARY(NAME, EXPR)                                                                        \
   EINNET_CLONES void NAME(const float* __restrict a, int64_t sa, const float* __restrict b, int64_t sb,   \
                           float* __restrict c, int64_t n) {                                                 \

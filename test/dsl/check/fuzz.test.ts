@@ -229,8 +229,8 @@ describe('fuzzing parse + check', () => {
   });
 
   it('names that are also Object.prototype properties are not functions, initializers or consts', () => {
-    // Found while fuzzing: FUNCTIONS['toString'] used to find Object.prototype.toString, and a
-    // const named valueOf picked up Object.prototype.valueOf from the consts option.
+    // A plain-object lookup would find Object.prototype.toString for FUNCTIONS['toString'], and
+    // Object.prototype.valueOf for a const named valueOf in the consts option.
     const unknownFn = (() => {
       try {
         checkProgram(parse('Y[i:2] = toString(X[i])'));

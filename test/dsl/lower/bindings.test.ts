@@ -164,8 +164,8 @@ describe('bad bindings', () => {
     expect(e.message).toContain('input X [2,3]');
   });
 
-  // Was reported as "EIN2021: the range of left-hand index b cannot be inferred": run() now says
-  // which binding is missing when the shapes do not follow without it.
+  // Not "EIN2021: the range of left-hand index b cannot be inferred": run() says which binding is
+  // missing when the shapes do not follow without it.
   it('missing input whose shape is not declared in full: EIN3003 naming it', () => {
     withBindings({ X: undefined }, (b) => {
       const e = failure(() => NET.run(b));

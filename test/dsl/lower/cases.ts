@@ -226,7 +226,7 @@ export const CASES: readonly Case[] = [
 
   // -- batch normalization (the batch-norm route: statistics and normalization steps) -----------------
   {
-    name: 'batch norm as in seed 003, with γ, β and relu',
+    name: 'batch norm as Ioffe & Szegedy define it, with γ, β and relu',
     src: [
       'μ[j] = mean[b,x,y] X[b,x,y,j]',
       'σ[j] = sqrt(mean[b,x,y] square(X[b,x,y,j] - μ[j]) + 0.00001)',

@@ -1,5 +1,5 @@
 /**
- * Differential test of the lowering, forward: every construct of LANGUAGE.md (one small program
+ * Differential test of the lowering, forward: every construct of docs/language.md (one small program
  * each, see cases.ts) run with `Program.run` on the cpu and wasm backends and compared, output by
  * output (intermediates included), with the reference evaluator in float64. Inputs are seeded
  * random float32 values; tolerance 1e-4 relative to the largest output element.

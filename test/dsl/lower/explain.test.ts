@@ -120,7 +120,7 @@ describe('explain()', () => {
   });
 
   it('a program that only the generic route can take still explains, and says why the faster route was not taken', () => {
-    // A kernel read at 2·Δx is no tfjs conv (grouped convs, once generic, now have a route).
+    // A kernel read at 2·Δx is no tfjs conv (grouped convs have a route of their own).
     const p = ein('Y[b,x,y,j] = W[2*Δx:3,Δy:3,i,j]·X[b,x+Δx,y+Δy,i]');
     const [b] = blocks(p.explain({ X: [1, 5, 5, 2], W: [5, 3, 2, 4] }));
     expect(b.routes.join('\n')).toMatch(/not taken: \S/);
@@ -137,8 +137,8 @@ describe('explain()', () => {
     expect(text).toMatch(/mask \(\d+ of \d+ terms kept\)/);
   });
 
-  it('batch norm written as on the slide: one statistics step and one normalization step', () => {
-    const c = CASES.find((k) => k.name.startsWith('batch norm as in seed 003'))!;
+  it('batch norm written in the notation: one statistics step and one normalization step', () => {
+    const c = CASES.find((k) => k.name.startsWith('batch norm as Ioffe & Szegedy define it'))!;
     const [mu, sigma, y] = blocks(ein(c.src).explain(c.shapes));
     expect(mu.routes.join('\n')).toMatch(/batch statistics/);
     expect(mu.ops.some((o) => o.text.startsWith('batch statistics') && o.shape.join(',') === '8')).toBe(true);

@@ -9,9 +9,8 @@ import { CASES } from './cases';
 import { BACKENDS, gradientMismatches, makeLeaves, programOf, seededRandom, useBackend } from './harness';
 
 /**
- * Cases (by name, or `backend:name`) whose gradient is wrong today; each runs as it.fails.
- * Empty now: the bugs once listed here (broadcast max/min, tied maxima, rank > 6 on wasm, the conv
- * route under vitest) are fixed, and their cases run as plain tests.
+ * Cases (by name, or `backend:name`) whose gradient is known to be wrong; each runs as it.fails.
+ * Empty: every case runs as a plain test (regressions.test.ts holds the minimal reproductions).
  */
 const KNOWN_GRADIENT_BUGS: Readonly<Record<string, string>> = {};
 

@@ -1,7 +1,7 @@
 /**
- * Minimal reproductions of lowering bugs found by the differential, gradient and random-program
- * tests, kept as regression tests now that each is fixed. Each comment says what went wrong and
- * how it was fixed:
+ * Minimal reproductions of lowering pitfalls that the differential, gradient and random-program
+ * tests found, kept as regression tests. Each comment says what goes wrong without the guard;
+ * this list says which code guards against it:
  *   tied maxima counted twice     → one-winner gradients (execute.ts `extremum`; ops/pool.ts)
  *   broadcast max/min gradients   → both operands expanded to the full shape (lower/routes/elementwise.ts)
  *   NaN from dropped terms        → safe padding of masked reads, finite empty max (lower/read.ts, routes/extremum.ts)
@@ -34,7 +34,7 @@ function onBackend(backend: BackendName, body: () => void): void {
 
 for (const backend of BACKENDS) {
   onBackend(backend, () => {
-    // Was: the gradient of a max (or min) over a window that reads one element twice counts it
+    // Guards against: the gradient of a max (or min) over a window that reads one element twice counts it
     // once per copy. tf.max's gradient goes to every entry equal to the maximum, and copies are
     // equal by construction: clamp/wrap/reflect edges, or a max pool after x/2 upsampling.
     // Expected d/dX[0] = 2·Y·1 (finite differences); got twice that.
@@ -45,7 +45,7 @@ for (const backend of BACKENDS) {
       expect(gradient({ name: '', src: 'U[x:4] = X[x/2]\nY[x:2] = max[k:2] U[2*x+k]', shapes: { X: [2] } })).toEqual([]);
     });
 
-    // Was: the same when the copies come from an earlier max: neighbouring windows of an
+    // Guards against: the same when the copies come from an earlier max: neighbouring windows of an
     // overlapping max pool often share their maximum, so a second max pool sees ties between
     // copies of one input. X = [0, 1, 0.5, 0.25]: Y = [1, 1, 0.5], Z = [1, 1],
     // L = ΣZ², dL/dX[1] = 4 (finite differences, and PyTorch's one-argmax rule); got 6.
@@ -57,7 +57,7 @@ for (const backend of BACKENDS) {
       expect(gradientMismatches(p, leaves, seededRandom(1))).toEqual([]);
     });
 
-    // Was: tfjs' Maximum/Minimum gradients do not reduce over broadcast axes: `max(A[i,j], B[j])`
+    // Guards against: tfjs' Maximum/Minimum gradients do not reduce over broadcast axes: `max(A[i,j], B[j])`
     // throws "Error in gradient for op Maximum. The gradient of input 'b' has shape '3,4', which
     // does not match the shape of the input '1,4'". Broadcast both operands first.
     it('elementwise max with a broadcast operand: the gradient throws', () => {
@@ -67,7 +67,7 @@ for (const backend of BACKENDS) {
       expect(gradient({ name: '', src: 'Y[i,j] = min(A[i], B[j])', shapes: { A: [3], B: [4] } })).toEqual([]);
     });
 
-    // Was: NaN gradients where a dropped term would be infinite at the zero padding. Masked
+    // Guards against: NaN gradients where a dropped term would be infinite at the zero padding. Masked
     // terms are computed on the zero-padded read and then dropped with tf.where; the forward
     // value is right, but the gradient is 0 · ∞ = NaN: log(0), 1/0 inside a masked reduction.
     // The reference never evaluates dropped terms. Padding the read with a harmless value
@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
     it('windowed sum dividing by a padded read: NaN gradient', () => {
       expect(gradient({ name: '', src: 'Y[x:3] = sum[k:2] P[x] / Q[x+k-1]', shapes: { P: [3], Q: [3] }, positive: ['P', 'Q'] })).toEqual([]);
     });
-    // Was: the same for an empty max (all its terms out of range) inside a weighted sum: the max
+    // Guards against: the same for an empty max (all its terms out of range) inside a weighted sum: the max
     // is −∞, the product (−∞)·W[k] is dropped by tf.where, and d/dW = 0·(−∞) = NaN.
     it('an empty max inside a weighted sum: NaN gradient for the weight', () => {
       expect(gradient({ name: '', src: 'Y = sum[k:2] (max[j:2] X[k+j-2])·W[k]', shapes: { X: [2] } })).toEqual([]);
@@ -95,7 +95,7 @@ for (const backend of BACKENDS) {
       }
     });
 
-    // Was: every gradient through the conv route throws under vitest: "Cannot find module
+    // Guards against: every gradient through the conv route throws under vitest: "Cannot find module
     // '../index'" from a lazy require of the lowering (works in
     // CommonJS under tsx and in dist/, not in vitest's module runner).
     it('conv route gradient under vitest', () => {
@@ -105,7 +105,7 @@ for (const backend of BACKENDS) {
 }
 
 onBackend('wasm', () => {
-  // Was: on wasm, broadcasting binary ops of rank > 6 fail inside XNNPACK (it logs "XNN status
+  // Guards against: on wasm, broadcasting binary ops of rank > 6 fail inside XNNPACK (it logs "XNN status
   // for xnn_setup_*_nd_f32 is not successful. Got status 4") and leave zeros: a window over
   // three axes of a rank-4 tensor makes rank-7 intermediates (tensor axes + window axes).
   // Forward here gives Y = 0. cpu is right. Realistic case: 3-D pooling of NDHWC (rank 8).
@@ -122,7 +122,7 @@ onBackend('wasm', () => {
 });
 
 for (const backend of BACKENDS) onBackend(backend, () => {
-  // Was: an index on three axes (A[i,i,i]) or two indices each on two axes (A[i,j,i,j],
+  // Guards against: an index on three axes (A[i,i,i]) or two indices each on two axes (A[i,j,i,j],
   // A[i+k,i+k]) read the wrong elements. mergeDuplicateAxes (dsl/lower/read.ts) permutes by
   // name with `others` still holding the duplicated names, so `permute` gets a perm with a
   // repeated axis ([0,0,1] for A[i,i,i]): cpu returns wrong values, wasm reads out of bounds

@@ -542,7 +542,8 @@ export interface ShapedProgram {
 }
 
 /**
- * LANGUAGE.md §1-style programs that are shape-correct by construction, in random spellings:
+ * LeNet-style programs (as in the opening example of docs/language.md) that are shape-correct by
+ * construction, in random spellings:
  *
  *     L1[b,x,y,j:J] = act(W1[Δx:K,Δy:K,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])
  *     L2[b,x,y,j]   = agg[Δx:P,Δy:P] L1[b,P*x+Δx,P*y+Δy,j]

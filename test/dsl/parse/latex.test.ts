@@ -1,6 +1,6 @@
 /**
- * LaTeX typesetting. Expected strings are written by hand from the slides' notation
- * (seeds/003): subscripted layer numbers, `\Delta x`, `\sum_{\Delta x,\Delta y,I}`, `\cdot`,
+ * LaTeX typesetting. Expected strings are written by hand in the usual textbook notation:
+ * subscripted layer numbers, `\Delta x`, `\sum_{\Delta x,\Delta y,I}`, `\cdot`,
  * `\sigma`, `\operatorname{relu}`, `\frac`, floor division in indices, `\,;\,` concatenation,
  * statements aligned on `&=`. KaTeX (strict) checks that whatever we produce is valid LaTeX.
  */
@@ -22,7 +22,7 @@ function rendersInKatex(latex: string): void {
   katex.renderToString(latex, { throwOnError: true, displayMode: true, strict: 'error' });
 }
 
-describe('LANGUAGE.md §1 as on the slides', () => {
+describe('the LeNet-style conv + pool program, typeset', () => {
   const CONV = 'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])';
   const POOL = 'L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]';
   const CONV_TEX =

@@ -1,5 +1,5 @@
 /**
- * Parser tests for every construct of LANGUAGE.md §2–§5. Expected trees are built by hand with
+ * Parser tests for every construct of docs/language.md §2–§6. Expected trees are built by hand with
  * the small constructors below and compared up to spans and spellings (`astDifference`);
  * Unicode and ASCII spellings of one program must give equal trees.
  */
@@ -86,7 +86,7 @@ describe('§2 multiplication spellings', () => {
   for (const sign of ['·', '⋅', '*', '×', '∗']) {
     it(`'${sign}' multiplies`, () => expectTree(`Y[b,j] = W[I,j] ${sign} X[b,I]`, expected));
   }
-  it('juxtaposition of two accesses multiplies, as on the slides', () => {
+  it('juxtaposition of two accesses multiplies, as in written notation', () => {
     expectTree('Y[b,j] = W[I,j] X[b,I]', expected);
     expectTree('Y[b,j] = W[I,j]X[b,I]', expected);
   });

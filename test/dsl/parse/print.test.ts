@@ -12,10 +12,10 @@ import { printExpr, printIndex, printProgram } from '../../../dsl/parse/print';
 
 const GOLDEN: readonly (readonly [string, string, string])[] = [
   // [what, as written, canonical]
-  ['LANGUAGE.md §1 conv', 'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])', 'L1[b,x,y,j:6] = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])'],
-  ['LANGUAGE.md §1 pool', 'L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]', 'L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]'],
+  ['LeNet-style conv', 'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])', 'L1[b,x,y,j:6] = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])'],
+  ['LeNet-style pool', 'L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]', 'L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]'],
   ['every multiplication sign', 'Y[i] = A[i] * B[i] ⋅ C[i] × D[i] ∗ E[i] F[i]·G[i]', 'Y[i] = A[i] · B[i] · C[i] · D[i] · E[i] · F[i] · G[i]'],
-  ['slide-style juxtaposition', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] L[b,x+Δx,y+Δy,I] − B[j])', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I] - B[j])'],
+  ['juxtaposition as in written notation', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] L[b,x+Δx,y+Δy,I] − B[j])', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I] - B[j])'],
   ['Σ', 'Y = Σ[i] A[i]·B[i] + C', 'Y = sum[i] A[i] · B[i] + C'],
   ['∑ with extent and parentheses', 'Y = ∑[i : 3](A[i]+B[i])', 'Y = sum[i:3] (A[i] + B[i])'],
   ['max, min, mean aggregators', 'Y[j] = max[i] A[i,j] + min[i,k:2] B[i,k,j] - mean[Δx:K] C[Δx,j]', 'Y[j] = max[i] A[i,j] + min[i,k:2] B[i,k,j] - mean[Δx:K] C[Δx,j]'],
@@ -64,9 +64,9 @@ describe('printProgram golden cases', () => {
     expect(printProgram(parse(source))).toBe('Y[i] = A[i] + B[i]\nZ = relu(Y[0])');
   });
 
-  it('prints the whole LANGUAGE.md §1 program', () => {
+  it('prints the whole LeNet-style conv + pool program', () => {
     const source = [
-      '# LeNet-style conv + pool, exactly as on the slides',
+      '# LeNet-style conv + pool, exactly as written in the notation',
       'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])',
       'L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]',
     ].join('\n');

@@ -334,7 +334,7 @@ describe('where an implicit or explicit sum stops', () => {
     expect(nested(Y)).toEqual([13, 20]);
   });
 
-  it("the slides' σ(W·L − B): B is subtracted once, after the sum", () => {
+  it("the usual σ(W·L − B): B is subtracted once, after the sum", () => {
     const W = [
       [1, -1],
       [2, -3],
@@ -391,7 +391,7 @@ Z[j] = T[j] + Y[0,j]`.evaluateReference({ X: base.transpose(1, 0), a: 10, b: [1,
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('the LeNet program of LANGUAGE.md §1: parameter shapes are inferred', () => {
+  it('the LeNet-style conv + pool program: parameter shapes are inferred', () => {
     const p = ein`L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])
 L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]`;
     const r = p.check({ L0: [2, 28, 28, 1] });

@@ -1,9 +1,9 @@
 /**
- * The worked tables of the lecture notes (/work/shared/seeds), reproduced by the reference
- * evaluator. Inputs and expected outputs are typed from the notes, not computed here.
+ * The course's worked convolution and pooling tables, reproduced by the reference evaluator.
+ * Inputs and expected outputs are typed in from the published tables, not computed here.
  *
  * All of them are correlations, as CNN layers are: the window at (x, y) multiplies W[Δx, Δy] with
- * X[x+Δx, y+Δy], no kernel flip. Seed 004's vertical-edge table settles it: its filter is
+ * X[x+Δx, y+Δy], no kernel flip. The 6x6 vertical-edge table settles it: its filter is
  * antisymmetric left-right, so a flipped (mathematical) convolution would give every entry
  * negated — the test checks both.
  */
@@ -23,7 +23,7 @@ function nhwc(m: number[][]): number[][][][] {
   return [m.map((row) => row.map((v) => [v]))];
 }
 
-// Seed 000, "No padding, unit strides" and the pooling slides: the 5x5 input and 3x3 filter.
+// The worked 5x5 input and 3x3 filter ("no padding, unit strides"), also used for the pooling tables.
 const INPUT_5x5 = [
   [3, 3, 2, 1, 0],
   [0, 0, 1, 3, 1],
@@ -37,8 +37,8 @@ const FILTER_3x3 = [
   [0, 1, 2],
 ];
 
-describe('seed 000: convolution and pooling on the 5x5 input', () => {
-  it('5x5 input ⊛ 3x3 filter, no padding, stride 1 → 3x3 (slide notation, inferred shapes)', () => {
+describe('the worked 5×5 ⊛ 3×3 example: convolution and pooling', () => {
+  it('5x5 input ⊛ 3x3 filter, no padding, stride 1 → 3x3 (layer notation, inferred shapes)', () => {
     const p = ein`L1[b,x,y,j] = W[Δx,Δy,I,j] · L0[b,x+Δx,y+Δy,I]`;
     const W = FILTER_3x3.map((r) => r.map((v) => [[v]])); // [3,3,1,1]
     const { shapes } = p.check({ L0: [1, 5, 5, 1], W: [3, 3, 1, 1] });
@@ -71,7 +71,7 @@ describe('seed 000: convolution and pooling on the 5x5 input', () => {
     ]);
   });
 
-  it('3x3 mean pooling, stride 1 → 3x3 (the slide rounds to one decimal)', () => {
+  it('3x3 mean pooling, stride 1 → 3x3 (the table rounds to one decimal)', () => {
     const { M } = ein`M[x,y] = mean[Δx:3,Δy:3] X[x+Δx, y+Δy]`.evaluateReference({ X: INPUT_5x5 });
     expect(rows(M).map((r) => r.map((v) => Math.round(v * 10) / 10))).toEqual([
       [1.7, 1.7, 1.7],
@@ -81,7 +81,7 @@ describe('seed 000: convolution and pooling on the 5x5 input', () => {
   });
 });
 
-describe('seed 001: the box filter h[m,n] = Σ_{k,l} f[k,l] I[m+k, n+l]', () => {
+describe('the box filter h[m,n] = Σ_{k,l} f[k,l] I[m+k, n+l]', () => {
   it('10x10 image, 3x3 box of 1/9 → the 8x8 table', () => {
     const I = [
       [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
@@ -106,7 +106,7 @@ describe('seed 001: the box filter h[m,n] = Σ_{k,l} f[k,l] I[m+k, n+l]', () => 
       [10, 10, 10, 0, 0, 0, 0, 0],
     ];
     const f = [0, 1, 2].map(() => [1 / 9, 1 / 9, 1 / 9]);
-    // The slide's formula, written as it is printed; `f` and `I` given as an ndarray and nested arrays.
+    // The textbook formula, written as it is printed; `f` and `I` given as an ndarray and nested arrays.
     const p = ein`h[m,n] = f[k,l] I[m+k, n+l]`;
     const out = p.evaluateReference({ f: ndarray(Float64Array.from(f.flat()), [3, 3]), I }).h;
     expect(out.shape).toEqual([8, 8]);
@@ -115,7 +115,7 @@ describe('seed 001: the box filter h[m,n] = Σ_{k,l} f[k,l] I[m+k, n+l]', () => 
   });
 });
 
-describe('seed 004: the 6x6 vertical-edge example', () => {
+describe('the 6x6 vertical-edge example', () => {
   const image = [
     [3, 0, 1, 2, 7, 4],
     [1, 5, 8, 9, 3, 1],
