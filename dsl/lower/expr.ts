@@ -1,7 +1,7 @@
 /**
  * Lowering of right-hand expressions to named values, through the route registry
  * (routes/index.ts). Elementwise operations broadcast by index name; reductions follow
- * LANGUAGE.md §6: a sum of a product of zero-padded reads needs no mask (the padded zeros drop
+ * docs/language.md §8: a sum of a product of zero-padded reads needs no mask (the padded zeros drop
  * the term), anything else drops masked terms with `where` — 0 for sums, ∓∞ for max/min — and an
  * empty max/min is itself dropped by the enclosing reduction, or reads 0 outside any reduction.
  */

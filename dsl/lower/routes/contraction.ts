@@ -1,6 +1,6 @@
 /**
  * The contraction route: `sum` and `mean` of a body. A product of zero-padded reads drops its
- * out-of-range terms by itself (LANGUAGE.md §6) and becomes transpose + reshape + matMul
+ * out-of-range terms by itself (docs/language.md §8) and becomes transpose + reshape + matMul
  * (contract.ts); any other body gets safe padding and an explicit mask (`where`) before the sum.
  */
 import type { CheckedExpr } from '../../check/checked';

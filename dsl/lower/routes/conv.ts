@@ -13,7 +13,7 @@
  * serves `dW[v,c,o] = dY[n,u,o] · X[n,s·u+d·v,c]` (the filter gradient: batch and channel roles
  * swap) and `dX[n,q,c] = dY[n,q-d·v,o] · W[v,c,o]` (the input gradient: a flipped kernel).
  * Offsets become the conv's explicit padding (or a crop); zero padding is exactly the dropping of
- * out-of-range terms a sum does (LANGUAGE.md §6).
+ * out-of-range terms a sum does (docs/language.md §8).
  */
 import type { AffineIndex, CheckedExpr } from '../../check/checked';
 import { bareIndex } from '../../check/index-forms';

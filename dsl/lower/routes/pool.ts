@@ -1,6 +1,6 @@
 /**
  * The pooling route: `max|mean|sum[v…] X[…, s·u + v + p, …]` over one or two window axes.
- * Out-of-range terms follow LANGUAGE.md §6: max pads with -∞ so they are ignored, mean pads with
+ * Out-of-range terms follow docs/language.md §8: max pads with -∞ so they are ignored, mean pads with
  * 0 and still counts them (count_include_pad), sum is the mean times the window size.
  *
  * Every window shape and stride, tiling (the usual 2×2/2) or overlapping, runs as tf.maxPool /
