@@ -4,7 +4,7 @@
  * 0 and still counts them (count_include_pad), sum is the mean times the window size.
  *
  * Every window shape and stride, tiling (the usual 2×2/2) or overlapping, runs as tf.maxPool /
- * tf.avgPool (1-D as 2-D with a unit axis) on the input padded as §6 says; max pooling gets its
+ * tf.avgPool (1-D as 2-D with a unit axis) on the input padded as docs/language.md §8 says; max pooling gets its
  * gradient from ops/pool.ts, which routes around a backend's MaxPoolGrad where it is wrong. (A
  * reshape and a reduction would be exact too, but its gradient is a broadcast and, for max, an
  * arg-max mask: six kernels where the pooling gradient is one.)
