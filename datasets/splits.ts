@@ -60,10 +60,7 @@ export interface SplitOptions {
  * @example
  * const { train, validation } = trainValidationSplit(openMnist(), { validationSize: 5000, seed: 1 });
  */
-export function trainValidationSplit<D extends ImageSet | TensorDataset>(
-  data: D,
-  options: SplitOptions = {},
-): { train: D; validation: D } {
+export function trainValidationSplit<D extends ImageSet | TensorDataset>(data: D, options: SplitOptions = {}): { train: D; validation: D } {
   checkOptions(options, ['validationFraction', 'validationSize', 'seed'], 'trainValidationSplit');
   const n = data.count;
   let nVal: number;

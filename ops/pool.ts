@@ -104,6 +104,15 @@ export function maxPoolBackward(x: tf.Tensor4D, dy: tf.Tensor4D, window: readonl
     const attrs = { filterSize, strides: [...strides], pad: 'valid' };
     const dTurned = tf.engine().runKernel('MaxPoolGrad', { dy: tf.reverse(dy, [1, 2]), input: turned, output }, attrs) as tf.Tensor4D;
     const dx = tf.reverse(dTurned, [1, 2]);
-    return (usedH === h && usedW === w ? dx : tf.pad(dx, [[0, 0], [0, h - usedH], [0, w - usedW], [0, 0]])) as tf.Tensor4D;
+    return (
+      usedH === h && usedW === w
+        ? dx
+        : tf.pad(dx, [
+            [0, 0],
+            [0, h - usedH],
+            [0, w - usedW],
+            [0, 0],
+          ])
+    ) as tf.Tensor4D;
   });
 }

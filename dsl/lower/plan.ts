@@ -102,4 +102,3 @@ export interface Plan {
   readonly outputs: ReadonlyMap<string, number>;
   readonly statements: readonly StatementPlan[];
 }
-

@@ -120,13 +120,28 @@ function spreadAxis(b: PlanBuilder, v: NamedValue, axis: string, coef: number, o
   const inner = sizeOf(v.shape.slice(k + 1));
   let step = v.step;
   if (coef > 1) {
-    step = b.pad(b.reshape(step, [outer, count, 1, inner]), [[0, 0], [0, 0], [0, coef - 1], [0, 0]]);
+    step = b.pad(b.reshape(step, [outer, count, 1, inner]), [
+      [0, 0],
+      [0, 0],
+      [0, coef - 1],
+      [0, 0],
+    ]);
   }
   step = b.reshape(step, [outer, length, inner]);
   // Element j of the spread axis goes to position j + offset; keep the part inside [0, size).
   const first = Math.max(0, -offset);
   const last = Math.min(length, size - offset);
   step = b.slice(step, [0, first, 0], [outer, last - first, inner]);
-  step = b.pad(step, [[0, 0], [first + offset, size - (last + offset)], [0, 0]]);
-  return b.named(b.reshape(step, v.shape.map((d, j) => (j === k ? size : d))), v.axes.map((a) => (a === axis ? name : a)));
+  step = b.pad(step, [
+    [0, 0],
+    [first + offset, size - (last + offset)],
+    [0, 0],
+  ]);
+  return b.named(
+    b.reshape(
+      step,
+      v.shape.map((d, j) => (j === k ? size : d)),
+    ),
+    v.axes.map((a) => (a === axis ? name : a)),
+  );
 }

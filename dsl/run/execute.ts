@@ -78,7 +78,10 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
       const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
       const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
       const back = tf.reshape(spread, moved.shape);
-      return tf.transpose(back, perm.map((_, k) => perm.indexOf(k)));
+      return tf.transpose(
+        back,
+        perm.map((_, k) => perm.indexOf(k)),
+      );
     },
     [input],
   );
@@ -179,8 +182,24 @@ export class PlanRunner {
       if (s.activation === 'relu') dz = tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32'));
       if (s.activation === 'sigmoid') dz = tf.mul(dy, tf.mul(y, tf.sub(1, y)));
       const g = this.gradientRunners(k, s);
-      const dw = pick(g.filter.run(new Map([['X', x], ['dY', dz]])), 'dW');
-      const dx = pick(g.input.run(new Map([['W', w], ['dY', dz]])), 'dX');
+      const dw = pick(
+        g.filter.run(
+          new Map([
+            ['X', x],
+            ['dY', dz],
+          ]),
+        ),
+        'dW',
+      );
+      const dx = pick(
+        g.input.run(
+          new Map([
+            ['W', w],
+            ['dY', dz],
+          ]),
+        ),
+        'dX',
+      );
       return s.bias ? [dx, dw, tf.sum(dz, [...Array(dz.rank - 1).keys()])] : [dx, dw];
     };
     return withGradient(
@@ -259,7 +278,11 @@ export class PlanRunner {
       case 'slice':
         return sliceFolded(x(0), s.begin, s.size);
       case 'pad':
-        return tf.pad(x(0), s.paddings.map((p) => [p[0], p[1]] as [number, number]), s.value);
+        return tf.pad(
+          x(0),
+          s.paddings.map((p) => [p[0], p[1]] as [number, number]),
+          s.value,
+        );
       case 'matMul':
         return tf.matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
       case 'unary':
@@ -287,7 +310,10 @@ export class PlanRunner {
       case 'broadcast':
         return broadcastAnyRank(x(0), s.shape);
       case 'concat':
-        return tf.concat(s.inputs.map((i) => values[i]), s.axis);
+        return tf.concat(
+          s.inputs.map((i) => values[i]),
+          s.axis,
+        );
       case 'clone':
         return tf.clone(x(0));
       case 'reverse':

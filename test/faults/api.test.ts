@@ -22,7 +22,17 @@ import { resnetBasic, convBn, globalAvgPool } from '../../models/blocks';
 import { lenet5, resnetCifarSpec } from '../../models/architectures';
 import { loadCheckpoint, saveCheckpoint } from '../../models/checkpoint';
 import { runScript, tempDir, writeNotebook } from '../notebooks/helpers';
-import { augmentBatch, decodeImage, fetchDataset, loadMnist, openCifar10, openMnist, openMnistAsCifar, readIdxImageSet, trainValidationSplit } from '../../datasets';
+import {
+  augmentBatch,
+  decodeImage,
+  fetchDataset,
+  loadMnist,
+  openCifar10,
+  openMnist,
+  openMnistAsCifar,
+  readIdxImageSet,
+  trainValidationSplit,
+} from '../../datasets';
 import { activationGrid, heatmap, lossCurves, occlusionMap, receptiveFieldFigure, tableBundle } from '../../viz';
 
 /** Runs `f` and returns the EinError it throws; anything else (or nothing) fails the test. */

@@ -145,7 +145,10 @@ describe.each(BACKENDS)('NaN stays NaN on %s', (backend) => {
 
   onBackend(backend, 'dense matMul + relu keeps NaN, fused and unfused; relu6 too', () => {
     tf.tidy(() => {
-      const a = tf.tensor2d([[NaN, 1], [1, 1]]);
+      const a = tf.tensor2d([
+        [NaN, 1],
+        [1, 1],
+      ]);
       const b = tf.ones([2, 2]);
       expect(values(tf.relu(tf.matMul(a, b)))).toEqual([NaN, NaN, 2, 2]);
       // tfjs-wasm's own fused matMul clamps NaN to 0; einnet never asks for it (ops/ and the
@@ -201,27 +204,32 @@ describe.each(BACKENDS)('max-pool gradient ties on %s', (backend) => {
 });
 
 describe.each(BACKENDS)('fit({ checkFinite }) on %s', (backend) => {
-  onBackend(backend, 'a LeNet-5 (relu) whose first filter is NaN stops at the first step with EIN4007', async () => {
-    const model = lenet5({ activation: 'relu', pooling: 'max', seed: 3 });
-    const images = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5);
-    const labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
-    const filter = model.params.get('C1.W')!;
-    const nan = tf.fill(filter.shape, NaN);
-    filter.assign(nan);
-    nan.dispose();
-    let error: unknown;
-    try {
-      await fit(model, { images, labels }, { epochs: 3, batchSize: 8, optimizer: sgd({ learningRate: 0.01 }), checkFinite: true });
-    } catch (e) {
-      error = e;
-    } finally {
-      tf.dispose([images, labels]);
-      model.dispose();
-    }
-    expect(error).toBeInstanceOf(EinError);
-    expect((error as EinError).code).toBe('EIN4007');
-    expect((error as EinError).message).toMatch(/NaN/);
-  }, fitOnce);
+  onBackend(
+    backend,
+    'a LeNet-5 (relu) whose first filter is NaN stops at the first step with EIN4007',
+    async () => {
+      const model = lenet5({ activation: 'relu', pooling: 'max', seed: 3 });
+      const images = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5);
+      const labels = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
+      const filter = model.params.get('C1.W')!;
+      const nan = tf.fill(filter.shape, NaN);
+      filter.assign(nan);
+      nan.dispose();
+      let error: unknown;
+      try {
+        await fit(model, { images, labels }, { epochs: 3, batchSize: 8, optimizer: sgd({ learningRate: 0.01 }), checkFinite: true });
+      } catch (e) {
+        error = e;
+      } finally {
+        tf.dispose([images, labels]);
+        model.dispose();
+      }
+      expect(error).toBeInstanceOf(EinError);
+      expect((error as EinError).code).toBe('EIN4007');
+      expect((error as EinError).message).toMatch(/NaN/);
+    },
+    fitOnce,
+  );
 });
 
 /** One step of a healthy fit of the same shapes (the first such fit in a process makes tensors it keeps). */

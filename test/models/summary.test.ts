@@ -8,7 +8,7 @@ import { ein } from '../../dsl/program';
 import { summary } from '../../models/summary';
 import { lenet5, resnetCifar } from '../../models/architectures';
 
-describe('the course\'s LeNet-style layer table', () => {
+describe("the course's LeNet-style layer table", () => {
   // The table: Input (32,32,3) 3,072 0; CONV1 (f=5,s=1) (28,28,6) 4,704 456; POOL1 (14,14,6) 1,176 0;
   // CONV2 (10,10,16) 1,600 2,416; POOL2 (5,5,16) 400 0; FC3 120 48,120; FC4 84 10,164;
   // Softmax 10 850. The softmax row holds the 84→10 weights, so its statements share a prefix.
@@ -53,7 +53,7 @@ describe('the course\'s LeNet-style layer table', () => {
   });
 });
 
-describe('the course\'s eight-layer receptive-field table', () => {
+describe("the course's eight-layer receptive-field table", () => {
   // Layers 1–8: kernel 3, strides 1,2,1,1,2,1,1,2, total padding 2 for stride 1 (1 each side)
   // and 1 for stride 2 (TensorFlow 'same': the extra row at the end), sizes 256→128→64→32.
   const lines: string[] = [];
