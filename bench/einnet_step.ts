@@ -3,7 +3,8 @@
  *
  *   tsx bench/einnet_step.ts BACKEND THREADS --serve
  *
- * prints {"einnet": backend} and then answers each line `lenet5 N` / `resnet20 N` on stdin with {"times": [N step times in ms]}, until `quit` or end of input. The
+ * prints {"einnet": backend} and then answers each line `lenet5 N` / `resnet20 N` on stdin with
+ * {"times": [N step times in ms]}, until `quit` or end of input. The
  * model, data and optimizer persist between requests; the first request of a network runs the
  * warm-up first (V8's optimizing compiler needs a few hundred steps to reach the steady state a
  * training run spends its time in). A step that leaks a tensor ends the server with a message.

@@ -220,7 +220,9 @@ function theoreticalPeak(threads: number): { gflops: number; assumption: string 
   const gflops = threads * (mhz / 1000) * perCycle;
   return {
     gflops,
-    assumption: `${threads} core(s) x ${(mhz / 1000).toFixed(2)} GHz x ${perCycle} FLOP/cycle (2 FMA pipes x ${lanes} float lanes${zen4 ? ', AVX-512 on 256-bit pipes (Zen 4)' : avx512 ? ', AVX-512' : avx2 ? ', AVX2' : ''})`,
+    assumption:
+      `${threads} core(s) x ${(mhz / 1000).toFixed(2)} GHz x ${perCycle} FLOP/cycle ` +
+      `(2 FMA pipes x ${lanes} float lanes${zen4 ? ', AVX-512 on 256-bit pipes (Zen 4)' : avx512 ? ', AVX-512' : avx2 ? ', AVX2' : ''})`,
   };
 }
 

@@ -139,7 +139,8 @@ export async function trainingSteps(): Promise<void> {
     const wasm = await einnetOnly('wasm', net, net === 'lenet5' ? 15 : 3);
     const ratio = theirs.length === 0 ? '—' : `${(quantile(mine, 0.5) / quantile(theirs, 0.5)).toFixed(2)}x`;
     console.log(
-      `  ${label.padEnd(28)} ${cell(mine).padStart(24)} ${(theirs.length ? cell(theirs) : '—').padStart(22)}   ${ratio.padStart(14)} ${wasm.toFixed(1).padStart(12)}`,
+      `  ${label.padEnd(28)} ${cell(mine).padStart(24)} ${(theirs.length ? cell(theirs) : '—').padStart(22)}   ` +
+        `${ratio.padStart(14)} ${wasm.toFixed(1).padStart(12)}`,
     );
   }
   if (typeof torch === 'string') console.log(`  PyTorch: ${torch}`);

@@ -37,5 +37,6 @@ import('os').then((os) =>
   console.log(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores: medians rise with load; the best run is the machine's own speed)`),
 );
 console.log(
-  `  first run ${times.length ? times[times.length - 1].toFixed(1) : '?'} ms (cold), median ${times[15].toFixed(1)} ms, best ${times[0].toFixed(1)} ms — target < 20 ms`,
+  `  first run ${times.length ? times[times.length - 1].toFixed(1) : '?'} ms (cold), ` +
+    `median ${times[15].toFixed(1)} ms, best ${times[0].toFixed(1)} ms — target < 20 ms`,
 );

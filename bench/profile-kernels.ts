@@ -47,7 +47,8 @@ async function profile(name: string, model: Model, x: tf.Tensor, labels: tf.Tens
   for (const [kernel, r] of sorted.slice(0, 25)) {
     const worst = [...r.shapes.entries()].sort((a, b) => b[1] - a[1])[0];
     console.log(
-      `${kernel.padEnd(28)} ${(r.ms / steps).toFixed(2).padStart(9)} ms  ${String(r.calls / steps).padStart(5)} calls   worst ${worst[0].slice(0, 90)} ${(worst[1] / steps).toFixed(2)} ms`,
+      `${kernel.padEnd(28)} ${(r.ms / steps).toFixed(2).padStart(9)} ms  ${String(r.calls / steps).padStart(5)} calls   ` +
+        `worst ${worst[0].slice(0, 90)} ${(worst[1] / steps).toFixed(2)} ms`,
     );
   }
   opt.dispose();

@@ -175,7 +175,8 @@ async function benchSteps(backend: string): Promise<void> {
     const lay = resnet20Layers();
     const tLay = tryLayers(layersStep(lay, x, oneHot, tf.train.sgd(0.01)), 1, resRuns);
     rows.push(
-      `ResNet-20 batch 32   einnet ${tEin.toFixed(1)} ms   ${ratioText(tEin, tLay)}   (params: einnet ${ein.parameterCount}, layers ${lay.countParams()} incl. running stats)`,
+      `ResNet-20 batch 32   einnet ${tEin.toFixed(1)} ms   ${ratioText(tEin, tLay)}   ` +
+        `(params: einnet ${ein.parameterCount}, layers ${lay.countParams()} incl. running stats)`,
     );
     ein.dispose();
     lay.dispose();
@@ -200,7 +201,8 @@ async function benchMemory(): Promise<void> {
   for (let k = 0; k < steps; k++) trainStep(model, opt, x, labels);
   const after = tf.memory().numTensors;
   console.log(
-    `numTensors before ${before}, after ${after}: ${before === after ? 'unchanged' : `CHANGED by ${after - before}`} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    `numTensors before ${before}, after ${after}: ${before === after ? 'unchanged' : `CHANGED by ${after - before}`} ` +
+      `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   model.dispose();
   opt.dispose();
@@ -256,7 +258,8 @@ async function benchResnetRealData(): Promise<void> {
   const test = openFashionMnistAsCifar({ split: 'test' }).slice(0, 1000);
   const acc = evaluate(model, test).accuracy!;
   console.log(
-    `mean loss of the first ${k} steps ${mean(losses.slice(0, k)).toFixed(4)}, of the last ${k} steps ${mean(losses.slice(-k)).toFixed(4)}; accuracy on 1,000 test images ${(100 * acc).toFixed(2)}%; ${seconds.toFixed(1)} s (${((1000 * seconds) / steps).toFixed(0)} ms/step)`,
+    `mean loss of the first ${k} steps ${mean(losses.slice(0, k)).toFixed(4)}, of the last ${k} steps ${mean(losses.slice(-k)).toFixed(4)}; ` +
+      `accuracy on 1,000 test images ${(100 * acc).toFixed(2)}%; ${seconds.toFixed(1)} s (${((1000 * seconds) / steps).toFixed(0)} ms/step)`,
   );
   model.dispose();
 }

@@ -447,7 +447,8 @@ export function formatHistory(history: History | readonly EpochRecord[]): string
   const fmt = (v: number | undefined, d = 5) => (v === undefined ? '-' : v.toFixed(d));
   const lines = rows.map(
     (r: EpochRecord) =>
-      `${String(r.epoch).padStart(5)}  ${fmt(r.trainLoss).padStart(10)}  ${fmt(r.validLoss).padStart(10)}  ${fmt(r.ratio).padStart(9)}  ${(r.accuracy === undefined ? '-' : (100 * r.accuracy).toFixed(2) + '%').padStart(9)}  ${(r.duration.toFixed(2) + 's').padStart(6)}`,
+      `${String(r.epoch).padStart(5)}  ${fmt(r.trainLoss).padStart(10)}  ${fmt(r.validLoss).padStart(10)}  ${fmt(r.ratio).padStart(9)}  ` +
+      `${(r.accuracy === undefined ? '-' : (100 * r.accuracy).toFixed(2) + '%').padStart(9)}  ${(r.duration.toFixed(2) + 's').padStart(6)}`,
   );
   return [head, ...lines].join('\n');
 }

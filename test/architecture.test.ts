@@ -1,7 +1,7 @@
 /**
  * The structure of the code, checked from its own imports: no import cycle, folders import only
  * the folders beneath them, the rest of the package reaches dsl/ through dsl/index.ts only, only
- * backends/ names a backend, no source file over 500 lines.
+ * backends/ names a backend, no source file over 500 lines, no line over 160 characters.
  * Layers, lowest first (docs/architecture.md explains them):
  *   core → dsl (parse, check, derive, lower, reference) → backends → ops → dsl/run, dsl/program
  *   → datasets, viz → models → index.ts; scripts/ and bench/ stand on top.
@@ -118,6 +118,18 @@ describe('the structure of the code', () => {
         });
     }
     expect(named).toEqual([]);
+  });
+
+  it('has no line over 160 characters, tests included (Prettier wraps code; comments and strings are wrapped by hand)', () => {
+    const long: string[] = [];
+    for (const f of [...files, ...walk(join(ROOT, 'test'))].filter((name) => /\.(ts|js|cc|h)$/.test(name))) {
+      readFileSync(join(ROOT, f), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if ([...line].length > 160) long.push(`${f}:${i + 1}`);
+        });
+    }
+    expect(long).toEqual([]);
   });
 
   it('has no source file over 500 lines', () => {

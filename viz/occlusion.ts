@@ -130,7 +130,9 @@ function probabilitiesOf(predict: (batch: tf.Tensor4D) => tf.Tensor, images: Flo
     if (!isTensor(out) || out.rank !== 2 || out.shape[0] !== images.length) {
       throw new EinError({
         code: 'EIN6004',
-        message: `predict must return probabilities [${images.length}, classes] for a batch of ${images.length}, got ${isTensor(out) ? `shape [${out.shape.join(',')}]` : typeof out}`,
+        message:
+          `predict must return probabilities [${images.length}, classes] for a batch of ${images.length}, ` +
+          `got ${isTensor(out) ? `shape [${out.shape.join(',')}]` : typeof out}`,
         hint: 'return model.predict(batch) as a rank-2 tensor (apply tf.softmax to logits)',
       });
     }

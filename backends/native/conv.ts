@@ -172,7 +172,8 @@ function plan2D(
   depthwise: boolean,
   format: 'channelsLast' | 'channelsFirst',
 ): Planned2D | string {
-  const key = `${depthwise ? 'dw' : 'conv'} ${format} ${inputShape} ${filterShape} ${String(a.strides)} ${String(a.dilations ?? 1)} ${String(a.pad)} ${String(a.dimRoundingMode)}`;
+  const attributes = `${String(a.strides)} ${String(a.dilations ?? 1)} ${String(a.pad)} ${String(a.dimRoundingMode)}`;
+  const key = `${depthwise ? 'dw' : 'conv'} ${format} ${inputShape} ${filterShape} ${attributes}`;
   let p = planned2D.get(key);
   if (p === undefined) {
     // tfjs' own geometry from the kernel's attributes, so ours always agrees with it.

@@ -51,7 +51,10 @@ function describe(s: Step): string {
     case 'reverse':
       return `tf.reverse axes=[${s.axes.join(',')}]`;
     case 'conv':
-      return `${s.depthwise ? 'tf.depthwiseConv2d' : `tf.conv${s.rank}d`} strides=[${s.strides.join(',')}] dilations=[${s.dilations.join(',')}] padding=[${s.padding.map((p) => `[${p[0]},${p[1]}]`).join(',')}]${s.bias ? ' +bias' : ''}${s.activation ? ` ${s.activation}` : ''}`;
+      return (
+        `${s.depthwise ? 'tf.depthwiseConv2d' : `tf.conv${s.rank}d`} strides=[${s.strides.join(',')}] dilations=[${s.dilations.join(',')}] ` +
+        `padding=[${s.padding.map((p) => `[${p[0]},${p[1]}]`).join(',')}]${s.bias ? ' +bias' : ''}${s.activation ? ` ${s.activation}` : ''}`
+      );
     case 'pool':
       return `tf.${s.fn}Pool window=[${s.window.join(',')}] strides=[${s.strides.join(',')}]`;
     case 'batchStats':

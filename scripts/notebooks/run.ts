@@ -135,7 +135,8 @@ export function executeNotebook(
       finish({
         index: running,
         kind: 'runtime',
-        message: `EIN6006: the notebook did not finish within ${options.timeoutSeconds} s (still running this cell); raise --timeout or make the CI size smaller`,
+        message:
+          `EIN6006: the notebook did not finish within ${options.timeoutSeconds} s (still running this cell); ` + 'raise --timeout or make the CI size smaller',
         frames: [],
         timedOut: true,
       });
@@ -155,7 +156,9 @@ export function executeNotebook(
       finish({
         index: running,
         kind: 'runtime',
-        message: `the notebook process ended (${signal ?? `exit code ${code}`}) before the notebook finished${stderr.trim() ? `:\n${stderr.trim().split('\n').slice(-8).join('\n')}` : ''}`,
+        message:
+          `the notebook process ended (${signal ?? `exit code ${code}`}) before the notebook finished` +
+          (stderr.trim() ? `:\n${stderr.trim().split('\n').slice(-8).join('\n')}` : ''),
         frames: [],
       });
     });
@@ -191,7 +194,8 @@ export function formatFailure(file: string, nb: Notebook, failure: CellFailure):
 /** Runs the notebooks, exports PNGs, writes executed copies; prints progress and failures. */
 export async function runNotebooks(options: RunnerOptions, log: (line: string) => void = console.log): Promise<NotebookResult[]> {
   log(
-    `notebooks: ${options.notebooks.length} to run at ${options.full ? 'FULL' : 'CI'} size (EINNET_FULL=${options.full ? '1' : '0'}) → ${shown(options.outDir)}`,
+    `notebooks: ${options.notebooks.length} to run at ${options.full ? 'FULL' : 'CI'} size ` +
+      `(EINNET_FULL=${options.full ? '1' : '0'}) → ${shown(options.outDir)}`,
   );
   let renderer: Promise<PngRenderer> | undefined;
   const chromium = findChromium();

@@ -215,7 +215,8 @@ function lowerBatchNormMember(ctx: StatementContext, group: BatchNormGroup, k: n
   const { mean, std } = group.names;
   const then = group.activation === undefined ? '' : relu ? ', relu fused' : `, then ${group.activation}`;
   routes.push(
-    `batch normalization: (${group.input} − ${mean})/${std}${group.scale ? ` · ${group.scale}` : ''}${group.offset ? ` + ${group.offset}` : ''}${then}; one step whose gradient is the whole group's (through ${mean} and ${std})`,
+    `batch normalization: (${group.input} − ${mean})/${std}${group.scale ? ` · ${group.scale}` : ''}${group.offset ? ` + ${group.offset}` : ''}${then}; ` +
+      `one step whose gradient is the whole group's (through ${mean} and ${std})`,
   );
   return step;
 }

@@ -322,7 +322,9 @@ export function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue):
   }
   const both = strides.some((s) => s > 1) && dilations.some((d) => d > 1);
   ctx.routes.push(
-    `${p.depthwise.length > 0 ? 'depthwise ' : G > 1 ? `grouped (${G} groups, one conv each) ` : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
+    `${p.depthwise.length > 0 ? 'depthwise ' : G > 1 ? `grouped (${G} groups, one conv each) ` : ''}conv${rank}d route: ` +
+      `${p.image.tensor} ⊛ ${p.kernel.tensor}, ` +
+      `strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
       (lift ? ' (as conv2d with a unit axis)' : '') +
       (p.windows.some((w) => w.mode)
         ? `, ${p.windows

@@ -70,7 +70,8 @@ function randomConv2D(seed: number, opts: { gradient: boolean; depthwise: boolea
   const oc = opts.depthwise ? int(r, 1, 3) : int(r, 1, 6); // depthwise: channel multiplier
   const x = randomInput(r, nchw ? [n, c, h, w] : [n, h, w, c]);
   const filter = randomInput(r, [kh, kw, c, oc]);
-  const label = `seed ${seed}: x [${x.shape}] filter [${filter.shape}] strides ${stride} dilations ${dilation} pad ${JSON.stringify(pad)} ${nchw ? 'NCHW' : 'NHWC'}`;
+  const label =
+    `seed ${seed}: x [${x.shape}] filter [${filter.shape}] strides ${stride} dilations ${dilation} ` + `pad ${JSON.stringify(pad)} ${nchw ? 'NCHW' : 'NHWC'}`;
   return { x, filter, stride, dilation, pad, format: (nchw ? 'NCHW' : 'NHWC') as 'NHWC' | 'NCHW', label, r };
 }
 

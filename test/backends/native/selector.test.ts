@@ -60,7 +60,8 @@ describe('backend selection with the native addon', () => {
     expect(auto.stderr).toEqual([]);
     const named = select({ EINNET_NATIVE_ADDON: missing, EINNET_BACKEND: 'native' });
     expect(named.stdout).toBe(
-      "ERROR EIN3002: backend 'native' (einnet oneDNN addon (backends/native)) is not available: the oneDNN addon is not built (install oneDNN, e.g. apt-get install libdnnl-dev, then run npm run build:native)",
+      "ERROR EIN3002: backend 'native' (einnet oneDNN addon (backends/native)) is not available: " +
+        'the oneDNN addon is not built (install oneDNN, e.g. apt-get install libdnnl-dev, then run npm run build:native)',
     );
   });
 

@@ -92,7 +92,8 @@ describe('constructs', () => {
     [
       'relu, tanh, exp, log, softplus',
       'Y = relu(a) + tanh(a) + exp(a) + log(a) + softplus(a)',
-      'Y &= \\operatorname{relu}\\left(a\\right) + \\tanh\\left(a\\right) + \\exp\\left(a\\right) + \\log\\left(a\\right) + \\operatorname{softplus}\\left(a\\right)',
+      'Y &= \\operatorname{relu}\\left(a\\right) + \\tanh\\left(a\\right) + \\exp\\left(a\\right) + ' +
+        '\\log\\left(a\\right) + \\operatorname{softplus}\\left(a\\right)',
     ],
     ['abs and square', 'Y = abs(a - b) + square(a) + square(a + b)', 'Y &= \\left|a - b\\right| + a^{2} + \\left(a + b\\right)^{2}'],
     ['binary max and min', 'Y = max(a, 0) + min(a, b)', 'Y &= \\max\\left(a, 0\\right) + \\min\\left(a, b\\right)'],
