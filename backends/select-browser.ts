@@ -70,7 +70,7 @@ function webglAdapter(): AdapterInfo | undefined {
  * in half precision: training would go wrong without any error. Refused with EIN3103.
  */
 function verifyWebglFloat32(): void {
-  if (tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')) return;
+  if (tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE') && tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')) return;
   throw new EinError({
     code: 'EIN3103',
     message: 'this WebGL device renders float16 textures only: einnet would train in half precision',
