@@ -6,15 +6,17 @@
  *
  *   node scripts/build-browser.mjs                  # the library bundle
  *   node scripts/build-browser.mjs --tests          # also the browser test bundles (test/browser/)
+ *   node scripts/build-browser.mjs --out DIR        # into DIR instead (each test session its own)
  */
 import { build } from 'esbuild';
 import { builtinModules } from 'node:module';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(ROOT, 'dist', 'browser');
+const outFlag = process.argv.indexOf('--out');
+const OUT = outFlag >= 0 ? resolve(process.argv[outFlag + 1]) : join(ROOT, 'dist', 'browser');
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
@@ -49,14 +51,21 @@ const terminalOnly = {
 };
 
 /**
- * Modules the test bundles stub out: the native addon's locator (test/dsl/lower/harness.ts asks
- * whether it is built; in a page it never is).
+ * Modules the test bundles stub out: the native backend (test/dsl/lower/harness.ts asks whether
+ * its addon is built, which in a page it never is, and loads it only then).
  */
 const testStubs = {
   name: 'test-stubs',
   setup(b) {
-    b.onResolve({ filter: /backends\/native\/addon$/ }, () => ({ path: 'native-addon-stub', namespace: 'stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export function findAddon() { return undefined; }', loader: 'js' }));
+    b.onResolve({ filter: /backends\/native(\/addon)?$/ }, () => ({ path: 'native-stub', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: [
+        'export function findAddon() { return undefined; }',
+        "export function registerNativeBackend() { throw new Error('no native backend in a page'); }",
+        'export function setNativeThreads() {}',
+      ].join('\n'),
+      loader: 'js',
+    }));
   },
 };
 

@@ -1,11 +1,12 @@
 /**
  * The browser tests' machinery: builds dist/browser (the bundle and the test bundles) so that a
- * broken bundle fails the tests, serves it from 127.0.0.1 on an ephemeral port (WebGPU needs a
+ * broken bundle fails the tests, serves it (and docs/examples) from 127.0.0.1 on an ephemeral port (WebGPU needs a
  * secure context; localhost is one), and drives headless Chromium with playwright-core, WebGPU and
  * WebGL on SwiftShader (software: the same on every machine, slow).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
@@ -18,7 +19,6 @@ export const SKIP_REASON = existsSync(CHROMIUM)
   : `no Chromium at ${CHROMIUM} (apt-get install chromium, as .ci/system-packages does, or set EINNET_CHROMIUM)`;
 
 const ROOT = join(__dirname, '..', '..');
-const DIST = join(ROOT, 'dist', 'browser');
 /** Served beside the bundle: the HTML examples of docs/browser.md. */
 const EXAMPLES = join(ROOT, 'docs', 'examples');
 
@@ -30,16 +30,21 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** Builds dist/browser/einnet.mjs and the test bundles (esbuild: a few seconds). */
-export function buildBundles(): void {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-browser.mjs'), '--tests'], { cwd: ROOT, stdio: 'pipe' });
+/**
+ * Builds einnet.mjs and the test bundles (esbuild: a few seconds) with the build of `npm run
+ * build`, into a folder of this session's own (test files run in parallel).
+ */
+export function buildBundles(): string {
+  const out = mkdtempSync(join(tmpdir(), 'einnet-browser-'));
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-browser.mjs'), '--tests', '--out', out], { cwd: ROOT, stdio: 'pipe' });
+  return out;
 }
 
-function serve(): Promise<Server> {
+function serve(dist: string): Promise<Server> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = [join(DIST, path), join(EXAMPLES, path)].find(
-      (f) => (f.startsWith(DIST + sep) || f.startsWith(EXAMPLES + sep)) && existsSync(f) && statSync(f).isFile(),
+    const file = [join(dist, path), join(EXAMPLES, path)].find(
+      (f) => (f.startsWith(dist + sep) || f.startsWith(EXAMPLES + sep)) && existsSync(f) && statSync(f).isFile(),
     );
     if (path === '/favicon.ico') {
       res.writeHead(204);
@@ -70,8 +75,8 @@ export interface BrowserSession {
 
 /** Builds, serves and opens a page at `path` (default an empty page on the server's origin). */
 export async function openSession(path = '/blank.html'): Promise<BrowserSession> {
-  buildBundles();
-  const server = await serve();
+  const dist = buildBundles();
+  const server = await serve(dist);
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -102,6 +107,7 @@ export async function openSession(path = '/blank.html'): Promise<BrowserSession>
     async close() {
       await browser.close();
       await new Promise((resolve) => server.close(resolve));
+      rmSync(dist, { recursive: true, force: true });
     },
   };
 }
