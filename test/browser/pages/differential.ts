@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CASES } from '../../dsl/lower/cases';
-import { forwardMismatches, gradientMismatches, makeLeaves, programOf, seededRandom } from '../../dsl/lower/harness';
+import { makeLeaves, mismatches, programOf, reference, referenceLoss, seededRandom, toTensors, type Leaves } from '../../dsl/lower/harness';
+import type { Program } from '../../../dsl/program';
 import { useBackend, type BackendName } from '../../../backends/select-browser';
 import { ein } from '../../../dsl/program';
 
@@ -22,6 +23,85 @@ export function caseNames(): string[] {
   return CASES.map((c) => c.name);
 }
 
+/**
+ * forwardMismatches and gradientMismatches of test/dsl/lower/harness.ts, with the tfjs values read
+ * by `await data()`: tfjs-webgpu's `dataSync` copies through a canvas, which under SwiftShader
+ * returns zeros and loses the device. Same comparisons, same tolerances.
+ */
+async function forwardMismatches(p: Program, leaves: Leaves, rtol: number, consts?: Readonly<Record<string, number>>): Promise<string[]> {
+  const want = reference(p, leaves, leaves.values, consts);
+  const bound = toTensors(leaves);
+  const problems: string[] = [];
+  try {
+    const got = p.run(bound, { consts });
+    try {
+      const names = Object.keys(want).sort();
+      if (JSON.stringify(Object.keys(got).sort()) !== JSON.stringify(names)) problems.push(`outputs ${Object.keys(got).sort()}, expected ${names}`);
+      for (const name of names) {
+        const g = got[name];
+        if (g === undefined) continue;
+        if (JSON.stringify(g.shape) !== JSON.stringify(want[name].shape)) {
+          problems.push(`${name}: shape [${g.shape}], expected [${want[name].shape}]`);
+          continue;
+        }
+        problems.push(...mismatches(name, await g.data(), want[name].data, rtol));
+      }
+    } finally {
+      for (const t of Object.values(got)) t.dispose();
+    }
+  } finally {
+    for (const t of Object.values(bound)) t.dispose();
+  }
+  return problems;
+}
+
+async function gradientMismatches(p: Program, leaves: Leaves, rand: () => number, consts?: Readonly<Record<string, number>>): Promise<string[]> {
+  const rtol = 2e-3;
+  const h = 1e-4;
+  const coordinates = 48;
+  const output = leaves.outputs[leaves.outputs.length - 1];
+  const bound = toTensors(leaves);
+  const xs = leaves.names.map((n) => bound[n]);
+  let grads: tf.Tensor[];
+  try {
+    grads = tf.grads((...args: tf.Tensor[]) => {
+      const bindings: Record<string, tf.Tensor> = {};
+      leaves.names.forEach((n, k) => (bindings[n] = args[k]));
+      const out = p.run(bindings, { consts });
+      const others = Object.keys(out).filter((n) => n !== output);
+      const loss = tf.sum(tf.square(out[output]));
+      return others.length === 0 ? loss : tf.add(loss, tf.mul(0, tf.addN(others.map((n) => tf.sum(out[n])))));
+    })(xs);
+  } finally {
+    for (const t of xs) t.dispose();
+  }
+  const values: Float32Array[] = [];
+  for (const g of grads) {
+    values.push((await g.data()) as Float32Array);
+    g.dispose();
+  }
+  const problems: string[] = [];
+  const center = referenceLoss(p, leaves, leaves.values, output, consts);
+  const noise = (1e-13 * Math.abs(center)) / h;
+  leaves.names.forEach((name, k) => {
+    const g = values[k];
+    const n = g.length;
+    const picks = n <= coordinates ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: coordinates }, () => Math.floor(rand() * n));
+    const fd: number[] = [];
+    const got: number[] = [];
+    for (const i of picks) {
+      const plus = { ...leaves.values, [name]: Float64Array.from(leaves.values[name]) };
+      const minus = { ...leaves.values, [name]: Float64Array.from(leaves.values[name]) };
+      plus[name][i] += h;
+      minus[name][i] -= h;
+      fd.push((referenceLoss(p, leaves, plus, output, consts) - referenceLoss(p, leaves, minus, output, consts)) / (2 * h));
+      got.push(g[i]);
+    }
+    problems.push(...mismatches(`d/d${name}`, got, fd, rtol, 5, noise).map((line) => line.replace(/\[flat (\d+)\]/, (_, j) => `[flat ${picks[Number(j)]}]`)));
+  });
+  return problems;
+}
+
 /** Forward (rtol 1e-4) or gradients (rtol 2e-3 vs central differences) of case `n` on `backend`. */
 export async function runCase(backend: BackendName, kind: 'forward' | 'gradient', n: number): Promise<CaseResult> {
   await useBackend(backend);
@@ -31,10 +111,10 @@ export async function runCase(backend: BackendName, kind: 'forward' | 'gradient'
   try {
     const p = programOf(c);
     if (kind === 'forward') {
-      problems = forwardMismatches(p, makeLeaves(p, c, seededRandom(1000 + n)), 1e-4, c.consts);
+      problems = await forwardMismatches(p, makeLeaves(p, c, seededRandom(1000 + n)), 1e-4, c.consts);
     } else {
       const rand = seededRandom(2000 + n);
-      problems = gradientMismatches(p, makeLeaves(p, c, rand), rand, { consts: c.consts });
+      problems = await gradientMismatches(p, makeLeaves(p, c, rand), rand, c.consts);
     }
   } catch (e) {
     problems = [`threw ${e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message.split('\n')[0]}` : String(e)}`];
