@@ -8,6 +8,14 @@ import * as tf from '@tensorflow/tfjs';
 /** The tfjs name of tfjs' WebAssembly backend (XNNPACK under it). */
 const WASM = 'wasm';
 
+/** tfjs' GPU backends in a page (backends/select-browser.ts). */
+const GPU_BACKENDS: readonly string[] = ['webgl', 'webgpu'];
+
+/** The highest rank tfjs' Select kernel (tf.where) takes on the active backend: 4 on webgl and webgpu. */
+export function maxSelectRank(): number {
+  return GPU_BACKENDS.includes(tf.getBackend()) ? 4 : Infinity;
+}
+
 /** What decides whether a convolution's gradient kernels serve: its rank, kind and dilations. */
 export interface ConvGradientQuery {
   readonly rank: 2 | 3;

@@ -6,6 +6,7 @@
  * after. Reshapes are free and differentiable; below rank 7 nothing changes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { maxSelectRank } from '../backends/capabilities';
 
 const MAX_RANK = 6;
 
@@ -43,9 +44,9 @@ export function binaryAnyRank(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: 
   return tf.reshape(op(tf.reshape(a, f.shapes[0]), tf.reshape(b, f.shapes[1])), out);
 }
 
-/** tf.where on tensors of one shape, at any rank. */
+/** tf.where on tensors of one shape, at any rank (webgl's and webgpu's Select stop at rank 4). */
 export function whereAnyRank(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.rank <= MAX_RANK) return tf.where(mask, a, b);
+  if (a.rank <= Math.min(MAX_RANK, maxSelectRank())) return tf.where(mask, a, b);
   return tf.reshape(tf.where(tf.reshape(mask, [-1]), tf.reshape(a, [-1]), tf.reshape(b, [-1])), a.shape);
 }
 
@@ -94,4 +95,24 @@ export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: n
   pieces.push(x);
   if (after > 0) pieces.push(mode === 'clamp' ? repeat(part(n - 1, 1), after) : mode === 'wrap' ? part(0, after) : mirror(part(n - 1 - after, after)));
   return tf.concat(pieces, axis);
+}
+
+/**
+ * tf.transpose at any rank: extent-1 axes are dropped and axes that stay neighbours, in order, move
+ * as one (webgl and webgpu have no transpose above rank 6). Unchanged at rank 6 or below.
+ */
+export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tensor {
+  if (x.rank <= MAX_RANK) return tf.transpose(x, [...perm]);
+  const outShape = perm.map((a) => x.shape[a]);
+  const kept = perm.filter((a) => x.shape[a] !== 1);
+  const runs: number[][] = [];
+  for (const a of kept) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[last.length - 1] < a && !kept.some((b) => b > last[last.length - 1] && b < a)) last.push(a);
+    else runs.push([a]);
+  }
+  const bySource = [...runs].sort((r, s) => r[0] - s[0]);
+  const folded = bySource.map((r) => r.reduce((acc, a) => acc * x.shape[a], 1));
+  const moved = tf.transpose(tf.reshape(x, folded), runs.map((r) => bySource.indexOf(r)));
+  return tf.reshape(moved, outShape);
 }

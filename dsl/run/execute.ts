@@ -13,7 +13,7 @@ import { convForwardFused } from '../../ops/conv';
 import { addRelu, reluGrad } from '../../ops/residual';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
-import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, unaryAnyRank, whereAnyRank } from '../../ops/rank';
+import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, transposeAnyRank, unaryAnyRank, whereAnyRank } from '../../ops/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -69,7 +69,7 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
     ([x]) => ({ value: fn === 'max' ? tf.max(x, [...axes]) : tf.min(x, [...axes]), saved: [x] }),
     (g, [sx]) => {
       const perm = [...kept, ...axes];
-      const moved = tf.transpose(sx, perm);
+      const moved = transposeAnyRank(sx, perm);
       const keptShape = kept.map((k) => sx.shape[k]);
       const K = axes.reduce((a, k) => a * sx.shape[k], 1);
       if (K === 1) return tf.reshape(g, sx.shape);
@@ -77,7 +77,7 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
       const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
       const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
       const back = tf.reshape(spread, moved.shape);
-      return tf.transpose(back, perm.map((_, k) => perm.indexOf(k)));
+      return transposeAnyRank(back, perm.map((_, k) => perm.indexOf(k)));
     },
     [input],
   );
@@ -246,7 +246,7 @@ export class PlanRunner {
       case 'scalar':
         return this.constant(k, () => tf.scalar(s.value));
       case 'transpose':
-        return tf.transpose(x(0), [...s.perm]);
+        return transposeAnyRank(x(0), s.perm);
       case 'reshape':
         return tf.reshape(x(0), [...s.shape]);
       case 'slice':

@@ -46,6 +46,7 @@ describe.skipIf(SKIP_REASON !== undefined)(`lowered vs reference in Chromium${SK
           (bug ? it.fails : it)(c.name, async () => {
             const r = await session.call<CaseResult>(PAGE, 'runCase', backend, kind, n);
             total += r.ms;
+            if (r.problems.length > 0) console.log(`${backend} ${kind} ${c.name}: ${r.problems.join('; ')}`);
             expect(r.backend).toBe(backend);
             expect(r.problems).toEqual([]);
           });
