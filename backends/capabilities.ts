@@ -9,11 +9,20 @@ import * as tf from '@tensorflow/tfjs';
 const WASM = 'wasm';
 
 /** tfjs' GPU backends in a page (backends/select-browser.ts). */
-const GPU_BACKENDS: readonly string[] = ['webgl', 'webgpu'];
+const WEBGL = 'webgl';
+const GPU_BACKENDS: readonly string[] = [WEBGL, 'webgpu'];
 
 /** The highest rank tfjs' Select kernel (tf.where) takes on the active backend: 4 on webgl and webgpu. */
 export function maxSelectRank(): number {
   return GPU_BACKENDS.includes(tf.getBackend()) ? 4 : Infinity;
+}
+
+/**
+ * Whether tfjs' Conv3D kernel works on the active backend. Not on webgl: its shader fails to
+ * compile (ANGLE on SwiftShader, tfjs 4.22), and so do its 3-D backprops.
+ */
+export function hasConv3d(): boolean {
+  return tf.getBackend() !== WEBGL;
 }
 
 /** What decides whether a convolution's gradient kernels serve: its rank, kind and dilations. */
@@ -27,11 +36,12 @@ export interface ConvGradientQuery {
  * Whether tfjs' own conv gradient is right for this convolution on the active backend: its
  * backprop kernels exist and no dilation exceeds 1 (tfjs has no gradient for dilated convs).
  * Never on wasm: it lacks the 2-D filter backprops, and its Conv3DBackpropInputV2 gives wrong
- * values. Where this says no, the caller differentiates the convolution another way.
+ * values. Not for 3-D convolutions where Conv3D itself does not work (hasConv3d). Where this says no, the caller differentiates the convolution another way.
  */
 export function hasConvGradient(q: ConvGradientQuery): boolean {
   const backend = tf.getBackend();
   if (backend === WASM || q.dilations.some((d) => d > 1)) return false;
+  if (q.rank === 3 && !hasConv3d()) return false;
   const kernels =
     q.rank === 3
       ? ['Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2']

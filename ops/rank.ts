@@ -99,7 +99,8 @@ export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: n
 
 /**
  * tf.transpose at any rank: extent-1 axes are dropped and axes that stay neighbours, in order, move
- * as one (webgl and webgpu have no transpose above rank 6). Unchanged at rank 6 or below.
+ * as one (webgl and webgpu have no transpose above rank 6); what still has more than 6 axes is a
+ * gather of the flat tensor by host-computed positions. Unchanged at rank 6 or below.
  */
 export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tensor {
   if (x.rank <= MAX_RANK) return tf.transpose(x, [...perm]);
@@ -113,6 +114,25 @@ export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tens
   }
   const bySource = [...runs].sort((r, s) => r[0] - s[0]);
   const folded = bySource.map((r) => r.reduce((acc, a) => acc * x.shape[a], 1));
-  const moved = tf.transpose(tf.reshape(x, folded), runs.map((r) => bySource.indexOf(r)));
-  return tf.reshape(moved, outShape);
+  if (folded.length <= MAX_RANK) return tf.reshape(tf.transpose(tf.reshape(x, folded), runs.map((r) => bySource.indexOf(r))), outShape);
+  return tf.tidy(() => tf.reshape(tf.gather(tf.reshape(x, [-1]), transposeIndex(x.shape, perm)), outShape));
+}
+
+/** For each element of transpose(x, perm), in row-major order, its flat position in x. */
+function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.Tensor1D {
+  const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1));
+  const outShape = perm.map((a) => shape[a]);
+  const size = outShape.reduce((a, b) => a * b, 1);
+  const index = new Int32Array(size);
+  const at = outShape.map(() => 0);
+  for (let i = 0; i < size; i++) {
+    let flat = 0;
+    for (let k = 0; k < perm.length; k++) flat += at[k] * strides[perm[k]];
+    index[i] = flat;
+    for (let k = perm.length - 1; k >= 0; k--) {
+      if (++at[k] < outShape[k]) break;
+      at[k] = 0;
+    }
+  }
+  return tf.tensor1d(index, 'int32');
 }

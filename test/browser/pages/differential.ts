@@ -117,7 +117,9 @@ export async function runCase(backend: BackendName, kind: 'forward' | 'gradient'
       problems = await gradientMismatches(p, makeLeaves(p, c, rand), rand, c.consts);
     }
   } catch (e) {
-    problems = [`threw ${e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message.split('\n')[0]}` : String(e)}`];
+    const where = e instanceof Error ? (e.stack ?? '').split('\n').find((l) => / at (Object\.)?[A-Z]\w+ \[as kernelFunc\]/.test(l)) : undefined;
+    const kernel = where?.match(/at (?:Object\.)?(\w+) \[as kernelFunc\]/)?.[1];
+    problems = [`threw ${e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message.split('\n')[0]}` : String(e)}${kernel ? ` (in ${kernel})` : ''}`];
   }
   return { name: c.name, backend: tf.getBackend(), problems, ms: Math.round(performance.now() - start) };
 }
