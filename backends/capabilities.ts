@@ -17,12 +17,9 @@ export function maxSelectRank(): number {
   return GPU_BACKENDS.includes(tf.getBackend()) ? 4 : Infinity;
 }
 
-/**
- * Whether tfjs' Conv3D kernel works on the active backend. Not on webgl: its shader fails to
- * compile (ANGLE on SwiftShader, tfjs 4.22), and so do its 3-D backprops.
- */
-export function hasConv3d(): boolean {
-  return tf.getBackend() !== WEBGL;
+/** The highest rank tfjs' PadV2 is right at on the active backend: 4 on webgl (its packed shader fails at 5). */
+export function maxPadRank(): number {
+  return tf.getBackend() === WEBGL ? 4 : Infinity;
 }
 
 /** What decides whether a convolution's gradient kernels serve: its rank, kind and dilations. */
@@ -36,12 +33,11 @@ export interface ConvGradientQuery {
  * Whether tfjs' own conv gradient is right for this convolution on the active backend: its
  * backprop kernels exist and no dilation exceeds 1 (tfjs has no gradient for dilated convs).
  * Never on wasm: it lacks the 2-D filter backprops, and its Conv3DBackpropInputV2 gives wrong
- * values. Not for 3-D convolutions where Conv3D itself does not work (hasConv3d). Where this says no, the caller differentiates the convolution another way.
+ * values. Where this says no, the caller differentiates the convolution another way.
  */
 export function hasConvGradient(q: ConvGradientQuery): boolean {
   const backend = tf.getBackend();
   if (backend === WASM || q.dilations.some((d) => d > 1)) return false;
-  if (q.rank === 3 && !hasConv3d()) return false;
   const kernels =
     q.rank === 3
       ? ['Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2']

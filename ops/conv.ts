@@ -1,14 +1,14 @@
 /**
  * Convolution on tfjs, with the backend quirks routed around:
- * - padding is explicit (conv2d, depthwiseConv2d), or a tf.pad before conv3d, which takes only
+ * - padding is explicit (conv2d, depthwiseConv2d), or a pad before conv3d, which takes only
  *   'same'/'valid';
  * - tfjs conv2d refuses stride > 1 together with dilation > 1: the conv then runs with stride 1
  *   and its output is subsampled (exact; costs s² more arithmetic, said by explain());
- * - where the backend's Conv3D does not work (webgl), conv3d is a sum of conv2d's over depth taps.
+ * - the pad before conv3d is one axis at a time where the backend's rank-5 pad is wrong (webgl).
  * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasConv3d } from '../backends/capabilities';
+import { padAnyRank } from './rank';
 
 /** A convolution: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
 export interface ConvParams {
@@ -39,28 +39,6 @@ export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
   return y;
 }
 
-/**
- * conv3d (valid padding) as one conv2d per depth tap, summed, where the backend has no working
- * Conv3D (backends/capabilities.ts, hasConv3d): the depth positions a tap reads are gathered
- * (tf.gather has a gradient) and folded with the batch into the conv2d's batch.
- */
-function conv3dByDepthTaps(x: tf.Tensor5D, filter: tf.Tensor5D, strides: readonly number[], dilations: readonly number[]): tf.Tensor {
-  return tf.tidy(() => {
-    const [n, d, h, w, c] = x.shape;
-    const [kd, kh, kw, , o] = filter.shape;
-    const depth = Math.floor((d - (kd - 1) * dilations[0] - 1) / strides[0]) + 1;
-    const terms: tf.Tensor4D[] = [];
-    for (let t = 0; t < kd; t++) {
-      const rows = tf.tensor1d(Array.from({ length: depth }, (_, z) => z * strides[0] + t * dilations[0]), 'int32');
-      const slab = tf.reshape(tf.gather(x, rows, 1), [n * depth, h, w, c]) as tf.Tensor4D;
-      const tap = tf.reshape(tf.slice(filter, [t, 0, 0, 0, 0], [1, kh, kw, c, o]), [kh, kw, c, o]) as tf.Tensor4D;
-      terms.push(tf.conv2d(slab, tap, [strides[1], strides[2]], 'valid', 'NHWC', [dilations[1], dilations[2]]));
-    }
-    const sum = terms.length === 1 ? terms[0] : tf.addN(terms);
-    return tf.reshape(sum, [n, depth, sum.shape[1], sum.shape[2], o]);
-  });
-}
-
 /** The convolution `s` of `image` by `filter`, without its epilogue. */
 export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
   const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
@@ -75,10 +53,8 @@ export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor):
       : tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di);
   } else {
     // conv3d takes no explicit padding.
-    const padded = tf.pad(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
-    y = hasConv3d()
-      ? tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [number, number, number])
-      : conv3dByDepthTaps(padded as tf.Tensor5D, filter as tf.Tensor5D, strides, s.dilations);
+    const padded = padAnyRank(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
+    y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [number, number, number]);
   }
   return both ? subsample(y, s.strides) : y;
 }

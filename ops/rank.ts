@@ -6,7 +6,7 @@
  * after. Reshapes are free and differentiable; below rank 7 nothing changes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { maxSelectRank } from '../backends/capabilities';
+import { maxPadRank, maxSelectRank } from '../backends/capabilities';
 
 const MAX_RANK = 6;
 
@@ -135,4 +135,22 @@ function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.T
     }
   }
   return tf.tensor1d(index, 'int32');
+}
+
+/**
+ * tf.pad (zeros) at any rank: above the backend's limit (webgl's packed pad is wrong at rank 5),
+ * one axis at a time on a rank-3 view [before, axis, after]. Exact; unchanged within the limit.
+ */
+export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, number])[]): tf.Tensor {
+  if (x.rank <= maxPadRank()) return tf.pad(x, paddings.map(([a, b]) => [a, b] as [number, number]));
+  let y = x;
+  paddings.forEach(([a, b], axis) => {
+    if (a === 0 && b === 0) return;
+    const shape = y.shape;
+    const before = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+    const after = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    const padded = tf.pad(tf.reshape(y, [before, shape[axis], after]), [[0, 0], [a, b], [0, 0]]);
+    y = tf.reshape(padded, shape.map((d, k) => (k === axis ? d + a + b : d)));
+  });
+  return y;
 }
