@@ -6,7 +6,7 @@
  * after. Reshapes are free and differentiable; below rank 7 nothing changes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { maxPadRank, maxSelectRank } from '../backends/capabilities';
+import { maxPadRank, maxSelectRank, maxTransposeRank } from '../backends/capabilities';
 
 const MAX_RANK = 6;
 
@@ -100,10 +100,10 @@ export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: n
 /**
  * tf.transpose at any rank: extent-1 axes are dropped and axes that stay neighbours, in order, move
  * as one (webgl and webgpu have no transpose above rank 6); what still has more than 6 axes is a
- * gather of the flat tensor by host-computed positions. Unchanged at rank 6 or below.
+ * gather of the flat tensor by host-computed positions. Unchanged within the backend's limit.
  */
 export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tensor {
-  if (x.rank <= MAX_RANK) return tf.transpose(x, [...perm]);
+  if (x.rank <= maxTransposeRank()) return tf.transpose(x, [...perm]);
   const outShape = perm.map((a) => x.shape[a]);
   const kept = perm.filter((a) => x.shape[a] !== 1);
   const runs: number[][] = [];
@@ -138,18 +138,18 @@ function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.T
 }
 
 /**
- * tf.pad (zeros) at any rank: above the backend's limit (webgl's packed pad is wrong at rank 5),
- * one axis at a time on a rank-3 view [before, axis, after]. Exact; unchanged within the limit.
+ * tf.pad at any rank: above the backend's limit (webgl's packed pad is wrong at rank 5), one axis
+ * at a time on a rank-3 view [before, axis, after]. Exact; unchanged within the limit.
  */
-export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, number])[]): tf.Tensor {
-  if (x.rank <= maxPadRank()) return tf.pad(x, paddings.map(([a, b]) => [a, b] as [number, number]));
+export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, number])[], value = 0): tf.Tensor {
+  if (x.rank <= maxPadRank()) return tf.pad(x, paddings.map(([a, b]) => [a, b] as [number, number]), value);
   let y = x;
   paddings.forEach(([a, b], axis) => {
     if (a === 0 && b === 0) return;
     const shape = y.shape;
     const before = shape.slice(0, axis).reduce((p, d) => p * d, 1);
     const after = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-    const padded = tf.pad(tf.reshape(y, [before, shape[axis], after]), [[0, 0], [a, b], [0, 0]]);
+    const padded = tf.pad(tf.reshape(y, [before, shape[axis], after]), [[0, 0], [a, b], [0, 0]], value);
     y = tf.reshape(padded, shape.map((d, k) => (k === axis ? d + a + b : d)));
   });
   return y;

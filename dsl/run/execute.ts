@@ -13,7 +13,7 @@ import { convForwardFused } from '../../ops/conv';
 import { addRelu, reluGrad } from '../../ops/residual';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
-import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, transposeAnyRank, unaryAnyRank, whereAnyRank } from '../../ops/rank';
+import { binaryAnyRank, boundaryPad, broadcastAnyRank, padAnyRank, reduceAnyRank, sliceFolded, transposeAnyRank, unaryAnyRank, whereAnyRank } from '../../ops/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -252,7 +252,7 @@ export class PlanRunner {
       case 'slice':
         return sliceFolded(x(0), s.begin, s.size);
       case 'pad':
-        return tf.pad(x(0), s.paddings.map((p) => [p[0], p[1]] as [number, number]), s.value);
+        return padAnyRank(x(0), s.paddings, s.value);
       case 'matMul':
         return tf.matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
       case 'unary':

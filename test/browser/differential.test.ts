@@ -1,7 +1,8 @@
 /**
  * The lowering's differential suite in Chromium: every case of test/dsl/lower/cases.ts, forward
  * (rtol 1e-4 of the largest output element) and gradients (tf.grads of sum(last²) against central
- * differences of the reference, rtol 2e-3), on webgpu and webgl (SwiftShader), with the harness of
+ * differences of the reference, rtol 2e-3, at most 16 coordinates per tensor where Node checks 48:
+ * the finite differences run in the page, on one core), on webgpu and webgl (SwiftShader), with the harness of
  * the Node suites bundled into the page (test/browser/pages/differential.ts). One `it` per case,
  * so a failure names the case, the backend and the elements outside tolerance.
  */

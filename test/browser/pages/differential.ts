@@ -58,7 +58,7 @@ async function forwardMismatches(p: Program, leaves: Leaves, rtol: number, const
 async function gradientMismatches(p: Program, leaves: Leaves, rand: () => number, consts?: Readonly<Record<string, number>>): Promise<string[]> {
   const rtol = 2e-3;
   const h = 1e-4;
-  const coordinates = 48;
+  const coordinates = 16;
   const output = leaves.outputs[leaves.outputs.length - 1];
   const bound = toTensors(leaves);
   const xs = leaves.names.map((n) => bound[n]);
