@@ -56,6 +56,15 @@ describe.skipIf(SKIP_REASON !== undefined)(`lowered vs reference in Chromium${SK
     }
   }
 
+  it('explain() says where a GPU backend runs a step another way, and nothing on cpu', async () => {
+    const name = 'min pool with padding';
+    const webgl = await session.call<string>(PAGE, 'explainCase', 'webgl', name);
+    const cpu = await session.call<string>(PAGE, 'explainCase', 'cpu', name);
+    expect(webgl).toMatch(/\n {2}note: webgl: tf\.where on the flattened tensors \(its Select stops at rank 4\)/);
+    expect(cpu).not.toContain('note:');
+    expect(webgl.split('\n').filter((l) => !l.startsWith('  note: '))).toEqual(cpu.split('\n'));
+  });
+
   it('200 training steps on webgpu leave tf.memory().numTensors flat', async () => {
     const r = await session.call<{ before: number; after: number; loss: number[]; ms: number }>(PAGE, 'leakCheck', 'webgpu', 200);
     console.log(`webgpu: 200 SGD steps in ${(r.ms / 1000).toFixed(1)} s, tensors ${r.before} → ${r.after}, loss ${r.loss.map((l) => l.toFixed(4)).join(' → ')}`);

@@ -160,3 +160,10 @@ export async function leakCheck(backend: BackendName, steps: number): Promise<{ 
   optimizer.dispose();
   return { before, after, loss: losses, ms };
 }
+
+/** explain() of case `name` on `backend`: with the `note:` lines of the steps it reroutes there. */
+export async function explainCase(backend: BackendName, name: string): Promise<string> {
+  await useBackend(backend);
+  const c = CASES.find((k) => k.name === name)!;
+  return programOf(c).explain(c.shapes, { consts: c.consts });
+}
