@@ -23,6 +23,7 @@ export type { PixelScale, TensorDataset, Batch, BatchOptions, ImageSetInit } fro
 export { seededRandom, permutation } from './core/random';
 export type { Random, SeedOrRandom } from './core/random';
 export { shuffle, trainValidationSplit } from './datasets/splits';
+export { parseIdx, idxImageSetFromBytes, type IdxArray, type IdxType, type IdxPairOptions } from './datasets/idx-parse';
 export { channelMeanStd, normalizeChannels, augmentBatch, randomCropWithPadding, randomHorizontalFlip } from './datasets/transforms';
 // Plots as data (Plotly figures: pass them to Plotly.newPlot in the page).
 export { subplotGrid, describeFigure } from './viz/figure';

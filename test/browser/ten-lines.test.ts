@@ -64,6 +64,20 @@ describe.skipIf(SKIP_REASON !== undefined)(`einnet.mjs in Chromium${SKIP_REASON 
     expect(codes.tpu).toMatch(/^EIN3001: /);
   });
 
+  it('MNIST-style IDX data loads in the page from bytes and from a gzip URL, with the EIN5xxx checks of Node', async () => {
+    const r = await session.call<Record<string, unknown>>(PAGE, 'idxInThePage');
+    expect(r).toEqual({
+      count: 3,
+      shape: [2, 2, 1],
+      labels: [7, 0, 9],
+      sameAfterUrl: true,
+      truncated: 'EIN5003',
+      swapped: 'EIN5002',
+      countMismatch: 'EIN5005',
+      badLabel: 'EIN5014',
+    });
+  });
+
   it('a WebGL device with float16 textures only is EIN3103 when named, and skipped when choosing', async () => {
     const result = await session.call<{ named: string; chosen: string; after: string }>(PAGE, 'float16Only');
     expect(result.named).toBe('EIN3103');

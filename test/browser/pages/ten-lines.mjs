@@ -73,3 +73,44 @@ export async function float16Only() {
     await m.useBackend('cpu');
   }
 }
+
+/** IDX bytes: magic 00 00 08 <ndims>, big-endian sizes, then uint8 values. */
+function idx(dims, values) {
+  const out = new Uint8Array(4 + 4 * dims.length + values.length);
+  const view = new DataView(out.buffer);
+  out.set([0, 0, 8, dims.length]);
+  dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
+  out.set(values, 4 + 4 * dims.length);
+  return out;
+}
+
+/** MNIST-style IDX from bytes and from a (gzip) URL in the page, and the errors of damaged files. */
+export async function idxInThePage() {
+  const images = idx([3, 2, 2], [0, 64, 128, 255, 1, 2, 3, 4, 5, 6, 7, 8]);
+  const labels = idx([3], [7, 0, 9]);
+  const options = { name: 'tiny', classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
+  const set = m.idxImageSetFromBytes(images, labels.buffer, options);
+  // Over a URL, gzip-compressed, decompressed by the browser.
+  const gz = await new Response(new Blob([images]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+  const url = URL.createObjectURL(new Blob([gz]));
+  const fetched = new Uint8Array(await new Response((await fetch(url)).body.pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  const again = m.idxImageSetFromBytes(fetched, labels, options);
+  const codeOf = (f) => {
+    try {
+      f();
+      return 'no error';
+    } catch (e) {
+      return e.code;
+    }
+  };
+  return {
+    count: set.count,
+    shape: [set.height, set.width, set.channels],
+    labels: Array.from(set.labels),
+    sameAfterUrl: again.count === set.count && Array.from(again.labels).join() === Array.from(set.labels).join(),
+    truncated: codeOf(() => m.idxImageSetFromBytes(images.subarray(0, images.length - 1), labels, options)),
+    swapped: codeOf(() => m.idxImageSetFromBytes(labels, images, options)),
+    countMismatch: codeOf(() => m.idxImageSetFromBytes(images, idx([2], [1, 2]), options)),
+    badLabel: codeOf(() => m.idxImageSetFromBytes(images, idx([3], [1, 2, 10]), options)),
+  };
+}
