@@ -1,5 +1,5 @@
 /**
- * Page side of test/browser/differential.test.ts, bundled by scripts/build-browser.mjs --tests into
+ * Page side of test/browser/differential-*.test.ts, bundled by scripts/build-browser.mjs --tests into
  * dist/browser/tests/differential.mjs: every case of test/dsl/lower/cases.ts, forward and
  * gradients, on a browser backend against the reference evaluator, with the same harness (and
  * tolerances) as the Node suites. A second copy of einnet and tfjs, separate from einnet.mjs.
