@@ -92,7 +92,9 @@ const CANDIDATES: Partial<Record<BackendName, BackendCandidate>> = {
     tfjsName: 'webgl',
     provider: '@tensorflow/tfjs-backend-webgl',
     install: "use a browser with WebGL 2 (any current one) and hardware acceleration switched on, or pass 'wasm'",
-    load: () => undefined,
+    // Shapes as shader uniforms: one compiled shader per op and rank rather than per shape (every
+    // step of a plan has its own shapes; compiling is most of a first run's time).
+    load: () => tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true),
     verify: verifyWebglFloat32,
     adapter: webglAdapter,
   },
