@@ -32,7 +32,8 @@ export function backendWorkaround(kind: 'where' | 'transpose' | 'pad' | 'conv3d'
   if (kind === 'transpose' && rank > maxTransposeRank()) {
     return `${backend}: axes folded, else a gather by flat position (its Transpose stops at rank ${maxTransposeRank()})`;
   }
-  if ((kind === 'pad' || kind === 'conv3d') && rank > maxPadRank()) return `${backend}: padded one axis at a time (its pad is wrong above rank ${maxPadRank()})`;
+  if ((kind === 'pad' || kind === 'conv3d') && rank > maxPadRank())
+    return `${backend}: padded one axis at a time (its pad is wrong above rank ${maxPadRank()})`;
   return undefined;
 }
 

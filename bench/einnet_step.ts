@@ -35,7 +35,10 @@ export class EinnetStepper {
   constructor(net: Net, warmup: number) {
     const [batch, shape] = net === 'lenet5' ? [64, [28, 28, 1]] : [32, [32, 32, 3]];
     this.x = tf.randomNormal([batch, ...shape], 0, 1, 'float32', 1);
-    this.labels = tf.tensor1d(Array.from({ length: batch }, (_, k) => k % 10), 'int32');
+    this.labels = tf.tensor1d(
+      Array.from({ length: batch }, (_, k) => k % 10),
+      'int32',
+    );
     this.model = net === 'lenet5' ? lenet5({ seed: 1 }) : resnetCifar({ depth: 20, seed: 1 });
     for (let k = 0; k < warmup; k++) trainStep(this.model, this.opt, this.x, this.labels);
   }

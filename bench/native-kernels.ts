@@ -56,9 +56,16 @@ function runPass(pass: Pass, o: Operands): tf.Tensor {
     case 'backward-input':
       return tf.conv2dTranspose(o.dy, o.w, [N, H, W, C], 1, 'same');
     case 'backward-filter':
-      return tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: o.x, dy: o.dy }, {
-        strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [K, K, C, OC],
-      }) as tf.Tensor;
+      return tf.engine().runKernel(
+        tf.Conv2DBackpropFilter,
+        { x: o.x, dy: o.dy },
+        {
+          strides: [1, 1],
+          pad: 'same',
+          dataFormat: 'NHWC',
+          filterShape: [K, K, C, OC],
+        },
+      ) as tf.Tensor;
   }
 }
 
@@ -92,7 +99,9 @@ interface Row {
 }
 
 function printRow(label: string, pass: Pass, ms: number, note: string): void {
-  process.stdout.write(`  ${label.padEnd(10)} ${pass.padEnd(16)} ${ms.toFixed(1).padStart(9)} ms ${(CONV_FLOP / ms / 1e6).toFixed(1).padStart(7)} GFLOP/s   (${note})\n`);
+  process.stdout.write(
+    `  ${label.padEnd(10)} ${pass.padEnd(16)} ${ms.toFixed(1).padStart(9)} ms ${(CONV_FLOP / ms / 1e6).toFixed(1).padStart(7)} GFLOP/s   (${note})\n`,
+  );
 }
 
 async function measureBackend(label: string, tfjsName: string, warmup: number, reps: number): Promise<Row[]> {
@@ -208,7 +217,7 @@ function theoreticalPeak(threads: number): { gflops: number; assumption: string 
   if (mhz === 0) mhz = (os.cpus()[0]?.speed ?? 0) || 2500;
   const lanes = avx512 && !zen4 ? 16 : avx2 ? 8 : 4;
   const perCycle = 2 /* FMA pipes */ * lanes * 2; /* multiply + add */
-  const gflops = (threads * (mhz / 1000) * perCycle);
+  const gflops = threads * (mhz / 1000) * perCycle;
   return {
     gflops,
     assumption: `${threads} core(s) x ${(mhz / 1000).toFixed(2)} GHz x ${perCycle} FLOP/cycle (2 FMA pipes x ${lanes} float lanes${zen4 ? ', AVX-512 on 256-bit pipes (Zen 4)' : avx512 ? ', AVX-512' : avx2 ? ', AVX2' : ''})`,
@@ -282,7 +291,12 @@ async function main(): Promise<void> {
   console.log(`einnet native kernels benchmark — conv ${K}x${K}, NHWC ${N}x${H}x${W}x${C} -> ${OC}, stride 1, 'same'`);
   console.log(`  ${(CONV_FLOP / 1e9).toFixed(3)} GFLOP per pass; ${threads} core(s); ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
   // Other work on the machine shows up as slower, noisier runs: say how busy it was.
-  console.log(`  load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}\n`);
+  console.log(
+    `  load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')}\n`,
+  );
   const rows: Row[] = [];
   let gemm: number | undefined;
   if (findAddon() !== undefined) {
@@ -314,7 +328,7 @@ async function main(): Promise<void> {
   }
 
   const peak = theoreticalPeak(threads);
-  console.log('\nAgainst the machine\'s peak:');
+  console.log("\nAgainst the machine's peak:");
   console.log(`  theoretical: ${peak.gflops.toFixed(0)} GFLOP/s = ${peak.assumption} (nominal clock; boost can exceed it)`);
   if (gemm !== undefined) console.log(`  practical:   ${gemm.toFixed(0)} GFLOP/s = best oneDNN sgemm 2048^3 on ${threads} thread(s)`);
   for (const algorithm of ['direct', 'Winograd'] as const) {
@@ -326,7 +340,9 @@ async function main(): Promise<void> {
       const n = best(label, pass);
       if (n === undefined) continue;
       const ofGemm = gemm !== undefined ? `, ${((100 * n.gflops) / gemm).toFixed(0)}% of GEMM` : '';
-      console.log(`  ${pass.padEnd(16)} ${n.gflops.toFixed(0)} GFLOP/s (kernel only, ${label}) = ${((100 * n.gflops) / peak.gflops).toFixed(0)}% of theoretical${ofGemm}`);
+      console.log(
+        `  ${pass.padEnd(16)} ${n.gflops.toFixed(0)} GFLOP/s (kernel only, ${label}) = ${((100 * n.gflops) / peak.gflops).toFixed(0)}% of theoretical${ofGemm}`,
+      );
     }
   }
   await elementwise(findAddon() !== undefined);

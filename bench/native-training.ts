@@ -113,7 +113,9 @@ export async function trainingSteps(): Promise<void> {
     if (typeof torch !== 'string') torch.close();
     return;
   }
-  console.log(`  ${'network'.padEnd(28)} ${'einnet-native (p25–p75)'.padStart(24)} ${'PyTorch (p25–p75)'.padStart(22)}   native/PyTorch ${'einnet-wasm'.padStart(12)}`);
+  console.log(
+    `  ${'network'.padEnd(28)} ${'einnet-native (p25–p75)'.padStart(24)} ${'PyTorch (p25–p75)'.padStart(22)}   native/PyTorch ${'einnet-wasm'.padStart(12)}`,
+  );
   // [label, network, steps per round]
   const nets: [string, Net, number][] = [
     ['LeNet-5   batch 64, 28x28x1', 'lenet5', 150],
@@ -136,7 +138,9 @@ export async function trainingSteps(): Promise<void> {
     const [mine, theirs = []] = times;
     const wasm = await einnetOnly('wasm', net, net === 'lenet5' ? 15 : 3);
     const ratio = theirs.length === 0 ? '—' : `${(quantile(mine, 0.5) / quantile(theirs, 0.5)).toFixed(2)}x`;
-    console.log(`  ${label.padEnd(28)} ${cell(mine).padStart(24)} ${(theirs.length ? cell(theirs) : '—').padStart(22)}   ${ratio.padStart(14)} ${wasm.toFixed(1).padStart(12)}`);
+    console.log(
+      `  ${label.padEnd(28)} ${cell(mine).padStart(24)} ${(theirs.length ? cell(theirs) : '—').padStart(22)}   ${ratio.padStart(14)} ${wasm.toFixed(1).padStart(12)}`,
+    );
   }
   if (typeof torch === 'string') console.log(`  PyTorch: ${torch}`);
   else console.log(`  PyTorch ${torch.hello.torch} on ${threads} thread(s); target einnet-native ≤ 1.0x PyTorch`);

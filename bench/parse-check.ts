@@ -34,5 +34,9 @@ for (let run = 0; run < 30; run++) {
 times.sort((a, b) => a - b);
 const statements = source.split('\n').length;
 console.log(`parse + check of a ${statements}-statement program (${source.length} characters), 30 runs:`);
-import('os').then((os) => console.log(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores: medians rise with load; the best run is the machine's own speed)`));
-console.log(`  first run ${times.length ? times[times.length - 1].toFixed(1) : '?'} ms (cold), median ${times[15].toFixed(1)} ms, best ${times[0].toFixed(1)} ms — target < 20 ms`);
+import('os').then((os) =>
+  console.log(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores: medians rise with load; the best run is the machine's own speed)`),
+);
+console.log(
+  `  first run ${times.length ? times[times.length - 1].toFixed(1) : '?'} ms (cold), median ${times[15].toFixed(1)} ms, best ${times[0].toFixed(1)} ms — target < 20 ms`,
+);

@@ -46,7 +46,9 @@ async function profile(name: string, model: Model, x: tf.Tensor, labels: tf.Tens
   console.log(`\n## ${name} on ${tf.getBackend()}: ${(wall / steps).toFixed(1)} ms/step under the profiler, kernels ${(total / steps).toFixed(1)} ms/step`);
   for (const [kernel, r] of sorted.slice(0, 25)) {
     const worst = [...r.shapes.entries()].sort((a, b) => b[1] - a[1])[0];
-    console.log(`${kernel.padEnd(28)} ${(r.ms / steps).toFixed(2).padStart(9)} ms  ${String(r.calls / steps).padStart(5)} calls   worst ${worst[0].slice(0, 90)} ${(worst[1] / steps).toFixed(2)} ms`);
+    console.log(
+      `${kernel.padEnd(28)} ${(r.ms / steps).toFixed(2).padStart(9)} ms  ${String(r.calls / steps).padStart(5)} calls   worst ${worst[0].slice(0, 90)} ${(worst[1] / steps).toFixed(2)} ms`,
+    );
   }
   opt.dispose();
 }
@@ -55,7 +57,10 @@ async function main(): Promise<void> {
   await useBackend(backend);
   {
     const x = tf.randomNormal([64, 28, 28, 1], 0, 1, 'float32', 1);
-    const labels = tf.tensor1d(Array.from({ length: 64 }, (_, k) => k % 10), 'int32');
+    const labels = tf.tensor1d(
+      Array.from({ length: 64 }, (_, k) => k % 10),
+      'int32',
+    );
     const m = lenet5({ seed: 1 });
     await profile('LeNet-5 batch 64', m, x, labels);
     m.dispose();
@@ -63,7 +68,10 @@ async function main(): Promise<void> {
   }
   {
     const x = tf.randomNormal([32, 32, 32, 3], 0, 1, 'float32', 2);
-    const labels = tf.tensor1d(Array.from({ length: 32 }, (_, k) => k % 10), 'int32');
+    const labels = tf.tensor1d(
+      Array.from({ length: 32 }, (_, k) => k % 10),
+      'int32',
+    );
     const m = resnetCifar({ depth: 20, seed: 1 });
     await profile('ResNet-20 batch 32', m, x, labels);
     m.dispose();

@@ -77,7 +77,10 @@ class ZeroPadShortcut extends tf.layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const [n, h, w, c] = x.shape;
       // Every second pixel via reshape + slice (tfjs has no gradient for strided slices); h, w even.
-      const s = x.reshape([n, h / 2, 2, w / 2, 2, c]).slice([0, 0, 0, 0, 0, 0], [n, h / 2, 1, w / 2, 1, c]).reshape([n, h / 2, w / 2, c]);
+      const s = x
+        .reshape([n, h / 2, 2, w / 2, 2, c])
+        .slice([0, 0, 0, 0, 0, 0], [n, h / 2, 1, w / 2, 1, c])
+        .reshape([n, h / 2, w / 2, c]);
       return tf.concat([s, tf.zerosLike(s)], 3);
     });
   }
@@ -86,7 +89,9 @@ class ZeroPadShortcut extends tf.layers.Layer {
 function resnet20Layers(): tf.LayersModel {
   const input = tf.input({ shape: [32, 32, 3] });
   const convBn = (x: tf.SymbolicTensor, filters: number, stride: number, relu: boolean) => {
-    let h = tf.layers.conv2d({ filters, kernelSize: 3, strides: stride, padding: 'same', useBias: false, kernelInitializer: 'heNormal' }).apply(x) as tf.SymbolicTensor;
+    let h = tf.layers
+      .conv2d({ filters, kernelSize: 3, strides: stride, padding: 'same', useBias: false, kernelInitializer: 'heNormal' })
+      .apply(x) as tf.SymbolicTensor;
     h = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(h) as tf.SymbolicTensor;
     return relu ? (tf.layers.activation({ activation: 'relu' }).apply(h) as tf.SymbolicTensor) : h;
   };
@@ -137,7 +142,10 @@ async function benchSteps(backend: string): Promise<void> {
   const rows: string[] = [];
   {
     const x = tf.randomNormal([64, 28, 28, 1], 0, 1, 'float32', 1);
-    const labels = tf.tensor1d(Array.from({ length: 64 }, (_, k) => k % 10), 'int32');
+    const labels = tf.tensor1d(
+      Array.from({ length: 64 }, (_, k) => k % 10),
+      'int32',
+    );
     const oneHot = tf.oneHot(labels, 10).cast('float32');
     const ein = lenet5({ seed: 1 });
     const tEin = timeSteps(einnetStep(ein, x, labels), 3, runs);
@@ -156,14 +164,19 @@ async function benchSteps(backend: string): Promise<void> {
   }
   {
     const x = tf.randomNormal([32, 32, 32, 3], 0, 1, 'float32', 2);
-    const labels = tf.tensor1d(Array.from({ length: 32 }, (_, k) => k % 10), 'int32');
+    const labels = tf.tensor1d(
+      Array.from({ length: 32 }, (_, k) => k % 10),
+      'int32',
+    );
     const oneHot = tf.oneHot(labels, 10).cast('float32');
     const ein = resnetCifar({ depth: 20, seed: 1 });
     const resRuns = backend === 'cpu' ? 2 : Math.max(3, runs / 4);
     const tEin = timeSteps(einnetStep(ein, x, labels), 1, resRuns);
     const lay = resnet20Layers();
     const tLay = tryLayers(layersStep(lay, x, oneHot, tf.train.sgd(0.01)), 1, resRuns);
-    rows.push(`ResNet-20 batch 32   einnet ${tEin.toFixed(1)} ms   ${ratioText(tEin, tLay)}   (params: einnet ${ein.parameterCount}, layers ${lay.countParams()} incl. running stats)`);
+    rows.push(
+      `ResNet-20 batch 32   einnet ${tEin.toFixed(1)} ms   ${ratioText(tEin, tLay)}   (params: einnet ${ein.parameterCount}, layers ${lay.countParams()} incl. running stats)`,
+    );
     ein.dispose();
     lay.dispose();
     tf.dispose([x, labels, oneHot]);
@@ -175,7 +188,10 @@ async function benchMemory(): Promise<void> {
   const steps = quick ? 100 : 1000;
   console.log(`\n## Memory: numTensors across ${steps} LeNet-5 training steps (batch 64)`);
   const x = tf.randomNormal([64, 28, 28, 1], 0, 1, 'float32', 3);
-  const labels = tf.tensor1d(Array.from({ length: 64 }, (_, k) => k % 10), 'int32');
+  const labels = tf.tensor1d(
+    Array.from({ length: 64 }, (_, k) => k % 10),
+    'int32',
+  );
   const model = lenet5({ seed: 1 });
   const opt = sgd({ learningRate: 0.01, momentum: 0.9 });
   trainStep(model, opt, x, labels);
@@ -183,7 +199,9 @@ async function benchMemory(): Promise<void> {
   const t0 = performance.now();
   for (let k = 0; k < steps; k++) trainStep(model, opt, x, labels);
   const after = tf.memory().numTensors;
-  console.log(`numTensors before ${before}, after ${after}: ${before === after ? 'unchanged' : `CHANGED by ${after - before}`} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `numTensors before ${before}, after ${after}: ${before === after ? 'unchanged' : `CHANGED by ${after - before}`} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
   model.dispose();
   opt.dispose();
   tf.dispose([x, labels]);
@@ -212,7 +230,9 @@ async function benchAccuracy(name: string, open: (split: 'train' | 'test') => Im
   const seconds = (performance.now() - t0) / 1000;
   console.log(formatHistory(history));
   const acc = history.epochs[history.epochs.length - 1].accuracy!;
-  console.log(`${name}: test accuracy ${(100 * acc).toFixed(2)}% (target ${(100 * target).toFixed(1)}%: ${acc >= target ? 'met' : 'NOT met'}) in ${seconds.toFixed(1)} s`);
+  console.log(
+    `${name}: test accuracy ${(100 * acc).toFixed(2)}% (target ${(100 * target).toFixed(1)}%: ${acc >= target ? 'met' : 'NOT met'}) in ${seconds.toFixed(1)} s`,
+  );
   model.dispose();
 }
 
@@ -224,13 +244,20 @@ async function benchResnetRealData(): Promise<void> {
   const model = resnetCifar({ depth: 20, seed: 1 });
   const losses: number[] = [];
   const t0 = performance.now();
-  await fit(model, train, { epochs: 1, batchSize: 32, optimizer: sgd({ learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 }), onBatchEnd: (b) => void losses.push(b.loss) });
+  await fit(model, train, {
+    epochs: 1,
+    batchSize: 32,
+    optimizer: sgd({ learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 }),
+    onBatchEnd: (b) => void losses.push(b.loss),
+  });
   const seconds = (performance.now() - t0) / 1000;
   const k = Math.max(1, Math.floor(steps / 10));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const test = openFashionMnistAsCifar({ split: 'test' }).slice(0, 1000);
   const acc = evaluate(model, test).accuracy!;
-  console.log(`mean loss of the first ${k} steps ${mean(losses.slice(0, k)).toFixed(4)}, of the last ${k} steps ${mean(losses.slice(-k)).toFixed(4)}; accuracy on 1,000 test images ${(100 * acc).toFixed(2)}%; ${seconds.toFixed(1)} s (${((1000 * seconds) / steps).toFixed(0)} ms/step)`);
+  console.log(
+    `mean loss of the first ${k} steps ${mean(losses.slice(0, k)).toFixed(4)}, of the last ${k} steps ${mean(losses.slice(-k)).toFixed(4)}; accuracy on 1,000 test images ${(100 * acc).toFixed(2)}%; ${seconds.toFixed(1)} s (${((1000 * seconds) / steps).toFixed(0)} ms/step)`,
+  );
   model.dispose();
 }
 

@@ -153,12 +153,7 @@ function request(url: string, label: string, timeoutMs: number, redirects = 0): 
  * @example
  * await downloadFile('https://example.org/a.gz', '/tmp/a.gz', '3aede38d…');
  */
-export async function downloadFile(
-  url: string,
-  dest: string,
-  sha256: string,
-  options: Pick<FetchOptions, 'timeoutMs' | 'onProgress'> = {},
-): Promise<void> {
+export async function downloadFile(url: string, dest: string, sha256: string, options: Pick<FetchOptions, 'timeoutMs' | 'onProgress'> = {}): Promise<void> {
   const label = path.basename(dest);
   const tmp = `${dest}.part-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const { res, req } = await request(url, label, options.timeoutMs ?? 60_000);
@@ -210,7 +205,12 @@ export async function downloadFile(
       });
     });
     if (announced !== undefined && received !== announced) {
-      throw fileError('EIN5007', label, `download from ${url} has ${received} bytes, the server announced ${announced}`, 'nothing was kept; run fetch-data again');
+      throw fileError(
+        'EIN5007',
+        label,
+        `download from ${url} has ${received} bytes, the server announced ${announced}`,
+        'nothing was kept; run fetch-data again',
+      );
     }
     const got = hash.digest('hex');
     if (got !== sha256.toLowerCase()) {

@@ -141,7 +141,12 @@ export function idxImageSet(images: IdxArray, labels: IdxArray, imagesFile: stri
   const labelBytes = labels.data as Uint8Array;
   for (let i = 0; i < n; i++) {
     if (labelBytes[i] >= classes) {
-      throw fileError('EIN5014', labelsFile, `label ${labelBytes[i]} at index ${i} is outside 0..${classes - 1}`, 'the label file is damaged or belongs to another dataset');
+      throw fileError(
+        'EIN5014',
+        labelsFile,
+        `label ${labelBytes[i]} at index ${i} is outside 0..${classes - 1}`,
+        'the label file is damaged or belongs to another dataset',
+      );
     }
   }
   const keep = options.limit === undefined ? n : Math.min(n, options.limit);

@@ -273,11 +273,7 @@ export class ImageSet {
  * @example
  * await forEachBatch(train, { batchSize: 128, shuffle: rng }, async (b) => { await step(b.images, b.labels); });
  */
-export async function forEachBatch(
-  set: ImageSet,
-  options: BatchOptions,
-  fn: (batch: Batch, index: number) => void | Promise<void>,
-): Promise<void> {
+export async function forEachBatch(set: ImageSet, options: BatchOptions, fn: (batch: Batch, index: number) => void | Promise<void>): Promise<void> {
   let i = 0;
   for (const batch of set.batches(options)) {
     try {

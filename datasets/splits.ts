@@ -59,10 +59,7 @@ export interface SplitOptions {
  * @example
  * const { train, validation } = trainValidationSplit(openMnist(), { validationSize: 5000, seed: 1 });
  */
-export function trainValidationSplit<D extends ImageSet | TensorDataset>(
-  data: D,
-  options: SplitOptions = {},
-): { train: D; validation: D } {
+export function trainValidationSplit<D extends ImageSet | TensorDataset>(data: D, options: SplitOptions = {}): { train: D; validation: D } {
   const n = data.count;
   let nVal: number;
   if (options.validationSize !== undefined) {

@@ -130,14 +130,16 @@ export async function extractTarGz(archive: string, destDir: string, options: Ex
   input.on('error', (e) => gunzip.destroy(e));
   input.pipe(gunzip);
   const bad = (what: string) => fileError('EIN5013', archive, what, 'delete the archive and fetch the dataset again');
-  const reader = new ChunkReader(limitedChunks(gunzip, options.maxBytes ?? MAX_TAR_BYTES, (max) =>
-    fileError(
-      'EIN5013',
-      archive,
-      `decompresses to more than ${max} bytes, more than any dataset archive einnet extracts; extraction stopped there`,
-      'the archive is damaged or not the dataset (a decompression bomb?): delete it and fetch the dataset again',
+  const reader = new ChunkReader(
+    limitedChunks(gunzip, options.maxBytes ?? MAX_TAR_BYTES, (max) =>
+      fileError(
+        'EIN5013',
+        archive,
+        `decompresses to more than ${max} bytes, more than any dataset archive einnet extracts; extraction stopped there`,
+        'the archive is damaged or not the dataset (a decompression bomb?): delete it and fetch the dataset again',
+      ),
     ),
-  ));
+  );
   const written: string[] = [];
   let longName: string | undefined;
   try {

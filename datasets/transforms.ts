@@ -126,7 +126,15 @@ export function augmentBatch(images: tf.Tensor4D, options: AugmentOptions = {}):
     }
   }
   return tf.tidy(() => {
-    const padded = p > 0 ? tf.pad(images, [[0, 0], [p, p], [p, p], [0, 0]]) : images;
+    const padded =
+      p > 0
+        ? tf.pad(images, [
+            [0, 0],
+            [p, p],
+            [p, p],
+            [0, 0],
+          ])
+        : images;
     const flat = tf.reshape(padded, [n * hp * wp, c]);
     return tf.reshape(tf.gather(flat, tf.tensor1d(idx, 'int32')), [n, h, w, c]) as tf.Tensor4D;
   });

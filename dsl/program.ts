@@ -99,7 +99,11 @@ export class Program<In extends string = string, Req extends string = never, Out
    */
   check(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): CheckReport {
     if (shapes === null || typeof shapes !== 'object') {
-      throw new EinError({ code: 'EIN2023', message: `check() was given ${String(shapes)} as shapes`, expected: 'an object mapping tensor names to shapes, e.g. { X: [32, 28, 28, 1] }' });
+      throw new EinError({
+        code: 'EIN2023',
+        message: `check() was given ${String(shapes)} as shapes`,
+        expected: 'an object mapping tensor names to shapes, e.g. { X: [32, 28, 28, 1] }',
+      });
     }
     const key = signature(shapes, options.consts);
     let report = this.checks.get(key);

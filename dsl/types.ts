@@ -16,7 +16,11 @@ type LastWord<S extends string> = S extends `${string}${Delimiter}${infer Rest}`
 
 type StripComment<L extends string> = L extends `${infer Code}#${string}` ? Code : L extends `${infer Code}//${string}` ? Code : L;
 
-type Trim<S extends string> = S extends ` ${infer R}` | `\t${infer R}` | `\r${infer R}` ? Trim<R> : S extends `${infer R} ` | `${infer R}\t` | `${infer R}\r` ? Trim<R> : S;
+type Trim<S extends string> = S extends ` ${infer R}` | `\t${infer R}` | `\r${infer R}`
+  ? Trim<R>
+  : S extends `${infer R} ` | `${infer R}\t` | `${infer R}\r`
+    ? Trim<R>
+    : S;
 
 /** True when the text has a part TypeScript only knows as `string` or a number (`${part}`). */
 type WideLine<S extends string> = string extends S
@@ -38,19 +42,24 @@ type NotNames = 'sum' | 'max' | 'min' | 'mean' | 'Σ' | '∑' | 'clamp' | 'wrap'
 type Indexed<S extends string> = S extends `${infer Before}[${infer After}` ? Exclude<LastWord<Before>, NotNames> | Indexed<After> : never;
 
 /** The tensor a line assigns, if it is an assignment. */
-type AssignedIn<L extends string> = Trim<L> extends `${'input' | 'param' | 'const'} ${string}`
-  ? never
-  : L extends `${infer Lhs}=${string}`
-    ? Trim<Lhs> extends `${infer Name}[${string}`
-      ? Trim<Name>
-      : Trim<Lhs>
-    : never;
+type AssignedIn<L extends string> =
+  Trim<L> extends `${'input' | 'param' | 'const'} ${string}`
+    ? never
+    : L extends `${infer Lhs}=${string}`
+      ? Trim<Lhs> extends `${infer Name}[${string}`
+        ? Trim<Name>
+        : Trim<Lhs>
+      : never;
 
 /** The right-hand side of an assignment line, or the whole line for a continuation. */
-type ReadsIn<L extends string> = Trim<L> extends `${'input' | 'param' | 'const'} ${string}` ? never : L extends `${string}=${infer Rhs}` ? Indexed<Rhs> : Indexed<L>;
+type ReadsIn<L extends string> =
+  Trim<L> extends `${'input' | 'param' | 'const'} ${string}` ? never : L extends `${string}=${infer Rhs}` ? Indexed<Rhs> : Indexed<L>;
 
 type DeclaredInput<L extends string> = Trim<L> extends `input ${infer Rest}` ? (Trim<Rest> extends `${infer Name}[${string}` ? Trim<Name> : never) : never;
-type DeclaredParam<L extends string> = Trim<L> extends `param ${infer Rest}` ? LastWord<Trim<Rest> extends `${infer Name}[${string}` ? Trim<Name> : Trim<Rest> extends `${infer Name} ${string}` ? Name : Trim<Rest>> : never;
+type DeclaredParam<L extends string> =
+  Trim<L> extends `param ${infer Rest}`
+    ? LastWord<Trim<Rest> extends `${infer Name}[${string}` ? Trim<Name> : Trim<Rest> extends `${infer Name} ${string}` ? Name : Trim<Rest>>
+    : never;
 
 type Each<T extends string[], F extends 'assigned' | 'reads' | 'inputs' | 'params'> = T[number] extends infer L
   ? L extends string
@@ -71,12 +80,13 @@ type Unknowable<S extends string> = string extends S ? true : AnyWide<Lines<S>>;
 export type AssignedNames<S extends string> = Unknowable<S> extends true ? string : Each<Lines<S>, 'assigned'>;
 
 /** Names that may be bound: read or declared, never assigned. */
-export type BindableNames<S extends string> = Unknowable<S> extends true
-  ? string
-  : Exclude<Each<Lines<S>, 'reads'> | Each<Lines<S>, 'inputs'> | Each<Lines<S>, 'params'>, Each<Lines<S>, 'assigned'>>;
+export type BindableNames<S extends string> =
+  Unknowable<S> extends true ? string : Exclude<Each<Lines<S>, 'reads'> | Each<Lines<S>, 'inputs'> | Each<Lines<S>, 'params'>, Each<Lines<S>, 'assigned'>>;
 
 /** Names that must be bound: declared `input`. */
 export type RequiredNames<S extends string> = Unknowable<S> extends true ? never : Each<Lines<S>, 'inputs'>;
 
 /** The bindings object `run` takes. */
-export type Bindings<In extends string, Req extends string, T> = string extends In ? Readonly<Record<string, T>> : { readonly [K in In]?: T } & { readonly [K in Req]: T };
+export type Bindings<In extends string, Req extends string, T> = string extends In
+  ? Readonly<Record<string, T>>
+  : { readonly [K in In]?: T } & { readonly [K in Req]: T };

@@ -69,7 +69,13 @@ export function conv(options: ConvOptions): Block {
   rejectUnknownOptions('EIN4008', 'conv', options, ['out', 'size', 'stride', 'dilation', 'padding', 'bias', 'activation', 'init', 'depthwise', 'groups']);
   return (net, x, ns) => {
     const names = axisNames(x.shape.length);
-    if (names.length < 3) throw modelError('EIN4008', `conv ${ns}`, `input ${x.name} has rank ${x.shape.length}; a convolution needs spatial axes`, 'use dense() for [b, j] inputs');
+    if (names.length < 3)
+      throw modelError(
+        'EIN4008',
+        `conv ${ns}`,
+        `input ${x.name} has rank ${x.shape.length}; a convolution needs spatial axes`,
+        'use dense() for [b, j] inputs',
+      );
     const spatial = names.slice(1, -1);
     const cin = x.shape[x.shape.length - 1];
     const k = positiveInt(`conv ${ns}`, 'size', options.size ?? 3);
@@ -77,9 +83,16 @@ export function conv(options: ConvOptions): Block {
     const d = positiveInt(`conv ${ns}`, 'dilation', options.dilation ?? 1);
     const padding = options.padding ?? 'same';
     const groups = positiveInt(`conv ${ns}`, 'groups', options.groups ?? 1);
-    const out = options.depthwise ? options.out ?? cin : positiveInt(`conv ${ns}`, 'out', options.out);
-    if (options.depthwise && out !== cin) throw modelError('EIN4008', `conv ${ns}`, `a depthwise convolution keeps the ${cin} channels, out was ${out}`, 'follow it with a 1×1 conv to change the width');
-    if (cin % groups !== 0 || out % groups !== 0) throw modelError('EIN4008', `conv ${ns}`, `groups ${groups} must divide the input channels ${cin} and output channels ${out}`);
+    const out = options.depthwise ? (options.out ?? cin) : positiveInt(`conv ${ns}`, 'out', options.out);
+    if (options.depthwise && out !== cin)
+      throw modelError(
+        'EIN4008',
+        `conv ${ns}`,
+        `a depthwise convolution keeps the ${cin} channels, out was ${out}`,
+        'follow it with a 1×1 conv to change the width',
+      );
+    if (cin % groups !== 0 || out % groups !== 0)
+      throw modelError('EIN4008', `conv ${ns}`, `groups ${groups} must divide the input channels ${cin} and output channels ${out}`);
     const bias = options.bias ?? groups === 1;
     if (bias && groups > 1) throw modelError('EIN4008', `conv ${ns}`, 'a grouped convolution has no bias here', 'set bias: false and follow it with batchNorm');
     const lhs: string[] = ['b'];
@@ -87,7 +100,13 @@ export function conv(options: ConvOptions): Block {
     const kernel: string[] = [];
     for (const [a, axis] of spatial.entries()) {
       const { extent, pad } = convExtent(x.shape[a + 1], k, s, d, padding);
-      if (extent <= 0) throw modelError('EIN4008', `conv ${ns}`, `a ${k}-wide kernel with stride ${s} leaves no output on axis ${a + 1} (extent ${x.shape[a + 1]})`, "use padding: 'same' or a smaller kernel");
+      if (extent <= 0)
+        throw modelError(
+          'EIN4008',
+          `conv ${ns}`,
+          `a ${k}-wide kernel with stride ${s} leaves no output on axis ${a + 1} (extent ${x.shape[a + 1]})`,
+          "use padding: 'same' or a smaller kernel",
+        );
       lhs.push(`${axis}:${extent}`);
       reads.push(windowIndex(axis, s, d, delta(axis), pad));
       kernel.push(`${delta(axis)}:${k}`);
@@ -167,9 +186,7 @@ export function batchNorm(options: BatchNormOptions = {}): Block {
     // x̂ · γ + β with x̂ = (x − μ)/σ; the input is written first so that lowering keeps its axis
     // order (γ[j] first made it transpose to [j, b, x, y] and back).
     const normalize = `${ns}[${all}] = ${wrap(options.activation, `(${x.name}[${all}] - ${ns}.μ[j]) / ${ns}.σ[j] · ${ns}.γ[j] + ${ns}.β[j]`)}`;
-    const stats =
-      `${ns}.μ[j] = mean[${reduced}] ${x.name}[${all}]\n` +
-      `${ns}.σ[j] = sqrt(mean[${reduced}] square(${x.name}[${all}] - ${ns}.μ[j]) + ${eps})`;
+    const stats = `${ns}.μ[j] = mean[${reduced}] ${x.name}[${all}]\n` + `${ns}.σ[j] = sqrt(mean[${reduced}] square(${x.name}[${all}] - ${ns}.μ[j]) + ${eps})`;
     const momentum = options.momentum ?? 0.9;
     return net.emit({
       train: `${decl}\n${stats}\n${normalize}`,
@@ -258,9 +275,7 @@ export function softmax(): Block {
     if (x.shape.length !== 2) throw modelError('EIN4008', `softmax ${ns}`, `input ${x.name} has rank ${x.shape.length}`, 'apply it to [b, k] scores');
     return net.emit({
       train:
-        `${ns}.m[b] = max[k] ${x.name}[b,k]\n` +
-        `${ns}.e[b,k] = exp(${x.name}[b,k] - ${ns}.m[b])\n` +
-        `${ns}[b,k] = ${ns}.e[b,k] / (sum[k2] ${ns}.e[b,k2])`,
+        `${ns}.m[b] = max[k] ${x.name}[b,k]\n` + `${ns}.e[b,k] = exp(${x.name}[b,k] - ${ns}.m[b])\n` + `${ns}[b,k] = ${ns}.e[b,k] / (sum[k2] ${ns}.e[b,k2])`,
       output: ns,
     });
   };
@@ -298,7 +313,12 @@ export function zeroPadShortcut(options: { out: number; stride?: number }): Bloc
     const lhs = ['b', ...spatial].join(',');
     if (options.out === cin) return net.emit({ train: `${ns}[${lhs},j] = ${x.name}[${reads},j]`, output: ns });
     if (options.out !== 2 * cin) {
-      throw modelError('EIN4008', `zeroPadShortcut ${ns}`, `widening ${cin} → ${options.out} channels is not a doubling`, "use shortcut: 'projection' (a 1×1 convolution)");
+      throw modelError(
+        'EIN4008',
+        `zeroPadShortcut ${ns}`,
+        `widening ${cin} → ${options.out} channels is not a doubling`,
+        "use shortcut: 'projection' (a 1×1 convolution)",
+      );
     }
     // The new channels are the constant 0 (J2's extent declared): nothing is read for them.
     return net.emit({ train: `${ns}[${lhs},J1+J2:${cin}] = ${x.name}[${reads},J1] ; 0`, output: ns });

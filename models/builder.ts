@@ -137,7 +137,12 @@ export class NetBuilder {
   /** Instantiates `block` on `x` under namespace `ns`; returns the tensor it produced. */
   add(ns: string, block: Block, x: TensorRef): TensorRef {
     if (!NAME.test(ns)) {
-      throw modelError('EIN4008', 'NetBuilder.add', `namespace '${ns}' is not a tensor name`, 'use letters, digits and dots, each part starting with a letter: stage2.block1');
+      throw modelError(
+        'EIN4008',
+        'NetBuilder.add',
+        `namespace '${ns}' is not a tensor name`,
+        'use letters, digits and dots, each part starting with a letter: stage2.block1',
+      );
     }
     return block(this, x, ns);
   }
@@ -209,7 +214,12 @@ export function axisNames(rank: number): string[] {
   if (rank === 3) return ['b', 'x', 'j'];
   if (rank === 4) return ['b', 'x', 'y', 'j'];
   if (rank === 5) return ['b', 'x', 'y', 'z', 'j'];
-  throw modelError('EIN4008', 'block', `inputs of rank ${rank} are not supported by the built-in blocks`, 'use rank 2 [b,j] to 5 [b,x,y,z,j], or write the statement yourself with net.emit');
+  throw modelError(
+    'EIN4008',
+    'block',
+    `inputs of rank ${rank} are not supported by the built-in blocks`,
+    'use rank 2 [b,j] to 5 [b,x,y,z,j], or write the statement yourself with net.emit',
+  );
 }
 
 export type { IndexExpr };

@@ -74,7 +74,12 @@ function writeAtomically(path: string, bytes: Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     removeQuietly(tmp);
-    throw modelError('EIN4005', 'save', `cannot write ${path}: ${(e as Error).message}`, 'check the folder, its permissions and the free space; the previous checkpoint is unchanged');
+    throw modelError(
+      'EIN4005',
+      'save',
+      `cannot write ${path}: ${(e as Error).message}`,
+      'check the folder, its permissions and the free space; the previous checkpoint is unchanged',
+    );
   }
 }
 
@@ -359,7 +364,8 @@ export function loadCheckpoint(model: Model, dir: string, options: LoadOptions =
     const mismatched: LoadReport['mismatched'] = [];
     for (const [name, v] of own) {
       const t = saved.get(name);
-      if (t !== undefined && (t.shape.length !== v.shape.length || t.shape.some((d, k) => d !== v.shape[k]))) mismatched.push({ name, model: v.shape, checkpoint: t.shape });
+      if (t !== undefined && (t.shape.length !== v.shape.length || t.shape.some((d, k) => d !== v.shape[k])))
+        mismatched.push({ name, model: v.shape, checkpoint: t.shape });
     }
     const strict = options.strict ?? true;
     if (strict && (missing.length > 0 || unexpected.length > 0 || mismatched.length > 0)) {
@@ -367,7 +373,12 @@ export function loadCheckpoint(model: Model, dir: string, options: LoadOptions =
       if (missing.length) lines.push(`missing from the checkpoint (${missing.length}): ${missing.join(', ')}`);
       if (unexpected.length) lines.push(`in the checkpoint but not in the model (${unexpected.length}): ${unexpected.join(', ')}`);
       for (const m of mismatched) lines.push(`${m.name}: model ${shapeText(m.model)}, checkpoint ${shapeText(m.checkpoint)}`);
-      throw modelError('EIN4003', 'load', `${dir} does not match the model:\n  ${lines.join('\n  ')}`, 'load into the model the checkpoint was saved from, or pass { strict: false } to load what matches');
+      throw modelError(
+        'EIN4003',
+        'load',
+        `${dir} does not match the model:\n  ${lines.join('\n  ')}`,
+        'load into the model the checkpoint was saved from, or pass { strict: false } to load what matches',
+      );
     }
     const slots = options.optimizer ? optimizerSlots(model, dir, tensors, options.optimizer, meta) : undefined;
     const bad = new Set(mismatched.map((m) => m.name));

@@ -10,7 +10,28 @@ export { fansOf, initialValues, initialTensor, parameterRandom, type Fans } from
 export { softmaxCrossEntropy, meanSquaredError, accuracy, correctCount, lossByName, SOFTMAX_CROSS_ENTROPY_SOURCE, MSE_SOURCE, type LossFn } from './losses';
 export { sgd, adam, optimizerFromConfig, type Optimizer, type SgdOptions, type AdamOptions } from './optimizers';
 export { constant, stepDecay, cosine, linear, type Schedule } from './schedules';
-export { trainStep, evaluate, fit, formatHistory, type DataSource, type FitOptions, type History, type EpochRecord, type BatchInfo, type Evaluation, type EvaluateOptions, type StepOptions } from './train';
-export { saveCheckpoint, loadCheckpoint, loadOptimizer, CHECKPOINT_FORMAT, type SaveOptions, type LoadOptions as CheckpointLoadOptions, type LoadReport } from './checkpoint';
+export {
+  trainStep,
+  evaluate,
+  fit,
+  formatHistory,
+  type DataSource,
+  type FitOptions,
+  type History,
+  type EpochRecord,
+  type BatchInfo,
+  type Evaluation,
+  type EvaluateOptions,
+  type StepOptions,
+} from './train';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  loadOptimizer,
+  CHECKPOINT_FORMAT,
+  type SaveOptions,
+  type LoadOptions as CheckpointLoadOptions,
+  type LoadReport,
+} from './checkpoint';
 export { summary, type Summary, type SummaryRow, type SummaryOptions } from './summary';
 export * from './architectures';

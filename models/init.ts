@@ -170,12 +170,18 @@ export function initialValues(spec: InitializerSpec, shape: readonly number[], f
     }
     case 'uniform': {
       const [a = -1, b = 1] = args;
-      if (!(b >= a)) throw modelError('EIN4011', where, `uniform(${args.join(', ')}) has its upper bound below its lower bound`, 'write uniform(low, high) with low ≤ high');
+      if (!(b >= a))
+        throw modelError('EIN4011', where, `uniform(${args.join(', ')}) has its upper bound below its lower bound`, 'write uniform(low, high) with low ≤ high');
       fillUniform(out, rng, a, b);
       return out;
     }
     default:
-      throw modelError('EIN4011', where, `unknown initializer ${spec.name}`, 'use zeros, ones, glorot_uniform, glorot_normal, he_normal, he_uniform, normal(m, s) or uniform(a, b)');
+      throw modelError(
+        'EIN4011',
+        where,
+        `unknown initializer ${spec.name}`,
+        'use zeros, ones, glorot_uniform, glorot_normal, he_normal, he_uniform, normal(m, s) or uniform(a, b)',
+      );
   }
 }
 

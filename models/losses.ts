@@ -43,7 +43,8 @@ export function asOneHot(target: tf.Tensor, classes: number, where: string): tf.
  *   const loss = softmaxCrossEntropy(model.apply({ X }), labels);
  */
 export function softmaxCrossEntropy(scores: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  if (scores.rank !== 2) throw modelError('EIN4010', 'softmaxCrossEntropy', `scores have shape [${scores.shape}]`, 'give [batch, classes] scores (logits, before softmax)');
+  if (scores.rank !== 2)
+    throw modelError('EIN4010', 'softmaxCrossEntropy', `scores have shape [${scores.shape}]`, 'give [batch, classes] scores (logits, before softmax)');
   xent ??= ein(SOFTMAX_CROSS_ENTROPY_SOURCE);
   return tf.tidy(() => {
     const Y = asOneHot(target, scores.shape[1]!, 'softmaxCrossEntropy');
@@ -55,7 +56,8 @@ export function softmaxCrossEntropy(scores: tf.Tensor, target: tf.Tensor): tf.Sc
 
 /** Mean squared error over [b, k] (any rank is flattened to [b, rest]). */
 export function meanSquaredError(prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  if (prediction.size !== target.size) throw modelError('EIN4010', 'meanSquaredError', `prediction [${prediction.shape}] and target [${target.shape}] differ in size`);
+  if (prediction.size !== target.size)
+    throw modelError('EIN4010', 'meanSquaredError', `prediction [${prediction.shape}] and target [${target.shape}] differ in size`);
   mseProgram ??= ein(MSE_SOURCE);
   return tf.tidy(() => {
     const b = prediction.shape[0] ?? 1;

@@ -132,7 +132,8 @@ export class Model {
     this.statSpecs = statSpecs;
     const rates = new Map<string, number>();
     for (const [name, p] of Object.entries(options.dropout ?? {})) {
-      if (!(p >= 0 && p < 1)) throw modelError('EIN4008', `dropout ${name}`, `rate ${p} is outside [0, 1)`, 'a rate is the fraction of units dropped, e.g. 0.5');
+      if (!(p >= 0 && p < 1))
+        throw modelError('EIN4008', `dropout ${name}`, `rate ${p} is outside [0, 1)`, 'a rate is the fraction of units dropped, e.g. 0.5');
       rates.set(name, p);
     }
     this.dropoutRates = rates;
@@ -143,22 +144,40 @@ export class Model {
       throw modelError('EIN4001', 'Model', `output ${this.output} is not assigned by the program`, undefined, `one of ${report.outputs.join(', ')}`);
     }
     for (const name of statSpecs.keys()) {
-      if (!report.outputs.includes(name)) throw modelError('EIN4001', 'Model', `running statistic ${name} is not assigned by the training program`, 'name a tensor the program computes, e.g. bn.μ');
+      if (!report.outputs.includes(name))
+        throw modelError(
+          'EIN4001',
+          'Model',
+          `running statistic ${name} is not assigned by the training program`,
+          'name a tensor the program computes, e.g. bn.μ',
+        );
     }
     for (const name of rates.keys()) {
-      if (!report.params.includes(name)) throw modelError('EIN4001', 'Model', `dropout mask ${name} is not read by the training program (or is assigned)`, 'multiply by it: Y[b,j] = X[b,j] · drop.M[b,j]');
+      if (!report.params.includes(name))
+        throw modelError(
+          'EIN4001',
+          'Model',
+          `dropout mask ${name} is not read by the training program (or is assigned)`,
+          'multiply by it: Y[b,j] = X[b,j] · drop.M[b,j]',
+        );
     }
     const id = nextModelId++;
     const params = new Map<string, tf.Variable>();
     for (const name of report.params) {
       if (rates.has(name)) continue;
-      params.set(name, tf.tidy(() => tf.variable(initialTensor(report.checked, name, this.seed), true, `einnet${id}/${name}`)));
+      params.set(
+        name,
+        tf.tidy(() => tf.variable(initialTensor(report.checked, name, this.seed), true, `einnet${id}/${name}`)),
+      );
     }
     this.params = params;
     const stats = new Map<string, tf.Variable>();
     for (const [name, spec] of statSpecs) {
       const shape = report.shapes[name];
-      stats.set(name, tf.tidy(() => tf.variable(tf.fill([...shape], spec.init), false, `einnet${id}/${name}`)));
+      stats.set(
+        name,
+        tf.tidy(() => tf.variable(tf.fill([...shape], spec.init), false, `einnet${id}/${name}`)),
+      );
     }
     this.stats = stats;
 
@@ -169,7 +188,12 @@ export class Model {
     if (!evalReport.outputs.includes(this.output)) throw modelError('EIN4001', 'Model', `the evaluation program does not assign the output ${this.output}`);
     const strange = evalReport.params.filter((p) => !params.has(p) && !rates.has(p));
     if (strange.length > 0) {
-      throw modelError('EIN4001', 'Model', `the evaluation program reads ${strange.join(', ')}, which the training program does not have as parameters`, 'both programs must use the same parameter names');
+      throw modelError(
+        'EIN4001',
+        'Model',
+        `the evaluation program reads ${strange.join(', ')}, which the training program does not have as parameters`,
+        'both programs must use the same parameter names',
+      );
     }
     this.evalMasks = new Set(evalReport.params.filter((p) => rates.has(p)));
   }
@@ -202,18 +226,30 @@ export class Model {
   private checkInputs(inputs: Readonly<Record<string, tf.Tensor>>, where: string): void {
     for (const name of this.inputNames) {
       if (!(inputs[name] instanceof tf.Tensor)) {
-        throw modelError('EIN4012', where, `no tensor for input ${name}`, `pass { ${this.inputNames.map((n) => `${n}: tf.Tensor${shapeText(this.inputShapes[n])}`).join(', ')} } (any batch size)`);
+        throw modelError(
+          'EIN4012',
+          where,
+          `no tensor for input ${name}`,
+          `pass { ${this.inputNames.map((n) => `${n}: tf.Tensor${shapeText(this.inputShapes[n])}`).join(', ')} } (any batch size)`,
+        );
       }
       const got = inputs[name].shape;
       const want = this.inputShapes[name];
       const ok = got.length === want.length && want.every((d, k) => k === this.batchAxis || d === got[k]);
       if (!ok) {
         const shown = want.map((d, k) => (k === this.batchAxis ? null : d));
-        throw modelError('EIN4006', where, `input ${name} has shape ${shapeText(got)}`, `reshape or resize it; axis ${this.batchAxis} (the batch) may have any extent`, shapeText(shown));
+        throw modelError(
+          'EIN4006',
+          where,
+          `input ${name} has shape ${shapeText(got)}`,
+          `reshape or resize it; axis ${this.batchAxis} (the batch) may have any extent`,
+          shapeText(shown),
+        );
       }
     }
     for (const name of Object.keys(inputs)) {
-      if (!this.inputNames.includes(name)) throw modelError('EIN4012', where, `the model has no input ${name}`, undefined, `inputs ${this.inputNames.join(', ')}`);
+      if (!this.inputNames.includes(name))
+        throw modelError('EIN4012', where, `the model has no input ${name}`, undefined, `inputs ${this.inputNames.join(', ')}`);
     }
   }
 
@@ -244,7 +280,13 @@ export class Model {
         if (!training && !this.evalMasks.has(name)) continue;
         const rate = this.dropoutRates.get(name)!;
         const mask = training
-          ? tf.tidy(() => tf.randomUniform(shape, 0, 1, 'float32', Math.floor(this.noise.next() * 2 ** 31)).greaterEqual(rate).cast('float32').div(1 - rate))
+          ? tf.tidy(() =>
+              tf
+                .randomUniform(shape, 0, 1, 'float32', Math.floor(this.noise.next() * 2 ** 31))
+                .greaterEqual(rate)
+                .cast('float32')
+                .div(1 - rate),
+            )
           : tf.ones(shape);
         made.push(mask);
         bindings[name] = mask;

@@ -139,7 +139,10 @@ class Adam extends SlotOptimizer {
     rejectUnknownOptions('EIN4002', 'adam', options, ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'decoupled']);
     const beta1 = options.beta1 ?? 0.9;
     const beta2 = options.beta2 ?? 0.999;
-    for (const [n, b] of [['beta1', beta1], ['beta2', beta2]] as const) {
+    for (const [n, b] of [
+      ['beta1', beta1],
+      ['beta2', beta2],
+    ] as const) {
       if (!(b >= 0 && b < 1)) throw modelError('EIN4002', 'adam', `${n} must be in [0, 1), got ${b}`);
     }
     super({
@@ -188,7 +191,8 @@ class Adam extends SlotOptimizer {
  *   const opt = sgd({ learningRate: 0.02, momentum: 0.9, nesterov: true });
  */
 export function sgd(options: SgdOptions): Optimizer {
-  if (options === undefined || options.learningRate === undefined) throw modelError('EIN4002', 'sgd', 'no learningRate given', 'pass sgd({ learningRate: 0.01 })');
+  if (options === undefined || options.learningRate === undefined)
+    throw modelError('EIN4002', 'sgd', 'no learningRate given', 'pass sgd({ learningRate: 0.01 })');
   return new Sgd(options);
 }
 

@@ -259,7 +259,8 @@ export function summary(target: Model | Program, shapes?: Readonly<Record<string
     totalMultiplyAdds,
     toString() {
       const table = [['layer', 'activation shape', 'size', 'params', 'mult-adds', 'rf', 'jump']];
-      for (const r of rows) table.push([r.name, `(${r.shape.join(', ')})`, num(r.size), num(r.params), num(r.multiplyAdds), axesText(r.receptiveField), axesText(r.jump)]);
+      for (const r of rows)
+        table.push([r.name, `(${r.shape.join(', ')})`, num(r.size), num(r.params), num(r.multiplyAdds), axesText(r.receptiveField), axesText(r.jump)]);
       table.push(['total', '', '', num(totalParams), num(totalMultiplyAdds), '', '']);
       const widths = table[0].map((_, c) => Math.max(...table.map((row) => [...row[c]].length)));
       return table.map((row) => row.map((cell, c) => (c === 0 || c === 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');

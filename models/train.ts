@@ -53,7 +53,13 @@ function* batchesOf(data: DataSource, batchSize: number, shuffle: Random | false
 }
 
 function singleInput(model: Model, where: string): string {
-  if (model.inputNames.length !== 1) throw modelError('EIN4010', where, `the model has ${model.inputNames.length} inputs (${model.inputNames.join(', ')})`, 'fit/evaluate feed one input; write your own loop with trainStep for several');
+  if (model.inputNames.length !== 1)
+    throw modelError(
+      'EIN4010',
+      where,
+      `the model has ${model.inputNames.length} inputs (${model.inputNames.join(', ')})`,
+      'fit/evaluate feed one input; write your own loop with trainStep for several',
+    );
   return model.inputNames[0];
 }
 
@@ -65,7 +71,12 @@ function requireFinite(t: tf.Tensor, what: string, step: number): void {
   const k = flags.indexOf(1);
   if (k < 0) return;
   const v = t.dataSync()[k];
-  throw modelError('EIN4007', `training step ${step}`, `${what} holds ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity'} (first at flat index ${k} of ${shapeText(t.shape)})`, 'lower the learning rate, check the input scaling, or add batch normalization');
+  throw modelError(
+    'EIN4007',
+    `training step ${step}`,
+    `${what} holds ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity'} (first at flat index ${k} of ${shapeText(t.shape)})`,
+    'lower the learning rate, check the input scaling, or add batch normalization',
+  );
 }
 
 export interface StepOptions {
@@ -105,7 +116,12 @@ export function trainStep(model: Model, optimizer: Optimizer, x: tf.Tensor, y: t
   try {
     const loss = value.dataSync()[0];
     if (!Number.isFinite(loss)) {
-      throw modelError('EIN4007', `training step ${step}`, `the loss is ${loss}`, 'lower the learning rate or check the inputs; fit({ checkFinite: true }) names the first tensor that went bad');
+      throw modelError(
+        'EIN4007',
+        `training step ${step}`,
+        `the loss is ${loss}`,
+        'lower the learning rate or check the inputs; fit({ checkFinite: true }) names the first tensor that went bad',
+      );
     }
     const named: Record<string, tf.Tensor> = {};
     for (const [varName, g] of Object.entries(grads)) {
@@ -229,7 +245,22 @@ export interface FitOptions {
   readonly onEpochEnd?: (record: EpochRecord, history: readonly EpochRecord[]) => CallbackResult;
 }
 
-const FIT_OPTIONS = ['epochs', 'optimizer', 'batchSize', 'loss', 'validation', 'shuffle', 'schedules', 'earlyStopping', 'checkFinite', 'progress', 'transform', 'maxBatchesPerEpoch', 'onBatchEnd', 'onEpochEnd'];
+const FIT_OPTIONS = [
+  'epochs',
+  'optimizer',
+  'batchSize',
+  'loss',
+  'validation',
+  'shuffle',
+  'schedules',
+  'earlyStopping',
+  'checkFinite',
+  'progress',
+  'transform',
+  'maxBatchesPerEpoch',
+  'onBatchEnd',
+  'onEpochEnd',
+];
 
 /**
  * Trains `model` on `train` for `epochs` epochs.
@@ -246,14 +277,24 @@ const FIT_OPTIONS = ['epochs', 'optimizer', 'batchSize', 'loss', 'validation', '
 export async function fit(model: Model, train: DataSource, options: FitOptions): Promise<History> {
   rejectUnknownOptions('EIN4010', 'fit', options, FIT_OPTIONS);
   const input = singleInput(model, 'fit');
-  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw modelError('EIN4010', 'fit', `epochs must be a positive integer, got ${String(options.epochs)}`);
-  if (options.optimizer === undefined) throw modelError('EIN4010', 'fit', 'no optimizer given', 'pass { optimizer: sgd({ learningRate: 0.01, momentum: 0.9 }) }');
+  if (!Number.isInteger(options.epochs) || options.epochs < 1)
+    throw modelError('EIN4010', 'fit', `epochs must be a positive integer, got ${String(options.epochs)}`);
+  if (options.optimizer === undefined)
+    throw modelError('EIN4010', 'fit', 'no optimizer given', 'pass { optimizer: sgd({ learningRate: 0.01, momentum: 0.9 }) }');
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw modelError('EIN4010', 'fit', `batchSize must be a positive integer, got ${String(batchSize)}`);
   const es = options.earlyStopping;
-  if (es !== undefined && !(Number.isInteger(es.patience) && es.patience >= 0)) throw modelError('EIN4010', 'fit', `earlyStopping.patience must be a non-negative integer, got ${String(es.patience)}`);
+  if (es !== undefined && !(Number.isInteger(es.patience) && es.patience >= 0))
+    throw modelError('EIN4010', 'fit', `earlyStopping.patience must be a non-negative integer, got ${String(es.patience)}`);
   for (const name of Object.keys(options.schedules ?? {})) {
-    if (!(name in options.optimizer.hyper)) throw modelError('EIN4002', 'fit schedules', `the ${options.optimizer.name} optimizer has no hyperparameter '${name}'`, undefined, Object.keys(options.optimizer.hyper).join(', '));
+    if (!(name in options.optimizer.hyper))
+      throw modelError(
+        'EIN4002',
+        'fit schedules',
+        `the ${options.optimizer.name} optimizer has no hyperparameter '${name}'`,
+        undefined,
+        Object.keys(options.optimizer.hyper).join(', '),
+      );
   }
   const lossFn = lossByName(options.loss ?? 'softmaxCrossEntropy');
   const countAccuracy = lossFn === softmaxCrossEntropy;
@@ -261,8 +302,13 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
   const total = sourceCount(train);
   if (total === 0) throw modelError('EIN4010', 'fit', 'the training data holds no examples', 'pass a dataset with at least one example');
   const perEpoch = Math.min(Math.ceil(total / batchSize), options.maxBatchesPerEpoch ?? Infinity);
-  const showBar = options.progress ?? ((globalThis as { process?: { stdout?: { isTTY?: boolean } } }).process?.stdout?.isTTY === true);
-  const bar = showBar ? new SingleBar({ format: 'epoch {epoch}/{epochs} {bar} {value}/{total} batches | loss {loss}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : undefined;
+  const showBar = options.progress ?? (globalThis as { process?: { stdout?: { isTTY?: boolean } } }).process?.stdout?.isTTY === true;
+  const bar = showBar
+    ? new SingleBar(
+        { format: 'epoch {epoch}/{epochs} {bar} {value}/{total} batches | loss {loss}', hideCursor: true, clearOnComplete: false },
+        Presets.shades_classic,
+      )
+    : undefined;
 
   const history: EpochRecord[] = [];
   let best = Infinity;
@@ -286,7 +332,11 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
         try {
           if (batch >= perEpoch) break;
           if (b.x.shape.length !== model.inputShapes[input].length) {
-            throw modelError('EIN4006', 'fit', `training images have shape ${shapeText(b.x.shape)}, the model's input ${input} is ${shapeText(model.inputShapes[input])}`);
+            throw modelError(
+              'EIN4006',
+              'fit',
+              `training images have shape ${shapeText(b.x.shape)}, the model's input ${input} is ${shapeText(model.inputShapes[input])}`,
+            );
           }
           const x = options.transform ? tf.tidy(() => options.transform!(b.x)) : b.x;
           try {
@@ -330,7 +380,7 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
       const r = await options.onEpochEnd?.(record, history);
       if (r === 'stop') stop = true;
       if (es !== undefined) {
-        const value = (es.monitor ?? (valid ? 'validLoss' : 'trainLoss')) === 'validLoss' ? record.validLoss ?? trainLoss : trainLoss;
+        const value = (es.monitor ?? (valid ? 'validLoss' : 'trainLoss')) === 'validLoss' ? (record.validLoss ?? trainLoss) : trainLoss;
         if (value < best - (es.minDelta ?? 0)) {
           best = value;
           bestEpoch = epoch;

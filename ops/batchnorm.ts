@@ -66,7 +66,14 @@ export function batchStatsGrad(dstats: tf.Tensor, x: tf.Tensor, stats: tf.Tensor
 }
 
 /** (x − μ)/σ · γ + β, then relu when asked; `scale` (γ) and `offset` (β) have μ's shape. */
-export function batchNormalize(x: tf.Tensor, stats: tf.Tensor, scale: tf.Tensor | undefined, offset: tf.Tensor | undefined, reduced: readonly number[], relu: boolean): tf.Tensor {
+export function batchNormalize(
+  x: tf.Tensor,
+  stats: tf.Tensor,
+  scale: tf.Tensor | undefined,
+  offset: tf.Tensor | undefined,
+  reduced: readonly number[],
+  relu: boolean,
+): tf.Tensor {
   const view = nativeView(x, reduced);
   if (view !== undefined) {
     const inputs: tf.NamedTensorMap = { x, stats };

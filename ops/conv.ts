@@ -33,8 +33,15 @@ export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
     const n = Math.ceil(shape[axis] / s);
     const padded = tf.pad(y, shape.map((_, j) => (j === axis ? [0, n * s - shape[axis]] : [0, 0])) as [number, number][]);
     const split = [...shape.slice(0, axis), n, s, ...shape.slice(axis + 1)];
-    const picked = tf.slice(tf.reshape(padded, split), split.map(() => 0), split.map((d, j) => (j === axis + 1 ? 1 : d)));
-    y = tf.reshape(picked, shape.map((d, j) => (j === axis ? n : d)));
+    const picked = tf.slice(
+      tf.reshape(padded, split),
+      split.map(() => 0),
+      split.map((d, j) => (j === axis + 1 ? 1 : d)),
+    );
+    y = tf.reshape(
+      picked,
+      shape.map((d, j) => (j === axis ? n : d)),
+    );
   });
   return y;
 }
@@ -47,14 +54,23 @@ export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor):
   if (s.rank === 2) {
     const st = strides as [number, number];
     const di = [...s.dilations] as [number, number];
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [s.padding[0][0], s.padding[0][1]], [s.padding[1][0], s.padding[1][1]], [0, 0]];
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [s.padding[0][0], s.padding[0][1]],
+      [s.padding[1][0], s.padding[1][1]],
+      [0, 0],
+    ];
     y = s.depthwise
       ? tf.depthwiseConv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di)
       : tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di);
   } else {
     // conv3d takes no explicit padding.
     const padded = padAnyRank(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
-    y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [number, number, number]);
+    y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [
+      number,
+      number,
+      number,
+    ]);
   }
   return both ? subsample(y, s.strides) : y;
 }
@@ -68,7 +84,12 @@ export function convForwardFused(s: ConvParams, image: tf.Tensor, filter: tf.Ten
   const unpadded = s.padding.every(([a, b]) => a === 0 && b === 0);
   // tf.fused.depthwiseConv2d takes no explicit padding.
   if (s.rank === 2 && !both && (bias !== undefined || s.activation !== undefined) && (!s.depthwise || unpadded)) {
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [s.padding[0][0], s.padding[0][1]], [s.padding[1][0], s.padding[1][1]], [0, 0]];
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [s.padding[0][0], s.padding[0][1]],
+      [s.padding[1][0], s.padding[1][1]],
+      [0, 0],
+    ];
     const args = {
       x: image as tf.Tensor4D,
       filter: filter as tf.Tensor4D,
@@ -127,7 +148,8 @@ const fusedConv2dGradient: tf.GradFunc = (dy, saved, attrs) => {
   const common = { strides, pad, dataFormat, dimRoundingMode: undefined };
   return {
     x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-    filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz }, { ...common, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    filter: () =>
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz }, { ...common, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
     bias: () => tf.sum(dz, [0, 1, 2]),
   };
 };

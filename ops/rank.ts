@@ -53,7 +53,10 @@ export function whereAnyRank(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Te
 /** A reduction over `axes` at any rank. */
 export function reduceAnyRank(op: (x: tf.Tensor, axes: number[]) => tf.Tensor, x: tf.Tensor, axes: readonly number[]): tf.Tensor {
   if (x.rank <= MAX_RANK) return op(x, [...axes]);
-  const f = fold(x.shape.map((_, k) => (axes.includes(k) ? 'r' : 'k')), [x.shape]);
+  const f = fold(
+    x.shape.map((_, k) => (axes.includes(k) ? 'r' : 'k')),
+    [x.shape],
+  );
   const reduced = f.groups.map((g, k) => (axes.includes(g[0]) ? k : -1)).filter((k) => k >= 0);
   const outShape = x.shape.filter((_, k) => !axes.includes(k));
   return tf.reshape(op(tf.reshape(x, f.shapes[0]), reduced), outShape);
@@ -63,7 +66,10 @@ export function reduceAnyRank(op: (x: tf.Tensor, axes: number[]) => tf.Tensor, x
 export function broadcastAnyRank(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
   if (shape.length <= MAX_RANK) return tf.broadcastTo(x, [...shape]);
   const sx = padRank(x.shape, shape.length);
-  const f = fold(sx.map((d, k) => (d === 1 && shape[k] !== 1 ? 'b' : 'f')), [sx, shape]);
+  const f = fold(
+    sx.map((d, k) => (d === 1 && shape[k] !== 1 ? 'b' : 'f')),
+    [sx, shape],
+  );
   return tf.reshape(tf.broadcastTo(tf.reshape(x, f.shapes[0]), f.shapes[1]), [...shape]);
 }
 
@@ -87,8 +93,17 @@ export function sliceFolded(x: tf.Tensor, begin: readonly number[], size: readon
  */
 export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: number, mode: 'clamp' | 'wrap' | 'reflect'): tf.Tensor {
   const n = x.shape[axis];
-  const part = (begin: number, size: number) => sliceFolded(x, x.shape.map((_, k) => (k === axis ? begin : 0)), x.shape.map((d, k) => (k === axis ? size : d)));
-  const repeat = (t: tf.Tensor, times: number) => tf.tile(t, t.shape.map((_, k) => (k === axis ? times : 1)));
+  const part = (begin: number, size: number) =>
+    sliceFolded(
+      x,
+      x.shape.map((_, k) => (k === axis ? begin : 0)),
+      x.shape.map((d, k) => (k === axis ? size : d)),
+    );
+  const repeat = (t: tf.Tensor, times: number) =>
+    tf.tile(
+      t,
+      t.shape.map((_, k) => (k === axis ? times : 1)),
+    );
   const mirror = (t: tf.Tensor) => tf.reverse(t, [axis]);
   const pieces: tf.Tensor[] = [];
   if (before > 0) pieces.push(mode === 'clamp' ? repeat(part(0, 1), before) : mode === 'wrap' ? part(n - before, before) : mirror(part(1, before)));
@@ -114,7 +129,14 @@ export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tens
   }
   const bySource = [...runs].sort((r, s) => r[0] - s[0]);
   const folded = bySource.map((r) => r.reduce((acc, a) => acc * x.shape[a], 1));
-  if (folded.length <= MAX_RANK) return tf.reshape(tf.transpose(tf.reshape(x, folded), runs.map((r) => bySource.indexOf(r))), outShape);
+  if (folded.length <= MAX_RANK)
+    return tf.reshape(
+      tf.transpose(
+        tf.reshape(x, folded),
+        runs.map((r) => bySource.indexOf(r)),
+      ),
+      outShape,
+    );
   return tf.tidy(() => tf.reshape(tf.gather(tf.reshape(x, [-1]), transposeIndex(x.shape, perm)), outShape));
 }
 
@@ -142,15 +164,31 @@ function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.T
  * at a time on a rank-3 view [before, axis, after]. Exact; unchanged within the limit.
  */
 export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, number])[], value = 0): tf.Tensor {
-  if (x.rank <= maxPadRank()) return tf.pad(x, paddings.map(([a, b]) => [a, b] as [number, number]), value);
+  if (x.rank <= maxPadRank())
+    return tf.pad(
+      x,
+      paddings.map(([a, b]) => [a, b] as [number, number]),
+      value,
+    );
   let y = x;
   paddings.forEach(([a, b], axis) => {
     if (a === 0 && b === 0) return;
     const shape = y.shape;
     const before = shape.slice(0, axis).reduce((p, d) => p * d, 1);
     const after = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-    const padded = tf.pad(tf.reshape(y, [before, shape[axis], after]), [[0, 0], [a, b], [0, 0]], value);
-    y = tf.reshape(padded, shape.map((d, k) => (k === axis ? d + a + b : d)));
+    const padded = tf.pad(
+      tf.reshape(y, [before, shape[axis], after]),
+      [
+        [0, 0],
+        [a, b],
+        [0, 0],
+      ],
+      value,
+    );
+    y = tf.reshape(
+      padded,
+      shape.map((d, k) => (k === axis ? d + a + b : d)),
+    );
   });
   return y;
 }

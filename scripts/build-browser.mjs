@@ -29,7 +29,9 @@ const noNodeBuiltins = {
   setup(b) {
     b.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) => {
       if (!BUILTINS.has(args.path) || args.importer.includes('/node_modules/')) return undefined;
-      return { errors: [{ text: `'${args.path}' is a Node built-in, imported by ${args.importer.replace(ROOT + '/', '')}: the browser bundle cannot use it` }] };
+      return {
+        errors: [{ text: `'${args.path}' is a Node built-in, imported by ${args.importer.replace(ROOT + '/', '')}: the browser bundle cannot use it` }],
+      };
     });
   },
 };

@@ -151,33 +151,37 @@ export function tableBundle(rows: readonly TableRow[], options: TableOptions = {
   }
   const digits = options.digits ?? 4;
   const columns = options.columns ?? columnsOf(rows);
-  const cells = rows.map((row) =>
-    columns.map((c, i) => cellOf(Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[c], digits)),
-  );
+  const cells = rows.map((row) => columns.map((c, i) => cellOf(Array.isArray(row) ? row[i] : (row as Record<string, unknown>)[c], digits)));
   const html = [
     '<table class="einnet-table">',
     options.caption !== undefined ? `<caption>${escapeHtml(options.caption)}</caption>` : '',
     '<thead><tr>' + columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('') + '</tr></thead>',
     '<tbody>',
-    ...cells.map(
-      (row) =>
-        '<tr>' +
-        row.map((cell) => `<td${cell.numeric ? ' style="text-align:right"' : ''}>${escapeHtml(cell.text)}</td>`).join('') +
-        '</tr>',
-    ),
+    ...cells.map((row) => '<tr>' + row.map((cell) => `<td${cell.numeric ? ' style="text-align:right"' : ''}>${escapeHtml(cell.text)}</td>`).join('') + '</tr>'),
     '</tbody></table>',
   ]
     .filter((s) => s !== '')
     .join('\n');
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].text.length)));
   const line = (texts: string[], numeric: boolean[]) =>
-    texts.map((t, i) => (numeric[i] ? t.padStart(widths[i]) : t.padEnd(widths[i]))).join('  ').trimEnd();
+    texts
+      .map((t, i) => (numeric[i] ? t.padStart(widths[i]) : t.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const text = [
     ...(options.caption !== undefined ? [options.caption] : []),
     // Headers of number columns align right, over their numbers.
-    line([...columns], columns.map((_, i) => cells.some((r) => r[i].numeric) && cells.every((r) => r[i].numeric || r[i].text === ''))),
+    line(
+      [...columns],
+      columns.map((_, i) => cells.some((r) => r[i].numeric) && cells.every((r) => r[i].numeric || r[i].text === '')),
+    ),
     widths.map((w) => '-'.repeat(w)).join('  '),
-    ...cells.map((r) => line(r.map((c) => c.text), r.map((c) => c.numeric))),
+    ...cells.map((r) =>
+      line(
+        r.map((c) => c.text),
+        r.map((c) => c.numeric),
+      ),
+    ),
   ].join('\n');
   return { 'text/html': html, 'text/plain': text };
 }
@@ -212,7 +216,11 @@ function cellOf(value: unknown, digits: number): { text: string; numeric: boolea
   if (value === undefined || value === null) return { text: '', numeric: false };
   if (typeof value === 'string') return { text: value, numeric: false };
   if (Array.isArray(value)) return { text: `[${value.map((v) => cellOf(v, digits).text).join(', ')}]`, numeric: false };
-  if (typeof value === 'object' && typeof (value as { toString?: unknown }).toString === 'function' && (value as object).toString !== Object.prototype.toString) {
+  if (
+    typeof value === 'object' &&
+    typeof (value as { toString?: unknown }).toString === 'function' &&
+    (value as object).toString !== Object.prototype.toString
+  ) {
     return { text: String(value), numeric: false };
   }
   return { text: JSON.stringify(value) ?? String(value), numeric: false };
@@ -236,6 +244,9 @@ function checkFigure(figure: Figure): void {
 export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (typeof v === 'object') return `an object with keys {${Object.keys(v as object).slice(0, 5).join(', ')}}`;
+  if (typeof v === 'object')
+    return `an object with keys {${Object.keys(v as object)
+      .slice(0, 5)
+      .join(', ')}}`;
   return `${typeof v} ${String(v).slice(0, 40)}`;
 }

@@ -158,10 +158,12 @@ export function filterGrid(w: tf.Tensor, options: FilterGridOptions = {}): Figur
       // Each filter is stretched to 0…255 by its own range, as in Krizhevsky et al.'s figure.
       let lo = Infinity;
       let hi = -Infinity;
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < 3; i++) {
-        lo = Math.min(lo, at(y, x, i, o));
-        hi = Math.max(hi, at(y, x, i, o));
-      }
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++)
+          for (let i = 0; i < 3; i++) {
+            lo = Math.min(lo, at(y, x, i, o));
+            hi = Math.max(hi, at(y, x, i, o));
+          }
       const span = hi > lo ? hi - lo : 1;
       return range(kh).map((y) => range(kw).map((x) => range(3).map((i) => Math.round(((at(y, x, i, o) - lo) / span) * 255))));
     });
@@ -175,7 +177,10 @@ export function filterGrid(w: tf.Tensor, options: FilterGridOptions = {}): Figur
         width: Math.max(300, Math.ceil(images.length / rows) * size + 80, titleWidth(options.title)),
         height: rows * size + 100,
         margin: { l: 20, r: 20, t: options.title !== undefined ? 60 : 30, b: 20 },
-        annotations: panelLabels(cells.map((c) => c.axis), outputs.map((o) => `o${o}`)),
+        annotations: panelLabels(
+          cells.map((c) => c.axis),
+          outputs.map((o) => `o${o}`),
+        ),
       },
     };
   }
@@ -209,10 +214,12 @@ function panelGrid(maps: number[][][], labels: string[], options: HeatmapOptions
   if (sharedScale && (zmin === undefined || zmax === undefined)) {
     let lo = Infinity;
     let hi = -Infinity;
-    for (const m of maps) for (const r of m) for (const v of r) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
+    for (const m of maps)
+      for (const r of m)
+        for (const v of r) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
     zmin ??= lo;
     zmax ??= hi;
   }
@@ -235,7 +242,10 @@ function panelGrid(maps: number[][][], labels: string[], options: HeatmapOptions
       width: Math.max(300, columns * size + (sharedScale ? 140 : 60), titleWidth(options.title)),
       height: rows * size + 100,
       margin: { l: 20, r: sharedScale ? 80 : 20, t: options.title !== undefined ? 60 : 30, b: 20 },
-      annotations: panelLabels(cells.map((c) => c.axis), labels),
+      annotations: panelLabels(
+        cells.map((c) => c.axis),
+        labels,
+      ),
     },
   };
 }

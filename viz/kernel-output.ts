@@ -59,10 +59,7 @@ export function emitDisplay(message: DisplayMessage): void {
   }
   const writer = findTslabWriter();
   if (writer !== undefined) {
-    writer(
-      { data: message.data, metadata: {}, transient: message.displayId !== undefined ? { display_id: message.displayId } : {} },
-      message.update,
-    );
+    writer({ data: message.data, metadata: {}, transient: message.displayId !== undefined ? { display_id: message.displayId } : {} }, message.update);
     return;
   }
   if (!message.update && typeof message.data['text/plain'] === 'string') console.log(message.data['text/plain']);

@@ -48,11 +48,7 @@ export interface OcclusionResult {
  *
  * Limitations: one image per call; (h−patch)/stride+1 squared forward passes, batched.
  */
-export function occlusionMap(
-  image: tf.Tensor,
-  predict: (batch: tf.Tensor4D) => tf.Tensor,
-  options: OcclusionOptions = {},
-): OcclusionResult {
+export function occlusionMap(image: tf.Tensor, predict: (batch: tf.Tensor4D) => tf.Tensor, options: OcclusionOptions = {}): OcclusionResult {
   if (!(image.rank === 3 || (image.rank === 4 && image.shape[0] === 1))) {
     throw new EinError({
       code: 'EIN6004',
@@ -64,7 +60,11 @@ export function occlusionMap(
   const patch = options.patch ?? Math.max(1, Math.floor(Math.min(h, w) / 6));
   const stride = options.stride ?? Math.max(1, Math.floor(patch / 2));
   const batchSize = options.batchSize ?? 32;
-  for (const [name, v, max] of [['patch', patch, Math.min(h, w)], ['stride', stride, Infinity], ['batchSize', batchSize, Infinity]] as const) {
+  for (const [name, v, max] of [
+    ['patch', patch, Math.min(h, w)],
+    ['stride', stride, Infinity],
+    ['batchSize', batchSize, Infinity],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > max) {
       throw new EinError({
         code: 'EIN6005',
@@ -74,13 +74,17 @@ export function occlusionMap(
     }
   }
   const pixels = Float32Array.from(image.dataSync());
-  const fill = options.fill === 'mean' ? pixels.reduce((a: number, b: number) => a + b, 0) / pixels.length : options.fill ?? 0.5;
+  const fill = options.fill === 'mean' ? pixels.reduce((a: number, b: number) => a + b, 0) / pixels.length : (options.fill ?? 0.5);
 
   const base = probabilitiesOf(predict, [pixels], [h, w, c]);
   const classes = base.length;
   const classIndex = options.classIndex ?? base.indexOf(Math.max(...base));
   if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) {
-    throw new EinError({ code: 'EIN6005', message: `classIndex ${classIndex} is not a class: predict returns ${classes} classes`, expected: `0 … ${classes - 1}` });
+    throw new EinError({
+      code: 'EIN6005',
+      message: `classIndex ${classIndex} is not a class: predict returns ${classes} classes`,
+      expected: `0 … ${classes - 1}`,
+    });
   }
   const rows = steps(h, patch, stride);
   const columns = steps(w, patch, stride);

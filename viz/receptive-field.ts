@@ -111,10 +111,7 @@ export interface ReceptiveFieldFigureOptions {
  * @example
  *   show(receptiveFieldFigure({ kernel: [3, 3, 3], dilation: [1, 2, 4] }));   // 3 → 7 → 15, with holes
  */
-export function receptiveFieldFigure(
-  layers: readonly LayerGeometry[] | LayerGeometryLists,
-  options: ReceptiveFieldFigureOptions = {},
-): Figure {
+export function receptiveFieldFigure(layers: readonly LayerGeometry[] | LayerGeometryLists, options: ReceptiveFieldFigureOptions = {}): Figure {
   const table = receptiveFields(layers);
   const counts = pathCounts(layers);
   const n = counts.length;
@@ -150,7 +147,11 @@ export function receptiveFieldFigure(
   return {
     data: [heat, ...labels],
     layout: {
-      title: { text: options.title ?? `Receptive field ${table.length > 0 ? table[table.length - 1].receptiveField : 1}×${table.length > 0 ? table[table.length - 1].receptiveField : 1}` },
+      title: {
+        text:
+          options.title ??
+          `Receptive field ${table.length > 0 ? table[table.length - 1].receptiveField : 1}×${table.length > 0 ? table[table.length - 1].receptiveField : 1}`,
+      },
       width: size + 240,
       height: size,
       shapes,

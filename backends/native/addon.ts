@@ -59,7 +59,16 @@ export interface NativeAddon {
   /** params [op (0 step, 1 neg, 2 isFinite, 3 logicalNot), n]. */
   unary(params: Int32Array, alpha: number, x: Float32Array | Uint8Array, y: Float32Array | Uint8Array): void;
   /** tfjs' FusedBatchNorm: params [n, meanLen, varianceLen, offsetLen (0: none), scaleLen (0: none)]. */
-  batchNorm(params: Int32Array, epsilon: number, x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, out: Float32Array): void;
+  batchNorm(
+    params: Int32Array,
+    epsilon: number,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    out: Float32Array,
+  ): void;
   /**
    * Batch normalization over the leading axis of x [rows, C] (src/normalize.cc): statistics
    * [2, C] = μ and sqrt(var + ε); their gradient; (x − μ)/σ·γ + β (+ relu); its gradient.
@@ -84,7 +93,15 @@ export interface NativeAddon {
    * One SGD step (src/update.cc): params [n, momentum, nesterov], hyper [lr, μ, weightDecay];
    * writes wOut (and vOut with momentum).
    */
-  sgdUpdate(params: Int32Array, hyper: Float64Array, w: Float32Array, g: Float32Array, v: Float32Array | null, wOut: Float32Array, vOut: Float32Array | null): void;
+  sgdUpdate(
+    params: Int32Array,
+    hyper: Float64Array,
+    w: Float32Array,
+    g: Float32Array,
+    v: Float32Array | null,
+    wOut: Float32Array,
+    vOut: Float32Array | null,
+  ): void;
   /** Average-pooling gradient, 2-D channels last, stride = window, no padding: params [N, H, W, C, kh, kw, OH, OW] (src/fused.cc). */
   avgPoolTileGrad(params: Int32Array, dy: Float32Array, dx: Float32Array): void;
   /** params [op (0 tanh, 1 sigmoid), n]: dx = dy·(1 − y²) or dy·y·(1 − y) from the activation's output y (src/fused.cc). */
@@ -128,10 +145,7 @@ const ADDON_FILE = 'einnet_native.node';
  */
 export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   if (env.EINNET_NATIVE_ADDON !== undefined && env.EINNET_NATIVE_ADDON !== '') return [path.resolve(env.EINNET_NATIVE_ADDON)];
-  return [
-    path.join(__dirname, 'build', 'Release', ADDON_FILE),
-    path.join(__dirname, '..', '..', '..', 'backends', 'native', 'build', 'Release', ADDON_FILE),
-  ];
+  return [path.join(__dirname, 'build', 'Release', ADDON_FILE), path.join(__dirname, '..', '..', '..', 'backends', 'native', 'build', 'Release', ADDON_FILE)];
 }
 
 /** The addon file that exists, or undefined when it was never built. */
@@ -165,10 +179,7 @@ export function loadAddon(): NativeAddon {
   if (loaded !== undefined) return loaded;
   const file = findAddon();
   if (file === undefined) {
-    throw new NativeAddonUnavailable(
-      'the oneDNN addon is not built (install oneDNN, e.g. apt-get install libdnnl-dev, then run npm run build:native)',
-      false,
-    );
+    throw new NativeAddonUnavailable('the oneDNN addon is not built (install oneDNN, e.g. apt-get install libdnnl-dev, then run npm run build:native)', false);
   }
   // OpenMP's idle workers keep libgomp's default: they spin up to 300,000 times (GOMP_SPINCOUNT)
   // before they sleep — the same as PyTorch's. This backend first made them sleep at once
@@ -185,7 +196,13 @@ export function loadAddon(): NativeAddon {
     const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new NativeAddonUnavailable(`the oneDNN addon ${file} failed to load: ${reason}`, true);
   }
-  if (typeof mod.convForward !== 'function' || typeof mod.info !== 'function' || typeof mod.stridedCopy !== 'function' || typeof mod.release !== 'function' || typeof mod.escaped !== 'function') {
+  if (
+    typeof mod.convForward !== 'function' ||
+    typeof mod.info !== 'function' ||
+    typeof mod.stridedCopy !== 'function' ||
+    typeof mod.release !== 'function' ||
+    typeof mod.escaped !== 'function'
+  ) {
     throw new NativeAddonUnavailable(`${file} is not einnet's oneDNN addon (rebuild with npm run build:native)`, true);
   }
   loaded = mod;

@@ -22,7 +22,17 @@ import { defaultThreads, threadsFromEnvironment } from './threads';
 import { winogradFromEnvironment } from './winograd';
 
 /** The kernels computed by oneDNN or the addon's own loops (every other kernel is the CPU backend's). */
-export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [...CONV_KERNELS, ...MATMUL_KERNELS, ...POOL_KERNELS, ...ELEMENTWISE_KERNELS, ...REDUCTION_KERNELS, ...MOVEMENT_KERNELS, ...BATCH_NORM_KERNELS, ...UPDATE_KERNELS, ...FUSED_KERNELS];
+export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
+  ...CONV_KERNELS,
+  ...MATMUL_KERNELS,
+  ...POOL_KERNELS,
+  ...ELEMENTWISE_KERNELS,
+  ...REDUCTION_KERNELS,
+  ...MOVEMENT_KERNELS,
+  ...BATCH_NORM_KERNELS,
+  ...UPDATE_KERNELS,
+  ...FUSED_KERNELS,
+];
 
 /** tfjs' CPU backend under another name; a class of its own so `instanceof` tells them apart. */
 export class NativeBackend extends MathBackendCPU {

@@ -29,13 +29,21 @@ export const BATCH_NORM_KERNELS: tf.KernelConfig[] = [
   ),
   ownKernel<BatchStatsGradAttrs>(BATCH_STATS_GRAD, ({ inputs, backend, attrs }) =>
     output(backend, [...inputs.x!.shape], (dx) =>
-      loadAddon().batchStatsGrad(Int32Array.of(attrs.rows, attrs.channels), f32(backend, inputs.dstats!), f32(backend, inputs.x!), f32(backend, inputs.stats!), dx),
+      loadAddon().batchStatsGrad(
+        Int32Array.of(attrs.rows, attrs.channels),
+        f32(backend, inputs.dstats!),
+        f32(backend, inputs.x!),
+        f32(backend, inputs.stats!),
+        dx,
+      ),
     ),
   ),
   ownKernel<BatchNormalizeAttrs>(BATCH_NORMALIZE, ({ inputs, backend, attrs }) => {
     const { x, stats, scale, offset } = inputs;
     const params = Int32Array.of(attrs.rows, attrs.channels, attrs.relu ? 1 : 0, scale ? 1 : 0, offset ? 1 : 0);
-    return output(backend, [...x!.shape], (y) => loadAddon().batchNormalize(params, f32(backend, x!), f32(backend, stats!), optional(backend, scale), optional(backend, offset), y));
+    return output(backend, [...x!.shape], (y) =>
+      loadAddon().batchNormalize(params, f32(backend, x!), f32(backend, stats!), optional(backend, scale), optional(backend, offset), y),
+    );
   }),
   ownKernel<BatchNormalizeGradAttrs>(BATCH_NORMALIZE_GRAD, ({ inputs, backend, attrs }) => {
     const { dy, x, y, stats, scale } = inputs;
@@ -44,7 +52,17 @@ export const BATCH_NORM_KERNELS: tf.KernelConfig[] = [
     const dscale = new Float32Array(C);
     const doffset = new Float32Array(C);
     const dx = output(backend, [...x!.shape], (out) =>
-      loadAddon().batchNormalizeGrad(params, f32(backend, dy!), f32(backend, x!), optional(backend, y), f32(backend, stats!), optional(backend, scale), out, dscale, doffset),
+      loadAddon().batchNormalizeGrad(
+        params,
+        f32(backend, dy!),
+        f32(backend, x!),
+        optional(backend, y),
+        f32(backend, stats!),
+        optional(backend, scale),
+        out,
+        dscale,
+        doffset,
+      ),
     );
     return [dx, backend.makeTensorInfo([C], 'float32', dscale), backend.makeTensorInfo([C], 'float32', doffset)];
   }),

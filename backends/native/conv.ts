@@ -176,7 +176,16 @@ function plan2D(
   let p = planned2D.get(key);
   if (p === undefined) {
     // tfjs' own geometry from the kernel's attributes, so ours always agrees with it.
-    const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, a.strides as Pair, (a.dilations ?? 1) as Pair, a.pad as Pad2D, a.dimRoundingMode as Rounding, depthwise, format);
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      filterShape,
+      a.strides as Pair,
+      (a.dilations ?? 1) as Pair,
+      a.pad as Pad2D,
+      a.dimRoundingMode as Rounding,
+      depthwise,
+      format,
+    );
     const g = normaliseGeometry(geometry2D(info, depthwise));
     p = typeof g === 'string' ? g : { info, g, params: convParams(g) };
     if (planned2D.size >= PLAN_CACHE_SIZE) planned2D.clear();
@@ -185,10 +194,7 @@ function plan2D(
   return p;
 }
 
-function forward2D(
-  depthwise: boolean,
-  fused: boolean,
-): Parameters<typeof nativeKernel>[1] {
+function forward2D(depthwise: boolean, fused: boolean): Parameters<typeof nativeKernel>[1] {
   return ({ inputs, backend, attrs }, addon): Plan => {
     const { x, filter } = inputs as Record<string, tf.TensorInfo>;
     const bias = inputs.bias ?? undefined;

@@ -17,7 +17,19 @@
  * not beat V8's Math.exp).
  */
 import * as tf from '@tensorflow/tfjs';
-import { USE_CPU_KERNEL, f32, nativeKernel, output, outputOf, rowMajorStrides, sizeOf, unsupportedInputs, valuesOf, type KernelArgs, type Plan } from './kernel';
+import {
+  USE_CPU_KERNEL,
+  f32,
+  nativeKernel,
+  output,
+  outputOf,
+  rowMajorStrides,
+  sizeOf,
+  unsupportedInputs,
+  valuesOf,
+  type KernelArgs,
+  type Plan,
+} from './kernel';
 import type { NativeAddon } from './addon';
 
 /**
@@ -137,7 +149,8 @@ function loopUnary(code: number, inDtype: tf.DataType, outDtype: tf.DataType) {
     if (values === undefined) return `storage of a ${x.dtype} tensor is not a typed array`;
     const alpha = Number(attrs?.alpha ?? 0);
     const params = Int32Array.of(code, n);
-    return () => outputOf(backend, [...x.shape], outDtype, (y) => addon.unary(params, alpha, values as Float32Array | Uint8Array, y as Float32Array | Uint8Array));
+    return () =>
+      outputOf(backend, [...x.shape], outDtype, (y) => addon.unary(params, alpha, values as Float32Array | Uint8Array, y as Float32Array | Uint8Array));
   };
 }
 
@@ -151,7 +164,11 @@ function batchNorm({ inputs, backend, attrs }: KernelArgs, addon: NativeAddon): 
   const ts = [x, mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined && t !== null);
   if (ts.some((t) => t.dtype !== 'float32')) return USE_CPU_KERNEL;
   if (ts.some((t) => sizeOf(t.shape) === 0)) return USE_CPU_KERNEL;
-  if (mean.shape.length !== variance.shape.length || (offset && offset.shape.length !== mean.shape.length) || (scale && scale.shape.length !== mean.shape.length)) {
+  if (
+    mean.shape.length !== variance.shape.length ||
+    (offset && offset.shape.length !== mean.shape.length) ||
+    (scale && scale.shape.length !== mean.shape.length)
+  ) {
     return 'parameter ranks differ (the CPU kernel reports it)';
   }
   const eps = attrs?.varianceEpsilon == null ? 0.001 : Number(attrs.varianceEpsilon);
@@ -159,7 +176,16 @@ function batchNorm({ inputs, backend, attrs }: KernelArgs, addon: NativeAddon): 
   const params = Int32Array.of(n, sizeOf(mean.shape), sizeOf(variance.shape), offset ? sizeOf(offset.shape) : 0, scale ? sizeOf(scale.shape) : 0);
   return () =>
     output(backend, [...x.shape], (y) =>
-      addon.batchNorm(params, eps, f32(backend, x), f32(backend, mean), f32(backend, variance), offset ? f32(backend, offset) : null, scale ? f32(backend, scale) : null, y),
+      addon.batchNorm(
+        params,
+        eps,
+        f32(backend, x),
+        f32(backend, mean),
+        f32(backend, variance),
+        offset ? f32(backend, offset) : null,
+        scale ? f32(backend, scale) : null,
+        y,
+      ),
     );
 }
 

@@ -9,8 +9,12 @@ import { loadAddon } from './addon';
 import { f32, output, ownKernel, sizeOf } from './kernel';
 
 export const FUSED_KERNELS: tf.KernelConfig[] = [
-  ownKernel(ADD_RELU, ({ inputs: { a, b }, backend }) => output(backend, [...a!.shape], (y) => loadAddon().addRelu(sizeOf(a!.shape), f32(backend, a!), f32(backend, b!), y))),
-  ownKernel(RELU_GRAD, ({ inputs: { dy, y }, backend }) => output(backend, [...y!.shape], (dx) => loadAddon().reluGrad(sizeOf(y!.shape), f32(backend, dy!), f32(backend, y!), dx))),
+  ownKernel(ADD_RELU, ({ inputs: { a, b }, backend }) =>
+    output(backend, [...a!.shape], (y) => loadAddon().addRelu(sizeOf(a!.shape), f32(backend, a!), f32(backend, b!), y)),
+  ),
+  ownKernel(RELU_GRAD, ({ inputs: { dy, y }, backend }) =>
+    output(backend, [...y!.shape], (dx) => loadAddon().reluGrad(sizeOf(y!.shape), f32(backend, dy!), f32(backend, y!), dx)),
+  ),
   ownKernel<ActivationGradAttrs>(ACTIVATION_GRAD, ({ inputs: { dy, y }, backend, attrs }) =>
     output(backend, [...y!.shape], (dx) => loadAddon().activationGrad(Int32Array.of(attrs.op, sizeOf(y!.shape)), f32(backend, dy!), f32(backend, y!), dx)),
   ),

@@ -101,7 +101,12 @@ export function valuesOf(backend: MathBackendCPU, t: tf.TensorInfo): Float32Arra
  * Like `output`, for any dtype the native loops write: float32 from the pool when large,
  * int32 and bool as fresh (zeroed) arrays.
  */
-export function outputOf(backend: MathBackendCPU, shape: number[], dtype: tf.DataType, fill: (out: Float32Array | Int32Array | Uint8Array) => void): tf.TensorInfo {
+export function outputOf(
+  backend: MathBackendCPU,
+  shape: number[],
+  dtype: tf.DataType,
+  fill: (out: Float32Array | Int32Array | Uint8Array) => void,
+): tf.TensorInfo {
   if (dtype === 'float32') return output(backend, shape, fill);
   const n = sizeOf(shape);
   const values = dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);

@@ -68,9 +68,7 @@ function matmul(fused: boolean): Parameters<typeof nativeKernel>[1] {
     }
     const alpha = at.activation === 'leakyrelu' ? Number(at.leakyreluAlpha ?? 0.2) : 0;
     return () =>
-      output(backend, plan.outShape, (c) =>
-        addon.matmul(plan.params, f32(backend, a), f32(backend, b), bias ? f32(backend, bias) : null, c, act, alpha),
-      );
+      output(backend, plan.outShape, (c) => addon.matmul(plan.params, f32(backend, a), f32(backend, b), bias ? f32(backend, bias) : null, c, act, alpha));
   };
 }
 

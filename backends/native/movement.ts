@@ -25,7 +25,14 @@ const MAX_ELEMENTS = 2 ** 31 - 1;
 type Values = Float32Array | Int32Array | Uint8Array;
 
 /** One strided copy: dst[dstOffset + Σ i·dstStrides] = src[srcOffset + Σ i·srcStrides], i over `extents`. */
-export function copyParams(elemBytes: number, extents: readonly number[], srcOffset: number, srcStrides: readonly number[], dstOffset: number, dstStrides: readonly number[]): Int32Array {
+export function copyParams(
+  elemBytes: number,
+  extents: readonly number[],
+  srcOffset: number,
+  srcStrides: readonly number[],
+  dstOffset: number,
+  dstStrides: readonly number[],
+): Int32Array {
   return Int32Array.from([elemBytes, extents.length, ...extents, srcOffset, ...srcStrides, dstOffset, ...dstStrides]);
 }
 
@@ -94,7 +101,14 @@ function transpose({ inputs, backend, attrs }: KernelArgs, addon: NativeAddon): 
   if (sizeOf(x.shape) === 0 || x.shape.length === 0) return USE_CPU_KERNEL;
   const strides = rowMajorStrides(x.shape);
   const shape = perm.map((p) => x.shape[p]);
-  const params = copyParams(m.bytes, shape, 0, perm.map((p) => strides[p]), 0, rowMajorStrides(shape));
+  const params = copyParams(
+    m.bytes,
+    shape,
+    0,
+    perm.map((p) => strides[p]),
+    0,
+    rowMajorStrides(shape),
+  );
   return () => outputOf(backend, shape, x.dtype, (out) => addon.stridedCopy(params, m.values[0], out));
 }
 

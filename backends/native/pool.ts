@@ -85,7 +85,8 @@ function backward(algorithm: number) {
     if (typeof g === 'string') return g;
     const out = outShapeOf(g);
     if (dy.shape.length !== out.length || dy.shape.some((d, i) => d !== out[i])) return 'dy does not have the output shape';
-    const tiles = g.input.length === 2 && g.channelsLast && g.kernel.every((k, i) => k === g.stride[i] && g.dilation[i] === 1 && g.padL[i] === 0 && g.padR[i] <= 0);
+    const tiles =
+      g.input.length === 2 && g.channelsLast && g.kernel.every((k, i) => k === g.stride[i] && g.dilation[i] === 1 && g.padL[i] === 0 && g.padR[i] <= 0);
     if (algorithm === POOL_AVG && tiles) {
       // Windows that tile the input: each input element gets dy/(kh·kw) of its window (src/fused.cc).
       const params = Int32Array.of(g.n, g.input[0], g.input[1], g.c, g.kernel[0], g.kernel[1], g.output[0], g.output[1]);

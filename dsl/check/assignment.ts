@@ -277,8 +277,7 @@ function fillComposites(
   ranges: ReadonlyMap<string, IndexRange>,
 ): { lhs: LhsIndex[]; parts: CheckedExpr[] } {
   const extentOf = (name: string) => ranges.get(name)!.extent;
-  const fill = (ix: CheckedIndex): CheckedIndex =>
-    ix.kind === 'composite' ? { ...ix, factors: ix.parts.map((p) => extentOf(p.terms[0].index)) } : ix;
+  const fill = (ix: CheckedIndex): CheckedIndex => (ix.kind === 'composite' ? { ...ix, factors: ix.parts.map((p) => extentOf(p.terms[0].index)) } : ix);
   const fillExpr = (e: CheckedExpr): CheckedExpr => {
     switch (e.kind) {
       case 'access':

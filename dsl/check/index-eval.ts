@@ -56,7 +56,10 @@ export function compileAxis(ix: CheckedIndex, extent: number, slot: (name: strin
       const f =
         inner.kind === 'affine'
           ? compileAffine(inner.terms, inner.offset, slot)
-          : ((g, d) => (env: Env) => Math.floor(g(env) / d))(compileAffine(inner.arg.terms, inner.arg.offset, slot), inner.divisor);
+          : (
+              (g, d) => (env: Env) =>
+                Math.floor(g(env) / d)
+            )(compileAffine(inner.arg.terms, inner.arg.offset, slot), inner.divisor);
       const n = extent;
       switch (ix.mode) {
         case 'clamp':
@@ -76,4 +79,3 @@ export function compileAxis(ix: CheckedIndex, extent: number, slot: (name: strin
     }
   }
 }
-

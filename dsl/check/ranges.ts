@@ -83,7 +83,7 @@ export function inferRanges(p: RangeProblem): Map<string, IndexRange> {
   }
 
   // 3. Composite factors: (g, I) on an axis of extent N, repeated until nothing changes.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const a of p.accesses) {
       const shape = p.known(a.tensor);
@@ -109,7 +109,12 @@ export function inferRanges(p: RangeProblem): Map<string, IndexRange> {
               hint: `choose factors whose product is ${n}`,
             });
           }
-          set(unknown[0], n / knownProduct, `${a.tensor} axis ${k} (${n}) / ${knownProduct} in ${axisText(a, k)}${place(p.source, a.axisSpans[k])}`, a.axisSpans[k]);
+          set(
+            unknown[0],
+            n / knownProduct,
+            `${a.tensor} axis ${k} (${n}) / ${knownProduct} in ${axisText(a, k)}${place(p.source, a.axisSpans[k])}`,
+            a.axisSpans[k],
+          );
           changed = true;
         } else if (unknown.length === 0 && knownProduct !== n) {
           throw new EinError({

@@ -11,7 +11,17 @@ import type { CheckedExpr, CheckedIndex, CheckedProgram, CheckedStatement, LhsIn
 import { indexText } from '../check/index-text';
 import type { Plan } from '../lower/plan';
 
-const PRIME: Record<string, string> = { relu: "relu'", sigmoid: "σ'", tanh: "tanh'", exp: 'exp', log: '1/', sqrt: "sqrt'", abs: 'sign', square: '2·', softplus: 'σ' };
+const PRIME: Record<string, string> = {
+  relu: "relu'",
+  sigmoid: "σ'",
+  tanh: "tanh'",
+  exp: 'exp',
+  log: '1/',
+  sqrt: "sqrt'",
+  abs: 'sign',
+  square: '2·',
+  softplus: 'σ',
+};
 
 export function exprText(e: CheckedExpr): string {
   switch (e.kind) {
@@ -43,7 +53,16 @@ function partials(e: CheckedExpr, factors: readonly string[], out: { access: Che
       out.push({ access: e, factors: [...factors] });
       return;
     case 'unary': {
-      const d = e.fn === 'neg' ? '-1' : e.fn === 'log' ? `1/${wrap(e.arg)}` : e.fn === 'square' ? `2·${wrap(e.arg)}` : e.fn === 'exp' ? exprText(e) : `${PRIME[e.fn]}(${exprText(e.arg)})`;
+      const d =
+        e.fn === 'neg'
+          ? '-1'
+          : e.fn === 'log'
+            ? `1/${wrap(e.arg)}`
+            : e.fn === 'square'
+              ? `2·${wrap(e.arg)}`
+              : e.fn === 'exp'
+                ? exprText(e)
+                : `${PRIME[e.fn]}(${exprText(e.arg)})`;
       partials(e.arg, [...factors, d], out);
       return;
     }

@@ -56,7 +56,15 @@ export function deriveConvBackward(spec: ConvSpec): ConvGradientPrograms {
   const K = spec.filterShape.slice(0, r);
   const Q = spec.imageShape.slice(1, 1 + r);
   const pad = spec.padding.map((p) => p[0]);
-  const window = u.map((ui, k) => affine([[ui, spec.strides[k]], [v[k], spec.dilations[k]]], -pad[k]));
+  const window = u.map((ui, k) =>
+    affine(
+      [
+        [ui, spec.strides[k]],
+        [v[k], spec.dilations[k]],
+      ],
+      -pad[k],
+    ),
+  );
   const spread = spec.strides.some((s) => s > 1);
   const C = spec.imageShape[spec.imageShape.length - 1];
   const filterSource = spec.depthwise
@@ -71,7 +79,15 @@ export function deriveConvBackward(spec: ConvSpec): ConvGradientPrograms {
   const channels = spec.depthwise ? 'c, m' : 'o';
   const from = spec.depthwise ? 'D' : 'dY';
   if (spread) lines.push(`U[n, ${u.map((ui, k) => affine([[ui, spec.strides[k]]], 0)).join(', ')}, ${channels}] = ${from}[n, ${u.join(', ')}, ${channels}]`);
-  const shifted = q.map((qi, k) => affine([[qi, 1], [v[k], -spec.dilations[k]]], pad[k]));
+  const shifted = q.map((qi, k) =>
+    affine(
+      [
+        [qi, 1],
+        [v[k], -spec.dilations[k]],
+      ],
+      pad[k],
+    ),
+  );
   if (spec.depthwise) {
     lines.push(`T[n, ${q.map((qi, k) => `${qi}:${Q[k]}`).join(', ')}, c, m] = ${source}[n, ${shifted.join(', ')}, c, m] · W[${v.join(', ')}, c, m]`);
     lines.push(`dX[n, ${q.join(', ')}, c] = sum[m] T[n, ${q.join(', ')}, c, m]`);

@@ -90,9 +90,16 @@ export class PlanBuilder {
     }
     if (groups.length < perm.length) {
       const bySource = [...groups].sort((a, b) => a[0] - b[0]);
-      const merged = this.reshape(step, bySource.map((g) => g.reduce((acc, p) => acc * old[p], 1)));
+      const merged = this.reshape(
+        step,
+        bySource.map((g) => g.reduce((acc, p) => acc * old[p], 1)),
+      );
       const mergedPerm = groups.map((g) => bySource.indexOf(g));
-      const t = this.emit({ op: 'transpose', perm: mergedPerm }, [merged], mergedPerm.map((p) => this.shapeOf(merged)[p]));
+      const t = this.emit(
+        { op: 'transpose', perm: mergedPerm },
+        [merged],
+        mergedPerm.map((p) => this.shapeOf(merged)[p]),
+      );
       return this.reshape(t, shape);
     }
     return this.emit({ op: 'transpose', perm }, [step], shape);
@@ -183,7 +190,16 @@ export class PlanBuilder {
     const value = this.expandTo({ ...v, mask: undefined }, axes, shape);
     const maskValues = expandMask(v.mask, axes, shape);
     const m = this.emit({ op: 'mask', values: maskValues }, [], shape);
-    const f = this.emit({ op: 'broadcast' }, [this.reshape(this.scalar(fill), shape.map(() => 1))], shape);
+    const f = this.emit(
+      { op: 'broadcast' },
+      [
+        this.reshape(
+          this.scalar(fill),
+          shape.map(() => 1),
+        ),
+      ],
+      shape,
+    );
     const step = this.emit({ op: 'where' }, [m, value.step, f], shape);
     return { step, axes, shape, zeroWhereMasked: true };
   }

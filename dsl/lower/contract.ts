@@ -96,7 +96,13 @@ export function contractPair(b: PlanBuilder, x: NamedValue, y: NamedValue, keep:
           const shape3 = (p: number, q: number) => (batched ? [B, p, q] : [p, q]);
           const l = lFlip ? left.step : b.permute(left, [...batch, ...freeL, ...sum]).step;
           const r = rFlip ? right.step : b.permute(right, [...batch, ...sum, ...freeR]).step;
-          const product = b.matMul(b.reshape(l, lFlip ? shape3(K, M) : shape3(M, K)), b.reshape(r, rFlip ? shape3(N, K) : shape3(K, N)), shape3(M, N), lFlip, rFlip);
+          const product = b.matMul(
+            b.reshape(l, lFlip ? shape3(K, M) : shape3(M, K)),
+            b.reshape(r, rFlip ? shape3(N, K) : shape3(K, N)),
+            shape3(M, N),
+            lFlip,
+            rFlip,
+          );
           const axes = [...batch, ...freeL, ...freeR];
           const step = b.reshape(product, axes.map(ext));
           return { step, axes, shape: b.shapeOf(step), zeroWhereMasked: true };

@@ -31,7 +31,9 @@ export function lowerProgram(program: CheckedProgram): Plan {
     b.setNote(s.target);
     const firstStep = b.steps.length;
     const routes: string[] = [];
-    const order = s.lhs.flatMap((ix) => (ix.kind === 'concat' ? [...ix.parts] : ix.kind === 'composite' ? ix.parts.map((p) => p.terms[0].index) : ix.terms.map((t) => t.index)));
+    const order = s.lhs.flatMap((ix) =>
+      ix.kind === 'concat' ? [...ix.parts] : ix.kind === 'composite' ? ix.parts.map((p) => p.terms[0].index) : ix.terms.map((t) => t.index),
+    );
     const claim = claims.find((c) => c.matches.has(k));
     let step: number;
     if (claim !== undefined) {

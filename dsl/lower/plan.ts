@@ -89,4 +89,3 @@ export interface Plan {
   readonly outputs: ReadonlyMap<string, number>;
   readonly statements: readonly StatementPlan[];
 }
-

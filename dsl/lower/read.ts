@@ -33,7 +33,10 @@ export function lowerRead(
 ): NamedValue {
   const b = ctx.builder;
   const extent = (name: string) => ctx.ranges.get(name)!.extent;
-  let v: NamedValue = b.named(step, shape.map((_, k) => raw(k)));
+  let v: NamedValue = b.named(
+    step,
+    shape.map((_, k) => raw(k)),
+  );
   let mask: Mask | undefined;
 
   indices.forEach((ix, k) => {
@@ -41,7 +44,13 @@ export function lowerRead(
     const here = raw(k);
     const single = ix.kind === 'affine' && ix.terms.length === 1 ? ix.terms[0] : undefined;
     if (ix.kind === 'composite') {
-      v = splitAxis(b, v, here, ix.parts.map((p) => p.terms[0].index), ix.factors);
+      v = splitAxis(
+        b,
+        v,
+        here,
+        ix.parts.map((p) => p.terms[0].index),
+        ix.factors,
+      );
       return;
     }
     if (single !== undefined && single.coef > 0) {
@@ -88,11 +97,26 @@ function stridedRead(
   const k = v.axes.indexOf(axis);
   const lo = Math.max(0, Math.ceil(-offset / coef));
   const hi = Math.min(count - 1, Math.floor((n - 1 - offset) / coef));
-  const rename = (step: number) => b.named(step, v.axes.map((a) => (a === axis ? name : a)));
+  const rename = (step: number) =>
+    b.named(
+      step,
+      v.axes.map((a) => (a === axis ? name : a)),
+    );
   if (lo > hi) {
     // Never in range: a zero tensor of the right shape (still differentiable: 0·x).
     const zeroShape = v.shape.map((d, j) => (j === k ? count : d));
-    const step = b.binary('mul', b.reshape(b.slice(v.step, v.shape.map(() => 0), v.shape.map((d, j) => (j === k ? 1 : d))), v.shape.map((d, j) => (j === k ? 1 : d))), b.scalar(0));
+    const step = b.binary(
+      'mul',
+      b.reshape(
+        b.slice(
+          v.step,
+          v.shape.map(() => 0),
+          v.shape.map((d, j) => (j === k ? 1 : d)),
+        ),
+        v.shape.map((d, j) => (j === k ? 1 : d)),
+      ),
+      b.scalar(0),
+    );
     const zeros = b.emit({ op: 'broadcast' }, [step], zeroShape);
     return { value: rename(zeros), mask: { axes: [name], shape: [count], data: new Uint8Array(count) } };
   }
@@ -100,17 +124,32 @@ function stridedRead(
   const begin = coef * lo + offset;
   let step: number;
   if (coef === 1) {
-    step = b.slice(v.step, v.shape.map((_, j) => (j === k ? begin : 0)), v.shape.map((d, j) => (j === k ? taken : d)));
+    step = b.slice(
+      v.step,
+      v.shape.map((_, j) => (j === k ? begin : 0)),
+      v.shape.map((d, j) => (j === k ? taken : d)),
+    );
   } else {
     // Every coef-th element: a contiguous run of coef·taken (zero padded past the end), viewed
     // as [taken, coef], first column.
     const avail = Math.min(coef * taken, n - begin);
-    let run = b.slice(v.step, v.shape.map((_, j) => (j === k ? begin : 0)), v.shape.map((d, j) => (j === k ? avail : d)));
+    let run = b.slice(
+      v.step,
+      v.shape.map((_, j) => (j === k ? begin : 0)),
+      v.shape.map((d, j) => (j === k ? avail : d)),
+    );
     run = b.pad(run, v.shape.map((_, j) => (j === k ? [0, coef * taken - avail] : [0, 0])) as [number, number][]);
     const split = [...v.shape.slice(0, k), taken, coef, ...v.shape.slice(k + 1)];
     run = b.reshape(run, split);
-    run = b.slice(run, split.map(() => 0), split.map((d, j) => (j === k + 1 ? 1 : d)));
-    step = b.reshape(run, v.shape.map((d, j) => (j === k ? taken : d)));
+    run = b.slice(
+      run,
+      split.map(() => 0),
+      split.map((d, j) => (j === k + 1 ? 1 : d)),
+    );
+    step = b.reshape(
+      run,
+      v.shape.map((d, j) => (j === k ? taken : d)),
+    );
   }
   step = b.pad(step, v.shape.map((_, j) => (j === k ? [lo, count - 1 - hi] : [0, 0])) as [number, number][]);
   let mask: Mask | undefined;

@@ -37,14 +37,7 @@ export function lowerStatement(ctx: ExprContext, s: CheckedStatement): number {
 }
 
 /** Arranges one part's value as the left-hand side (concat part `p`) and returns its step. */
-function layOut(
-  b: PlanBuilder,
-  value: NamedValue,
-  lhs: readonly LhsIndex[],
-  p: number,
-  shape: readonly number[],
-  extent: (n: string) => number,
-): number {
+function layOut(b: PlanBuilder, value: NamedValue, lhs: readonly LhsIndex[], p: number, shape: readonly number[], extent: (n: string) => number): number {
   // The index names each left-hand axis consumes, in order.
   const groups = lhs.map((ix) => (ix.kind === 'concat' ? [ix.parts[p]] : [...new Set(indexNamesOf(ix))]));
   const names = groups.flat();

@@ -18,8 +18,7 @@ export interface IndexName {
 
 /** An extent annotation: a positive integer literal or the name of a `const`. */
 export type Extent =
-  | { readonly kind: 'literal'; readonly value: number; readonly span: Span }
-  | { readonly kind: 'const'; readonly name: string; readonly span: Span };
+  { readonly kind: 'literal'; readonly value: number; readonly span: Span } | { readonly kind: 'const'; readonly name: string; readonly span: Span };
 
 export interface IndexNumber {
   readonly kind: 'number';

@@ -111,7 +111,8 @@ class Parser extends TokenCursor {
       const paren = this.accept('(');
       if (paren) {
         if (!this.at(')')) {
-          do args.push(this.parseSignedNumber('a number')); while (this.accept(','));
+          do args.push(this.parseSignedNumber('a number'));
+          while (this.accept(','));
         }
         this.expect(')', "')' or ','", paren);
       }
@@ -168,7 +169,8 @@ class Parser extends TokenCursor {
   private parseIndexList(open: Token): IndexExpr[] {
     const list: IndexExpr[] = [];
     if (this.accept(']')) return list;
-    do list.push(this.parseIndex()); while (this.accept(','));
+    do list.push(this.parseIndex());
+    while (this.accept(','));
     this.expect(']', "',' or ']'", open);
     return list;
   }
@@ -177,7 +179,8 @@ class Parser extends TokenCursor {
   private parseNameList(open: Token): IndexName[] {
     const list: IndexName[] = [];
     if (!this.at(']')) {
-      do list.push(this.parseIndexName()); while (this.accept(','));
+      do list.push(this.parseIndexName());
+      while (this.accept(','));
     }
     this.expect(']', "',' or ']'", open);
     return list;
@@ -269,7 +272,8 @@ class Parser extends TokenCursor {
       const first = this.parseIndex();
       if (this.accept(',')) {
         const parts = [first];
-        do parts.push(this.parseIndex()); while (this.accept(','));
+        do parts.push(this.parseIndex());
+        while (this.accept(','));
         this.expect(')', "',' or ')'", open);
         return { kind: 'composite', parts, span: { start: open.span.start, end: this.lastEnd() } };
       }

@@ -12,15 +12,7 @@
  *   the tree stores as integers only;
  * - one statement per line, no comments (the tree has none).
  */
-import type {
-  Expr,
-  Extent,
-  IndexExpr,
-  IndexName,
-  InitializerSpec,
-  Program,
-  Statement,
-} from './ast';
+import type { Expr, Extent, IndexExpr, IndexName, InitializerSpec, Program, Statement } from './ast';
 
 // ---------------------------------------------------------------------------------------------
 // Numbers.

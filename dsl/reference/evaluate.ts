@@ -24,7 +24,6 @@ export interface DenseTensor {
 type Value = number | undefined;
 type Compiled = (env: Env) => Value;
 
-
 interface Frame {
   readonly values: ReadonlyMap<string, DenseTensor>;
   readonly slot: (name: string) => number;

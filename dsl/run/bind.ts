@@ -11,7 +11,11 @@ import { EinError } from '../../core/diagnostics';
 /** Shapes of the bound tensors, after checking they are float32 tf.Tensors. */
 export function boundShapes(bindings: Readonly<Record<string, unknown>>): Record<string, number[]> {
   if (bindings === null || typeof bindings !== 'object') {
-    throw new EinError({ code: 'EIN3003', message: `run() was given ${String(bindings)} as bindings`, expected: 'an object mapping tensor names to tf.Tensors' });
+    throw new EinError({
+      code: 'EIN3003',
+      message: `run() was given ${String(bindings)} as bindings`,
+      expected: 'an object mapping tensor names to tf.Tensors',
+    });
   }
   const shapes: Record<string, number[]> = {};
   for (const [name, value] of Object.entries(bindings)) {

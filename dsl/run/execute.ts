@@ -13,7 +13,17 @@ import { convForwardFused } from '../../ops/conv';
 import { addRelu, reluGrad } from '../../ops/residual';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
-import { binaryAnyRank, boundaryPad, broadcastAnyRank, padAnyRank, reduceAnyRank, sliceFolded, transposeAnyRank, unaryAnyRank, whereAnyRank } from '../../ops/rank';
+import {
+  binaryAnyRank,
+  boundaryPad,
+  broadcastAnyRank,
+  padAnyRank,
+  reduceAnyRank,
+  sliceFolded,
+  transposeAnyRank,
+  unaryAnyRank,
+  whereAnyRank,
+} from '../../ops/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -77,7 +87,10 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
       const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
       const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
       const back = tf.reshape(spread, moved.shape);
-      return transposeAnyRank(back, perm.map((_, k) => perm.indexOf(k)));
+      return transposeAnyRank(
+        back,
+        perm.map((_, k) => perm.indexOf(k)),
+      );
     },
     [input],
   );
@@ -178,8 +191,24 @@ export class PlanRunner {
       if (s.activation === 'relu') dz = tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32'));
       if (s.activation === 'sigmoid') dz = tf.mul(dy, tf.mul(y, tf.sub(1, y)));
       const g = this.gradientRunners(k, s);
-      const dw = pick(g.filter.run(new Map([['X', x], ['dY', dz]])), 'dW');
-      const dx = pick(g.input.run(new Map([['W', w], ['dY', dz]])), 'dX');
+      const dw = pick(
+        g.filter.run(
+          new Map([
+            ['X', x],
+            ['dY', dz],
+          ]),
+        ),
+        'dW',
+      );
+      const dx = pick(
+        g.input.run(
+          new Map([
+            ['W', w],
+            ['dY', dz],
+          ]),
+        ),
+        'dX',
+      );
       return s.bias ? [dx, dw, tf.sum(dz, [...Array(dz.rank - 1).keys()])] : [dx, dw];
     };
     return withGradient(
@@ -280,7 +309,10 @@ export class PlanRunner {
       case 'broadcast':
         return broadcastAnyRank(x(0), s.shape);
       case 'concat':
-        return tf.concat(s.inputs.map((i) => values[i]), s.axis);
+        return tf.concat(
+          s.inputs.map((i) => values[i]),
+          s.axis,
+        );
       case 'clone':
         return tf.clone(x(0));
       case 'reverse':

@@ -20,11 +20,7 @@ import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from './ipynb';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Jupyter's per-user kernels folder for this environment and platform. */
-export function jupyterKernelsDir(
-  env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
-  home: string = os.homedir(),
-): string {
+export function jupyterKernelsDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
   if (env.JUPYTER_DATA_DIR !== undefined && env.JUPYTER_DATA_DIR !== '') return path.join(env.JUPYTER_DATA_DIR, 'kernels');
   if (platform === 'darwin') return path.join(home, 'Library', 'Jupyter', 'kernels');
   if (platform === 'win32') {

@@ -117,7 +117,11 @@ export function executeNotebook(
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout?.on('data', () => undefined);
-    const finish = (failure?: CellFailure & { timedOut?: boolean }, outputs?: Record<number, Notebook['cells'][number]['outputs']>, counts?: Record<number, number>) => {
+    const finish = (
+      failure?: CellFailure & { timedOut?: boolean },
+      outputs?: Record<number, Notebook['cells'][number]['outputs']>,
+      counts?: Record<number, number>,
+    ) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -166,26 +170,28 @@ export function formatFailure(file: string, nb: Notebook, failure: CellFailure):
   const codeNumber = nb.cells.slice(0, failure.index + 1).filter((c) => c.cell_type === 'code').length;
   const source = sourceText(nb.cells[failure.index]).split('\n');
   const lineMatch = /line (\d+), column/.exec(failure.message);
-  const lineIndexes = lineMatch ? [Number(lineMatch[1]) - 1] : source.map((_, i) => i).filter((i) => source[i].trim() !== '').slice(0, 3);
+  const lineIndexes = lineMatch
+    ? [Number(lineMatch[1]) - 1]
+    : source
+        .map((_, i) => i)
+        .filter((i) => source[i].trim() !== '')
+        .slice(0, 3);
   const excerpt = lineIndexes
     .filter((i) => i >= 0 && i < source.length)
     .map((i) => `      ${String(i + 1).padStart(3)} | ${source[i]}`)
     .join('\n');
   const what = failure.kind === 'typescript' ? 'TypeScript error' : failure.kind === 'rejection' ? 'unhandled rejection' : 'error';
   const error = new EinError({ code: 'EIN6002', message: `${rel}, cell ${failure.index + 1} (code cell ${codeNumber}): ${what}` });
-  return [
-    `✗ ${error.message}`,
-    excerpt,
-    ...failure.message.split('\n').map((l) => `    ${l}`),
-    ...failure.frames.map((f) => `      ${f}`),
-  ]
+  return [`✗ ${error.message}`, excerpt, ...failure.message.split('\n').map((l) => `    ${l}`), ...failure.frames.map((f) => `      ${f}`)]
     .filter((l) => l !== '')
     .join('\n');
 }
 
 /** Runs the notebooks, exports PNGs, writes executed copies; prints progress and failures. */
 export async function runNotebooks(options: RunnerOptions, log: (line: string) => void = console.log): Promise<NotebookResult[]> {
-  log(`notebooks: ${options.notebooks.length} to run at ${options.full ? 'FULL' : 'CI'} size (EINNET_FULL=${options.full ? '1' : '0'}) → ${shown(options.outDir)}`);
+  log(
+    `notebooks: ${options.notebooks.length} to run at ${options.full ? 'FULL' : 'CI'} size (EINNET_FULL=${options.full ? '1' : '0'}) → ${shown(options.outDir)}`,
+  );
   let renderer: Promise<PngRenderer> | undefined;
   const chromium = findChromium();
   if (options.png === 'require' && chromium === undefined) await openPngRenderer(undefined); // throws EIN6008

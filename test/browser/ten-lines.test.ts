@@ -54,7 +54,9 @@ describe.skipIf(SKIP_REASON !== undefined)(`einnet.mjs in Chromium${SKIP_REASON 
       expect(result.shapes.L2).toEqual([8, 12, 12, 6]);
       expect(result.errors.L2).toBeLessThan(RTOL);
       expect(result.errors.dW1).toBeLessThan(RTOL);
-      console.log(`${backend}: adapter ${JSON.stringify(result.adapter)}, relative error L2 ${result.errors.L2.toExponential(2)}, dW1 ${result.errors.dW1.toExponential(2)}`);
+      console.log(
+        `${backend}: adapter ${JSON.stringify(result.adapter)}, relative error L2 ${result.errors.L2.toExponential(2)}, dW1 ${result.errors.dW1.toExponential(2)}`,
+      );
     }, 120_000);
   }
 

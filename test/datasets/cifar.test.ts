@@ -2,7 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, CIFAR10_CLASSES, openCifar10, openCifar100, loadCifar10, readCifarBatches } from '../../datasets/cifar';
+import {
+  CIFAR100_COARSE_CLASSES,
+  CIFAR100_FINE_CLASSES,
+  CIFAR10_CLASSES,
+  openCifar10,
+  openCifar100,
+  loadCifar10,
+  readCifarBatches,
+} from '../../datasets/cifar';
 import { padToCifarShape, openMnistAsCifar } from '../../datasets/cifar-fallback';
 import { ImageSet } from '../../datasets/image-set';
 import { expectEinError } from './expect-error';
@@ -120,14 +128,27 @@ describe('openCifar10 / openCifar100', () => {
 describe('CIFAR-shaped fallback', () => {
   it('pads a grey image by 2 on each side and repeats it to 3 channels', () => {
     const px = Uint8Array.from({ length: 28 * 28 }, (_, i) => (i % 255) + 1); // never 0 inside
-    const set = new ImageSet({ name: 'g', pixels: px, count: 1, height: 28, width: 28, channels: 1, labels: Int32Array.of(7), classNames: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] });
+    const set = new ImageSet({
+      name: 'g',
+      pixels: px,
+      count: 1,
+      height: 28,
+      width: 28,
+      channels: 1,
+      labels: Int32Array.of(7),
+      classNames: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'],
+    });
     const out = padToCifarShape(set);
     expect([out.height, out.width, out.channels]).toEqual([32, 32, 3]);
     const img = out.image(0);
     const at = (y: number, x: number, c: number) => img[(y * 32 + x) * 3 + c];
     // Border is zero; interior (y+2, x+2) equals the source pixel in all 3 channels.
     expect([at(0, 0, 0), at(1, 31, 2), at(31, 5, 1), at(10, 1, 0)]).toEqual([0, 0, 0, 0]);
-    for (const [y, x] of [[0, 0], [13, 20], [27, 27]]) {
+    for (const [y, x] of [
+      [0, 0],
+      [13, 20],
+      [27, 27],
+    ]) {
       for (let c = 0; c < 3; c++) expect(at(y + 2, x + 2, c)).toBe(px[y * 28 + x]);
     }
     expect(Array.from(out.labels)).toEqual([7]);
@@ -141,7 +162,16 @@ describe('CIFAR-shaped fallback', () => {
   });
 
   it('refuses images that do not fit', () => {
-    const big = new ImageSet({ name: 'b', pixels: new Uint8Array(40 * 40), count: 1, height: 40, width: 40, channels: 1, labels: Int32Array.of(0), classNames: ['x'] });
+    const big = new ImageSet({
+      name: 'b',
+      pixels: new Uint8Array(40 * 40),
+      count: 1,
+      height: 40,
+      width: 40,
+      channels: 1,
+      labels: Int32Array.of(0),
+      classNames: ['x'],
+    });
     expectEinError(() => padToCifarShape(big), 'EIN5010', '40x40');
   });
 });

@@ -92,7 +92,12 @@ describe('fetchDataset', () => {
     const result = await fetchDataset('fashion-mnist', { cacheDir: cache, catalog: { 'fashion-mnist': entry }, log: (l) => logs.push(l) });
     expect(result.dir).toBe(path.join(cache, 'fashion-mnist'));
     expect(result.downloaded).toHaveLength(4);
-    expect(listFiles(result.dir)).toEqual(['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
+    expect(listFiles(result.dir)).toEqual([
+      't10k-images-idx3-ubyte.gz',
+      't10k-labels-idx1-ubyte.gz',
+      'train-images-idx3-ubyte.gz',
+      'train-labels-idx1-ubyte.gz',
+    ]);
     const set = openFashionMnist({ cacheDir: cache, debianDir: null });
     expect(set.count).toBe(6);
     expect(Array.from(set.labels)).toEqual(Array.from(data.labels));
@@ -125,7 +130,12 @@ describe('fetchDataset', () => {
     const cache = path.join(tmp.dir, 'cache-drop');
     const body = Buffer.alloc(200_000, 7);
     const s = serve('/drop/train-images-idx3-ubyte.gz', body, 'drop');
-    const entry: CatalogEntry = { name: 'fashion-mnist', title: 'drop', homepage: base, files: [{ name: 'train-images-idx3-ubyte.gz', urls: [s.url], sha256: s.sha256 }] };
+    const entry: CatalogEntry = {
+      name: 'fashion-mnist',
+      title: 'drop',
+      homepage: base,
+      files: [{ name: 'train-images-idx3-ubyte.gz', urls: [s.url], sha256: s.sha256 }],
+    };
     await expectEinErrorAsync(
       fetchDataset('fashion-mnist', { cacheDir: cache, catalog: { 'fashion-mnist': entry } }),
       'EIN5007',
@@ -151,7 +161,12 @@ describe('fetchDataset', () => {
     const r = await fetchDataset('mnist', { cacheDir: cache, catalog: { mnist: entry } });
     expect(r.downloaded).toEqual(['f.gz']);
 
-    const allBad: CatalogEntry = { name: 'mnist', title: 'm', homepage: base, files: [{ name: 'g.gz', urls: [`${base}/gone`, `${base}/gone2`], sha256: s.sha256 }] };
+    const allBad: CatalogEntry = {
+      name: 'mnist',
+      title: 'm',
+      homepage: base,
+      files: [{ name: 'g.gz', urls: [`${base}/gone`, `${base}/gone2`], sha256: s.sha256 }],
+    };
     await expectEinErrorAsync(fetchDataset('mnist', { cacheDir: cache, catalog: { mnist: allBad } }), 'EIN5008', 'g.gz: no source worked', '/gone2');
     await expectEinErrorAsync(downloadFile('http://127.0.0.1:1/x', dest, s.sha256), 'EIN5008', 'cannot connect');
   });

@@ -59,7 +59,12 @@ describe('readIdx: gzip detection', () => {
     fs.writeFileSync(notGz, raw);
     expectEinError(() => readIdx(notGz), 'EIN5004', notGz, 'not gzip data', '00 00 08 01');
 
-    const gz = zlib.gzipSync(idxBytes([1000], new Uint8Array(1000).map((_, i) => (i * 7919) % 251)));
+    const gz = zlib.gzipSync(
+      idxBytes(
+        [1000],
+        new Uint8Array(1000).map((_, i) => (i * 7919) % 251),
+      ),
+    );
     const corrupt = Buffer.from(gz);
     for (let i = 12; i < corrupt.length - 8; i++) corrupt[i] ^= 0x5a;
     const corruptFile = path.join(tmp.dir, 'corrupt.gz');

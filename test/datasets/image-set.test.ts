@@ -9,7 +9,16 @@ import { expectEinError } from './expect-error';
 function tiny(n = 10): ImageSet {
   const pixels = new Uint8Array(n * 4);
   for (let i = 0; i < n; i++) pixels.fill(10 * i, 4 * i, 4 * i + 4);
-  return new ImageSet({ name: 'tiny', pixels, count: n, height: 2, width: 2, channels: 1, labels: Int32Array.from({ length: n }, (_, i) => i % 3), classNames: ['a', 'b', 'c'] });
+  return new ImageSet({
+    name: 'tiny',
+    pixels,
+    count: n,
+    height: 2,
+    width: 2,
+    channels: 1,
+    labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+    classNames: ['a', 'b', 'c'],
+  });
 }
 
 describe('seeded randomness', () => {
@@ -47,7 +56,9 @@ describe('ImageSet', () => {
     const set = tiny(3);
     const unit = set.toTensors();
     expect(unit.images.shape).toEqual([3, 2, 2, 1]);
-    expect(Array.from(unit.images.dataSync())).toEqual([0, 0, 0, 0, 10 / 255, 10 / 255, 10 / 255, 10 / 255, 20 / 255, 20 / 255, 20 / 255, 20 / 255].map(Math.fround));
+    expect(Array.from(unit.images.dataSync())).toEqual(
+      [0, 0, 0, 0, 10 / 255, 10 / 255, 10 / 255, 10 / 255, 20 / 255, 20 / 255, 20 / 255, 20 / 255].map(Math.fround),
+    );
     expect(Array.from(unit.labels.dataSync())).toEqual([0, 1, 2]);
     expect(Array.from(unit.labelArray)).toEqual([0, 1, 2]);
     const bytes = set.toTensors({ scale: 'byte' });

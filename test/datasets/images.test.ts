@@ -20,7 +20,11 @@ describe('committed sample photos', () => {
       coffee: 'cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7',
     } as const;
     for (const [name, sum] of Object.entries(sums)) {
-      expect(createHash('sha256').update(fs.readFileSync(sampleImagePath(name as keyof typeof sums))).digest('hex')).toBe(sum);
+      expect(
+        createHash('sha256')
+          .update(fs.readFileSync(sampleImagePath(name as keyof typeof sums)))
+          .digest('hex'),
+      ).toBe(sum);
     }
     expect(fs.readFileSync(path.join(path.dirname(sampleImagePath('camera')), 'LICENSE.md'), 'utf8')).toContain('CC0');
   });
@@ -87,7 +91,8 @@ describe('PNG and JPEG decoding', () => {
   });
 
   it('JPEG: flat colour blocks encoded by jpeg-js decode to within a few levels', () => {
-    const w = 16, h = 8;
+    const w = 16,
+      h = 8;
     const raw = Buffer.alloc(w * h * 4);
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
@@ -99,7 +104,10 @@ describe('PNG and JPEG decoding', () => {
     const t = loadImage(file, { scale: 'byte' });
     expect(t.shape).toEqual([8, 16, 3]);
     const a = t.arraySync();
-    for (const [x, want] of [[3, [200, 30, 30]], [12, [20, 120, 220]]] as const) {
+    for (const [x, want] of [
+      [3, [200, 30, 30]],
+      [12, [20, 120, 220]],
+    ] as const) {
       a[4][x].forEach((v, c) => expect(Math.abs(v - want[c])).toBeLessThanOrEqual(4));
     }
     t.dispose();

@@ -68,7 +68,13 @@ describe('where data comes from', () => {
       'EINNET_DATA_DIR',
     );
     expect(err.message).not.toMatch(/\n\s+at /); // no stack trace in the message
-    expectEinError(() => locateDataset('cifar-10', 'train', { cacheDir: emptyCache }), 'EIN5001', 'no Debian package ships CIFAR-10', 'npm run fetch-data -- cifar-10', 'openFashionMnistAsCifar');
+    expectEinError(
+      () => locateDataset('cifar-10', 'train', { cacheDir: emptyCache }),
+      'EIN5001',
+      'no Debian package ships CIFAR-10',
+      'npm run fetch-data -- cifar-10',
+      'openFashionMnistAsCifar',
+    );
   });
 
   it('EINNET_DATA_DIR moves the cache the loaders search', () => {

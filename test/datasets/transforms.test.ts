@@ -59,7 +59,10 @@ describe('per-channel statistics and normalisation', () => {
 
 describe('augmentation (random crop with padding, horizontal flip)', () => {
   // 3 images of 4x5x2 with distinct values everywhere (1..120), so each output pixel reveals its source.
-  const n = 3, h = 4, w = 5, c = 2;
+  const n = 3,
+    h = 4,
+    w = 5,
+    c = 2;
   const values = Float32Array.from({ length: n * h * w * c }, (_, i) => i + 1);
 
   /** Source value of (b, y, x, ch), 0 outside the image (the zero padding). */
@@ -117,7 +120,9 @@ describe('augmentation (random crop with padding, horizontal flip)', () => {
     const many = tf.randomUniform([200, 3, 4, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
     const flipped = tf.image.flipLeftRight(many);
     const y = randomHorizontalFlip(many, 5);
-    const a = many.arraySync(), f = flipped.arraySync(), o = y.arraySync();
+    const a = many.arraySync(),
+      f = flipped.arraySync(),
+      o = y.arraySync();
     let nFlipped = 0;
     for (let b = 0; b < 200; b++) {
       const isSame = JSON.stringify(o[b]) === JSON.stringify(a[b]);
@@ -190,7 +195,10 @@ describe('ndarray bridge', () => {
     expect(Array.from(u8.dataSync())).toEqual([1, 255]);
     const f64 = fromNdarray(ndarray(new Float64Array([0.5, 2]), [2]));
     expect(f64.dtype).toBe('float32');
-    const t = tf.tensor2d([[1.25, -2], [3, 4.5]]);
+    const t = tf.tensor2d([
+      [1.25, -2],
+      [3, 4.5],
+    ]);
     const back = fromNdarray(toNdarray(t));
     expect(back.arraySync()).toEqual(t.arraySync());
     tf.dispose([u8, f64, t, back]);

@@ -44,7 +44,7 @@ function manifestOf(dir: string): Record<string, unknown> & { weightsManifest: A
 }
 
 describe('checkpoint faults: concurrent and killed writers', () => {
-  it('three processes saving different models to one folder at once leave one complete checkpoint equal to one writer\'s model', async () => {
+  it("three processes saving different models to one folder at once leave one complete checkpoint equal to one writer's model", async () => {
     const seeds = [11, 12, 13];
     const dir = join(root, 'shared');
     const sync = join(root, 'shared-sync');
@@ -103,7 +103,7 @@ describe('checkpoint faults: concurrent and killed writers', () => {
     reader.dispose();
   }, 120_000);
 
-  it('temporary files and save markers of dead writer processes are removed by the next save; a live process\'s are kept', async () => {
+  it("temporary files and save markers of dead writer processes are removed by the next save; a live process's are kept", async () => {
     const m = checkpointModel(1);
     const dir = join(root, 'killed');
     await saveCheckpoint(m, dir);
@@ -138,7 +138,7 @@ describe('checkpoint faults: damaged and hostile files', () => {
     return { dir, model };
   }
 
-  it('a weights file with flipped bytes at the same size is EIN4004 (its name\'s SHA-256 does not match), no NaN weights loaded', async () => {
+  it("a weights file with flipped bytes at the same size is EIN4004 (its name's SHA-256 does not match), no NaN weights loaded", async () => {
     const { dir, model } = await saved('flipped');
     const bin = readdirSync(dir).find((f) => f.endsWith('.bin'))!;
     const bytes = readFileSync(join(dir, bin));
@@ -199,14 +199,14 @@ describe('checkpoint faults: damaged and hostile files', () => {
     ['weights missing', (m) => ({ ...m, weightsManifest: [{ paths: m.weightsManifest[0].paths }] }), 'weightsManifest[0].weights is missing'],
     ['paths missing', (m) => ({ ...m, weightsManifest: [{ weights: m.weightsManifest[0].weights }] }), 'weightsManifest[0].paths is not'],
     ['a group that is null', (m) => ({ ...m, weightsManifest: [null] }), 'weightsManifest[0] is not an object'],
-    ['a string shape', (m) => (m.weightsManifest[0].weights[0].shape = '16,64', m), 'has shape "16,64", not a list of non-negative integers'],
-    ['a negative extent', (m) => (m.weightsManifest[0].weights[0].shape = [-16, -64], m), 'has shape [-16,-64]'],
-    ['a fractional extent', (m) => (m.weightsManifest[0].weights[0].shape = [16.5, 64], m), 'has shape [16.5,64]'],
-    ['an int32 dtype', (m) => (m.weightsManifest[0].weights[0].dtype = 'int32', m), 'has dtype "int32"; einnet checkpoints hold float32 tensors only'],
+    ['a string shape', (m) => ((m.weightsManifest[0].weights[0].shape = '16,64'), m), 'has shape "16,64", not a list of non-negative integers'],
+    ['a negative extent', (m) => ((m.weightsManifest[0].weights[0].shape = [-16, -64]), m), 'has shape [-16,-64]'],
+    ['a fractional extent', (m) => ((m.weightsManifest[0].weights[0].shape = [16.5, 64]), m), 'has shape [16.5,64]'],
+    ['an int32 dtype', (m) => ((m.weightsManifest[0].weights[0].dtype = 'int32'), m), 'has dtype "int32"; einnet checkpoints hold float32 tensors only'],
     ['an entry without a name', (m) => (delete m.weightsManifest[0].weights[0].name, m), 'holds an entry without a name'],
     ['optimizer config null', (m) => withOptimizer(m, { name: 'sgd', config: null, iterations: 1 }), 'optimizer.config is null'],
     ['optimizer iterations a string', (m) => withOptimizer(m, { name: 'sgd', config: {}, iterations: '3' }), 'iterations is "3"'],
-    ['sizes that do not match the file', (m) => (m.weightsManifest[0].weights[0].shape = [16, 65], m), 'the manifest describes'],
+    ['sizes that do not match the file', (m) => ((m.weightsManifest[0].weights[0].shape = [16, 65]), m), 'the manifest describes'],
   ];
   it.each(malformed)('a manifest with %s is EIN4004 saying what is wrong, not a TypeError', async (label, edit, says) => {
     const { dir, model } = await saved(`malformed-${label.replace(/\W+/g, '-')}`);

@@ -44,7 +44,7 @@ function presentEntry(name: string, fileName: string, body: Buffer): CatalogEntr
 }
 
 describe('data faults: downloads', () => {
-  it('temporary files of killed downloads and extractions are removed by the next fetch; a running fetch\'s are kept', async () => {
+  it("temporary files of killed downloads and extractions are removed by the next fetch; a running fetch's are kept", async () => {
     const cache = path.join(tmp.dir, 'cache-parts');
     const dir = path.join(cache, 'toy');
     fs.mkdirSync(dir, { recursive: true });

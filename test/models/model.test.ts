@@ -50,7 +50,11 @@ Y[b,k:5] = relu(W[i,k] · X[b,i] + B[k])`;
 });
 
 describe('batch normalization (seed 003)', () => {
-  const x = () => tf.tensor4d(Array.from({ length: 2 * 3 * 3 * 2 }, (_, k) => Math.sin(k) * 3 + (k % 2) * 5), [2, 3, 3, 2]);
+  const x = () =>
+    tf.tensor4d(
+      Array.from({ length: 2 * 3 * 3 * 2 }, (_, k) => Math.sin(k) * 3 + (k % 2) * 5),
+      [2, 3, 3, 2],
+    );
 
   it('training mode normalizes with the batch statistics (formula in plain tfjs)', () => {
     const m = new Model({ program: BN_SOURCE, inputs: { X: [2, 3, 3, 2] }, output: 'Y', runningStats: { 'bn.μ': {}, 'bn.σ': { init: 1 } } });
@@ -70,7 +74,12 @@ describe('batch normalization (seed 003)', () => {
   });
 
   it('running statistics move by momentum after a training step; evaluation uses them', () => {
-    const m = new Model({ program: BN_SOURCE, inputs: { X: [2, 3, 3, 2] }, output: 'Y', runningStats: { 'bn.μ': { momentum: 0.8 }, 'bn.σ': { momentum: 0.8, init: 1 } } });
+    const m = new Model({
+      program: BN_SOURCE,
+      inputs: { X: [2, 3, 3, 2] },
+      output: 'Y',
+      runningStats: { 'bn.μ': { momentum: 0.8 }, 'bn.σ': { momentum: 0.8, init: 1 } },
+    });
     const X = x();
     try {
       // Evaluation before any step: μ = 0, σ = 1, γ = 1, β = 0 → identity.
@@ -175,7 +184,10 @@ describe('blocks against tfjs reference ops', () => {
       const all = m.forward({ X });
       const pool = tf.maxPool(X as tf.Tensor4D, 3, 2, 'same');
       expect(maxDiff(all.p, pool)).toBeLessThan(1e-6);
-      const fc = pool.reshape([2, -1]).matMul(m.params.get('fc.W')!.reshape([-1, 4])).add(m.params.get('fc.B')!);
+      const fc = pool
+        .reshape([2, -1])
+        .matMul(m.params.get('fc.W')!.reshape([-1, 4]))
+        .add(m.params.get('fc.B')!);
       expect(maxDiff(all.fc, fc)).toBeLessThan(1e-4);
       tf.dispose([...Object.values(all), pool, fc]);
     } finally {
@@ -192,7 +204,9 @@ describe('blocks against tfjs reference ops', () => {
     // x = y = 0 → X[0,0,0,:] = 0,1; x=0,y=1 → X[0,0,2,:] = 4,5; x=1,y=0 → X[0,2,0,:] = 16,17
     expect(y.shape).toEqual([1, 2, 2, 4]);
     expect(values(y)).toEqual([0, 1, 0, 0, 4, 5, 0, 0, 16, 17, 0, 0, 20, 21, 0, 0]);
-    expect(failure(() => new NetBuilder({ X: [1, 4, 4, 2] }).add('s', zeroPadShortcut({ out: 5, stride: 2 }), { name: 'X', shape: [1, 4, 4, 2] })).code).toBe('EIN4008');
+    expect(failure(() => new NetBuilder({ X: [1, 4, 4, 2] }).add('s', zeroPadShortcut({ out: 5, stride: 2 }), { name: 'X', shape: [1, 4, 4, 2] })).code).toBe(
+      'EIN4008',
+    );
     tf.dispose([X, y]);
     m.dispose();
   });

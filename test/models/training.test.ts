@@ -23,7 +23,11 @@ describe('losses in the notation', () => {
     tf.dispose([Z, l]);
   });
   it('agrees with tf.losses.softmaxCrossEntropy and stays finite for scores of 1000', () => {
-    const Z = tf.tensor2d([[1000, 0, -5], [0.5, 0.25, 3], [-2, 7, 7]]);
+    const Z = tf.tensor2d([
+      [1000, 0, -5],
+      [0.5, 0.25, 3],
+      [-2, 7, 7],
+    ]);
     const y = tf.tensor1d([1, 2, 0], 'int32');
     const ours = softmaxCrossEntropy(Z, y);
     const theirs = tf.losses.softmaxCrossEntropy(tf.oneHot(y, 3), Z);
@@ -33,7 +37,10 @@ describe('losses in the notation', () => {
     tf.dispose([Z, y, ours, theirs]);
   });
   it('its gradient is (softmax − one-hot)/b', () => {
-    const Z = tf.tensor2d([[0.1, 0.2, 0.3], [1, -1, 0]]);
+    const Z = tf.tensor2d([
+      [0.1, 0.2, 0.3],
+      [1, -1, 0],
+    ]);
     const y = tf.tensor1d([0, 2], 'int32');
     const g = tf.grad((z: tf.Tensor) => softmaxCrossEntropy(z, y))(Z);
     const want = tf.softmax(Z).sub(tf.oneHot(y, 3)).div(2);
@@ -41,9 +48,27 @@ describe('losses in the notation', () => {
     tf.dispose([Z, y, g, want]);
   });
   it('mean squared error and accuracy by hand', () => {
-    const l = meanSquaredError(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1, 0], [0, 4]]));
+    const l = meanSquaredError(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([
+        [1, 0],
+        [0, 4],
+      ]),
+    );
     expect(l.dataSync()[0]).toBeCloseTo((0 + 4 + 9 + 0) / 4, 6);
-    expect(accuracy(tf.tensor2d([[0, 1], [1, 0], [0, 1]]), tf.tensor1d([1, 1, 1], 'int32'))).toBeCloseTo(2 / 3, 6);
+    expect(
+      accuracy(
+        tf.tensor2d([
+          [0, 1],
+          [1, 0],
+          [0, 1],
+        ]),
+        tf.tensor1d([1, 1, 1], 'int32'),
+      ),
+    ).toBeCloseTo(2 / 3, 6);
     l.dispose();
   });
 });
@@ -132,7 +157,11 @@ describe('schedules', () => {
 function toyData(n: number, seed: number): { images: tf.Tensor; labels: tf.Tensor } {
   return tf.tidy(() => {
     const images = tf.randomUniform([n, 2], -1, 1, 'float32', seed);
-    const labels = images.slice([0, 0], [n, 1]).greater(images.slice([0, 1], [n, 1])).reshape([n]).cast('int32');
+    const labels = images
+      .slice([0, 0], [n, 1])
+      .greater(images.slice([0, 1], [n, 1]))
+      .reshape([n])
+      .cast('int32');
     return { images, labels };
   });
 }
@@ -179,7 +208,12 @@ describe('fit', () => {
     const train = toyData(64, 3);
     const m = linearModel();
     try {
-      const h = await fit(m, train, { epochs: 20, batchSize: 64, optimizer: sgd({ learningRate: 1e-12 }), earlyStopping: { patience: 2, minDelta: 1e-3, monitor: 'trainLoss' } });
+      const h = await fit(m, train, {
+        epochs: 20,
+        batchSize: 64,
+        optimizer: sgd({ learningRate: 1e-12 }),
+        earlyStopping: { patience: 2, minDelta: 1e-3, monitor: 'trainLoss' },
+      });
       expect(h.stoppedEarly).toBe(true);
       expect(h.epochs).toHaveLength(4);
       expect(h.bestEpoch).toBe(1);

@@ -6,11 +6,34 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EinError } from '../../core/diagnostics';
 import {
-  DisplayHandle, PLOTLY_LIBRARY_BEGIN, PLOTLY_LIBRARY_END, PLOTLY_MIME, figureBundle, mathBundle, resetPlotlyInlining,
-  setDisplaySink, show, showMath, showTable, tableBundle, type DisplayMessage, type Figure,
+  DisplayHandle,
+  PLOTLY_LIBRARY_BEGIN,
+  PLOTLY_LIBRARY_END,
+  PLOTLY_MIME,
+  figureBundle,
+  mathBundle,
+  resetPlotlyInlining,
+  setDisplaySink,
+  show,
+  showMath,
+  showTable,
+  tableBundle,
+  type DisplayMessage,
+  type Figure,
 } from '../../viz';
 
-const tiny: Figure = { data: [{ type: 'heatmap', z: [[1, 2], [3, 4]] }], layout: { title: { text: 'tiny' } } };
+const tiny: Figure = {
+  data: [
+    {
+      type: 'heatmap',
+      z: [
+        [1, 2],
+        [3, 4],
+      ],
+    },
+  ],
+  layout: { title: { text: 'tiny' } },
+};
 
 let seen: DisplayMessage[] = [];
 beforeEach(() => {
@@ -26,7 +49,19 @@ describe('show(figure)', () => {
     expect(seen).toHaveLength(1);
     expect(Object.keys(seen[0].data).sort()).toEqual([PLOTLY_MIME, 'text/html', 'text/plain'].sort());
     expect(PLOTLY_MIME).toBe('application/vnd.plotly.v1+json');
-    expect(seen[0].data[PLOTLY_MIME]).toEqual({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]] }], layout: { title: { text: 'tiny' } }, config: {} });
+    expect(seen[0].data[PLOTLY_MIME]).toEqual({
+      data: [
+        {
+          type: 'heatmap',
+          z: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+      layout: { title: { text: 'tiny' } },
+      config: {},
+    });
     expect(seen[0].data['text/plain']).toBe("<Figure 'tiny': 1 trace (heatmap)>");
     expect(seen[0].update).toBe(false);
   });
@@ -73,7 +108,10 @@ describe('DisplayHandle', () => {
     const h = new DisplayHandle('abc');
     h.figure(tiny);
     h.figure({ ...tiny, layout: { title: { text: 'second' } } });
-    expect(seen.map((m) => [m.displayId, m.update])).toEqual([['abc', false], ['abc', true]]);
+    expect(seen.map((m) => [m.displayId, m.update])).toEqual([
+      ['abc', false],
+      ['abc', true],
+    ]);
     expect(String(seen[1].data['text/html'])).not.toContain(PLOTLY_LIBRARY_BEGIN);
     expect(seen[1].data['text/plain']).toBe("<Figure 'second': 1 trace (heatmap)>");
   });
@@ -101,9 +139,7 @@ describe('showTable', () => {
       { layer: '<pool>', params: 0 },
     ];
     const bundle = tableBundle(rows);
-    expect(bundle['text/plain']).toBe(
-      ['layer   params   ratio', '------  ------  ------', 'conv1      456  0.1235', '<pool>       0'].join('\n'),
-    );
+    expect(bundle['text/plain']).toBe(['layer   params   ratio', '------  ------  ------', 'conv1      456  0.1235', '<pool>       0'].join('\n'));
     const html = String(bundle['text/html']);
     expect(html).toContain('<th>layer</th><th>params</th><th>ratio</th>');
     expect(html).toContain('<td>&lt;pool&gt;</td><td style="text-align:right">0</td><td></td>');
@@ -113,7 +149,15 @@ describe('showTable', () => {
   });
 
   it('takes rows as arrays with named columns', () => {
-    expect(tableBundle([[1, 'a'], [22, 'b']], { columns: ['n', 's'] })['text/plain']).toBe([' n  s', '--  -', ' 1  a', '22  b'].join('\n'));
+    expect(
+      tableBundle(
+        [
+          [1, 'a'],
+          [22, 'b'],
+        ],
+        { columns: ['n', 's'] },
+      )['text/plain'],
+    ).toBe([' n  s', '--  -', ' 1  a', '22  b'].join('\n'));
   });
 
   it('rejects a non-array', () => {

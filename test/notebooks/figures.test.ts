@@ -7,8 +7,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  activationGrid, filterGrid, heatmap, lossCurves, occlusionMap, pathCounts, receptiveFieldFigure, receptiveFields,
-  setDisplaySink, subplotGrid, type DisplayMessage, type Trace,
+  activationGrid,
+  filterGrid,
+  heatmap,
+  lossCurves,
+  occlusionMap,
+  pathCounts,
+  receptiveFieldFigure,
+  receptiveFields,
+  setDisplaySink,
+  subplotGrid,
+  type DisplayMessage,
+  type Trace,
 } from '../../viz';
 import { expectEinError } from '../datasets/expect-error';
 
@@ -39,14 +49,29 @@ describe('subplotGrid', () => {
 
 describe('heatmap', () => {
   it('draws a 2-D array with row 0 at the top', () => {
-    const fig = heatmap([[1, 2, 3], [4, 5, 6]], { title: 't' });
-    expect(fig.data[0]).toMatchObject({ type: 'heatmap', z: [[1, 2, 3], [4, 5, 6]] });
+    const fig = heatmap(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { title: 't' },
+    );
+    expect(fig.data[0]).toMatchObject({
+      type: 'heatmap',
+      z: [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    });
     expect(fig.layout.yaxis).toMatchObject({ autorange: 'reversed', scaleanchor: 'x' });
   });
 
   it('takes a tensor with two non-unit axes, like one image [1,h,w,1]', () => {
     const t = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]);
-    expect(noLeak(() => heatmap(t)).data[0].z).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(noLeak(() => heatmap(t)).data[0].z).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     t.dispose();
   });
 
@@ -66,19 +91,35 @@ describe('activationGrid', () => {
     const t = tf.tensor4d(values, [2, 2, 3, 2]);
     const fig = noLeak(() => activationGrid(t, { example: 1 }));
     expect(fig.data.map((d) => d.name)).toEqual(['c0', 'c1']);
-    expect(fig.data[0].z).toEqual([[12, 14, 16], [18, 20, 22]]);
-    expect(fig.data[1].z).toEqual([[13, 15, 17], [19, 21, 23]]);
+    expect(fig.data[0].z).toEqual([
+      [12, 14, 16],
+      [18, 20, 22],
+    ]);
+    expect(fig.data[1].z).toEqual([
+      [13, 15, 17],
+      [19, 21, 23],
+    ]);
     expect(fig.data[1]).toMatchObject({ xaxis: 'x2', yaxis: 'y2' });
     expect((fig.layout.annotations as { text: string }[]).map((a) => a.text)).toEqual(['c0', 'c1']);
     const first = activationGrid(t, { channels: [1], sharedScale: true });
     expect(first.data).toHaveLength(1);
-    expect(first.data[0]).toMatchObject({ z: [[1, 3, 5], [7, 9, 11]], zmin: 1, zmax: 11 });
+    expect(first.data[0]).toMatchObject({
+      z: [
+        [1, 3, 5],
+        [7, 9, 11],
+      ],
+      zmin: 1,
+      zmax: 11,
+    });
     t.dispose();
   });
 
   it('takes one HWC example (rank 3)', () => {
     const t = tf.tensor3d(values.slice(0, 12), [2, 3, 2]);
-    expect(activationGrid(t).data[0].z).toEqual([[0, 2, 4], [6, 8, 10]]);
+    expect(activationGrid(t).data[0].z).toEqual([
+      [0, 2, 4],
+      [6, 8, 10],
+    ]);
     t.dispose();
   });
 
@@ -196,7 +237,11 @@ describe('lossCurves', () => {
 
 describe('occlusionMap', () => {
   // 4×4 image with pixel (y,x) = (4y + x)/15, mean 0.5; the "classifier" says p(class 0) = mean.
-  const image = () => tf.tensor3d(Array.from({ length: 16 }, (_, i) => i / 15), [4, 4, 1]);
+  const image = () =>
+    tf.tensor3d(
+      Array.from({ length: 16 }, (_, i) => i / 15),
+      [4, 4, 1],
+    );
   const meanClassifier = (batch: tf.Tensor4D) => {
     const m = batch.mean([1, 2, 3]).reshape([-1, 1]);
     return tf.concat([m, tf.onesLike(m).sub(m)], 1);
@@ -209,7 +254,10 @@ describe('occlusionMap', () => {
     expect(result.columns).toEqual([0, 2]);
     expect(result.baseline).toBeCloseTo(0.5, 6);
     // Zeroing pixels {0,1,4,5} removes 10/15 from a sum of 120/15: (120−10)/240, etc.
-    const expected = [[110 / 240, 102 / 240], [78 / 240, 70 / 240]];
+    const expected = [
+      [110 / 240, 102 / 240],
+      [78 / 240, 70 / 240],
+    ];
     result.probabilities.forEach((row, r) => row.forEach((p, c) => expect(p).toBeCloseTo(expected[r][c], 6)));
     const heat = result.figure.data[1];
     expect(heat).toMatchObject({ x: [0.5, 2.5], y: [0.5, 2.5], xaxis: 'x2' });

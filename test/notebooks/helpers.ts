@@ -8,7 +8,12 @@ import { PNG } from 'pngjs';
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Runs `tsx <script> ...args` in the project; returns exit status and all output. */
-export function runScript(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): { status: number | null; output: string } {
+export function runScript(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 300_000,
+): { status: number | null; output: string } {
   const tsxCli = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   const r = spawnSync(process.execPath, [tsxCli, path.join(ROOT, script), ...args], {
     cwd: ROOT,

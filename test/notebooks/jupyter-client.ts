@@ -44,10 +44,23 @@ export class KernelClient {
   /** Starts the kernel whose argv is given (with `{connection_file}`), in `cwd`. */
   async start(argv: readonly string[], cwd: string): Promise<void> {
     this.dir = tempDir('kernel');
-    const ports = { shell_port: await freePort(), iopub_port: await freePort(), stdin_port: await freePort(), control_port: await freePort(), hb_port: await freePort() };
+    const ports = {
+      shell_port: await freePort(),
+      iopub_port: await freePort(),
+      stdin_port: await freePort(),
+      control_port: await freePort(),
+      hb_port: await freePort(),
+    };
     const connection = path.join(this.dir, 'connection.json');
-    fs.writeFileSync(connection, JSON.stringify({ transport: 'tcp', ip: '127.0.0.1', key: this.key, signature_scheme: 'hmac-sha256', kernel_name: 'einnet-tslab', ...ports }));
-    this.process = spawn(argv[0], argv.slice(1).map((a) => a.replace('{connection_file}', connection)), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    fs.writeFileSync(
+      connection,
+      JSON.stringify({ transport: 'tcp', ip: '127.0.0.1', key: this.key, signature_scheme: 'hmac-sha256', kernel_name: 'einnet-tslab', ...ports }),
+    );
+    this.process = spawn(
+      argv[0],
+      argv.slice(1).map((a) => a.replace('{connection_file}', connection)),
+      { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.process.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.process.stdout?.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.shell = new zmq.Dealer();
@@ -66,7 +79,14 @@ export class KernelClient {
 
   /** Sends a request on the shell channel and waits for its reply. */
   async request(msgType: string, content: Record<string, unknown>, timeoutMs = 60_000): Promise<KernelMessage & { id: string }> {
-    const header = { msg_id: randomBytes(16).toString('hex'), session: this.session, username: 'test', date: new Date().toISOString(), msg_type: msgType, version: '5.3' };
+    const header = {
+      msg_id: randomBytes(16).toString('hex'),
+      session: this.session,
+      username: 'test',
+      date: new Date().toISOString(),
+      msg_type: msgType,
+      version: '5.3',
+    };
     const bodies = [header, {}, {}, content].map((b) => JSON.stringify(b));
     const hmac = createHmac('sha256', this.key);
     for (const b of bodies) hmac.update(b);
@@ -83,7 +103,14 @@ export class KernelClient {
 
   /** Executes code; returns the reply and, once the kernel is idle again, what it published for it. */
   async execute(code: string): Promise<{ reply: KernelMessage; published: KernelMessage[] }> {
-    const reply = await this.request('execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    const reply = await this.request('execute_request', {
+      code,
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true,
+    });
     const deadline = Date.now() + 10_000;
     const mine = () => this.published.filter((m) => m.parent_header.msg_id === reply.id);
     while (!mine().some((m) => m.header.msg_type === 'status' && m.content.execution_state === 'idle') && Date.now() < deadline) {

@@ -18,7 +18,10 @@ import { ROOT, pngStats, tempDir } from './helpers';
 import { KernelClient } from './jupyter-client';
 
 const PLOTLY = 'application/vnd.plotly.v1+json';
-const NOTEBOOKS = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const NOTEBOOKS = fs
+  .readdirSync(path.join(ROOT, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 const chromium = findChromium();
 let out: string;
 let run: { status: number | null; output: string };
@@ -101,7 +104,10 @@ describe('the Jupyter kernel (wire protocol, no Jupyter needed)', () => {
     expect(displays).toHaveLength(1);
     const data = displays[0].content.data!;
     expect(Object.keys(data).sort()).toEqual([PLOTLY, 'text/html', 'text/plain'].sort());
-    expect((data[PLOTLY] as { data: { z: number[][] }[] }).data[0].z).toEqual([[1, 2], [3, 4]]);
+    expect((data[PLOTLY] as { data: { z: number[][] }[] }).data[0].z).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(String(data['text/html'])).toContain('einnet:plotly.js begin');
   }, 60_000);
 

@@ -24,7 +24,14 @@ describe('PNG export', () => {
 
   it('renders a heatmap to a non-blank PNG of the layout size', async (ctx) => {
     if (renderer === undefined) ctx.skip(NO_CHROMIUM);
-    const fig = heatmap([[0, 1, 2], [3, 4, 5], [6, 7, 8]], { title: 'nine cells' });
+    const fig = heatmap(
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+        [6, 7, 8],
+      ],
+      { title: 'nine cells' },
+    );
     const stats = pngStats(await renderer!.render(fig));
     expect([stats.width, stats.height]).toEqual([fig.layout.width, fig.layout.height]);
     // The 3×3 heatmap alone covers well over a tenth of the picture, in many colours.
@@ -42,8 +49,20 @@ describe('PNG export', () => {
   it('adds image/png to every plot output of a notebook, and keeps one plotly.js copy', async (ctx) => {
     if (renderer === undefined) ctx.skip(NO_CHROMIUM);
     resetPlotlyInlining();
-    const first = figureBundle(heatmap([[1, 2], [3, 4]]), { includeLibrary: false }); // as if its update dropped the library
-    const second = figureBundle(heatmap([[4, 3], [2, 1]]), { includeLibrary: true });
+    const first = figureBundle(
+      heatmap([
+        [1, 2],
+        [3, 4],
+      ]),
+      { includeLibrary: false },
+    ); // as if its update dropped the library
+    const second = figureBundle(
+      heatmap([
+        [4, 3],
+        [2, 1],
+      ]),
+      { includeLibrary: true },
+    );
     const nb: Notebook = {
       cells: [
         { cell_type: 'code', metadata: {}, source: 'a', outputs: [{ output_type: 'display_data', data: first, metadata: {} }] },
@@ -71,7 +90,17 @@ describe('static HTML export', () => {
     if (chromium === undefined) ctx.skip(NO_CHROMIUM);
     resetPlotlyInlining();
     // What nbconvert does: the text/html outputs, in order, in one page.
-    const html = [heatmap([[1, 2], [3, 4]]), heatmap([[5, 6], [7, 8]]), heatmap([[9]])]
+    const html = [
+      heatmap([
+        [1, 2],
+        [3, 4],
+      ]),
+      heatmap([
+        [5, 6],
+        [7, 8],
+      ]),
+      heatmap([[9]]),
+    ]
       .map((f) => String(figureBundle(f)['text/html']))
       .join('\n<p>between outputs</p>\n');
     const { chromium: pw } = await import('playwright-core');
@@ -87,7 +116,9 @@ describe('static HTML export', () => {
         { timeout: 20_000 },
       );
       const drawn = await page.evaluate(() =>
-        [...(globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure')].map((d) => d.querySelectorAll('.heatmaplayer image, .hm image').length),
+        [...(globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure')].map(
+          (d) => d.querySelectorAll('.heatmaplayer image, .hm image').length,
+        ),
       );
       expect(drawn).toEqual([1, 1, 1]);
     } finally {

@@ -32,7 +32,17 @@ beforeAll(() => {
     'const d = tslab.newDisplay();\nd.text("first");\nd.text("second");',
     'await new Promise((r) => setTimeout(r, 20));\nprocess.env.EINNET_FULL === "1" ? "full" : "ci"',
   ]);
-  run = runScript(RUNNER, [dir + '/bad-runtime.ipynb', dir + '/bad-types.ipynb', dir + '/bad-rejection.ipynb', dir + '/good.ipynb', '--out', out, '--no-png', '--jobs', '2']);
+  run = runScript(RUNNER, [
+    dir + '/bad-runtime.ipynb',
+    dir + '/bad-types.ipynb',
+    dir + '/bad-rejection.ipynb',
+    dir + '/good.ipynb',
+    '--out',
+    out,
+    '--no-png',
+    '--jobs',
+    '2',
+  ]);
 }, 120_000);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

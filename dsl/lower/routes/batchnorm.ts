@@ -95,7 +95,12 @@ function matchStd(s: CheckedStatement, m: MeanMatch, mean: string): number | und
   const [variance, eps] = e.arg.right.kind === 'const' ? [e.arg.left, e.arg.right] : [e.arg.right, e.arg.left];
   if (eps.kind !== 'const' || !(eps.value > 0) || variance.kind !== 'reduce' || variance.op !== 'mean') return undefined;
   const sq = variance.body;
-  const diff = sq.kind === 'unary' && sq.fn === 'square' ? sq.arg : sq.kind === 'binary' && sq.fn === 'pow' && sq.right.kind === 'const' && sq.right.value === 2 ? sq.left : undefined;
+  const diff =
+    sq.kind === 'unary' && sq.fn === 'square'
+      ? sq.arg
+      : sq.kind === 'binary' && sq.fn === 'pow' && sq.right.kind === 'const' && sq.right.value === 2
+        ? sq.left
+        : undefined;
   if (diff === undefined || diff.kind !== 'binary' || diff.fn !== 'sub') return undefined;
   const x = readOf(diff.left, m.input);
   const mu = readOf(diff.right, mean);

@@ -53,7 +53,12 @@ function lowerSum(ctx: ExprContext, e: Reduce): NamedValue {
     result = b.reduceNamed('sum', b.applyMask({ ...product, mask }, 0), e.indices);
     ctx.routes.push(`masked sum over [${e.indices.join(',')}] (a term is not zero where its read falls outside)`);
   } else {
-    result = contract(b, factors.map((f) => ({ ...f, mask: undefined })), e.indices, ctx.order);
+    result = contract(
+      b,
+      factors.map((f) => ({ ...f, mask: undefined })),
+      e.indices,
+      ctx.order,
+    );
     ctx.routes.push(`contraction over [${e.indices.join(',')}] of ${factors.length} factor${factors.length === 1 ? '' : 's'} (transpose + reshape + matMul)`);
   }
   // An index reduced but absent from the body: each of its values adds the same term.

@@ -224,7 +224,11 @@ export function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue):
   });
   if (crops.some((c) => c > 0)) {
     const shape = b.shapeOf(imageStep);
-    imageStep = b.slice(imageStep, shape.map((_, j) => (j >= 1 && j <= rank ? crops[j - 1] : 0)), shape.map((d, j) => (j >= 1 && j <= rank ? d - crops[j - 1] : d)));
+    imageStep = b.slice(
+      imageStep,
+      shape.map((_, j) => (j >= 1 && j <= rank ? crops[j - 1] : 0)),
+      shape.map((d, j) => (j >= 1 && j <= rank ? d - crops[j - 1] : d)),
+    );
   }
 
   // Kernel → [k₁…k_r, C, O] (depthwise: [k…, C, M]), flipped where the dilation is negative.
@@ -264,7 +268,16 @@ export function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue):
         dilations,
         padding,
         depthwise: p.depthwise.length > 0,
-        backward: deriveConvBackward({ rank: stepRank, imageShape: b.shapeOf(image), filterShape: b.shapeOf(filter), outShape, strides, dilations, padding, depthwise: p.depthwise.length > 0 }),
+        backward: deriveConvBackward({
+          rank: stepRank,
+          imageShape: b.shapeOf(image),
+          filterShape: b.shapeOf(filter),
+          outShape,
+          strides,
+          dilations,
+          padding,
+          depthwise: p.depthwise.length > 0,
+        }),
         bias: bias !== undefined,
         activation: epilogue.activation,
       },
@@ -278,23 +291,48 @@ export function emitConv(ctx: ExprContext, p: ConvPlan, epilogue: ConvEpilogue):
     const fs = b.shapeOf(f);
     const parts: number[] = [];
     for (let g = 0; g < G; g++) {
-      const xg = b.slice(x, xs.map((_, j) => (j === xs.length - 1 ? g * perGroup : 0)), xs.map((d, j) => (j === xs.length - 1 ? perGroup : d)));
-      const fg = b.slice(f, fs.map((_, j) => (j === fs.length - 2 ? g * perGroup : 0)), fs.map((d, j) => (j === fs.length - 2 ? perGroup : d)));
+      const xg = b.slice(
+        x,
+        xs.map((_, j) => (j === xs.length - 1 ? g * perGroup : 0)),
+        xs.map((d, j) => (j === xs.length - 1 ? perGroup : d)),
+      );
+      const fg = b.slice(
+        f,
+        fs.map((_, j) => (j === fs.length - 2 ? g * perGroup : 0)),
+        fs.map((d, j) => (j === fs.length - 2 ? perGroup : d)),
+      );
       parts.push(b.reshape(convStep(xg, fg), [N, ...convOut, 1, O]));
     }
     conv = b.emit({ op: 'concat', axis: convOut.length + 1 }, parts, [N, ...convOut, G, O]);
-    if (convOut.some((n, k) => n !== uShape[k])) conv = b.slice(conv, b.shapeOf(conv).map(() => 0), [N, ...uShape, G, O]);
+    if (convOut.some((n, k) => n !== uShape[k]))
+      conv = b.slice(
+        conv,
+        b.shapeOf(conv).map(() => 0),
+        [N, ...uShape, G, O],
+      );
   } else {
     const bias = epilogue.bias !== undefined ? b.reshape(ctx.tensor(epilogue.bias.tensor).step, [channelsOut]) : undefined;
     conv = convStep(x, f, bias);
-    if (convOut.some((n, k) => n !== uShape[k])) conv = b.slice(conv, outShape.map(() => 0), [N, ...uShape, channelsOut]);
+    if (convOut.some((n, k) => n !== uShape[k]))
+      conv = b.slice(
+        conv,
+        outShape.map(() => 0),
+        [N, ...uShape, channelsOut],
+      );
   }
   const both = strides.some((s) => s > 1) && dilations.some((d) => d > 1);
   ctx.routes.push(
     `${p.depthwise.length > 0 ? 'depthwise ' : G > 1 ? `grouped (${G} groups, one conv each) ` : ''}conv${rank}d route: ${p.image.tensor} ⊛ ${p.kernel.tensor}, strides [${p.windows.map((w) => w.stride)}], dilations [${p.windows.map((w) => Math.abs(w.dilation))}]` +
       (lift ? ' (as conv2d with a unit axis)' : '') +
-      (p.windows.some((w) => w.mode) ? `, ${p.windows.filter((w) => w.mode).map((w) => w.mode).join('/')} padding made before the conv` : '') +
-      (epilogue.bias || epilogue.activation ? `, fused with ${[epilogue.bias ? `bias ${epilogue.bias.tensor}` : '', epilogue.activation ?? ''].filter(Boolean).join(' and ')}` : '') +
+      (p.windows.some((w) => w.mode)
+        ? `, ${p.windows
+            .filter((w) => w.mode)
+            .map((w) => w.mode)
+            .join('/')} padding made before the conv`
+        : '') +
+      (epilogue.bias || epilogue.activation
+        ? `, fused with ${[epilogue.bias ? `bias ${epilogue.bias.tensor}` : '', epilogue.activation ?? ''].filter(Boolean).join(' and ')}`
+        : '') +
       (both ? ' (stride and dilation together: conv at stride 1, then subsampled — tfjs refuses both)' : '') +
       `; gradient: the backend's backprop kernels where it has them and dilation is 1, else derived in the notation (p.backward())`,
   );

@@ -106,7 +106,11 @@ function lowerPool(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): Named
     lengths[k] += after;
   });
   const shape = b.shapeOf(x);
-  x = b.slice(x, shape.map((_, j) => (j >= 1 && j <= windows.length ? begin[j - 1] : 0)), shape.map((d, j) => (j >= 1 && j <= windows.length ? lengths[j - 1] : d)));
+  x = b.slice(
+    x,
+    shape.map((_, j) => (j >= 1 && j <= windows.length ? begin[j - 1] : 0)),
+    shape.map((d, j) => (j >= 1 && j <= windows.length ? lengths[j - 1] : d)),
+  );
   x = b.pad(x, [[0, 0], ...pads, [0, 0]], e.op === 'max' ? -Infinity : 0);
   const padded = b.shapeOf(x);
   const pooled = windows.map((w, k) => Math.floor((padded[1 + k] - extent(w.window)) / w.stride) + 1);
@@ -115,9 +119,16 @@ function lowerPool(ctx: ExprContext, e: CheckedExpr & { kind: 'reduce' }): Named
   const window: [number, number] = lift ? [1, extent(windows[0].window)] : [extent(windows[0].window), extent(windows[1].window)];
   const strides: [number, number] = lift ? [1, windows[0].stride] : [windows[0].stride, windows[1].stride];
   let y = b.emit({ op: 'pool', fn: e.op === 'max' ? 'max' : 'avg', window, strides }, [x], [N, ...(lift ? [1] : []), ...pooled, C]);
-  if (pooled.some((n, k) => n !== outSpatial[k])) y = b.slice(y, b.shapeOf(y).map(() => 0), [N, ...(lift ? [1] : []), ...outSpatial, C]);
+  if (pooled.some((n, k) => n !== outSpatial[k]))
+    y = b.slice(
+      y,
+      b.shapeOf(y).map(() => 0),
+      [N, ...(lift ? [1] : []), ...outSpatial, C],
+    );
   if (e.op === 'sum') y = b.binary('mul', y, b.scalar(window[0] * window[1]));
-  ctx.routes.push(`${e.op === 'max' ? 'max' : 'average'} pooling route: window [${window}], strides [${strides}]${e.op === 'sum' ? ' (sum = average × window size)' : ''}`);
+  ctx.routes.push(
+    `${e.op === 'max' ? 'max' : 'average'} pooling route: window [${window}], strides [${strides}]${e.op === 'sum' ? ' (sum = average × window size)' : ''}`,
+  );
   const named = [...batch, ...windows.map((w) => w.out), ...channel];
   const step = b.reshape(y, named.map(extent));
   return { step, axes: named, shape: b.shapeOf(step), zeroWhereMasked: e.op !== 'max' };

@@ -97,7 +97,11 @@ describe.skipIf(!ADDON_BUILT)(`native batch-norm and SGD kernels vs tfjs cpu${SK
       await compareWithCpu(
         'moving averages',
         [randomInput(r, [300]), randomInput(r, [300]), randomInput(r, [7]), randomInput(r, [7])],
-        ([v, b, v2, b2]) => movingAverages([{ v, batch: b, momentum: 0.9 }, { v: v2, batch: b2, momentum: 0.5 }]),
+        ([v, b, v2, b2]) =>
+          movingAverages([
+            { v, batch: b, momentum: 0.9 },
+            { v: v2, batch: b2, momentum: 0.5 },
+          ]),
         1e-6,
       );
       expect(nativeKernelStats().native.EinnetMovingAverage).toBe(1);

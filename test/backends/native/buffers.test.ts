@@ -40,9 +40,21 @@ describe.skipIf(!ADDON_BUILT)(`pooled output buffers${SKIP_REASON}`, () => {
     }
     expect(nativeBackendInfo().pooledBytes).toBeGreaterThan(0);
     const label = 'after recycling';
-    await compareWithCpu(`${label}: conv + gradients`, [x, w], gradients(([a, b]) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')));
-    await compareWithCpu(`${label}: max pool gradient`, [x], gradients(([a]) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'same')));
-    await compareWithCpu(`${label}: avg pool gradient`, [x], gradients(([a]) => tf.avgPool(a as tf.Tensor4D, 2, 2, 'valid')));
+    await compareWithCpu(
+      `${label}: conv + gradients`,
+      [x, w],
+      gradients(([a, b]) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')),
+    );
+    await compareWithCpu(
+      `${label}: max pool gradient`,
+      [x],
+      gradients(([a]) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'same')),
+    );
+    await compareWithCpu(
+      `${label}: avg pool gradient`,
+      [x],
+      gradients(([a]) => tf.avgPool(a as tf.Tensor4D, 2, 2, 'valid')),
+    );
     await compareWithCpu(`${label}: element-wise`, [x, x], ([a, b]) => [tf.relu(a), tf.sigmoid(a), tf.add(a, b), tf.mul(a, tf.scalar(3))], 1e-5);
     await compareWithCpu(`${label}: matmul`, [randomInput(r, [256, 64]), randomInput(r, [64, 256])], ([a, b]) => tf.matMul(a, b));
   });

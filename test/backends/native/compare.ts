@@ -9,9 +9,7 @@ import { findAddon } from '../../../backends/native/addon';
 
 /** Whether the addon exists; the native tests skip (with `SKIP_REASON` in their name) otherwise. */
 export const ADDON_BUILT = findAddon() !== undefined;
-export const SKIP_REASON = ADDON_BUILT
-  ? ''
-  : ' [SKIPPED: oneDNN addon not built — apt-get install libdnnl-dev, then npm run build:native]';
+export const SKIP_REASON = ADDON_BUILT ? '' : ' [SKIPPED: oneDNN addon not built — apt-get install libdnnl-dev, then npm run build:native]';
 
 export const NATIVE = 'einnet-native';
 

@@ -43,7 +43,19 @@ function randomConv2D(seed: number, opts: { gradient: boolean; depthwise: boolea
   let w: number;
   if (kind === 'explicit') {
     const p = [int(r, 0, 2), int(r, 0, 2), int(r, 0, 2), int(r, 0, 2)];
-    pad = nchw ? [[0, 0], [0, 0], [p[0], p[1]], [p[2], p[3]]] : [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
+    pad = nchw
+      ? [
+          [0, 0],
+          [0, 0],
+          [p[0], p[1]],
+          [p[2], p[3]],
+        ]
+      : [
+          [0, 0],
+          [p[0], p[1]],
+          [p[2], p[3]],
+          [0, 0],
+        ];
     h = Math.max(eh - p[0] - p[1], 1) + int(r, 0, 8);
     w = Math.max(ew - p[2] - p[3], 1) + int(r, 0, 8);
   } else if (kind === 'number') {
@@ -78,9 +90,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
     for (let seed = 1; seed <= 40; seed++) {
       const c = randomConv2D(seed, { gradient: false, depthwise: false });
       resetNativeKernelStats();
-      await compareWithCpu(c.label, [c.x, c.filter], ([x, f]) =>
-        tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad, c.format, c.dilation),
-      );
+      await compareWithCpu(c.label, [c.x, c.filter], ([x, f]) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad, c.format, c.dilation));
       expectRanNatively(['Conv2D'], c.label);
     }
   });
@@ -109,7 +119,17 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       ['valid', [1, 1], 'valid', [1, 1]],
       ['stride 2', [2, 2], 'same', [1, 1]],
       ['dilation 2', [1, 1], 'same', [2, 2]],
-      ['explicit', [1, 1], [[0, 0], [2, 0], [0, 1], [0, 0]], [1, 1]],
+      [
+        'explicit',
+        [1, 1],
+        [
+          [0, 0],
+          [2, 0],
+          [0, 1],
+          [0, 0],
+        ],
+        [1, 1],
+      ],
       ['numeric 1', [1, 1], 1, [1, 1]],
     ];
     for (let round = 0; round < 2; round++) {
@@ -130,10 +150,32 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       [[2, 8, 8, 32], [3, 3, 32, 32], 'same', 1, true],
       [[3, 7, 9, 48], [3, 3, 48, 64], 'same', 1, true],
       [[1, 10, 6, 64], [3, 3, 64, 32], 'valid', 1, true],
-      [[2, 9, 9, 32], [3, 3, 32, 48], [[0, 0], [1, 1], [0, 0], [0, 0]], 1, true],
+      [
+        [2, 9, 9, 32],
+        [3, 3, 32, 48],
+        [
+          [0, 0],
+          [1, 1],
+          [0, 0],
+          [0, 0],
+        ],
+        1,
+        true,
+      ],
       // Not Winograd: uneven padding (oneDNN's Winograd backward-data pass gets it wrong), 16
       // channels (the blocked direct kernels), 40 channels, too few output rows, a 5x5 window, stride 2.
-      [[2, 9, 9, 32], [3, 3, 32, 48], [[0, 0], [1, 0], [0, 1], [0, 0]], 1, false],
+      [
+        [2, 9, 9, 32],
+        [3, 3, 32, 48],
+        [
+          [0, 0],
+          [1, 0],
+          [0, 1],
+          [0, 0],
+        ],
+        1,
+        false,
+      ],
       [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 1, false],
       [[2, 8, 8, 40], [3, 3, 40, 32], 'same', 1, false],
       [[2, 3, 8, 32], [3, 3, 32, 32], 'valid', 1, false],
@@ -156,7 +198,9 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       );
       expectRanNatively(['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D'], label);
       // Forward, fused forward, backward-data and backward-weights primitives: four new ones each.
-      expect(loadAddon().info().winogradPrimitives - before, `${label}: Winograd primitives made (${loadAddon().info().cpuIsa})`).toBe(winograd && winogradHere() ? 4 : 0);
+      expect(loadAddon().info().winogradPrimitives - before, `${label}: Winograd primitives made (${loadAddon().info().cpuIsa})`).toBe(
+        winograd && winogradHere() ? 4 : 0,
+      );
     }
   });
 
@@ -192,8 +236,15 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       const label = `${c.label} activation ${activation}`;
       const fused = ([x, f, b]: tf.Tensor[]) =>
         tf.fused.conv2d({
-          x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: c.stride, pad: c.pad, dataFormat: c.format,
-          dilations: c.dilation, bias: b, activation, leakyreluAlpha: 0.15,
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          strides: c.stride,
+          pad: c.pad,
+          dataFormat: c.format,
+          dilations: c.dilation,
+          bias: b,
+          activation,
+          leakyreluAlpha: 0.15,
         });
       resetNativeKernelStats();
       await compareWithCpu(label, [c.x, c.filter, bias], fused);
@@ -208,9 +259,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
     for (let seed = 301; seed <= 325; seed++) {
       const c = randomConv2D(seed, { gradient: false, depthwise: true });
       resetNativeKernelStats();
-      await compareWithCpu(c.label, [c.x, c.filter], ([x, f]) =>
-        tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation),
-      );
+      await compareWithCpu(c.label, [c.x, c.filter], ([x, f]) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad, 'NHWC', c.dilation));
       expectRanNatively(['DepthwiseConv2dNative'], c.label);
     }
   });
@@ -222,7 +271,11 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       const pad = Array.isArray(c.pad) ? 'same' : c.pad;
       const label = `${c.label} (pad ${pad})`;
       resetNativeKernelStats();
-      await compareWithCpu(label, [c.x, c.filter], gradients(([x, f]) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, pad, 'NHWC', c.dilation)));
+      await compareWithCpu(
+        label,
+        [c.x, c.filter],
+        gradients(([x, f]) => tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, pad, 'NHWC', c.dilation)),
+      );
       expectRanNatively(['DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'], label);
     }
   });
@@ -233,7 +286,15 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       const bias = randomInput(c.r, [c.filter.shape[2] * c.filter.shape[3]]);
       resetNativeKernelStats();
       await compareWithCpu(c.label, [c.x, c.filter, bias], ([x, f, b]) =>
-        tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: c.stride, pad: c.pad as Parameters<typeof tf.fused.depthwiseConv2d>[0]["pad"], dilations: c.dilation, bias: b, activation: 'relu' }),
+        tf.fused.depthwiseConv2d({
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          strides: c.stride,
+          pad: c.pad as Parameters<typeof tf.fused.depthwiseConv2d>[0]['pad'],
+          dilations: c.dilation,
+          bias: b,
+          activation: 'relu',
+        }),
       );
       expectRanNatively(['FusedDepthwiseConv2D'], c.label);
     }
@@ -265,7 +326,9 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
     const filter = randomInput(r, [3, 3, 3, 4]);
     for (const rounding of ['ceil', 'round', 'floor'] as const) {
       resetNativeKernelStats();
-      const out = await compareWithCpu(`rounding ${rounding}`, [x, filter], ([a, b]) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 1, 'NHWC', 1, rounding));
+      const out = await compareWithCpu(`rounding ${rounding}`, [x, filter], ([a, b]) =>
+        tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 1, 'NHWC', 1, rounding),
+      );
       // (8 - 3 + 2) / 2 + 1 = 4.5 columns: ceil and round give 5, floor 4.
       expect(out[0].shape).toEqual([2, 4, rounding === 'floor' ? 4 : 5, 4]);
       expectRanNatively(['Conv2D'], `rounding ${rounding}`);

@@ -60,7 +60,10 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
     [shape, [1, 33, 1, 1]],
     [shape, []], // scalar
     [[16], shape], // first operand broadcasts
-    [[4, 1, 17, 1], [1, 33, 1, 16]], // both broadcast
+    [
+      [4, 1, 17, 1],
+      [1, 33, 1, 16],
+    ], // both broadcast
   ];
   for (const [kernel, f] of binary) {
     it(`${kernel} with broadcasting`, async () => {
@@ -88,12 +91,25 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
   });
 
   it('tanh and sigmoid gradients (one native loop each) equal tfjs cpu', async () => {
-    for (const shape of [[64, 120], [4, 33, 17, 16]]) {
+    for (const shape of [
+      [64, 120],
+      [4, 33, 17, 16],
+    ]) {
       const x = randomInput(rng(13), shape);
       for (let i = 0; i < x.data.length; i++) x.data[i] *= 3;
       resetNativeKernelStats();
-      await compareWithCpu(`tanh' [${shape}]`, [x], gradients(([a]) => tf.sum(tf.mul(tf.tanh(a), a))), 1e-5);
-      await compareWithCpu(`sigmoid' [${shape}]`, [x], gradients(([a]) => tf.sum(tf.mul(tf.sigmoid(a), a))), 1e-5);
+      await compareWithCpu(
+        `tanh' [${shape}]`,
+        [x],
+        gradients(([a]) => tf.sum(tf.mul(tf.tanh(a), a))),
+        1e-5,
+      );
+      await compareWithCpu(
+        `sigmoid' [${shape}]`,
+        [x],
+        gradients(([a]) => tf.sum(tf.mul(tf.sigmoid(a), a))),
+        1e-5,
+      );
       expect(nativeKernelStats().native.EinnetActivationGrad).toBe(2);
     }
   });
@@ -134,15 +150,26 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
     for (let i = 0; i < x.data.length; i++) x.data[i] = Math.abs(x.data[i]) + 0.5;
     x.data[5] = NaN;
     const fs = [
-      ...unary.map(([, f]) => (a: tf.Tensor) => f(a)),
-      ...binary.map(([, f]) => (a: tf.Tensor) => f(a, tf.onesLike(a))),
+      ...unary.map(
+        ([, f]) =>
+          (a: tf.Tensor) =>
+            f(a),
+      ),
+      ...binary.map(
+        ([, f]) =>
+          (a: tf.Tensor) =>
+            f(a, tf.onesLike(a)),
+      ),
       (a: tf.Tensor) => tf.sum(a, [1, 2], true).tile([1, 33, 17, 1]),
       (a: tf.Tensor) => tf.mean(a, [1, 2], true).tile([1, 33, 17, 1]),
     ];
-    fs.push((a: tf.Tensor) => tf.max(a, [1, 2], true).tile([1, 33, 17, 1]), (a: tf.Tensor) => tf.min(a, [0, 3], true).tile([4, 1, 1, 16]));
+    fs.push(
+      (a: tf.Tensor) => tf.max(a, [1, 2], true).tile([1, 33, 17, 1]),
+      (a: tf.Tensor) => tf.min(a, [0, 3], true).tile([4, 1, 1, 16]),
+    );
     const names = [...unary.map(([k]) => k), ...binary.map(([k]) => k), 'Sum', 'Mean', 'Max', 'Min'];
     const outs = await runOn(NATIVE, [x], ([a]) => fs.map((f) => f(a)));
     const notNaN = names.filter((_, i) => !Number.isNaN(outs[i].data[5]));
-    expect(notNaN.join(", ")).toBe("");
+    expect(notNaN.join(', ')).toBe('');
   });
 });

@@ -18,7 +18,13 @@ function expectRanNatively(kernels: string[], label: string): void {
  * its weight to the first maximal input of its window (tfjs' and oneDNN's tie rule).
  */
 function maxPool3DGradReference(shape: number[], x: Float32Array, window: number[], strides: number[], pad: 'same' | 'valid'): Float64Array {
-  const info = tf.backend_util.computePool3DInfo(shape as [number, number, number, number, number], window as [number, number, number], strides as [number, number, number], 1, pad);
+  const info = tf.backend_util.computePool3DInfo(
+    shape as [number, number, number, number, number],
+    window as [number, number, number],
+    strides as [number, number, number],
+    1,
+    pad,
+  );
   const [n, d, h, w, c] = shape;
   const out = [info.outDepth, info.outHeight, info.outWidth];
   const front = info.padInfo.front;

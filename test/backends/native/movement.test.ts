@@ -140,9 +140,26 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
 
   it('PadV2: all-zero padding is a copy; the pad of the issue', async () => {
     const x = randomData(rng(6), [3, 4, 5]);
-    await expectSame('zero pad', [x], ([t]) => tf.pad(t, [[0, 0], [0, 0], [0, 0]], 3));
+    await expectSame('zero pad', [x], ([t]) =>
+      tf.pad(
+        t,
+        [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ],
+        3,
+      ),
+    );
     const big = randomData(rng(7), [4, 31, 31, 64]);
-    await expectSame('big pad', [big], ([t]) => tf.pad(t, [[0, 0], [1, 0], [0, 1], [0, 0]]));
+    await expectSame('big pad', [big], ([t]) =>
+      tf.pad(t, [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [0, 0],
+      ]),
+    );
     ranNatively('PadV2', 2);
   });
 
@@ -153,8 +170,28 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
     await expectSame('rank-1 crop everything', [v], ([t]) => tf.pad(t, [[-3, -3]], 9));
     // Higher rank against the definition: crop with slice, then pad the rest.
     const x = randomData(rng(9), [3, 5, 4]);
-    const [native] = await run(NATIVE, [x], ([t]) => tf.pad(t, [[-1, 2], [1, -2], [0, 0]], 7));
-    const [want] = await run('cpu', [x], ([t]) => tf.pad(tf.slice(t, [1, 0, 0], [2, 3, 4]), [[0, 2], [1, 0], [0, 0]], 7));
+    const [native] = await run(NATIVE, [x], ([t]) =>
+      tf.pad(
+        t,
+        [
+          [-1, 2],
+          [1, -2],
+          [0, 0],
+        ],
+        7,
+      ),
+    );
+    const [want] = await run('cpu', [x], ([t]) =>
+      tf.pad(
+        tf.slice(t, [1, 0, 0], [2, 3, 4]),
+        [
+          [0, 2],
+          [1, 0],
+          [0, 0],
+        ],
+        7,
+      ),
+    );
     expect(native).toEqual(want);
     ranNatively('PadV2', 2); // the crop to nothing is an empty tensor: the CPU kernel makes it
   });
@@ -257,7 +294,23 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
       ]);
       await expectSame(`unary [${shape}]`, [ad], ([x]) => [tf.step(x), tf.step(x, 0.25), tf.neg(x), tf.isFinite(x), tf.logicalNot(tf.isFinite(x))]);
     }
-    for (const k of ['Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'Maximum', 'Minimum', 'Pow', 'SquaredDifference', 'Step', 'Neg', 'IsFinite', 'LogicalNot']) ranNatively(k);
+    for (const k of [
+      'Equal',
+      'NotEqual',
+      'Less',
+      'LessEqual',
+      'Greater',
+      'GreaterEqual',
+      'Maximum',
+      'Minimum',
+      'Pow',
+      'SquaredDifference',
+      'Step',
+      'Neg',
+      'IsFinite',
+      'LogicalNot',
+    ])
+      ranNatively(k);
   });
 
   it('Sum, Mean, Prod, Max, Min over random axis sets (keepDims or not), rank 1–6', async () => {
@@ -271,13 +324,12 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
       if (k % 4 === 1) x.values[int(r, 0, x.values.length - 1)] = NaN;
       // Prod of up to 15k factors in [-2, 2] overflows: use factors near 1.
       const p = { ...x, values: x.values.map((v) => 1 + v / 64) };
-      await expectClose(`reduce [${shape}] over [${axes}] keep ${keep}`, [x, p], ([t, q]) => [
-        tf.sum(t, axes, keep),
-        tf.mean(t, axes, keep),
-        tf.max(t, axes, keep),
-        tf.min(t, axes, keep),
-        tf.prod(q, axes, keep),
-      ], 2e-6);
+      await expectClose(
+        `reduce [${shape}] over [${axes}] keep ${keep}`,
+        [x, p],
+        ([t, q]) => [tf.sum(t, axes, keep), tf.mean(t, axes, keep), tf.max(t, axes, keep), tf.min(t, axes, keep), tf.prod(q, axes, keep)],
+        2e-6,
+      );
     }
     for (const kname of ['Sum', 'Mean', 'Max', 'Min', 'Prod']) ranNatively(kname, 30);
   });
@@ -320,11 +372,12 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
         return positive ? { ...d, values: d.values.map((v) => Math.abs(v) + 0.1) } : d;
       };
       const inputs = [randomData(r, shape), param(false), param(true), param(false), param(false)];
-      await expectClose(`batchNorm [${shape}] params [${len}]`, inputs, ([x, m, v, o, s]) => [
-        tf.batchNorm(x, m, v, o, s, 1e-3),
-        tf.batchNorm(x, m, v, undefined, s),
-        tf.batchNorm(x, m, v, o, undefined, 0.5),
-      ], 1e-6);
+      await expectClose(
+        `batchNorm [${shape}] params [${len}]`,
+        inputs,
+        ([x, m, v, o, s]) => [tf.batchNorm(x, m, v, o, s, 1e-3), tf.batchNorm(x, m, v, undefined, s), tf.batchNorm(x, m, v, o, undefined, 0.5)],
+        1e-6,
+      );
     }
     // Lengths that do not divide each other: the flat wrap-around order of tfjs' CPU kernel.
     const x = randomData(rng(12), [4, 6]);
@@ -341,7 +394,12 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
     const f = ([a, b, m]: tf.Tensor[]) =>
       tf.grads((u: tf.Tensor, v: tf.Tensor) => {
         const s = tf.slice(u, [1, 0, 1, 0], [2, 4, 3, 2]);
-        const p = tf.pad(s, [[0, 1], [0, 0], [1, 1], [0, 0]]);
+        const p = tf.pad(s, [
+          [0, 1],
+          [0, 0],
+          [1, 1],
+          [0, 0],
+        ]);
         const cat = tf.concat([p, v], 2);
         const t = tf.transpose(tf.reverse(cat, [1, 3]), [3, 0, 2, 1]);
         const w = tf.where(m as tf.Tensor, u, tf.tile(tf.slice(u, [0, 0, 0, 0], [3, 4, 1, 2]), [1, 1, 5, 1]));
@@ -362,7 +420,12 @@ describe.skipIf(!ADDON_BUILT)(`native data-movement and loop kernels vs tfjs cpu
       await expectSame(`d sum [${shape}] over [${axes}] keep ${keep}`, [x], ([t]) => tf.grads((u: tf.Tensor) => tf.sum(tf.square(tf.sum(u, axes, keep))))([t]));
       // Mean's forward differs from cpu in the last bit (cpu divides every element by n before
       // summing; we sum, then divide), so its gradient is compared to rounding.
-      await expectClose(`d mean [${shape}] over [${axes}] keep ${keep}`, [x], ([t]) => tf.grads((u: tf.Tensor) => tf.sum(tf.sin(tf.mean(u, axes, keep))))([t]), 1e-6);
+      await expectClose(
+        `d mean [${shape}] over [${axes}] keep ${keep}`,
+        [x],
+        ([t]) => tf.grads((u: tf.Tensor) => tf.sum(tf.sin(tf.mean(u, axes, keep))))([t]),
+        1e-6,
+      );
     }
     const s = nativeKernelStats();
     expect(s.native.Tile ?? 0).toBeGreaterThanOrEqual(24);

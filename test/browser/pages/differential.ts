@@ -119,7 +119,9 @@ export async function runCase(backend: BackendName, kind: 'forward' | 'gradient'
   } catch (e) {
     const where = e instanceof Error ? (e.stack ?? '').split('\n').find((l) => / at (Object\.)?[A-Z]\w+ \[as kernelFunc\]/.test(l)) : undefined;
     const kernel = where?.match(/at (?:Object\.)?(\w+) \[as kernelFunc\]/)?.[1];
-    problems = [`threw ${e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message.split('\n')[0]}` : String(e)}${kernel ? ` (in ${kernel})` : ''}`];
+    problems = [
+      `threw ${e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message.split('\n')[0]}` : String(e)}${kernel ? ` (in ${kernel})` : ''}`,
+    ];
   }
   return { name: c.name, backend: tf.getBackend(), problems, ms: Math.round(performance.now() - start) };
 }
@@ -134,12 +136,24 @@ export async function leakCheck(backend: BackendName, steps: number): Promise<{ 
     H[b,x,y,j:4] = relu(W[Δx:3,Δy:3,I,j] · X[b,x+Δx,y+Δy,I] + B[j])
     Y[b,k:3]     = V[x,y,j,k] · H[b,x,y,j]`);
   const rand = seededRandom(3);
-  const init = (shape: number[]) => tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rand() - 0.5) * 0.2), shape));
+  const init = (shape: number[]) =>
+    tf.variable(
+      tf.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rand() - 0.5) * 0.2),
+        shape,
+      ),
+    );
   const W = init([3, 3, 2, 4]);
   const B = init([4]);
   const V = init([6, 6, 4, 3]);
-  const X = tf.tensor(Float32Array.from({ length: 4 * 8 * 8 * 2 }, () => rand()), [4, 8, 8, 2]);
-  const T = tf.tensor(Float32Array.from({ length: 4 * 3 }, () => rand()), [4, 3]);
+  const X = tf.tensor(
+    Float32Array.from({ length: 4 * 8 * 8 * 2 }, () => rand()),
+    [4, 8, 8, 2],
+  );
+  const T = tf.tensor(
+    Float32Array.from({ length: 4 * 3 }, () => rand()),
+    [4, 3],
+  );
   const optimizer = tf.train.sgd(0.05);
   const losses: number[] = [];
   const step = () => {

@@ -20,7 +20,10 @@ import { evaluateChecked, type DenseTensor } from '../../../dsl/reference/evalua
 
 /** Valid programs covering every construct, each with shapes that check. */
 const SEEDS: readonly { readonly src: string; readonly shapes: Record<string, number[]> }[] = [
-  { src: 'L1[b,x,y,j:2] = relu(W1[Δx:3,Δy:3,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])\nL2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]', shapes: { L0: [1, 7, 7, 2] } },
+  {
+    src: 'L1[b,x,y,j:2] = relu(W1[Δx:3,Δy:3,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])\nL2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]',
+    shapes: { L0: [1, 7, 7, 2] },
+  },
   { src: 'Y[b,j:4] = W[I,j] · X[b,I] + B[j]', shapes: { X: [2, 3] } },
   { src: 'L1[b, x:4, y:4, j:2] = W[Δx:3,Δy:3,I,j] · L0[b, x+Δx-1, y+Δy-1, I]', shapes: { L0: [1, 4, 4, 1] } },
   { src: 'T[b, J1+J2] = A[b,J1] ; B[b,J2]', shapes: { A: [2, 2], B: [2, 3] } },
@@ -45,11 +48,93 @@ const SEEDS: readonly { readonly src: string; readonly shapes: Record<string, nu
 
 /** Fragments a mutation inserts: tokens, keywords, half constructs, bad numbers. */
 const FRAGMENTS = [
-  '[', ']', '(', ')', ',', ':', '=', ';', '+', '-', '*', '/', '^', '·', '⋅', '×', '−', 'Σ', '∑', 'sum', 'max', 'min', 'mean',
-  '0', '1', '2', '-1', '7', '0.5', '1e400', '1e20', 'x', 'y', 'Δx', 'I', 'j', 'b', 'i', 'X', 'Y', 'W', 'σ', "'", '.', '#', '//',
-  'clamp(', 'wrap(', 'reflect(', 'relu(', 'sqrt(', 'log(', 'toString(', 'max(', '(g,', '(g,I)', 'j:0', 'j:1', 'j:n', 'x/0', 'x/2', 'y*x',
-  '[]', '()', '\n', ' ', 'const c = 0\n', 'const c\n', 'const s = -1\n', 'input ', 'param ', '~', 'ones', 'zeros', 'uniform(1,2)',
-  'input X[]\n', 'param W[]\n', 'Y[] = 1\n', 'Y[i] = X[i]\n', 'sum[i]', 'max[Δx:2]', ' ; ', 'J1+J2', '2*x+Δx', '$', '😀', '\t',
+  '[',
+  ']',
+  '(',
+  ')',
+  ',',
+  ':',
+  '=',
+  ';',
+  '+',
+  '-',
+  '*',
+  '/',
+  '^',
+  '·',
+  '⋅',
+  '×',
+  '−',
+  'Σ',
+  '∑',
+  'sum',
+  'max',
+  'min',
+  'mean',
+  '0',
+  '1',
+  '2',
+  '-1',
+  '7',
+  '0.5',
+  '1e400',
+  '1e20',
+  'x',
+  'y',
+  'Δx',
+  'I',
+  'j',
+  'b',
+  'i',
+  'X',
+  'Y',
+  'W',
+  'σ',
+  "'",
+  '.',
+  '#',
+  '//',
+  'clamp(',
+  'wrap(',
+  'reflect(',
+  'relu(',
+  'sqrt(',
+  'log(',
+  'toString(',
+  'max(',
+  '(g,',
+  '(g,I)',
+  'j:0',
+  'j:1',
+  'j:n',
+  'x/0',
+  'x/2',
+  'y*x',
+  '[]',
+  '()',
+  '\n',
+  ' ',
+  'const c = 0\n',
+  'const c\n',
+  'const s = -1\n',
+  'input ',
+  'param ',
+  '~',
+  'ones',
+  'zeros',
+  'uniform(1,2)',
+  'input X[]\n',
+  'param W[]\n',
+  'Y[] = 1\n',
+  'Y[i] = X[i]\n',
+  'sum[i]',
+  'max[Δx:2]',
+  ' ; ',
+  'J1+J2',
+  '2*x+Δx',
+  '$',
+  '😀',
+  '\t',
 ];
 const NAMES = ['x', 'y', 'I', 'j', 'Δx', 'sum', 'W', 'X', 'Y', 'L0', 'constructor', '__proto__', 'toString', 'clamp'];
 
@@ -69,12 +154,19 @@ function mutate(src: string, m: Mutation): string {
     case 3: // append a copy of a slice (repeats statements, duplicates names)
       return `${src}\n${src.slice(Math.min(p, q), Math.max(p, q))}`;
     case 4: // rename one name occurrence
-      return src.replace(new RegExp(`[\\p{L}_][\\p{L}\\p{N}_']*`, 'gu'), (w, off: number) => (off === nthWordStart(src, m.pick) ? NAMES[m.pick % NAMES.length] : w));
+      return src.replace(new RegExp(`[\\p{L}_][\\p{L}\\p{N}_']*`, 'gu'), (w, off: number) =>
+        off === nthWordStart(src, m.pick) ? NAMES[m.pick % NAMES.length] : w,
+      );
     case 5: // swap two characters
       if (p >= src.length || q >= src.length) return src;
-      return src.slice(0, Math.min(p, q)) + src[Math.max(p, q)] + src.slice(Math.min(p, q) + 1, Math.max(p, q)) + src[Math.min(p, q)] + src.slice(Math.max(p, q) + 1);
+      return (
+        src.slice(0, Math.min(p, q)) + src[Math.max(p, q)] + src.slice(Math.min(p, q) + 1, Math.max(p, q)) + src[Math.min(p, q)] + src.slice(Math.max(p, q) + 1)
+      );
     default: // delete a whole line
-      return src.split('\n').filter((_, k, all) => k !== m.pick % all.length).join('\n');
+      return src
+        .split('\n')
+        .filter((_, k, all) => k !== m.pick % all.length)
+        .join('\n');
   }
 }
 
@@ -186,7 +278,12 @@ describe('fuzzing parse + check', () => {
   it('mutated valid programs with random shapes: nothing but EinError, and checked programs are well formed', () => {
     let checked = 0;
     let rejected = 0;
-    const mutation = fc.record({ op: fc.integer({ min: 0, max: 6 }), at: fc.double({ min: 0, max: 1, noNaN: true }), to: fc.double({ min: 0, max: 1, noNaN: true }), pick: fc.nat(1000) });
+    const mutation = fc.record({
+      op: fc.integer({ min: 0, max: 6 }),
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      to: fc.double({ min: 0, max: 1, noNaN: true }),
+      pick: fc.nat(1000),
+    });
     fc.assert(
       fc.property(fc.nat(SEEDS.length - 1), fc.array(mutation, { minLength: 0, maxLength: 5 }), fc.integer(), (seedIndex, mutations, rngSeed) => {
         const seed = SEEDS[seedIndex];

@@ -12,13 +12,44 @@ const affine = (terms: [string, number][], offset: number) => ({ kind: 'affine' 
 describe('indexText', () => {
   const cases: [CheckedIndex | LhsIndex, string][] = [
     [affine([['x', 1]], 0), 'x'],
-    [affine([['x', 2], ['Δx', 1]], -1), '2*x+Δx-1'],
-    [affine([['x', -1], ['y', -3]], 2), '-x-3*y+2'],
+    [
+      affine(
+        [
+          ['x', 2],
+          ['Δx', 1],
+        ],
+        -1,
+      ),
+      '2*x+Δx-1',
+    ],
+    [
+      affine(
+        [
+          ['x', -1],
+          ['y', -3],
+        ],
+        2,
+      ),
+      '-x-3*y+2',
+    ],
     [affine([['x', -2]], 0), '-2*x'],
     [affine([], -1), '-1'],
     [{ kind: 'floordiv', arg: affine([['x', 1]], 1), divisor: 2 }, '(x+1)/2'],
     [{ kind: 'composite', parts: [affine([['g', 1]], 0), affine([['I', 1]], 0)], factors: [2, 3] }, '(g,I)'],
-    [{ kind: 'boundary', mode: 'clamp', arg: affine([['x', 1], ['Δx', 1]], -1) }, 'clamp(x+Δx-1)'],
+    [
+      {
+        kind: 'boundary',
+        mode: 'clamp',
+        arg: affine(
+          [
+            ['x', 1],
+            ['Δx', 1],
+          ],
+          -1,
+        ),
+      },
+      'clamp(x+Δx-1)',
+    ],
     [{ kind: 'concat', parts: ['J1', 'J2', 'J3'] }, 'J1+J2+J3'],
   ];
   for (const [ix, text] of cases) {

@@ -26,11 +26,7 @@ function failure(f: () => unknown): EinError {
 }
 
 const NET = ein(
-  [
-    'input X[b, x:6, y:6, i:2]',
-    'L1[b,x,y,j:3] = relu(W[Δx:3,Δy:3,I,j]·X[b,x+Δx,y+Δy,I] + B[j])',
-    'Y[b,k:4] = V[x,y,j,k]·L1[b,x,y,j]',
-  ].join('\n'),
+  ['input X[b, x:6, y:6, i:2]', 'L1[b,x,y,j:3] = relu(W[Δx:3,Δy:3,I,j]·X[b,x+Δx,y+Δy,I] + B[j])', 'Y[b,k:4] = V[x,y,j,k]·L1[b,x,y,j]'].join('\n'),
 );
 const DENSE = ein('Y[b,j] = W[I,j]·X[b,I] + B[j]');
 

@@ -175,7 +175,12 @@ export const CASES: readonly Case[] = [
     shapes: { X: [7] },
   },
   { name: 'log and sqrt', src: 'Y[i] = log(P[i]) + sqrt(P[i])', shapes: { P: [6] }, positive: ['P'] },
-  { name: 'arithmetic + − · / ^ and unary minus', src: 'Y[i] = (A[i] - B[i]) * A[i] / P[i] + -A[i] + P[i]^2.5 - 3', shapes: { A: [5], B: [5], P: [5] }, positive: ['P'] },
+  {
+    name: 'arithmetic + − · / ^ and unary minus',
+    src: 'Y[i] = (A[i] - B[i]) * A[i] / P[i] + -A[i] + P[i]^2.5 - 3',
+    shapes: { A: [5], B: [5], P: [5] },
+    positive: ['P'],
+  },
   { name: 'binary max and min', src: 'Y[i,j] = max(A[i,j], B[j]) + min(A[i,j], 0)', shapes: { A: [3, 4], B: [4] } },
   { name: 'bias add', src: 'Y[b,x,j] = X[b,x,j] + B[j]', shapes: { X: [2, 3, 4] } },
   { name: 'broadcast product (scale)', src: 'Y[b,j] = X[b,j]·G[j] + Z[b]', shapes: { X: [3, 4], G: [4], Z: [3] } },
@@ -267,10 +272,7 @@ export const CASES: readonly Case[] = [
   },
   {
     name: 'residual block with same padding',
-    src: [
-      'H[b,x:5,y:5,j:3] = relu(W1[Δx:3,Δy:3,i,j]·X[b,x+Δx-1,y+Δy-1,i])',
-      'Y[b,x,y,j] = X[b,x,y,j] + W2[Δx:3,Δy:3,i,j]·H[b,x+Δx-1,y+Δy-1,i]',
-    ].join('\n'),
+    src: ['H[b,x:5,y:5,j:3] = relu(W1[Δx:3,Δy:3,i,j]·X[b,x+Δx-1,y+Δy-1,i])', 'Y[b,x,y,j] = X[b,x,y,j] + W2[Δx:3,Δy:3,i,j]·H[b,x+Δx-1,y+Δy-1,i]'].join('\n'),
     shapes: { X: [1, 5, 5, 3] },
   },
 ];

@@ -222,7 +222,10 @@ describe('explain()', () => {
       const used = new Set<number>(bs.map((b) => b.result));
       for (const m of text.matchAll(/\((%\d+(?:, %\d+)*)\) →/g)) for (const id of m[1].split(', ')) used.add(Number(id.slice(1)));
       const dead = bs.flatMap((b) => b.ops).filter((o) => !used.has(o.id));
-      expect(dead.map((o) => `%${o.id} = ${o.text}`), c.name).toEqual([]);
+      expect(
+        dead.map((o) => `%${o.id} = ${o.text}`),
+        c.name,
+      ).toEqual([]);
     }
   });
 });

@@ -96,7 +96,12 @@ export function toTensors(leaves: Leaves): Record<string, tf.Tensor> {
 }
 
 /** Reference evaluation of every output, in float64. */
-export function reference(p: Program, leaves: Leaves, values = leaves.values, consts?: Readonly<Record<string, number>>): Record<string, { shape: number[]; data: Float64Array }> {
+export function reference(
+  p: Program,
+  leaves: Leaves,
+  values = leaves.values,
+  consts?: Readonly<Record<string, number>>,
+): Record<string, { shape: number[]; data: Float64Array }> {
   const dense: Record<string, { shape: number[]; data: Float64Array }> = {};
   for (const n of leaves.names) dense[n] = { shape: [...leaves.shapes[n]], data: values[n] };
   const out = p.evaluateReference(dense, { consts });
@@ -161,7 +166,13 @@ export function forwardMismatches(p: Program, leaves: Leaves, rtol = 1e-4, const
 }
 
 /** `sum(out²)` of output `name`, from the reference, in float64. */
-export function referenceLoss(p: Program, leaves: Leaves, values: Record<string, Float64Array>, name: string, consts?: Readonly<Record<string, number>>): number {
+export function referenceLoss(
+  p: Program,
+  leaves: Leaves,
+  values: Record<string, Float64Array>,
+  name: string,
+  consts?: Readonly<Record<string, number>>,
+): number {
   const out = reference(p, leaves, values, consts)[name].data;
   let s = 0;
   for (const v of out) s += v * v;

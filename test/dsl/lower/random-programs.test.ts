@@ -85,7 +85,7 @@ describe('the generator', () => {
     const seen = new Set<string>();
     const forms: Record<string, RegExp> = {
       sum: /= (\w+\()?sum\[/,
-      'Σ': /Σ\[/,
+      Σ: /Σ\[/,
       max: /max\[/,
       min: /min\[/,
       mean: /mean\[/,

@@ -50,10 +50,10 @@ const CHOICES = 24;
 export const recipeArb: fc.Arbitrary<Recipe> = fc.record({
   rank: fc.integer({ min: 1, max: 4 }),
   dims: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 4, maxLength: 4 }),
-  steps: fc.array(
-    fc.record({ kind: fc.constantFrom(...STEP_KINDS), choices: fc.array(fc.nat(60), { minLength: CHOICES, maxLength: CHOICES }) }),
-    { minLength: 1, maxLength: 4 },
-  ),
+  steps: fc.array(fc.record({ kind: fc.constantFrom(...STEP_KINDS), choices: fc.array(fc.nat(60), { minLength: CHOICES, maxLength: CHOICES }) }), {
+    minLength: 1,
+    maxLength: 4,
+  }),
 });
 
 /** Functions finite with a finite derivative everywhere (also at a zero-padded read). */
@@ -215,7 +215,10 @@ export function buildProgram(recipe: Recipe, options: BuildOptions = {}): Random
           const k = summed.pop()!;
           out.push({ name: ax(k), extent: cur.shape[k] });
         }
-        const M = leaf('M', mAxes.map((a) => a.extent));
+        const M = leaf(
+          'M',
+          mAxes.map((a) => a.extent),
+        );
         const product = `${cur.name}[${axes.map(ax).join(',')}]${times()}${M}[${mAxes.map((a) => a.name).join(',')}]`;
         const stillSummed = axes.filter((k) => !out.some((o) => o.name === ax(k)));
         const explicit = stillSummed.length > 0 && pick(3) === 0;
@@ -228,10 +231,20 @@ export function buildProgram(recipe: Recipe, options: BuildOptions = {}): Random
         const axes = cur.shape.map((_, k) => k);
         const same = all.filter((t) => t !== cur && t.shape.length === r && t.shape.every((d, k) => d === cur.shape[k]));
         const residual = same.length > 0 && pick(2) === 0 ? same[pick(same.length)] : undefined;
-        let sub = residual ? axes : shuffle(axes.filter(() => pick(3) > 0), pick);
+        let sub = residual
+          ? axes
+          : shuffle(
+              axes.filter(() => pick(3) > 0),
+              pick,
+            );
         if (sub.length === 0) sub = [pick(r)];
         const full = sub.length === r;
-        const other = residual ? `${residual.name}[${axes.map(ax).join(',')}]` : `${leaf('V', sub.map((k) => cur.shape[k]))}[${sub.map(ax).join(',')}]`;
+        const other = residual
+          ? `${residual.name}[${axes.map(ax).join(',')}]`
+          : `${leaf(
+              'V',
+              sub.map((k) => cur.shape[k]),
+            )}[${sub.map(ax).join(',')}]`;
         const x = fn(`${cur.name}[${axes.map(ax).join(',')}]`);
         const ops = avoid && !full ? 4 : 6;
         const op = pick(ops);
@@ -251,7 +264,10 @@ export function buildProgram(recipe: Recipe, options: BuildOptions = {}): Random
       case 'concat': {
         const k = pick(r);
         const e = 1 + pick(3);
-        const V = leaf('V', cur.shape.map((d, q) => (q === k ? e : d)));
+        const V = leaf(
+          'V',
+          cur.shape.map((d, q) => (q === k ? e : d)),
+        );
         const idx = (part: string) => cur.shape.map((_, q) => (q === k ? part : ax(q))).join(',');
         const lhs = cur.shape.map((_, q) => (q === k ? 'J1+J2' : ax(q))).join(', ');
         const a = `${cur.name}[${idx('J1')}]`;

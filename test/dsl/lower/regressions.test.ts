@@ -12,7 +12,18 @@
  * gradients by central differences in float64).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, forwardMismatches, gradientMismatches, makeLeaves, programOf, seededRandom, useBackend, type BackendName, type Case, type Leaves } from './harness';
+import {
+  BACKENDS,
+  forwardMismatches,
+  gradientMismatches,
+  makeLeaves,
+  programOf,
+  seededRandom,
+  useBackend,
+  type BackendName,
+  type Case,
+  type Leaves,
+} from './harness';
 
 function forward(c: Case): string[] {
   const p = programOf(c);
@@ -110,30 +121,27 @@ onBackend('wasm', () => {
   // three axes of a rank-4 tensor makes rank-7 intermediates (tensor axes + window axes).
   // Forward here gives Y = 0. cpu is right. Realistic case: 3-D pooling of NDHWC (rank 8).
   it('a weighted window over three axes of a rank-4 tensor: forward is 0 on wasm', () => {
-    expect(
-      forward({ name: '', src: 'Y[a,b:1,c:1,d:1] = sum[p:1,q:3,r:3] sigmoid(X[a,b+p,c+q-1,d+r-1])·W[p,q,r]', shapes: { X: [2, 1, 1, 3] } }),
-    ).toEqual([]);
+    expect(forward({ name: '', src: 'Y[a,b:1,c:1,d:1] = sum[p:1,q:3,r:3] sigmoid(X[a,b+p,c+q-1,d+r-1])·W[p,q,r]', shapes: { X: [2, 1, 1, 3] } })).toEqual([]);
   });
   it('3-D max pool with padding: NaN gradient on wasm', () => {
-    expect(
-      gradient({ name: '', src: 'Y[b,x:3,y:3,z:3,c] = max[Δx:3,Δy:3,Δz:3] X[b,x+Δx-1,y+Δy-1,z+Δz-1,c]', shapes: { X: [1, 3, 3, 3, 2] } }),
-    ).toEqual([]);
+    expect(gradient({ name: '', src: 'Y[b,x:3,y:3,z:3,c] = max[Δx:3,Δy:3,Δz:3] X[b,x+Δx-1,y+Δy-1,z+Δz-1,c]', shapes: { X: [1, 3, 3, 3, 2] } })).toEqual([]);
   });
 });
 
-for (const backend of BACKENDS) onBackend(backend, () => {
-  // Was: an index on three axes (A[i,i,i]) or two indices each on two axes (A[i,j,i,j],
-  // A[i+k,i+k]) read the wrong elements. mergeDuplicateAxes (dsl/lower/read.ts) permutes by
-  // name with `others` still holding the duplicated names, so `permute` gets a perm with a
-  // repeated axis ([0,0,1] for A[i,i,i]): cpu returns wrong values, wasm reads out of bounds
-  // ("memory access out of bounds", or right by chance: not tested there, it would be flaky).
-  it('A[i,i,i]: wrong values', () => {
-    expect(forward({ name: '', src: 'Y[i] = A[i,i,i]', shapes: { A: [2, 2, 2] } })).toEqual([]);
+for (const backend of BACKENDS)
+  onBackend(backend, () => {
+    // Was: an index on three axes (A[i,i,i]) or two indices each on two axes (A[i,j,i,j],
+    // A[i+k,i+k]) read the wrong elements. mergeDuplicateAxes (dsl/lower/read.ts) permutes by
+    // name with `others` still holding the duplicated names, so `permute` gets a perm with a
+    // repeated axis ([0,0,1] for A[i,i,i]): cpu returns wrong values, wasm reads out of bounds
+    // ("memory access out of bounds", or right by chance: not tested there, it would be flaky).
+    it('A[i,i,i]: wrong values', () => {
+      expect(forward({ name: '', src: 'Y[i] = A[i,i,i]', shapes: { A: [2, 2, 2] } })).toEqual([]);
+    });
+    it('A[i,i,j,j]: wrong values', () => {
+      expect(forward({ name: '', src: 'Y[i,j] = A[i,i,j,j]', shapes: { A: [2, 2, 3, 3] } })).toEqual([]);
+    });
+    it('A[i+k,i+k] (two names on two axes through selection reads): wrong values', () => {
+      expect(forward({ name: '', src: 'Y[i:2,k:2] = A[i+k,i+k]', shapes: { A: [3, 3] } })).toEqual([]);
+    });
   });
-  it('A[i,i,j,j]: wrong values', () => {
-    expect(forward({ name: '', src: 'Y[i,j] = A[i,i,j,j]', shapes: { A: [2, 2, 3, 3] } })).toEqual([]);
-  });
-  it('A[i+k,i+k] (two names on two axes through selection reads): wrong values', () => {
-    expect(forward({ name: '', src: 'Y[i:2,k:2] = A[i+k,i+k]', shapes: { A: [3, 3] } })).toEqual([]);
-  });
-});

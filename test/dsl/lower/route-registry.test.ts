@@ -46,7 +46,9 @@ describe('route registry and docs/lowering.md', () => {
   });
 
   it('every file in routes/ is a route in the tables, except the registry and the boundary-padding helper', () => {
-    const listed = tables('route').flat().map((r) => r[1]);
+    const listed = tables('route')
+      .flat()
+      .map((r) => r[1]);
     const files = readdirSync(join(ROOT, 'dsl/lower/routes')).filter((f) => f !== 'index.ts' && f !== 'boundary.ts');
     expect([...files].sort()).toEqual([...listed].sort());
   });

@@ -17,7 +17,10 @@ import { programArb } from './generators';
 /** Characters that matter to the lexer, and some that should not appear at all. */
 const NASTY = [...'[](),:=~;+-/^*·⋅×∗−–Σ∑σΔ#/\'"._0123456789eExyzLW \t\n\r{}!@$%&|<>?`\\\u00a0\u2028', '\ud800', '\udc00', '😀', 'é'];
 
-const nastyChar = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...NASTY) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) });
+const nastyChar = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...NASTY) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+);
 
 /** `parse` either returns a tree or throws an EinError; a returned tree round-trips through the printer. */
 function parsesOrExplains(text: string): void {
@@ -89,7 +92,44 @@ describe('parse never throws anything but EinError', () => {
   });
 
   it('on random text made of program tokens', () => {
-    const token = fc.constantFrom('L1', 'W', 'x', 'Δx', 'sum', 'Σ', 'max', 'min', 'mean', 'relu', 'σ', 'clamp', 'wrap', 'input', 'param', 'const', '~', '[', ']', '(', ')', ',', ':', '=', ';', '+', '-', '·', '/', '^', '2', '.5', '1e3', '\n', ' ', '#c\n');
+    const token = fc.constantFrom(
+      'L1',
+      'W',
+      'x',
+      'Δx',
+      'sum',
+      'Σ',
+      'max',
+      'min',
+      'mean',
+      'relu',
+      'σ',
+      'clamp',
+      'wrap',
+      'input',
+      'param',
+      'const',
+      '~',
+      '[',
+      ']',
+      '(',
+      ')',
+      ',',
+      ':',
+      '=',
+      ';',
+      '+',
+      '-',
+      '·',
+      '/',
+      '^',
+      '2',
+      '.5',
+      '1e3',
+      '\n',
+      ' ',
+      '#c\n',
+    );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 40 }), (tokens) => parsesOrExplains(tokens.join(''))),
       { numRuns: 1500 },

@@ -98,20 +98,72 @@ export const MINUS_SIGNS = ['-', '−', '–'] as const;
 
 /** A random spelling of a binary operator. `juxtapose: false` leaves juxtaposition out (indices). */
 export function opStyle(op: '+' | '-' | '*' | '/' | '^', gaps: fc.Arbitrary<string> = afterOperator, juxtapose = true): fc.Arbitrary<OpStyle> {
-  const signs: readonly string[] =
-    op === '*' ? MULTIPLY_SIGNS.filter((s) => juxtapose || s !== '') : op === '-' ? MINUS_SIGNS : [op];
-  return fc.tuple(fc.constantFrom(...signs), blank, someBlank, gaps).map(([sign, before, space, after]) =>
-    sign === '' ? { sign, before: space, after: '' } : { sign, before, after },
-  );
+  const signs: readonly string[] = op === '*' ? MULTIPLY_SIGNS.filter((s) => juxtapose || s !== '') : op === '-' ? MINUS_SIGNS : [op];
+  return fc
+    .tuple(fc.constantFrom(...signs), blank, someBlank, gaps)
+    .map(([sign, before, space, after]) => (sign === '' ? { sign, before: space, after: '' } : { sign, before, after }));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Names.
 
 /** Tensor names as researchers write them; none is a reserved word or a statement keyword. */
-export const TENSOR_BASES = ['L', 'W', 'B', 'X', 'Y', 'Z', 'A', 'M', 'R', 'U', 'V', 'h', 'e', 'x', 'σ', 'μ', 'Ψ', 'Ω', 'γ', 'β', 'W_q', 'conv', 'é', 'ΔL', 'x_', 'Lé'];
+export const TENSOR_BASES = [
+  'L',
+  'W',
+  'B',
+  'X',
+  'Y',
+  'Z',
+  'A',
+  'M',
+  'R',
+  'U',
+  'V',
+  'h',
+  'e',
+  'x',
+  'σ',
+  'μ',
+  'Ψ',
+  'Ω',
+  'γ',
+  'β',
+  'W_q',
+  'conv',
+  'é',
+  'ΔL',
+  'x_',
+  'Lé',
+];
 export const NAMESPACES = ['blk1', 'enc', 'layer2', 'Δ', 'res_3'];
-export const INDEX_NAMES = ['b', 'x', 'y', 'i', 'j', 'k', 'g', 'c', 't', 'I', 'J', 'K', 'G', 'Δx', 'Δy', 'ΔX', 'ΔY', 'Δz', 'J1', 'J2', 'μ', "x'", 'x₁', '_k', 'ξ'];
+export const INDEX_NAMES = [
+  'b',
+  'x',
+  'y',
+  'i',
+  'j',
+  'k',
+  'g',
+  'c',
+  't',
+  'I',
+  'J',
+  'K',
+  'G',
+  'Δx',
+  'Δy',
+  'ΔX',
+  'ΔY',
+  'Δz',
+  'J1',
+  'J2',
+  'μ',
+  "x'",
+  'x₁',
+  '_k',
+  'ξ',
+];
 export const CONST_NAMES = ['s', 'd', 'p', 'K', 'N', 'C', 'stride', 'pad'];
 export const UNARY_FUNCTIONS = ['relu', 'sigmoid', 'σ', 'tanh', 'exp', 'log', 'sqrt', 'abs', 'square', 'softplus'];
 export const BINARY_FUNCTIONS = ['max', 'min'];
@@ -202,7 +254,12 @@ export function indexParen(arg: Gen<IndexExpr>, open = '', close = ''): Gen<Inde
 }
 
 /** `left op right`, parenthesising an operand where the grammar needs it (left-associative). */
-export function indexBinary(op: '+' | '-' | '*' | '/', left: Gen<IndexExpr>, right: Gen<IndexExpr>, style: OpStyle = { sign: op, before: '', after: '' }): Gen<IndexExpr> {
+export function indexBinary(
+  op: '+' | '-' | '*' | '/',
+  left: Gen<IndexExpr>,
+  right: Gen<IndexExpr>,
+  style: OpStyle = { sign: op, before: '', after: '' },
+): Gen<IndexExpr> {
   const p = op === '+' || op === '-' ? 1 : 2;
   const l = indexPrecedence(left.ast) < p ? indexParen(left) : left;
   const r = indexPrecedence(right.ast) < p + 1 ? indexParen(right) : right;
@@ -264,16 +321,37 @@ export function indexExprArb(depth = 3, names: fc.Arbitrary<string> = indexName)
  */
 export function realisticIndexArb(names: fc.Arbitrary<string> = indexName): fc.Arbitrary<Gen<IndexExpr>> {
   const bare = names.map((n) => indexNameOf(n));
-  const coefficient = fc.oneof(fc.integer({ min: 1, max: 4 }).map((n) => indexNumberOf(n)), constName.map((n) => indexNameOf(n)));
+  const coefficient = fc.oneof(
+    fc.integer({ min: 1, max: 4 }).map((n) => indexNumberOf(n)),
+    constName.map((n) => indexNameOf(n)),
+  );
   const scaled = fc.tuple(coefficient, bare, opStyle('*', blank, false)).map(([c, v, s]) => indexBinary('*', c, v, s));
   const term = fc.oneof(bare, scaled);
   const affine = fc
-    .tuple(term, fc.array(fc.tuple(fc.constantFrom('+', '-') as fc.Arbitrary<'+' | '-'>, fc.oneof(term, fc.nat(3).map((n) => indexNumberOf(n)))), { maxLength: 2 }), blank)
+    .tuple(
+      term,
+      fc.array(
+        fc.tuple(
+          fc.constantFrom('+', '-') as fc.Arbitrary<'+' | '-'>,
+          fc.oneof(
+            term,
+            fc.nat(3).map((n) => indexNumberOf(n)),
+          ),
+        ),
+        { maxLength: 2 },
+      ),
+      blank,
+    )
     .map(([first, rest, gap]) => rest.reduce((acc, [op, t]) => indexBinary(op, acc, t, { sign: op, before: gap, after: gap }), first));
   return fc.oneof(
     { weight: 4, arbitrary: indexNameArb(names, 3) },
     { weight: 4, arbitrary: affine },
-    { weight: 1, arbitrary: fc.tuple(affine, fc.integer({ min: 1, max: 4 })).map(([a, d]) => indexBinary('/', a.ast.kind === 'binary' ? indexParen(a) : a, indexNumberOf(d))) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(affine, fc.integer({ min: 1, max: 4 }))
+        .map(([a, d]) => indexBinary('/', a.ast.kind === 'binary' ? indexParen(a) : a, indexNumberOf(d))),
+    },
     { weight: 1, arbitrary: fc.tuple(bare, bare, insideBrackets).map(([g, i, sep]) => indexComposite([g, i], [sep])) },
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom('clamp', 'wrap', 'reflect') as fc.Arbitrary<BoundaryMode>, affine).map(([m, a]) => indexBoundary(m, a)) },
   );
@@ -330,7 +408,12 @@ export function nameRef(name: string): Gen<Expr> {
  * `left op right` in normal form. A juxtaposition style falls back to `·` when the right
  * operand does not start a factor (a unary minus would read as subtraction).
  */
-export function binaryExpr(op: '+' | '-' | '*' | '/' | '^', left: Gen<Expr>, right: Gen<Expr>, style: OpStyle = { sign: op === '*' ? '·' : op, before: ' ', after: ' ' }): Gen<Expr> {
+export function binaryExpr(
+  op: '+' | '-' | '*' | '/' | '^',
+  left: Gen<Expr>,
+  right: Gen<Expr>,
+  style: OpStyle = { sign: op === '*' ? '·' : op, before: ' ', after: ' ' },
+): Gen<Expr> {
   let l = left;
   let r = right;
   if (op === '+' || op === '-') {
@@ -364,7 +447,14 @@ export function callExpr(fn: string, args: readonly Gen<Expr>[], gaps: readonly 
 }
 
 /** `sum[i, j:3] body` (or `Σ[...]`, `∑[...]` per `word`); the body is a product term. */
-export function aggregateExpr(op: AggregateOp, indices: readonly Gen<IndexName>[], body: Gen<Expr>, word: string = op, gaps: readonly string[] = [], beforeBody = ' '): Gen<Expr> {
+export function aggregateExpr(
+  op: AggregateOp,
+  indices: readonly Gen<IndexName>[],
+  body: Gen<Expr>,
+  word: string = op,
+  gaps: readonly string[] = [],
+  beforeBody = ' ',
+): Gen<Expr> {
   const b = precedence(body.ast) < 2 ? parenExpr(body) : body;
   return {
     ast: { kind: 'aggregate', op, indices: indices.map((i) => i.ast), body: b.ast, span: NO_SPAN, headSpan: NO_SPAN },
@@ -377,9 +467,7 @@ export function aggregateExpr(op: AggregateOp, indices: readonly Gen<IndexName>[
 
 /** `T[...]` with a random tensor name and index list. */
 export function accessArb(indices: fc.Arbitrary<Gen<IndexExpr>> = fc.oneof(realisticIndexArb(), indexExprArb(2))): fc.Arbitrary<Gen<TensorAccess>> {
-  return fc
-    .tuple(tensorName, fc.array(indices, { maxLength: 5 }), indexListGaps, blank)
-    .map(([name, ix, gaps, before]) => accessOf(name, ix, gaps, before));
+  return fc.tuple(tensorName, fc.array(indices, { maxLength: 5 }), indexListGaps, blank).map(([name, ix, gaps, before]) => accessOf(name, ix, gaps, before));
 }
 
 /** Leaves of value expressions: accesses (mostly), numbers, bare names. */
@@ -410,7 +498,13 @@ export function exprArb(depth = 3, leaf: fc.Arbitrary<Gen<Expr>> = exprLeafArb):
     { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...OTHER_FUNCTIONS), fc.array(sub, { maxLength: 3 })).map(([fn, args]) => ({ fn, args })) },
   );
   const aggArb = fc
-    .tuple(fc.constantFrom('sum', 'sum', 'max', 'min', 'mean') as fc.Arbitrary<AggregateOp>, fc.array(indexNameArb(indexName, 1), { minLength: 1, maxLength: 3 }), sub, indexListGaps, blank)
+    .tuple(
+      fc.constantFrom('sum', 'sum', 'max', 'min', 'mean') as fc.Arbitrary<AggregateOp>,
+      fc.array(indexNameArb(indexName, 1), { minLength: 1, maxLength: 3 }),
+      sub,
+      indexListGaps,
+      blank,
+    )
     .chain(([op, ix, body, gaps, before]) => fc.constantFrom(...SUM_WORDS[op]).map((word) => aggregateExpr(op, ix, body, word, gaps, before)));
   return fc.oneof(
     { weight: 4, arbitrary: leaf },
@@ -462,8 +556,7 @@ export function paramOf(
 ): Gen<ParamDecl> {
   const spec: InitializerSpec | undefined = init && { name: init.name, args: init.args.map((a) => a.value), span: NO_SPAN };
   const shape = indices === undefined ? '' : indexListOf(indices, gaps);
-  const initText =
-    init === undefined ? '' : ` ~ ${init.name}${init.parens || init.args.length > 0 ? `(${init.args.map((a) => a.text).join(', ')})` : ''}`;
+  const initText = init === undefined ? '' : ` ~ ${init.name}${init.parens || init.args.length > 0 ? `(${init.args.map((a) => a.text).join(', ')})` : ''}`;
   return {
     ast: { kind: 'param', name, nameSpan: NO_SPAN, indices: indices?.map((i) => i.ast), init: spec, span: NO_SPAN },
     text: `param${space}${name}${shape}${initText}`,

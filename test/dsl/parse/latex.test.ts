@@ -61,11 +61,17 @@ describe('names', () => {
 
 describe('constructs', () => {
   const cases: readonly (readonly [string, string, string])[] = [
-    ['σ as the seed writes it, juxtaposition as \\cdot', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] L[b,x+Δx,y+Δy,I] − B[j])',
-      'L[b, x, y, j] &= \\sigma\\left(W[\\Delta x, \\Delta y, I, j] \\cdot L[b, x + \\Delta x, y + \\Delta y, I] - B[j]\\right)'],
+    [
+      'σ as the seed writes it, juxtaposition as \\cdot',
+      'L[b,x,y,j] = σ(W[Δx,Δy,I,j] L[b,x+Δx,y+Δy,I] − B[j])',
+      'L[b, x, y, j] &= \\sigma\\left(W[\\Delta x, \\Delta y, I, j] \\cdot L[b, x + \\Delta x, y + \\Delta y, I] - B[j]\\right)',
+    ],
     ['sigmoid is σ too', 'Y[i] = sigmoid(X[i])', 'Y[i] &= \\sigma\\left(X[i]\\right)'],
-    ['Σ with its indices below', 'Y[b,x,y,j] = Σ[Δx,Δy,I] W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I]',
-      'Y[b, x, y, j] &= \\sum_{\\Delta x,\\Delta y,I} W[\\Delta x, \\Delta y, I, j] \\cdot L[b, x + \\Delta x, y + \\Delta y, I]'],
+    [
+      'Σ with its indices below',
+      'Y[b,x,y,j] = Σ[Δx,Δy,I] W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I]',
+      'Y[b, x, y, j] &= \\sum_{\\Delta x,\\Delta y,I} W[\\Delta x, \\Delta y, I, j] \\cdot L[b, x + \\Delta x, y + \\Delta y, I]',
+    ],
     ['sum, extents left out', 'Y = sum[i:3] A[i] + C', 'Y &= \\sum_{i} A[i] + C'],
     ['mean', 'Y[j] = mean[Δx:2,Δy:2] L[Δx,Δy,j]', 'Y[j] &= \\operatorname{mean}_{\\Delta x,\\Delta y} L[\\Delta x, \\Delta y, j]'],
     ['min', 'Y[j] = min[i] A[i,j]', 'Y[j] &= \\min_{i} A[i, j]'],
@@ -75,13 +81,19 @@ describe('constructs', () => {
     ['nested fractions', 'Y = a / b / c', 'Y &= \\frac{\\frac{a}{b}}{c}'],
     ['floor division in an index', 'Y[x] = X[x/2] + X[(x+1)/2]', 'Y[x] &= X[\\lfloor x/2 \\rfloor] + X[\\lfloor (x + 1)/2 \\rfloor]'],
     ['coefficients and products in indices', 'Y[x] = X[s*x + 2*Δx - 1]', 'Y[x] &= X[s \\cdot x + 2\\Delta x - 1]'],
-    ['composite and boundary indices', 'Y[x] = X[(g, I), clamp(x - 1), wrap(x), reflect(x + 1)]',
-      'Y[x] &= X[(g, I), \\operatorname{clamp}(x - 1), \\operatorname{wrap}(x), \\operatorname{reflect}(x + 1)]'],
+    [
+      'composite and boundary indices',
+      'Y[x] = X[(g, I), clamp(x - 1), wrap(x), reflect(x + 1)]',
+      'Y[x] &= X[(g, I), \\operatorname{clamp}(x - 1), \\operatorname{wrap}(x), \\operatorname{reflect}(x + 1)]',
+    ],
     ['concatenation', 'T[b,x,y,J1+J2] = A[b,x,y,J1] ; B[b,x,y,J2]', 'T[b, x, y, J_{1} + J_{2}] &= A[b, x, y, J_{1}] \\,;\\, B[b, x, y, J_{2}]'],
-    ['powers as superscripts', 'Y = x^2 + x^(k+1) + L\'^2', "Y &= x^{2} + x^{k + 1} + {L'}^{2}"],
+    ['powers as superscripts', "Y = x^2 + x^(k+1) + L'^2", "Y &= x^{2} + x^{k + 1} + {L'}^{2}"],
     ['a number with an exponent as a base', 'Y = 1e5^x', 'Y &= \\left(1 \\times 10^{5}\\right)^{x}'],
-    ['relu, tanh, exp, log, softplus', 'Y = relu(a) + tanh(a) + exp(a) + log(a) + softplus(a)',
-      'Y &= \\operatorname{relu}\\left(a\\right) + \\tanh\\left(a\\right) + \\exp\\left(a\\right) + \\log\\left(a\\right) + \\operatorname{softplus}\\left(a\\right)'],
+    [
+      'relu, tanh, exp, log, softplus',
+      'Y = relu(a) + tanh(a) + exp(a) + log(a) + softplus(a)',
+      'Y &= \\operatorname{relu}\\left(a\\right) + \\tanh\\left(a\\right) + \\exp\\left(a\\right) + \\log\\left(a\\right) + \\operatorname{softplus}\\left(a\\right)',
+    ],
     ['abs and square', 'Y = abs(a - b) + square(a) + square(a + b)', 'Y &= \\left|a - b\\right| + a^{2} + \\left(a + b\\right)^{2}'],
     ['binary max and min', 'Y = max(a, 0) + min(a, b)', 'Y &= \\max\\left(a, 0\\right) + \\min\\left(a, b\\right)'],
     ['unary minus and parentheses', 'Y = -(a + b) · c', 'Y &= -\\left(a + b\\right) \\cdot c'],

@@ -35,7 +35,14 @@ const neg = (arg: Expr): Expr => ({ kind: 'negate', arg, span: S });
 const paren = (arg: Expr): Expr => ({ kind: 'paren', arg, span: S });
 const call = (fn: string, ...args: Expr[]): Expr => ({ kind: 'call', fn, args, span: S, nameSpan: S });
 const agg = (o: AggregateOp, indices: IndexName[], body: Expr): Expr => ({ kind: 'aggregate', op: o, indices, body, span: S, headSpan: S });
-const assign = (target: string, indices: Ix[], ...parts: Expr[]): Statement => ({ kind: 'assign', target, targetSpan: S, indices: indices.map(ix), parts, span: S });
+const assign = (target: string, indices: Ix[], ...parts: Expr[]): Statement => ({
+  kind: 'assign',
+  target,
+  targetSpan: S,
+  indices: indices.map(ix),
+  parts,
+  span: S,
+});
 const prog = (...statements: Statement[]): Program => ({ statements, source: '' });
 
 /** Parses `source` and expects exactly the given statements. */
@@ -68,8 +75,10 @@ function expectError(source: string, line: number, column: number, fragment: str
 
 describe('§2 identifiers', () => {
   it("reads Δx, ΔX, μ, L', digits and _ as ordinary names", () => {
-    expectTree("Y[Δx, ΔX, μ, x'] = L'[Δx, ΔX] · _a1[μ, x'] · μ",
-      assign('Y', ['Δx', 'ΔX', 'μ', "x'"], mul(mul(A("L'", 'Δx', 'ΔX'), A('_a1', 'μ', "x'")), ref('μ'))));
+    expectTree(
+      "Y[Δx, ΔX, μ, x'] = L'[Δx, ΔX] · _a1[μ, x'] · μ",
+      assign('Y', ['Δx', 'ΔX', 'μ', "x'"], mul(mul(A("L'", 'Δx', 'ΔX'), A('_a1', 'μ', "x'")), ref('μ'))),
+    );
   });
 
   it('reads dotted tensor names as one name (namespacing)', () => {
@@ -145,7 +154,14 @@ describe('§2 statements and line breaks', () => {
   it('a newline ends a statement', () => {
     expectTree('Y = a\nZ = b\n\n\nW = c', assign('Y', [], ref('a')), assign('Z', [], ref('b')), assign('W', [], ref('c')));
   });
-  for (const [sign, o] of [['+', '+'], ['-', '-'], ['·', '*'], ['*', '*'], ['/', '/'], ['^', '^']] as const) {
+  for (const [sign, o] of [
+    ['+', '+'],
+    ['-', '-'],
+    ['·', '*'],
+    ['*', '*'],
+    ['/', '/'],
+    ['^', '^'],
+  ] as const) {
     it(`continues after a binary '${sign}'`, () => {
       expectTree(`Y = a ${sign}\n    b`, assign('Y', [], op(o, ref('a'), ref('b'))));
     });
@@ -175,14 +191,21 @@ describe('§3 statements', () => {
     expectSameTree('Y = sum[i] X[i]', 'Y[] = sum[i] X[i]');
   });
   it('concatenation along one axis', () => {
-    expectTree('T[b, x, y, J1+J2] = A[b,x,y,J1] ; B[b,x,y,J2]',
-      assign('T', ['b', 'x', 'y', iop('+', 'J1', 'J2')], A('A', 'b', 'x', 'y', 'J1'), A('B', 'b', 'x', 'y', 'J2')));
+    expectTree(
+      'T[b, x, y, J1+J2] = A[b,x,y,J1] ; B[b,x,y,J2]',
+      assign('T', ['b', 'x', 'y', iop('+', 'J1', 'J2')], A('A', 'b', 'x', 'y', 'J1'), A('B', 'b', 'x', 'y', 'J2')),
+    );
     expect((parse('T[J1+J2+J3] = A[J1]; B[J2]; C[J3]').statements[0] as Extract<Statement, { kind: 'assign' }>).parts).toHaveLength(3);
   });
   it('an affine left-hand side (transposed convolution)', () => {
-    expectTree('T[b, 2*x+Δx, 2*y+Δy, j] = W[Δx,Δy,I,j] · L[b,x,y,I]',
-      assign('T', ['b', iop('+', iop('*', inum(2), 'x'), 'Δx'), iop('+', iop('*', inum(2), 'y'), 'Δy'), 'j'],
-        mul(A('W', 'Δx', 'Δy', 'I', 'j'), A('L', 'b', 'x', 'y', 'I'))));
+    expectTree(
+      'T[b, 2*x+Δx, 2*y+Δy, j] = W[Δx,Δy,I,j] · L[b,x,y,I]',
+      assign(
+        'T',
+        ['b', iop('+', iop('*', inum(2), 'x'), 'Δx'), iop('+', iop('*', inum(2), 'y'), 'Δy'), 'j'],
+        mul(A('W', 'Δx', 'Δy', 'I', 'j'), A('L', 'b', 'x', 'y', 'I')),
+      ),
+    );
   });
   it('input declaration', () => {
     expectTree('input X[b, x:28, y:28, i:1]', { kind: 'input', name: 'X', nameSpan: S, indices: [n('b'), n('x', 28), n('y', 28), n('i', 1)], span: S });
@@ -204,17 +227,26 @@ describe('§3 statements', () => {
     });
   }
   it('param with a shape, with or without an initializer', () => {
-    expectTree('param W[i:3, j:4] ~ he_normal', { kind: 'param', name: 'W', nameSpan: S, indices: [n('i', 3), n('j', 4)], init: { name: 'he_normal', args: [], span: S }, span: S });
+    expectTree('param W[i:3, j:4] ~ he_normal', {
+      kind: 'param',
+      name: 'W',
+      nameSpan: S,
+      indices: [n('i', 3), n('j', 4)],
+      init: { name: 'he_normal', args: [], span: S },
+      span: S,
+    });
     expectTree('param W[i:3]', { kind: 'param', name: 'W', nameSpan: S, indices: [n('i', 3)], span: S });
   });
   it('param that says nothing is an error', () => {
     expectError('param W', 1, 1, 'says nothing');
   });
   it('const with a value, a negative value, or none', () => {
-    expectTree('const s = 2\nconst t = −0.5\nconst K',
+    expectTree(
+      'const s = 2\nconst t = −0.5\nconst K',
       { kind: 'const', name: 's', nameSpan: S, value: 2, span: S },
       { kind: 'const', name: 't', nameSpan: S, value: -0.5, span: S },
-      { kind: 'const', name: 'K', nameSpan: S, span: S });
+      { kind: 'const', name: 'K', nameSpan: S, span: S },
+    );
   });
   it('input, param and const are names where no declaration can start', () => {
     expectTree('input = param[const]', assign('input', [], A('param', 'const')));
@@ -237,8 +269,10 @@ describe('§4 index expressions', () => {
     expectTree('Y[b, (g, j)] = X[b, (g, I), (g:2, (I, k))]', assign('Y', ['b', comp('g', 'j')], A('X', 'b', comp('g', 'I'), comp(n('g', 2), comp('I', 'k')))));
   });
   it('boundary functions clamp, wrap, reflect', () => {
-    expectTree('Y[x] = X[clamp(x+Δx-1), wrap(x), reflect(2*x)]',
-      assign('Y', ['x'], A('X', bound('clamp', iop('-', iop('+', 'x', 'Δx'), inum(1))), bound('wrap', 'x'), bound('reflect', iop('*', inum(2), 'x')))));
+    expectTree(
+      'Y[x] = X[clamp(x+Δx-1), wrap(x), reflect(2*x)]',
+      assign('Y', ['x'], A('X', bound('clamp', iop('-', iop('+', 'x', 'Δx'), inum(1))), bound('wrap', 'x'), bound('reflect', iop('*', inum(2), 'x')))),
+    );
   });
   it('extents on indices inside an access (the §1 filter)', () => {
     expectTree('Y[j] = W[Δx:5, Δy:K, j]', assign('Y', ['j'], A('W', n('Δx', 5), n('Δy', 'K'), 'j')));
@@ -257,8 +291,7 @@ describe('§4 index expressions', () => {
 
 describe('§5 expressions', () => {
   it('precedence: · over +, left-associative - and /', () => {
-    expectTree('Y = a + b · c - d / e / f',
-      assign('Y', [], sub(add(ref('a'), mul(ref('b'), ref('c'))), op('/', op('/', ref('d'), ref('e')), ref('f')))));
+    expectTree('Y = a + b · c - d / e / f', assign('Y', [], sub(add(ref('a'), mul(ref('b'), ref('c'))), op('/', op('/', ref('d'), ref('e')), ref('f')))));
   });
   it('^ is right-associative and binds tighter than unary minus', () => {
     expectTree('Y = -a^b^c', assign('Y', [], neg(op('^', ref('a'), op('^', ref('b'), ref('c'))))));
@@ -266,8 +299,7 @@ describe('§5 expressions', () => {
     expectTree('Y = a^-b', assign('Y', [], op('^', ref('a'), neg(ref('b')))));
   });
   it('numbers in every form', () => {
-    expectTree('Y = 1e-5 + .5 + 2. + 1E3 + 42',
-      assign('Y', [], add(add(add(add(num(1e-5), num(0.5)), num(2)), num(1000)), num(42))));
+    expectTree('Y = 1e-5 + .5 + 2. + 1E3 + 42', assign('Y', [], add(add(add(add(num(1e-5), num(0.5)), num(2)), num(1000)), num(42))));
   });
   for (const fn of ['relu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'abs', 'square', 'softplus']) {
     it(`${fn}(x) is an elementwise call`, () => expectTree(`Y[i] = ${fn}(X[i])`, assign('Y', ['i'], call(fn, A('X', 'i')))));
@@ -282,12 +314,20 @@ describe('§5 expressions', () => {
     expectTree('Y = f (a)', assign('Y', [], mul(ref('f'), paren(ref('a')))));
   });
   it('aggregators sum, Σ, max, min, mean with optional extents', () => {
-    expectTree('Y[j] = sum[i,k] A[i,k,j] + max[Δx:2,Δy:2] B[Δx,Δy,j] + min[i] C[i,j] + mean[i:K] D[i,j]',
-      assign('Y', ['j'], add(add(add(
-        agg('sum', [n('i'), n('k')], A('A', 'i', 'k', 'j')),
-        agg('max', [n('Δx', 2), n('Δy', 2)], A('B', 'Δx', 'Δy', 'j'))),
-        agg('min', [n('i')], A('C', 'i', 'j'))),
-        agg('mean', [n('i', 'K')], A('D', 'i', 'j')))));
+    expectTree(
+      'Y[j] = sum[i,k] A[i,k,j] + max[Δx:2,Δy:2] B[Δx,Δy,j] + min[i] C[i,j] + mean[i:K] D[i,j]',
+      assign(
+        'Y',
+        ['j'],
+        add(
+          add(
+            add(agg('sum', [n('i'), n('k')], A('A', 'i', 'k', 'j')), agg('max', [n('Δx', 2), n('Δy', 2)], A('B', 'Δx', 'Δy', 'j'))),
+            agg('min', [n('i')], A('C', 'i', 'j')),
+          ),
+          agg('mean', [n('i', 'K')], A('D', 'i', 'j')),
+        ),
+      ),
+    );
   });
   it('an aggregator applies to the product term that follows: sum[i] A[i]·B[i] + C is (sum ...) + C', () => {
     expectTree('Y = sum[i] A[i]·B[i] + C', assign('Y', [], add(agg('sum', [n('i')], mul(A('A', 'i'), A('B', 'i'))), ref('C'))));
@@ -305,8 +345,14 @@ describe('§5 expressions', () => {
     expectTree('Y[j] = max[i] L[i,j]', assign('Y', ['j'], agg('max', [n('i')], A('L', 'i', 'j'))));
   });
   it('the seed convolution: implicit sums are left to the checker', () => {
-    expectTree('L[b,x,y,j] = σ(W[Δx,Δy,I,j]·L0[b,x+Δx,y+Δy,I] − B[j])',
-      assign('L', ['b', 'x', 'y', 'j'], call('σ', sub(mul(A('W', 'Δx', 'Δy', 'I', 'j'), A('L0', 'b', iop('+', 'x', 'Δx'), iop('+', 'y', 'Δy'), 'I')), A('B', 'j')))));
+    expectTree(
+      'L[b,x,y,j] = σ(W[Δx,Δy,I,j]·L0[b,x+Δx,y+Δy,I] − B[j])',
+      assign(
+        'L',
+        ['b', 'x', 'y', 'j'],
+        call('σ', sub(mul(A('W', 'Δx', 'Δy', 'I', 'j'), A('L0', 'b', iop('+', 'x', 'Δx'), iop('+', 'y', 'Δy'), 'I')), A('B', 'j'))),
+      ),
+    );
   });
 });
 

@@ -12,13 +12,21 @@ import { printExpr, printIndex, printProgram } from '../../../dsl/parse/print';
 
 const GOLDEN: readonly (readonly [string, string, string])[] = [
   // [what, as written, canonical]
-  ['LANGUAGE.md §1 conv', 'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])', 'L1[b,x,y,j:6] = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])'],
+  [
+    'LANGUAGE.md §1 conv',
+    'L1[b,x,y,j:6]  = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])',
+    'L1[b,x,y,j:6] = relu(W1[Δx:5,Δy:5,I,j] · L0[b,x+Δx,y+Δy,I] + B1[j])',
+  ],
   ['LANGUAGE.md §1 pool', 'L2[b,x,y,j]    = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]', 'L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]'],
   ['every multiplication sign', 'Y[i] = A[i] * B[i] ⋅ C[i] × D[i] ∗ E[i] F[i]·G[i]', 'Y[i] = A[i] · B[i] · C[i] · D[i] · E[i] · F[i] · G[i]'],
   ['slide-style juxtaposition', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] L[b,x+Δx,y+Δy,I] − B[j])', 'L[b,x,y,j] = σ(W[Δx,Δy,I,j] · L[b,x+Δx,y+Δy,I] - B[j])'],
   ['Σ', 'Y = Σ[i] A[i]·B[i] + C', 'Y = sum[i] A[i] · B[i] + C'],
   ['∑ with extent and parentheses', 'Y = ∑[i : 3](A[i]+B[i])', 'Y = sum[i:3] (A[i] + B[i])'],
-  ['max, min, mean aggregators', 'Y[j] = max[i] A[i,j] + min[i,k:2] B[i,k,j] - mean[Δx:K] C[Δx,j]', 'Y[j] = max[i] A[i,j] + min[i,k:2] B[i,k,j] - mean[Δx:K] C[Δx,j]'],
+  [
+    'max, min, mean aggregators',
+    'Y[j] = max[i] A[i,j] + min[i,k:2] B[i,k,j] - mean[Δx:K] C[Δx,j]',
+    'Y[j] = max[i] A[i,j] + min[i,k:2] B[i,k,j] - mean[Δx:K] C[Δx,j]',
+  ],
   ['nested aggregators', 'Y = sum[i] max[j] A[i,j]', 'Y = sum[i] max[j] A[i,j]'],
   ['aggregator as a right factor', 'Y[j] = A[j] · sum[i] B[i] C[i]', 'Y[j] = A[j] · sum[i] B[i] · C[i]'],
   ['minus signs', 'Y = a − b – c - -d', 'Y = a - b - c - -d'],
@@ -27,13 +35,21 @@ const GOLDEN: readonly (readonly [string, string, string])[] = [
   ['division', 'Y = a/b/c + a/(b/c) + a/b*c', 'Y = a / b / c + a / (b / c) + a / b · c'],
   ['parentheses kept as written', 'Y = ((a)) + (b·c)', 'Y = ((a)) + (b · c)'],
   ['numbers keep their digits', 'Y = 1e-5 + .5 + 2. + 1E3 + 0.250 + 7', 'Y = 1e-5 + .5 + 2. + 1E3 + 0.250 + 7'],
-  ['elementwise functions', 'Y[i]=relu(X[i])+sigmoid(X[i])+tanh(X[i])+exp(X[i])+log(X[i])+sqrt(X[i])+abs(X[i])+square(X[i])+softplus(X[i])', 'Y[i] = relu(X[i]) + sigmoid(X[i]) + tanh(X[i]) + exp(X[i]) + log(X[i]) + sqrt(X[i]) + abs(X[i]) + square(X[i]) + softplus(X[i])'],
+  [
+    'elementwise functions',
+    'Y[i]=relu(X[i])+sigmoid(X[i])+tanh(X[i])+exp(X[i])+log(X[i])+sqrt(X[i])+abs(X[i])+square(X[i])+softplus(X[i])',
+    'Y[i] = relu(X[i]) + sigmoid(X[i]) + tanh(X[i]) + exp(X[i]) + log(X[i]) + sqrt(X[i]) + abs(X[i]) + square(X[i]) + softplus(X[i])',
+  ],
   ['binary max and min, σ', 'Y[i] = max(A[i],0) + min (A[i] , B[i]) + σ(A[i])', 'Y[i] = max(A[i], 0) + min(A[i], B[i]) + σ(A[i])'],
   ['a name, a space, a parenthesis: a product', 'Y = f (x)', 'Y = f · (x)'],
   ['concatenation', 'T[b,x,y,J1+J2] = A[b,x,y,J1];B[b,x,y,J2]', 'T[b,x,y,J1+J2] = A[b,x,y,J1] ; B[b,x,y,J2]'],
   ['affine left-hand side (scatter)', 'T[b, 2*x+Δx, 2*y+Δy, j] = W[Δx,Δy,I,j] · L[b,x,y,I]', 'T[b,2*x+Δx,2*y+Δy,j] = W[Δx,Δy,I,j] · L[b,x,y,I]'],
   ['composite left-hand index', 'Y[b, (g, j:4)] = X[b, (g,I)] · W[g, I, j]', 'Y[b,(g,j:4)] = X[b,(g,I)] · W[g,I,j]'],
-  ['index forms', 'Y[x] = X[clamp(x − 1), wrap( x+1 ), reflect(x), (g, I), x / 2, -x, 2·x, s*x + d*Δx - p]', 'Y[x] = X[clamp(x-1),wrap(x+1),reflect(x),(g,I),x/2,-x,2*x,s*x+d*Δx-p]'],
+  [
+    'index forms',
+    'Y[x] = X[clamp(x − 1), wrap( x+1 ), reflect(x), (g, I), x / 2, -x, 2·x, s*x + d*Δx - p]',
+    'Y[x] = X[clamp(x-1),wrap(x+1),reflect(x),(g,I),x/2,-x,2*x,s*x+d*Δx-p]',
+  ],
   ['index parentheses kept', 'Y[x] = X[(x+1)/2, (x), x-(1-y)]', 'Y[x] = X[(x+1)/2,(x),x-(1-y)]'],
   ['integral index numbers', 'Y[x] = X[2.0*x + 1e0]', 'Y[x] = X[2*x+1]'],
   ['const extents', 'Y[j : K] = X[j]', 'Y[j:K] = X[j]'],
@@ -130,11 +146,15 @@ describe('printExpr on hand-built trees', () => {
       // And the text means the tree: the parser reads it back to the same operators.
       const reread = parse(`Y = ${text}`);
       const unparen = (e: Expr): Expr =>
-        e.kind === 'paren' ? unparen(e.arg)
-        : e.kind === 'binary' ? { ...e, left: unparen(e.left), right: unparen(e.right) }
-        : e.kind === 'negate' ? { ...e, arg: unparen(e.arg) }
-        : e.kind === 'aggregate' ? { ...e, body: unparen(e.body) }
-        : e;
+        e.kind === 'paren'
+          ? unparen(e.arg)
+          : e.kind === 'binary'
+            ? { ...e, left: unparen(e.left), right: unparen(e.right) }
+            : e.kind === 'negate'
+              ? { ...e, arg: unparen(e.arg) }
+              : e.kind === 'aggregate'
+                ? { ...e, body: unparen(e.body) }
+                : e;
       const stmt = reread.statements[0];
       expect(stmt.kind === 'assign' && astDifference(unparen(stmt.parts[0]), tree)).toBeFalsy();
     });

@@ -47,8 +47,7 @@ function withoutParens(p: Program): Program {
         return e;
     }
   };
-  const st = (s: Statement): Statement =>
-    s.kind === 'assign' ? { ...s, indices: s.indices.map(ix), parts: s.parts.map(ex) } : s;
+  const st = (s: Statement): Statement => (s.kind === 'assign' ? { ...s, indices: s.indices.map(ix), parts: s.parts.map(ex) } : s);
   return { ...p, statements: p.statements.map(st) };
 }
 
@@ -111,7 +110,7 @@ describe('structural equality', () => {
     expect(astEqual(a, b)).toBe(true);
     expect(stripSpans(a)).toEqual(stripSpans(b));
     expect(astEqual(a, parse('Y[i] = 2.5 / X[i]'))).toBe(false);
-    expect(astDifference(a, parse('Y[i] = 2.5 / X[i]'))).toBe("statements[0].parts[0].op: \"*\" vs \"/\"");
+    expect(astDifference(a, parse('Y[i] = 2.5 / X[i]'))).toBe('statements[0].parts[0].op: "*" vs "/"');
     expect(astEqual(parse('Y = (a)'), parse('Y = a'))).toBe(false);
     expect(astEqual(parse('param W ~ zeros'), parse('param W[] ~ zeros'))).toBe(false);
     expect(astEqual(parse('Y = X[i:3]'), parse('Y = X[i:4]'))).toBe(false);

@@ -42,7 +42,11 @@ function shaped(flat: number[], shape: number[]): unknown {
  * Independent 2-D convolution (correlation, as CNNs compute it) over plain arrays:
  * x[h][w][c], f[kh][kw][c][o] → out[i][j][o], zero padding, stride, dilation.
  */
-function conv2dLoop(x: number[][][], f: number[][][][], opt: { stride?: number; pad?: number; dilation?: number; outH?: number; outW?: number } = {}): number[][][] {
+function conv2dLoop(
+  x: number[][][],
+  f: number[][][][],
+  opt: { stride?: number; pad?: number; dilation?: number; outH?: number; outW?: number } = {},
+): number[][][] {
   const [s, p, d] = [opt.stride ?? 1, opt.pad ?? 0, opt.dilation ?? 1];
   const [H, W, C] = [x.length, x[0].length, x[0][0].length];
   const [KH, KW, O] = [f.length, f[0].length, f[0][0][0].length];
@@ -157,7 +161,10 @@ describe('convolution variants', () => {
   it('3-D convolution (hand, closed form)', () => {
     // X[i,j,k] = 9i + 3j + k, W = 1 on a 2x2x2 window:
     // V[x,y,z] = Σ 9(x+a) + 3(y+c) + (z+e) = 8(9x + 3y + z) + 4·(9 + 3 + 1).
-    const X = shaped(Array.from({ length: 27 }, (_, n) => n), [3, 3, 3]);
+    const X = shaped(
+      Array.from({ length: 27 }, (_, n) => n),
+      [3, 3, 3],
+    );
     const W = shaped(Array(8).fill(1), [2, 2, 2]);
     const { V } = ein`V[x,y,z] = W[a,c,e] · X[x+a, y+c, z+e]`.evaluateReference({ X: X as number[][][], W: W as number[][][] });
     expect(V.shape).toEqual([2, 2, 2]);
@@ -179,7 +186,8 @@ describe('scatter: affine left-hand sides', () => {
     const out = Array.from({ length: 7 }, () => Array.from({ length: 7 }, () => [0, 0]));
     for (let x = 0; x < 3; x++)
       for (let y = 0; y < 3; y++)
-        for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) out[2 * x + a][2 * y + b][j] += W[a][b][i][j] * L[x][y][i];
+        for (let a = 0; a < 3; a++)
+          for (let b = 0; b < 3; b++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) out[2 * x + a][2 * y + b][j] += W[a][b][i][j] * L[x][y][i];
     const { T } = ein`T[2*x+Δx, 2*y+Δy, j] = W[Δx,Δy,I,j] · L[x,y,I]`.evaluateReference({ L, W });
     expect(nested(T)).toEqual(out);
   });
