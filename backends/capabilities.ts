@@ -10,6 +10,40 @@ const WASM = 'wasm';
 /** The tfjs name of einnet's native oneDNN backend (backends/native/kernel.ts). */
 const NATIVE = 'einnet-native';
 
+/** tfjs' GPU backends in a page (backends/select-browser.ts). */
+const WEBGL = 'webgl';
+const GPU_BACKENDS: readonly string[] = [WEBGL, 'webgpu'];
+
+/** The highest rank tfjs' Select kernel (tf.where) takes on the active backend: 4 on webgl and webgpu. */
+export function maxSelectRank(): number {
+  return GPU_BACKENDS.includes(tf.getBackend()) ? 4 : Infinity;
+}
+
+/** The highest rank tfjs' Transpose takes on the active backend: 6 on webgl and webgpu. */
+export function maxTransposeRank(): number {
+  return GPU_BACKENDS.includes(tf.getBackend()) ? 6 : Infinity;
+}
+
+/**
+ * What the ops do differently on the active backend for steps of this kind and rank, for
+ * explain(); undefined where nothing changes. `conv3d` is a 3-D convolution with padding.
+ */
+export function backendWorkaround(kind: 'where' | 'transpose' | 'pad' | 'conv3d', rank: number): string | undefined {
+  const backend = tf.getBackend();
+  if (kind === 'where' && rank > maxSelectRank()) return `${backend}: tf.where on the flattened tensors (its Select stops at rank ${maxSelectRank()})`;
+  if (kind === 'transpose' && rank > maxTransposeRank()) {
+    return `${backend}: axes folded, else a gather by flat position (its Transpose stops at rank ${maxTransposeRank()})`;
+  }
+  if ((kind === 'pad' || kind === 'conv3d') && rank > maxPadRank())
+    return `${backend}: padded one axis at a time (its pad is wrong above rank ${maxPadRank()})`;
+  return undefined;
+}
+
+/** The highest rank tfjs' PadV2 is right at on the active backend: 4 on webgl (its packed shader fails at 5). */
+export function maxPadRank(): number {
+  return tf.getBackend() === WEBGL ? 4 : Infinity;
+}
+
 /** What decides whether a convolution's gradient kernels serve: its rank, kind and dilations. */
 export interface ConvGradientQuery {
   readonly rank: 2 | 3;

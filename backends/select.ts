@@ -11,35 +11,27 @@
  * The environment variable `EINNET_BACKEND=gpu|node|native|wasm|cpu` overrides the order.
  * The optional packages are never dependencies of einnet: they download libtensorflow at install
  * time, which must not make `npm install` fail on a machine without internet. They are detected
- * at run time with `require`.
+ * at run time with `require`. The selection itself (shared with the browser) is backends/selection.ts;
+ * `webgpu` and `webgl` are the browser bundle's (backends/select-browser.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { EinError } from '../core/diagnostics';
-import { shareSavedTensors } from './saved-tensors';
+import {
+  activateBackend,
+  activeBackend,
+  availableBackends,
+  parseBackendName,
+  registerBackendPlatform,
+  setSharedSavedTensors,
+  type BackendCandidate,
+  type BackendInfo,
+  type BackendName,
+} from './selection';
 
-export type BackendName = 'gpu' | 'node' | 'native' | 'wasm' | 'cpu';
-
-/** What `useBackend` / `activeBackend` report. */
-export interface BackendInfo {
-  /** einnet's name for the backend. */
-  readonly name: BackendName;
-  /** The tfjs backend name it registers (`tensorflow`, `wasm`, `cpu`, `einnet-native`). */
-  readonly tfjsName: string;
-  /** Where it came from, for humans: the package or addon that provides it. */
-  readonly provider: string;
-}
+export { activeBackend, availableBackends, setSharedSavedTensors };
+export type { BackendName, BackendInfo };
+export type { AdapterInfo } from './selection';
 
 export const BACKEND_ORDER: readonly BackendName[] = ['gpu', 'node', 'native', 'wasm', 'cpu'];
-
-interface BackendCandidate {
-  readonly tfjsName: string;
-  readonly provider: string;
-  readonly install: string;
-  /** Loads the provider so that it registers its tfjs backend; throws when it is not installed. */
-  readonly load: () => void;
-  /** Loads what `load` needs asynchronously first, where that works in more module systems. */
-  readonly prepare?: () => Promise<void>;
-}
 
 type NativeModule = typeof import('./native');
 
@@ -62,62 +54,42 @@ function nativeLoad(): void {
   nativeModule.loadNativeBackend();
 }
 
-const CANDIDATES: Record<BackendName, BackendCandidate> = {
+const CANDIDATES: Partial<Record<BackendName, BackendCandidate>> = {
   gpu: {
     tfjsName: 'tensorflow',
     provider: '@tensorflow/tfjs-node-gpu',
-    install: 'npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA and internet access at install time)',
+    install: 'install it with: npm install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA and internet access at install time)',
     load: () => requireOptional('@tensorflow/tfjs-node-gpu'),
   },
   node: {
     tfjsName: 'tensorflow',
     provider: '@tensorflow/tfjs-node',
-    install: 'npm install @tensorflow/tfjs-node@4.22.0 (needs internet access at install time)',
+    install: 'install it with: npm install @tensorflow/tfjs-node@4.22.0 (needs internet access at install time)',
     load: () => requireOptional('@tensorflow/tfjs-node'),
   },
   native: {
     tfjsName: 'einnet-native',
     provider: 'einnet oneDNN addon (backends/native)',
-    install: 'apt-get install libdnnl-dev (macOS: brew install onednn), then npm run build:native (see docs/native-backend.md)',
+    install: 'install it with: apt-get install libdnnl-dev (macOS: brew install onednn), then npm run build:native (see docs/native-backend.md)',
     load: nativeLoad,
     prepare: importNative,
   },
   wasm: {
     tfjsName: 'wasm',
     provider: '@tensorflow/tfjs-backend-wasm',
-    install: 'npm install @tensorflow/tfjs-backend-wasm@4.22.0',
+    install: 'install it with: npm install @tensorflow/tfjs-backend-wasm@4.22.0',
     load: () => requireOptional('@tensorflow/tfjs-backend-wasm'),
   },
   cpu: {
     tfjsName: 'cpu',
     provider: '@tensorflow/tfjs-backend-cpu',
-    install: 'npm install @tensorflow/tfjs',
+    install: 'install it with: npm install @tensorflow/tfjs',
     load: () => undefined,
   },
 };
 
 function requireOptional(pkg: string): void {
   require(pkg);
-}
-
-let active: BackendInfo | undefined;
-
-/** Whether `useBackend` installs the shared saved tensors (backends/saved-tensors.ts). */
-let sharedSavedTensors = true;
-
-/**
- * Switches the sharing of tensors saved for the backward pass (backends/saved-tensors.ts; 43 %
- * fewer kernel calls in a training step) on or off, process-wide, at once and for later
- * `useBackend` calls, which install it while it is on (the default).
- *
- * @example
- *   setSharedSavedTensors(false);   // tfjs' own clone for every saved tensor again
- * @returns whether sharing is active afterwards (false when off, or when tfjs' engine lacks the
- *   internals it relies on).
- */
-export function setSharedSavedTensors(on: boolean): boolean {
-  sharedSavedTensors = on;
-  return shareSavedTensors(on);
 }
 
 /**
@@ -134,22 +106,19 @@ function quietCpuBanner(): void {
 }
 quietCpuBanner();
 
-function isBackendName(s: string): s is BackendName {
-  return (BACKEND_ORDER as readonly string[]).includes(s);
-}
+registerBackendPlatform({
+  order: BACKEND_ORDER,
+  candidates: CANDIDATES,
+  elsewhere: (name) =>
+    name === 'webgpu' || name === 'webgl'
+      ? `${name === 'webgpu' ? 'WebGPU' : 'WebGL'} runs in a web page (dist/browser/einnet.mjs, docs/browser.md); ` +
+        `in Node pick one of ${BACKEND_ORDER.join('|')}`
+      : `pick one of ${BACKEND_ORDER.join('|')}`,
+});
 
 /** Reads and validates `EINNET_BACKEND`; undefined when unset. */
 export function backendFromEnvironment(env: NodeJS.ProcessEnv = process.env): BackendName | undefined {
-  const raw = env.EINNET_BACKEND?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return undefined;
-  if (!isBackendName(raw)) {
-    throw new EinError({
-      code: 'EIN3001',
-      message: `EINNET_BACKEND is '${env.EINNET_BACKEND}', which is not a backend`,
-      expected: `one of ${BACKEND_ORDER.join(', ')}`,
-    });
-  }
-  return raw;
+  return parseBackendName(env.EINNET_BACKEND, 'EINNET_BACKEND');
 }
 
 /**
@@ -164,96 +133,11 @@ export function backendFromEnvironment(env: NodeJS.ProcessEnv = process.env): Ba
  * `setSharedSavedTensors(false)`.
  *
  * Limitations: tfjs allows one active backend per process; tensors created on another backend
- * are moved lazily by tfjs when used.
- * @throws EinError EIN3002 when the named backend is not installed, saying how to install it;
- *   the backend's own configuration errors (EIN3101, EIN3102 for the native backend's variables).
+ * are moved lazily by tfjs when used. `webgpu` and `webgl` exist in the browser bundle only.
+ * @throws EinError EIN3001 for a name that is not a backend; EIN3002 when the named backend is
+ *   not installed, saying how to install it; the backend's own configuration errors (EIN3101,
+ *   EIN3102 for the native backend's variables).
  */
 export async function useBackend(name?: BackendName): Promise<BackendInfo> {
-  const wanted = name ?? backendFromEnvironment();
-  if (wanted !== undefined) {
-    if (!isBackendName(wanted)) {
-      throw new EinError({
-        code: 'EIN3001',
-        message: `'${String(wanted)}' is not a backend`,
-        expected: `one of ${BACKEND_ORDER.join(', ')}`,
-      });
-    }
-    const error = await tryActivate(wanted);
-    if (error !== undefined) {
-      const c = CANDIDATES[wanted];
-      throw new EinError({
-        code: 'EIN3002',
-        message: `backend '${wanted}' (${c.provider}) is not available: ${error}`,
-        hint: `install it with: ${c.install}; or pick another with EINNET_BACKEND=${availableHint()}`,
-      });
-    }
-    return active!;
-  }
-  for (const candidate of BACKEND_ORDER) {
-    if ((await tryActivate(candidate)) === undefined) return active!;
-  }
-  // Unreachable in practice: the cpu backend always loads.
-  throw new EinError({ code: 'EIN3002', message: 'no tfjs backend could be activated' });
-}
-
-function availableHint(): string {
-  return BACKEND_ORDER.join('|');
-}
-
-/**
- * Tries to load and activate one backend; returns why it failed, or undefined on success. An
- * EinError from loading is the user's configuration (e.g. a bad EINNET_THREADS) and is thrown:
- * moving on to the next backend would hide it.
- */
-async function tryActivate(name: BackendName): Promise<string | undefined> {
-  const c = CANDIDATES[name];
-  try {
-    await c.prepare?.();
-    c.load();
-  } catch (e) {
-    if (e instanceof EinError) throw e;
-    return firstLine(e);
-  }
-  if (tf.findBackendFactory(c.tfjsName) === null && tf.findBackend(c.tfjsName) === null) {
-    return `the package loaded but registered no '${c.tfjsName}' backend`;
-  }
-  let ok: boolean;
-  try {
-    ok = await tf.setBackend(c.tfjsName);
-    await tf.ready();
-  } catch (e) {
-    return firstLine(e);
-  }
-  if (!ok) return `tfjs could not initialise the '${c.tfjsName}' backend`;
-  active = { name, tfjsName: c.tfjsName, provider: c.provider };
-  if (sharedSavedTensors) shareSavedTensors();
-  return undefined;
-}
-
-function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n')[0];
-}
-
-/**
- * The backend einnet computes on now. Before any `useBackend` call this reports tfjs' current
- * backend (tfjs picks `cpu` in Node when nothing else was chosen).
- */
-export function activeBackend(): BackendInfo {
-  const current = tf.getBackend();
-  if (active !== undefined && active.tfjsName === current) return active;
-  const name = (Object.keys(CANDIDATES) as BackendName[]).find((n) => CANDIDATES[n].tfjsName === current) ?? 'cpu';
-  return { name, tfjsName: current, provider: CANDIDATES[name].provider };
-}
-
-/** The backends that load on this machine, in preference order (loads each provider once). */
-export function availableBackends(): BackendName[] {
-  return BACKEND_ORDER.filter((name) => {
-    try {
-      CANDIDATES[name].load();
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return activateBackend(name ?? backendFromEnvironment());
 }

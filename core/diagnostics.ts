@@ -65,6 +65,8 @@ export const DIAGNOSTIC_CODES = {
   EIN3100: 'native backend not available',
   EIN3101: 'bad native thread count',
   EIN3102: 'bad Winograd setting',
+  // browser backends
+  EIN3103: 'WebGL device renders float16 only',
   // models and training
   EIN4001: 'bad model option',
   EIN4002: 'unknown or bad optimizer option',

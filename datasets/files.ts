@@ -5,6 +5,7 @@
 import * as buffer from 'node:buffer';
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { isGzip, hexHead } from './bytes';
 import { describeIoError, fileError } from './errors';
 
 /** The bytes of `file`; EIN5011 when it cannot be read. */
@@ -16,15 +17,7 @@ export function readFileBytes(file: string): Buffer {
   }
 }
 
-/** True when `bytes` start with the gzip magic number 1f 8b. */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/** The first bytes of `bytes` in hex, for messages about unexpected contents. */
-export function hexHead(bytes: Uint8Array, n = 4): string {
-  return Array.from(bytes.subarray(0, n), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
-}
+export { isGzip, hexHead };
 
 /** The most one gzip file may decompress to when nothing tells a smaller size (1 GiB, above any dataset file einnet reads). */
 export const MAX_GUNZIP_BYTES = 1 << 30;

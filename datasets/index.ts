@@ -19,7 +19,7 @@ export {
 } from './cifar';
 export type { CifarFormat, CifarLoadOptions } from './cifar';
 export { padToCifarShape, openFashionMnistAsCifar, openMnistAsCifar, loadFashionMnistAsCifar } from './cifar-fallback';
-export { readIdx, parseIdx, readIdxImageSet } from './idx';
+export { readIdx, parseIdx, readIdxImageSet, idxImageSetFromBytes } from './idx';
 export type { IdxArray, IdxType, IdxPairOptions } from './idx';
 export { decodeImage, readImage, imageToTensor, loadImage, loadSampleImage, sampleImagePath, SAMPLE_IMAGES } from './images';
 export type { DecodedImage, DecodeOptions, ChannelChoice, SampleImageName } from './images';

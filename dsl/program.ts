@@ -17,6 +17,7 @@ import { printProgram } from './parse/print';
 import { lowerProgram } from './lower';
 import { backwardText } from './derive/backward';
 import { explainPlan } from './lower/explain';
+import { withBackendNotes } from './run/backend-notes';
 import { boundShapes, requireAllBound } from './run/bind';
 import { PlanRunner, type CompilePlan } from './run/execute';
 import type { AssignedNames, BindableNames, Bindings, RequiredNames } from './types';
@@ -196,12 +197,14 @@ export class Program<In extends string = string, Req extends string = never, Out
 
   /**
    * For each statement: the route chosen, the tfjs ops with their shapes and arguments, and why
-   * a faster route was not taken. Shapes are those of the bound tensors given.
+   * a faster route was not taken. Shapes are those of the bound tensors given. Where the active
+   * backend needs a step run another way (webgl, webgpu), a `note:` line after it says how.
    */
   explain(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): string {
     checkOptions(options, CHECK_OPTIONS, 'explain');
     const report = this.check(shapes, options);
-    return explainPlan(this.runner(shapes, report, options.consts).plan);
+    const plan = this.runner(shapes, report, options.consts).plan;
+    return withBackendNotes(explainPlan(plan), plan);
   }
 
   /**

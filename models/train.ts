@@ -330,7 +330,7 @@ export async function fit(model: Model, train: DataSource, options: FitOptions):
   const total = sourceCount(train);
   if (total === 0) throw modelError('EIN4010', 'fit', 'the training data holds no examples', 'pass a dataset with at least one example');
   const perEpoch = Math.min(Math.ceil(total / batchSize), options.maxBatchesPerEpoch ?? Infinity);
-  const showBar = options.progress ?? process.stdout.isTTY === true;
+  const showBar = options.progress ?? (globalThis as { process?: { stdout?: { isTTY?: boolean } } }).process?.stdout?.isTTY === true;
   const bar = showBar
     ? new SingleBar(
         { format: 'epoch {epoch}/{epochs} {bar} {value}/{total} batches | loss {loss}', hideCursor: true, clearOnComplete: false },

@@ -1,12 +1,14 @@
 /**
  * Convolution on tfjs, with the backend quirks routed around:
- * - padding is explicit (conv2d, depthwiseConv2d), or a tf.pad before conv3d, which takes only
+ * - padding is explicit (conv2d, depthwiseConv2d), or a pad before conv3d, which takes only
  *   'same'/'valid';
  * - tfjs conv2d refuses stride > 1 together with dilation > 1: the conv then runs with stride 1
- *   and its output is subsampled (exact; costs s² more arithmetic, said by explain()).
+ *   and its output is subsampled (exact; costs s² more arithmetic, said by explain());
+ * - the pad before conv3d is one axis at a time where the backend's rank-5 pad is wrong (webgl).
  * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad.
  */
 import * as tf from '@tensorflow/tfjs';
+import { padAnyRank } from './rank';
 
 /** A convolution: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
 export interface ConvParams {
@@ -63,7 +65,7 @@ export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor):
       : tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di);
   } else {
     // conv3d takes no explicit padding.
-    const padded = tf.pad(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
+    const padded = padAnyRank(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
     y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [
       number,
       number,

@@ -6,6 +6,7 @@
  * after. Reshapes are free and differentiable; below rank 7 nothing changes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { maxPadRank, maxSelectRank, maxTransposeRank } from '../backends/capabilities';
 
 const MAX_RANK = 6;
 
@@ -43,9 +44,9 @@ export function binaryAnyRank(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: 
   return tf.reshape(op(tf.reshape(a, f.shapes[0]), tf.reshape(b, f.shapes[1])), out);
 }
 
-/** tf.where on tensors of one shape, at any rank. */
+/** tf.where on tensors of one shape, at any rank (webgl's and webgpu's Select stop at rank 4). */
 export function whereAnyRank(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.rank <= MAX_RANK) return tf.where(mask, a, b);
+  if (a.rank <= Math.min(MAX_RANK, maxSelectRank())) return tf.where(mask, a, b);
   return tf.reshape(tf.where(tf.reshape(mask, [-1]), tf.reshape(a, [-1]), tf.reshape(b, [-1])), a.shape);
 }
 
@@ -109,4 +110,85 @@ export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: n
   pieces.push(x);
   if (after > 0) pieces.push(mode === 'clamp' ? repeat(part(n - 1, 1), after) : mode === 'wrap' ? part(0, after) : mirror(part(n - 1 - after, after)));
   return tf.concat(pieces, axis);
+}
+
+/**
+ * tf.transpose at any rank: extent-1 axes are dropped and axes that stay neighbours, in order, move
+ * as one (webgl and webgpu have no transpose above rank 6); what still has more than 6 axes is a
+ * gather of the flat tensor by host-computed positions. Unchanged within the backend's limit.
+ */
+export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tensor {
+  if (x.rank <= maxTransposeRank()) return tf.transpose(x, [...perm]);
+  const outShape = perm.map((a) => x.shape[a]);
+  const kept = perm.filter((a) => x.shape[a] !== 1);
+  const runs: number[][] = [];
+  for (const a of kept) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[last.length - 1] < a && !kept.some((b) => b > last[last.length - 1] && b < a)) last.push(a);
+    else runs.push([a]);
+  }
+  const bySource = [...runs].sort((r, s) => r[0] - s[0]);
+  const folded = bySource.map((r) => r.reduce((acc, a) => acc * x.shape[a], 1));
+  if (folded.length <= MAX_RANK)
+    return tf.reshape(
+      tf.transpose(
+        tf.reshape(x, folded),
+        runs.map((r) => bySource.indexOf(r)),
+      ),
+      outShape,
+    );
+  return tf.tidy(() => tf.reshape(tf.gather(tf.reshape(x, [-1]), transposeIndex(x.shape, perm)), outShape));
+}
+
+/** For each element of transpose(x, perm), in row-major order, its flat position in x. */
+function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.Tensor1D {
+  const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1));
+  const outShape = perm.map((a) => shape[a]);
+  const size = outShape.reduce((a, b) => a * b, 1);
+  const index = new Int32Array(size);
+  const at = outShape.map(() => 0);
+  for (let i = 0; i < size; i++) {
+    let flat = 0;
+    for (let k = 0; k < perm.length; k++) flat += at[k] * strides[perm[k]];
+    index[i] = flat;
+    for (let k = perm.length - 1; k >= 0; k--) {
+      if (++at[k] < outShape[k]) break;
+      at[k] = 0;
+    }
+  }
+  return tf.tensor1d(index, 'int32');
+}
+
+/**
+ * tf.pad at any rank: above the backend's limit (webgl's packed pad is wrong at rank 5), one axis
+ * at a time on a rank-3 view [before, axis, after]. Exact; unchanged within the limit.
+ */
+export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, number])[], value = 0): tf.Tensor {
+  if (x.rank <= maxPadRank())
+    return tf.pad(
+      x,
+      paddings.map(([a, b]) => [a, b] as [number, number]),
+      value,
+    );
+  let y = x;
+  paddings.forEach(([a, b], axis) => {
+    if (a === 0 && b === 0) return;
+    const shape = y.shape;
+    const before = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+    const after = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+    const padded = tf.pad(
+      tf.reshape(y, [before, shape[axis], after]),
+      [
+        [0, 0],
+        [a, b],
+        [0, 0],
+      ],
+      value,
+    );
+    y = tf.reshape(
+      padded,
+      shape.map((d, k) => (k === axis ? d + a + b : d)),
+    );
+  });
+  return y;
 }

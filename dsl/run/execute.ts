@@ -14,7 +14,17 @@ import { gatherAxis, scatterAddAxis } from '../../ops/gather';
 import { addRelu, reluGrad } from '../../ops/residual';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
-import { binaryAnyRank, boundaryPad, broadcastAnyRank, reduceAnyRank, sliceFolded, unaryAnyRank, whereAnyRank } from '../../ops/rank';
+import {
+  binaryAnyRank,
+  boundaryPad,
+  broadcastAnyRank,
+  padAnyRank,
+  reduceAnyRank,
+  sliceFolded,
+  transposeAnyRank,
+  unaryAnyRank,
+  whereAnyRank,
+} from '../../ops/rank';
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -70,7 +80,7 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
     ([x]) => ({ value: fn === 'max' ? tf.max(x, [...axes]) : tf.min(x, [...axes]), saved: [x] }),
     (g, [sx]) => {
       const perm = [...kept, ...axes];
-      const moved = tf.transpose(sx, perm);
+      const moved = transposeAnyRank(sx, perm);
       const keptShape = kept.map((k) => sx.shape[k]);
       const K = axes.reduce((a, k) => a * sx.shape[k], 1);
       if (K === 1) return tf.reshape(g, sx.shape);
@@ -78,7 +88,7 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
       const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
       const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
       const back = tf.reshape(spread, moved.shape);
-      return tf.transpose(
+      return transposeAnyRank(
         back,
         perm.map((_, k) => perm.indexOf(k)),
       );
@@ -272,17 +282,13 @@ export class PlanRunner {
       case 'scatterAdd':
         return scatterAddAxis(x(0), x(1), s.axis, s.shape);
       case 'transpose':
-        return tf.transpose(x(0), [...s.perm]);
+        return transposeAnyRank(x(0), s.perm);
       case 'reshape':
         return tf.reshape(x(0), [...s.shape]);
       case 'slice':
         return sliceFolded(x(0), s.begin, s.size);
       case 'pad':
-        return tf.pad(
-          x(0),
-          s.paddings.map((p) => [p[0], p[1]] as [number, number]),
-          s.value,
-        );
+        return padAnyRank(x(0), s.paddings, s.value);
       case 'matMul':
         return tf.matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
       case 'unary':

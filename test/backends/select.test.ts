@@ -73,6 +73,14 @@ describe('backend selection', () => {
     }
   });
 
+  it('webgpu and webgl are EIN3002 in Node, pointing at the browser bundle', async () => {
+    for (const name of ['webgpu', 'webgl'] as const) {
+      const e = await asyncFailure(() => useBackend(name));
+      expect(e.code).toBe('EIN3002');
+      expect(e.message).toContain('docs/browser.md');
+    }
+  });
+
   it('an unknown name passed to useBackend is EIN3001', async () => {
     const e = await asyncFailure(() => useBackend('tpu' as never));
     expect(e.code).toBe('EIN3001');
