@@ -16,6 +16,7 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import { EinError } from '../core/diagnostics';
 import { checkOptions } from '../core/options';
+import { processAlive } from '../core/processes';
 import { describeIoError, fileError, optionError } from './errors';
 import { DATASET_CATALOG, type CatalogEntry, type RemoteFile } from './catalog';
 import { defaultCacheDir } from './sources';
@@ -58,17 +59,6 @@ const MAX_REDIRECTS = 5;
 const STALE_TEMP_MS = 6 * 3600_000;
 /** `<file>.part-<pid>-<rand>` (downloads) and `.extract-<pid>-<rand>` (archive extraction). */
 const TEMP_NAME = /(?:\.part|^\.extract)-(\d+)-[0-9a-z]+$/;
-
-/** True while process `pid` exists on this machine (EPERM: it exists but belongs to someone else). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the temporary files and folders of downloads and extractions that were killed: those

@@ -35,6 +35,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { checkOptions } from '../core/options';
+import { processAlive } from '../core/processes';
 import type { Model } from './model';
 import { optimizerFromConfig, type Optimizer } from './optimizers';
 import { modelError, shapeText } from './errors';
@@ -89,17 +90,6 @@ function removeQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     /* already removed (by another writer, or never created) */
-  }
-}
-
-/** True while process `pid` exists on this machine (EPERM: it exists but belongs to someone else). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
