@@ -7,8 +7,6 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The tfjs name of tfjs' WebAssembly backend (XNNPACK under it). */
 const WASM = 'wasm';
-/** The tfjs name of einnet's native oneDNN backend (backends/native/kernel.ts). */
-const NATIVE = 'einnet-native';
 
 /** What decides whether a convolution's gradient kernels serve: its rank, kind and dilations. */
 export interface ConvGradientQuery {
@@ -41,14 +39,6 @@ export function hasConvGradient(q: ConvGradientQuery): boolean {
  */
 export function hasExactMaxPoolGradient(): boolean {
   return tf.getBackend() !== WASM;
-}
-
-/**
- * Whether the active backend's tanh is a vector kernel, costing about a copy (einnet's native
- * backend); tfjs' cpu and wasm tanh are scalar libm loops, 70x a max pool on wasm.
- */
-export function hasVectorTanh(): boolean {
-  return tf.getBackend() === NATIVE;
 }
 
 /**

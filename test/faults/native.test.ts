@@ -15,6 +15,8 @@ import { ein } from '../../dsl/program';
 import { lenet5 } from '../../models/architectures';
 import { sgd } from '../../models/optimizers';
 import { fit } from '../../models/train';
+import { MAX_POOL_KEEPING_NAN } from '../../backends/kernel-names';
+import { nativeKernelStats, resetNativeKernelStats } from '../../backends/native/stats';
 import { poolForward } from '../../ops/pool';
 import { ADDON_BUILT, SKIP_REASON } from '../backends/native/compare';
 import { useBackend, type BackendName } from '../dsl/lower/harness';
@@ -176,6 +178,22 @@ describe.each(BACKENDS)('NaN stays NaN on %s', (backend) => {
       expect(Array.from(p.run({ X: img }).Y.dataSync())).toEqual([NaN, NaN, 23, 25]);
     });
   });
+
+  onBackend(backend, "einnet's max pooling takes ±∞ as a window's maximum and a number beside -∞ padding, never NaN", () => {
+    tf.tidy(() => {
+      // Windows [+∞,-∞,1,2], [-∞,-∞,-4,-∞], [+∞,3,+∞,-1] and [-∞×4].
+      const x = tf.tensor4d(
+        [Infinity, -Infinity, 1, 2, -Infinity, -Infinity, -4, -Infinity, Infinity, 3, Infinity, -1, ...new Array(4).fill(-Infinity)],
+        [1, 1, 16, 1],
+      );
+      const step = { op: 'pool', fn: 'max', window: [1, 4], strides: [1, 4] } as unknown as Parameters<typeof poolForward>[0];
+      expect(values(poolForward(step, x))).toEqual([Infinity, -4, Infinity, -Infinity]);
+      // Through the language with padding 1: the border windows hold -∞ padding and real values.
+      const p = ein('Y[b,x:2,y:2,j] = max[Δx:2,Δy:2] X[b,x+Δx-1,y+Δy-1,j]');
+      const img = tf.tensor4d([-5, -6, -7, Infinity], [1, 2, 2, 1]);
+      expect(Array.from(p.run({ X: img }).Y.dataSync())).toEqual([-5, -5, -5, Infinity]);
+    });
+  });
 });
 
 describe('the native max-pool kernel answers as tfjs cpu does', () => {
@@ -184,6 +202,24 @@ describe('the native max-pool kernel answers as tfjs cpu does', () => {
     const x = tf.tensor4d([NaN, 1, 2, 3, NaN, NaN, NaN, NaN, -1, -2, NaN, -3, -Infinity, -Infinity, -3.4028234663852886e38, -Infinity], [1, 1, 16, 1]);
     // cpu: [3, -Infinity, -1, -3.4028234663852886e38]; oneDNN alone gave -3.4e38 for the second.
     expect(values(tf.maxPool(x, [1, 4], [1, 4], 'valid'))).toEqual([3, -Infinity, -1, -3.4028234663852886e38]);
+    x.dispose();
+  });
+
+  it.skipIf(!ADDON_BUILT)(`einnet's max pooling is one pass of its own native kernel, with a native MaxPoolGrad${SKIP_REASON}`, async () => {
+    await useBackend('native');
+    const p = ein('Y[b,x,y,j] = max[Δx:3,Δy:3] X[b,2*x+Δx,2*y+Δy,j]');
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, NaN, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25], [1, 5, 5, 1]);
+    resetNativeKernelStats();
+    expect(values(p.run({ X: x }).Y)).toEqual([NaN, NaN, 23, 25]);
+    const ran = { ...nativeKernelStats().native };
+    expect(ran[MAX_POOL_KEEPING_NAN]).toBe(1);
+    // No tfjs max pool beside it: the NaN term is inside the kernel.
+    expect(ran.MaxPool).toBeUndefined();
+    resetNativeKernelStats();
+    const dx = tf.grad((t: tf.Tensor) => p.run({ X: t }).Y.sum())(x);
+    // Each window's gradient goes to its maximum (the NaN term has none): 13 and 23 at (2,2)/(4,2), 25 at (4,4).
+    expect(values(dx)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
+    expect(nativeKernelStats().native.MaxPoolGrad).toBe(1);
     x.dispose();
   });
 });
