@@ -42,6 +42,15 @@ export function hasExactMaxPoolGradient(): boolean {
 }
 
 /**
+ * Whether the active backend's tf.step is a vector kernel that keeps NaN, cheaper than isNaN and
+ * a cast to float32 (tfjs' wasm, where that cast is a JavaScript copy); tfjs' cpu step is a
+ * JavaScript loop, slower than the two.
+ */
+export function hasVectorStep(): boolean {
+  return tf.getBackend() === WASM;
+}
+
+/**
  * Whether the active backend has einnet's own kernel `kernelName` (backends/kernel-names.ts) and
  * every tensor is non-empty float32, the only tensors those kernels take.
  */
