@@ -54,7 +54,8 @@ void MaxPoolNaNLoop(const Napi::CallbackInfo& info) {
   const int64_t rows = N * OH;
   const int64_t work = rows * OW * C * kh * kw;
   const int threads = static_cast<int>(std::min<int64_t>(Threads(work), rows));
-  ForRows(rows, threads, [&](int64_t begin, int64_t end, int) { MaxPoolNaNRows(begin, end, H, W, C, kh, kw, sh, sw, OH, OW, x, y); });
+  ForRows(rows, threads,
+          [&](int64_t begin, int64_t end, int) { MaxPoolNaNRows(begin, end, H, W, C, kh, kw, sh, sw, OH, OW, x, y); });
 }
 
 }  // namespace einnet
