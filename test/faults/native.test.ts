@@ -222,6 +222,26 @@ describe('the native max-pool kernel answers as tfjs cpu does', () => {
     expect(nativeKernelStats().native.MaxPoolGrad).toBe(1);
     x.dispose();
   });
+
+  it.skipIf(!ADDON_BUILT)(`einnet's native max pooling over 2^24 window reads (its threaded path) matches tf.maxPool but for NaN${SKIP_REASON}`, async () => {
+    await useBackend('native');
+    const step = { op: 'pool', fn: 'max', window: [3, 3], strides: [1, 1] } as unknown as Parameters<typeof poolForward>[0];
+    // [4,130,130,64] with 3x3 windows at stride 1: 4·128·128·64·9 ≈ 37.7M reads; one NaN at [1,50,60,5].
+    const data = tf.randomNormal([4, 130, 130, 64], 0, 1, 'float32', 7);
+    const values4 = data.dataSync().slice();
+    values4[((1 * 130 + 50) * 130 + 60) * 64 + 5] = NaN;
+    const x = tf.tensor4d(values4, [4, 130, 130, 64]);
+    const expected = tf.maxPool(x, [3, 3], [1, 1], 'valid').dataSync().slice();
+    for (let oy = 48; oy <= 50; oy++) for (let ox = 58; ox <= 60; ox++) expected[((1 * 128 + oy) * 128 + ox) * 64 + 5] = NaN;
+    resetNativeKernelStats();
+    const got = poolForward(step, x);
+    expect(nativeKernelStats().native[MAX_POOL_KEEPING_NAN]).toBe(1);
+    const y = got.dataSync();
+    const differing: number[] = [];
+    for (let i = 0; i < expected.length; i++) if (!Object.is(y[i], expected[i])) differing.push(i);
+    expect(differing).toEqual([]);
+    tf.dispose([data, x, got]);
+  });
 });
 
 describe.each(BACKENDS)('max-pool gradient ties on %s', (backend) => {
