@@ -7,8 +7,6 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The tfjs name of tfjs' WebAssembly backend (XNNPACK under it). */
 const WASM = 'wasm';
-/** The tfjs name of einnet's native oneDNN backend (backends/native/kernel.ts). */
-const NATIVE = 'einnet-native';
 
 /** tfjs' GPU backends in a page (backends/select-browser.ts). */
 const WEBGL = 'webgl';
@@ -78,11 +76,12 @@ export function hasExactMaxPoolGradient(): boolean {
 }
 
 /**
- * Whether the active backend's tanh is a vector kernel, costing about a copy (einnet's native
- * backend); tfjs' cpu and wasm tanh are scalar libm loops, 70x a max pool on wasm.
+ * Whether the active backend's tf.step is a vector kernel that keeps NaN, cheaper than isNaN and
+ * a cast to float32 (tfjs' wasm, where that cast is a JavaScript copy); tfjs' cpu step is a
+ * JavaScript loop, slower than the two.
  */
-export function hasVectorTanh(): boolean {
-  return tf.getBackend() === NATIVE;
+export function hasVectorStep(): boolean {
+  return tf.getBackend() === WASM;
 }
 
 /**

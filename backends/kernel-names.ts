@@ -19,6 +19,17 @@ export interface ActivationGradAttrs {
   op: 0 | 1;
 }
 
+/**
+ * 2-D max pooling of an NHWC tensor with 'valid' windows in which a window holding a NaN gives
+ * NaN (tfjs' MaxPool skips NaN); otherwise the window's largest value, ±∞ included. Input `x`;
+ * output [N, (H − kh)/sh + 1, (W − kw)/sw + 1, C] (floored).
+ */
+export const MAX_POOL_KEEPING_NAN = 'EinnetMaxPoolKeepingNaN';
+export interface MaxPoolKeepingNaNAttrs {
+  filterSize: [number, number];
+  strides: [number, number];
+}
+
 /** x seen as [rows, channels]: the batch-norm kernels average over the rows. */
 export interface BatchNormView {
   rows: number;

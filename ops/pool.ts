@@ -9,7 +9,8 @@
  * backends/capabilities.ts says the backend's gradient is not exact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasExactMaxPoolGradient, hasVectorTanh } from '../backends/capabilities';
+import { hasExactMaxPoolGradient, hasVectorStep, ownKernelApplies } from '../backends/capabilities';
+import { MAX_POOL_KEEPING_NAN, type MaxPoolKeepingNaNAttrs } from '../backends/kernel-names';
 
 /** A 2-D pooling of an NHWC tensor, 'valid' (padding is applied before). */
 export interface PoolParams {
@@ -44,36 +45,50 @@ export function poolForward(s: PoolParams, x: tf.Tensor): tf.Tensor {
  * tf.maxPool, except that a window holding a NaN gives NaN, as a max over the same values does
  * (and PyTorch's max pooling). tfjs' pooling kernels skip NaN — the cpu kernel gives the window's
  * largest number, or -∞ when all are NaN; wasm's may give -∞ even beside numbers — so a NaN
- * would vanish in the first pooling layer. The gradient is tf.maxPool's alone (a custom
- * gradient: the NaN term is not differentiated).
+ * would vanish in the first pooling layer. Where the backend has einnet's own kernel for it
+ * (backends/kernel-names.ts, the native backend) that is one pass; elsewhere tf.maxPool plus a
+ * NaN term. The gradient is tf.maxPool's alone (a custom gradient: the NaN term is not
+ * differentiated; MaxPoolGrad finds each window's maximum in the input).
  */
 function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
   const run = tf.customGrad((input, save) => {
     const t = input as tf.Tensor4D;
+    const [, h, w] = t.shape;
+    if (h >= window[0] && w >= window[1] && ownKernelApplies(MAX_POOL_KEEPING_NAN, [t])) {
+      const attrs: MaxPoolKeepingNaNAttrs = { filterSize: window, strides };
+      const y = tf.engine().runKernel(MAX_POOL_KEEPING_NAN, { x: t }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+      (save as tf.GradSaveFunc)([t, y]);
+      return { value: y, gradFunc: (dy, saved) => maxPoolGrad(dy as tf.Tensor4D, saved as tf.Tensor4D[], window, strides) };
+    }
     const y = tf.maxPool(t, window, strides, 'valid');
     (save as tf.GradSaveFunc)([t, y]);
     const value = tf.tidy(() => tf.add(y, nanWindows(t, window, strides))) as tf.Tensor4D;
     return {
       value,
-      gradFunc: (dy, saved) => {
-        const [input4, output] = saved as tf.Tensor4D[];
-        return tf.engine().runKernel('MaxPoolGrad', { dy, input: input4, output }, { filterSize: window, strides, pad: 'valid' }) as tf.Tensor4D;
-      },
+      gradFunc: (dy, saved) => maxPoolGrad(dy as tf.Tensor4D, saved as tf.Tensor4D[], window, strides),
     };
   });
   return run(x) as tf.Tensor4D;
 }
 
+/** tfjs' MaxPoolGrad of a 'valid' max pooling, from the saved [input, output]. */
+function maxPoolGrad(dy: tf.Tensor4D, [input, output]: tf.Tensor4D[], window: [number, number], strides: [number, number]): tf.Tensor4D {
+  return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: window, strides, pad: 'valid' }) as tf.Tensor4D;
+}
+
 /**
- * 0 for each window of x that holds no NaN, NaN for one that does. Where tanh is a vector kernel
- * (backends/capabilities.ts): 0·avgPool(tanh(x)) — tanh keeps NaN and maps ±∞ to ±1, so the average is a number unless the
- * window holds a NaN — oneDNN kernels: +1% on a [32,56,56,64] 3x3/2 max pool, +0.2 ms (+45%) on
- * [8,32,32,16]. tfjs' cpu and wasm tanh are scalar libm loops (wasm: 70x its max pool), so there
- * a window holds a NaN where the max pool of isNaN(x) is 1, and √(−1) makes the NaN (√(−0) is 0):
- * wasm's max pool takes 3.5–5x as long with it (0.1 → 0.5 ms, 10 → 35 ms), cpu's 3.5x.
+ * 0 for each window of x that holds no NaN, NaN for one that does; ±∞ and the -∞ padding must
+ * give 0 (so no x·0 or x − x). Where tf.step is a vector kernel (backends/capabilities.ts, wasm):
+ * 0·avgPool(step(x)) — step keeps NaN and maps the rest, ±∞ included, to 0 or 1, so the average
+ * is a number unless the window holds a NaN. Elsewhere (cpu) a window holds a NaN where the max
+ * pool of isNaN(x) is 1, and √(−1) makes the NaN (√(−0) is 0). Measured side by side on a
+ * [32,32,32,64] 3x3/2 pool (median of 41): wasm 11.1 ms with step against 13.3 ms (its pool alone
+ * 9.7), where isNaN's cast to float32 is a JavaScript copy; cpu 76 ms with isNaN against 88 with
+ * step (pool alone 41). 0·avgPool(sign(x)) loses NaN on both, 0·avgPool(clip(x, −1, 1)) on wasm,
+ * and tanh is a scalar libm loop on both (70x a max pool on wasm).
  */
 function nanWindows(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
-  if (hasVectorTanh()) return tf.mul(tf.avgPool(tf.tanh(x), window, strides, 'valid'), 0);
+  if (hasVectorStep()) return tf.mul(tf.avgPool(tf.step(x), window, strides, 'valid'), 0);
   return tf.sqrt(tf.neg(tf.maxPool(tf.cast(tf.isNaN(x), 'float32'), window, strides, 'valid')));
 }
 

@@ -108,6 +108,10 @@ export interface NativeAddon {
   activationGrad(params: Int32Array, dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   /** y = max(a + b, 0) over n elements (src/fused.cc). */
   addRelu(n: number, a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /**
+   * 2-D max pooling, channels last, 'valid': params [N, H, W, C, kh, kw, sh, sw]; a window holding a NaN gives NaN (src/max_pool_nan.cc).
+   */
+  maxPoolNaN(params: Int32Array, x: Float32Array, y: Float32Array): void;
   /** dx = dy where y > 0, else 0, over n elements (src/fused.cc). */
   reluGrad(n: number, dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   /** out = v·momentum + batch·(1 − momentum) over n elements (src/update.cc). */

@@ -9,12 +9,16 @@
  *
  * Max pooling's gradient routes each output's gradient to the first maximal input of its
  * window; oneDNN recomputes the argmax from the input (tfjs passes it).
+ *
+ * einnet's own max pooling that keeps NaN (backends/kernel-names.ts) is one pass of
+ * src/max_pool_nan.cc: oneDNN's max pooling skips NaN.
  */
 import * as tf from '@tensorflow/tfjs';
+import { MAX_POOL_KEEPING_NAN, type MaxPoolKeepingNaNAttrs } from '../kernel-names';
 import type { NativeAddon } from './addon';
-import { POOL_AVG, POOL_MAX } from './addon';
+import { loadAddon, POOL_AVG, POOL_MAX } from './addon';
 import { geometry2D, geometry3D, normaliseGeometry, type ConvGeometry } from './conv';
-import { f32, nativeKernel, output, unsupportedInputs, type Plan } from './kernel';
+import { f32, nativeKernel, output, ownKernel, unsupportedInputs, type Plan } from './kernel';
 
 /** The Int32Array layout the addon reads for pooling (src/params.h, `pool_params`). */
 export function poolParams(g: ConvGeometry): Int32Array {
@@ -109,4 +113,12 @@ export const POOL_KERNELS: tf.KernelConfig[] = [
   nativeKernel(tf.AvgPool3D, forward(POOL_AVG)),
   nativeKernel(tf.MaxPool3DGrad, backward(POOL_MAX)),
   nativeKernel(tf.AvgPool3DGrad, backward(POOL_AVG)),
+  ownKernel<MaxPoolKeepingNaNAttrs>(MAX_POOL_KEEPING_NAN, ({ inputs: { x }, backend, attrs }) => {
+    const [n, h, w, c] = x!.shape;
+    const [kh, kw] = attrs.filterSize;
+    const [sh, sw] = attrs.strides;
+    const params = Int32Array.of(n, h, w, c, kh, kw, sh, sw);
+    const shape = [n, Math.floor((h - kh) / sh) + 1, Math.floor((w - kw) / sw) + 1, c];
+    return output(backend, shape, (y) => loadAddon().maxPoolNaN(params, f32(backend, x!), y));
+  }),
 ];

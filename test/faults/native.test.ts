@@ -15,6 +15,8 @@ import { ein } from '../../dsl/program';
 import { lenet5 } from '../../models/architectures';
 import { sgd } from '../../models/optimizers';
 import { fit } from '../../models/train';
+import { MAX_POOL_KEEPING_NAN } from '../../backends/kernel-names';
+import { nativeKernelStats, resetNativeKernelStats } from '../../backends/native/stats';
 import { poolForward } from '../../ops/pool';
 import { ADDON_BUILT, SKIP_REASON } from '../backends/native/compare';
 import { useBackend, type BackendName } from '../dsl/lower/harness';
@@ -176,6 +178,22 @@ describe.each(BACKENDS)('NaN stays NaN on %s', (backend) => {
       expect(Array.from(p.run({ X: img }).Y.dataSync())).toEqual([NaN, NaN, 23, 25]);
     });
   });
+
+  onBackend(backend, "einnet's max pooling takes ±∞ as a window's maximum and a number beside -∞ padding, never NaN", () => {
+    tf.tidy(() => {
+      // Windows [+∞,-∞,1,2], [-∞,-∞,-4,-∞], [+∞,3,+∞,-1] and [-∞×4].
+      const x = tf.tensor4d(
+        [Infinity, -Infinity, 1, 2, -Infinity, -Infinity, -4, -Infinity, Infinity, 3, Infinity, -1, ...new Array(4).fill(-Infinity)],
+        [1, 1, 16, 1],
+      );
+      const step = { op: 'pool', fn: 'max', window: [1, 4], strides: [1, 4] } as unknown as Parameters<typeof poolForward>[0];
+      expect(values(poolForward(step, x))).toEqual([Infinity, -4, Infinity, -Infinity]);
+      // Through the language with padding 1: the border windows hold -∞ padding and real values.
+      const p = ein('Y[b,x:2,y:2,j] = max[Δx:2,Δy:2] X[b,x+Δx-1,y+Δy-1,j]');
+      const img = tf.tensor4d([-5, -6, -7, Infinity], [1, 2, 2, 1]);
+      expect(Array.from(p.run({ X: img }).Y.dataSync())).toEqual([-5, -5, -5, Infinity]);
+    });
+  });
 });
 
 describe('the native max-pool kernel answers as tfjs cpu does', () => {
@@ -185,6 +203,44 @@ describe('the native max-pool kernel answers as tfjs cpu does', () => {
     // cpu: [3, -Infinity, -1, -3.4028234663852886e38]; oneDNN alone gave -3.4e38 for the second.
     expect(values(tf.maxPool(x, [1, 4], [1, 4], 'valid'))).toEqual([3, -Infinity, -1, -3.4028234663852886e38]);
     x.dispose();
+  });
+
+  it.skipIf(!ADDON_BUILT)(`einnet's max pooling is one pass of its own native kernel, with a native MaxPoolGrad${SKIP_REASON}`, async () => {
+    await useBackend('native');
+    const p = ein('Y[b,x,y,j] = max[Δx:3,Δy:3] X[b,2*x+Δx,2*y+Δy,j]');
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, NaN, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25], [1, 5, 5, 1]);
+    resetNativeKernelStats();
+    expect(values(p.run({ X: x }).Y)).toEqual([NaN, NaN, 23, 25]);
+    const ran = { ...nativeKernelStats().native };
+    expect(ran[MAX_POOL_KEEPING_NAN]).toBe(1);
+    // No tfjs max pool beside it: the NaN term is inside the kernel.
+    expect(ran.MaxPool).toBeUndefined();
+    resetNativeKernelStats();
+    const dx = tf.grad((t: tf.Tensor) => p.run({ X: t }).Y.sum())(x);
+    // Each window's gradient goes to its largest number (the NaN term has none): 13, 15, 23 and 25.
+    expect(values(dx)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]);
+    expect(nativeKernelStats().native.MaxPoolGrad).toBe(1);
+    x.dispose();
+  });
+
+  it.skipIf(!ADDON_BUILT)(`einnet's native max pooling over 2^24 window reads (its threaded path) matches tf.maxPool but for NaN${SKIP_REASON}`, async () => {
+    await useBackend('native');
+    const step = { op: 'pool', fn: 'max', window: [3, 3], strides: [1, 1] } as unknown as Parameters<typeof poolForward>[0];
+    // [4,130,130,64] with 3x3 windows at stride 1: 4·128·128·64·9 ≈ 37.7M reads; one NaN at [1,50,60,5].
+    const data = tf.randomNormal([4, 130, 130, 64], 0, 1, 'float32', 7);
+    const values4 = data.dataSync().slice();
+    values4[((1 * 130 + 50) * 130 + 60) * 64 + 5] = NaN;
+    const x = tf.tensor4d(values4, [4, 130, 130, 64]);
+    const expected = tf.maxPool(x, [3, 3], [1, 1], 'valid').dataSync().slice();
+    for (let oy = 48; oy <= 50; oy++) for (let ox = 58; ox <= 60; ox++) expected[((1 * 128 + oy) * 128 + ox) * 64 + 5] = NaN;
+    resetNativeKernelStats();
+    const got = poolForward(step, x);
+    expect(nativeKernelStats().native[MAX_POOL_KEEPING_NAN]).toBe(1);
+    const y = got.dataSync();
+    const differing: number[] = [];
+    for (let i = 0; i < expected.length; i++) if (!Object.is(y[i], expected[i])) differing.push(i);
+    expect(differing).toEqual([]);
+    tf.dispose([data, x, got]);
   });
 });
 

@@ -39,4 +39,7 @@ void ReluGradLoop(const Napi::CallbackInfo& info);
 void AvgPoolTileGradLoop(const Napi::CallbackInfo& info);
 void ActivationGradLoop(const Napi::CallbackInfo& info);
 
+// max_pool_nan.cc: 2-D max pooling in which a window holding a NaN gives NaN.
+void MaxPoolNaNLoop(const Napi::CallbackInfo& info);
+
 }  // namespace einnet
