@@ -6,7 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CASES } from '../../dsl/lower/cases';
-import { makeLeaves, mismatches, programOf, reference, referenceLoss, seededRandom, toTensors, type Leaves } from '../../dsl/lower/harness';
+import {
+  lastOutputGradients,
+  makeLeaves,
+  mismatches,
+  programOf,
+  reference,
+  referenceLoss,
+  seededRandom,
+  toTensors,
+  type Leaves,
+} from '../../dsl/lower/harness';
 import type { Program } from '../../../dsl/program';
 import { useBackend, type BackendName } from '../../../backends/select-browser';
 import { ein } from '../../../dsl/program';
@@ -60,21 +70,7 @@ async function gradientMismatches(p: Program, leaves: Leaves, rand: () => number
   const h = 1e-4;
   const coordinates = 16;
   const output = leaves.outputs[leaves.outputs.length - 1];
-  const bound = toTensors(leaves);
-  const xs = leaves.names.map((n) => bound[n]);
-  let grads: tf.Tensor[];
-  try {
-    grads = tf.grads((...args: tf.Tensor[]) => {
-      const bindings: Record<string, tf.Tensor> = {};
-      leaves.names.forEach((n, k) => (bindings[n] = args[k]));
-      const out = p.run(bindings, { consts });
-      const others = Object.keys(out).filter((n) => n !== output);
-      const loss = tf.sum(tf.square(out[output]));
-      return others.length === 0 ? loss : tf.add(loss, tf.mul(0, tf.addN(others.map((n) => tf.sum(out[n])))));
-    })(xs);
-  } finally {
-    for (const t of xs) t.dispose();
-  }
+  const grads = lastOutputGradients(p, leaves, output, consts);
   const values: Float32Array[] = [];
   for (const g of grads) {
     values.push((await g.data()) as Float32Array);

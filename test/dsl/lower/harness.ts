@@ -197,18 +197,12 @@ export interface GradientOptions {
   readonly skipKinks?: boolean;
 }
 
-/**
- * `tf.grads` of `sum(out²)` (out = the last output) through `p.run`, w.r.t. every input and
- * parameter, against central differences of the reference evaluator in float64.
- */
-export function gradientMismatches(p: Program, leaves: Leaves, rand: () => number, options: GradientOptions = {}): string[] {
-  const { rtol = 2e-3, h = 1e-4, coordinates = 48, consts } = options;
-  const output = options.output ?? leaves.outputs[leaves.outputs.length - 1];
+/** `tf.grads` of `sum(output²)` through `p.run`, w.r.t. every leaf, in `leaves.names` order. */
+export function lastOutputGradients(p: Program, leaves: Leaves, output: string, consts?: Readonly<Record<string, number>>): tf.Tensor[] {
   const bound = toTensors(leaves);
   const xs = leaves.names.map((n) => bound[n]);
-  let grads: tf.Tensor[];
   try {
-    grads = tf.grads((...args: tf.Tensor[]) => {
+    return tf.grads((...args: tf.Tensor[]) => {
       const bindings: Record<string, tf.Tensor> = {};
       leaves.names.forEach((n, k) => (bindings[n] = args[k]));
       const out = p.run(bindings, { consts });
@@ -221,6 +215,16 @@ export function gradientMismatches(p: Program, leaves: Leaves, rand: () => numbe
   } finally {
     for (const t of xs) t.dispose();
   }
+}
+
+/**
+ * `tf.grads` of `sum(out²)` (out = the last output) through `p.run`, w.r.t. every input and
+ * parameter, against central differences of the reference evaluator in float64.
+ */
+export function gradientMismatches(p: Program, leaves: Leaves, rand: () => number, options: GradientOptions = {}): string[] {
+  const { rtol = 2e-3, h = 1e-4, coordinates = 48, consts } = options;
+  const output = options.output ?? leaves.outputs[leaves.outputs.length - 1];
+  const grads = lastOutputGradients(p, leaves, output, consts);
   const problems: string[] = [];
   const center = referenceLoss(p, leaves, leaves.values, output, consts);
   // Round-off of the float64 loss, magnified by 1/h: with a huge loss (exp of exp…) the finite
