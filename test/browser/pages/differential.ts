@@ -7,15 +7,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { CASES } from '../../dsl/lower/cases';
 import {
+  gradientValueMismatches,
   lastOutputGradients,
   makeLeaves,
-  mismatches,
+  outputMismatches,
   programOf,
   reference,
-  referenceLoss,
   seededRandom,
   toTensors,
   type Leaves,
+  type ReadOutput,
 } from '../../dsl/lower/harness';
 import type { Program } from '../../../dsl/program';
 import { useBackend, type BackendName } from '../../../backends/select-browser';
@@ -36,66 +37,33 @@ export function caseNames(): string[] {
 /**
  * forwardMismatches and gradientMismatches of test/dsl/lower/harness.ts, with the tfjs values read
  * by `await data()`: tfjs-webgpu's `dataSync` copies through a canvas, which under SwiftShader
- * returns zeros and loses the device. Same comparisons, same tolerances.
+ * returns zeros and loses the device. Same comparisons; gradients at 16 coordinates per tensor.
  */
 async function forwardMismatches(p: Program, leaves: Leaves, rtol: number, consts?: Readonly<Record<string, number>>): Promise<string[]> {
   const want = reference(p, leaves, leaves.values, consts);
   const bound = toTensors(leaves);
-  const problems: string[] = [];
   try {
     const got = p.run(bound, { consts });
+    const read: Record<string, ReadOutput> = {};
     try {
-      const names = Object.keys(want).sort();
-      if (JSON.stringify(Object.keys(got).sort()) !== JSON.stringify(names)) problems.push(`outputs ${Object.keys(got).sort()}, expected ${names}`);
-      for (const name of names) {
-        const g = got[name];
-        if (g === undefined) continue;
-        if (JSON.stringify(g.shape) !== JSON.stringify(want[name].shape)) {
-          problems.push(`${name}: shape [${g.shape}], expected [${want[name].shape}]`);
-          continue;
-        }
-        problems.push(...mismatches(name, await g.data(), want[name].data, rtol));
-      }
+      for (const [name, t] of Object.entries(got)) read[name] = { shape: t.shape, data: await t.data() };
     } finally {
       for (const t of Object.values(got)) t.dispose();
     }
+    return outputMismatches(want, read, rtol);
   } finally {
     for (const t of Object.values(bound)) t.dispose();
   }
-  return problems;
 }
 
 async function gradientMismatches(p: Program, leaves: Leaves, rand: () => number, consts?: Readonly<Record<string, number>>): Promise<string[]> {
-  const rtol = 2e-3;
-  const h = 1e-4;
-  const coordinates = 16;
   const output = leaves.outputs[leaves.outputs.length - 1];
-  const grads = lastOutputGradients(p, leaves, output, consts);
-  const values: Float32Array[] = [];
-  for (const g of grads) {
-    values.push((await g.data()) as Float32Array);
+  const values: ArrayLike<number>[] = [];
+  for (const g of lastOutputGradients(p, leaves, output, consts)) {
+    values.push(await g.data());
     g.dispose();
   }
-  const problems: string[] = [];
-  const center = referenceLoss(p, leaves, leaves.values, output, consts);
-  const noise = (1e-13 * Math.abs(center)) / h;
-  leaves.names.forEach((name, k) => {
-    const g = values[k];
-    const n = g.length;
-    const picks = n <= coordinates ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: coordinates }, () => Math.floor(rand() * n));
-    const fd: number[] = [];
-    const got: number[] = [];
-    for (const i of picks) {
-      const plus = { ...leaves.values, [name]: Float64Array.from(leaves.values[name]) };
-      const minus = { ...leaves.values, [name]: Float64Array.from(leaves.values[name]) };
-      plus[name][i] += h;
-      minus[name][i] -= h;
-      fd.push((referenceLoss(p, leaves, plus, output, consts) - referenceLoss(p, leaves, minus, output, consts)) / (2 * h));
-      got.push(g[i]);
-    }
-    problems.push(...mismatches(`d/d${name}`, got, fd, rtol, 5, noise).map((line) => line.replace(/\[flat (\d+)\]/, (_, j) => `[flat ${picks[Number(j)]}]`)));
-  });
-  return problems;
+  return gradientValueMismatches(p, leaves, values, rand, { coordinates: 16, consts });
 }
 
 /** Forward (rtol 1e-4) or gradients (rtol 2e-3 vs central differences) of case `n` on `backend`. */

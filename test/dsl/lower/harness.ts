@@ -132,6 +132,31 @@ export function mismatches(label: string, got: ArrayLike<number>, want: ArrayLik
   return out;
 }
 
+/** An output of `p.run` as plain values, however they were read from its tensor. */
+export interface ReadOutput {
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number>;
+}
+
+/** Every difference between the outputs of `p.run` and the reference's: names, shapes, values. */
+export function outputMismatches(want: Record<string, { shape: number[]; data: Float64Array }>, got: Record<string, ReadOutput>, rtol: number): string[] {
+  const problems: string[] = [];
+  const names = Object.keys(want).sort();
+  if (JSON.stringify(Object.keys(got).sort()) !== JSON.stringify(names)) {
+    problems.push(`outputs ${Object.keys(got).sort().join(',')}, expected ${names.join(',')}`);
+  }
+  for (const name of names) {
+    const g = got[name];
+    if (g === undefined) continue;
+    if (JSON.stringify(g.shape) !== JSON.stringify(want[name].shape)) {
+      problems.push(`${name}: shape [${g.shape}], expected [${want[name].shape}]`);
+      continue;
+    }
+    problems.push(...mismatches(name, g.data, want[name].data, rtol));
+  }
+  return problems;
+}
+
 /**
  * Runs `p` on the current backend and compares every output (intermediates included) with the
  * reference: shapes and values. Disposes everything it creates.
@@ -139,30 +164,18 @@ export function mismatches(label: string, got: ArrayLike<number>, want: ArrayLik
 export function forwardMismatches(p: Program, leaves: Leaves, rtol = 1e-4, consts?: Readonly<Record<string, number>>): string[] {
   const want = reference(p, leaves, leaves.values, consts);
   const bound = toTensors(leaves);
-  const problems: string[] = [];
   try {
     const got = p.run(bound, { consts });
+    const read: Record<string, ReadOutput> = {};
     try {
-      const names = Object.keys(want).sort();
-      if (JSON.stringify(Object.keys(got).sort()) !== JSON.stringify(names)) {
-        problems.push(`outputs ${Object.keys(got).sort().join(',')}, expected ${names.join(',')}`);
-      }
-      for (const name of names) {
-        const g = got[name];
-        if (g === undefined) continue;
-        if (JSON.stringify(g.shape) !== JSON.stringify(want[name].shape)) {
-          problems.push(`${name}: shape [${g.shape}], expected [${want[name].shape}]`);
-          continue;
-        }
-        problems.push(...mismatches(name, g.dataSync(), want[name].data, rtol));
-      }
+      for (const [name, t] of Object.entries(got)) read[name] = { shape: t.shape, data: t.dataSync() };
     } finally {
       for (const t of Object.values(got)) t.dispose();
     }
+    return outputMismatches(want, read, rtol);
   } finally {
     for (const t of Object.values(bound)) t.dispose();
   }
-  return problems;
 }
 
 /** `sum(out²)` of output `name`, from the reference, in float64. */
@@ -222,17 +235,35 @@ export function lastOutputGradients(p: Program, leaves: Leaves, output: string, 
  * parameter, against central differences of the reference evaluator in float64.
  */
 export function gradientMismatches(p: Program, leaves: Leaves, rand: () => number, options: GradientOptions = {}): string[] {
+  const output = options.output ?? leaves.outputs[leaves.outputs.length - 1];
+  const values = lastOutputGradients(p, leaves, output, options.consts).map((g) => {
+    const data = g.dataSync();
+    g.dispose();
+    return data;
+  });
+  return gradientValueMismatches(p, leaves, values, rand, options);
+}
+
+/**
+ * Gradient values (one array per leaf, in `leaves.names` order, of `sum(out²)`) against central
+ * differences of the reference evaluator in float64, at `coordinates` random places per leaf.
+ */
+export function gradientValueMismatches(
+  p: Program,
+  leaves: Leaves,
+  values: readonly ArrayLike<number>[],
+  rand: () => number,
+  options: GradientOptions = {},
+): string[] {
   const { rtol = 2e-3, h = 1e-4, coordinates = 48, consts } = options;
   const output = options.output ?? leaves.outputs[leaves.outputs.length - 1];
-  const grads = lastOutputGradients(p, leaves, output, consts);
   const problems: string[] = [];
   const center = referenceLoss(p, leaves, leaves.values, output, consts);
   // Round-off of the float64 loss, magnified by 1/h: with a huge loss (exp of exp…) the finite
   // difference itself is noise at this level, and no comparison below it means anything.
   const noise = (1e-13 * Math.abs(center)) / h;
   leaves.names.forEach((name, k) => {
-    const g = grads[k].dataSync();
-    grads[k].dispose();
+    const g = values[k];
     const n = g.length;
     const candidates = n <= coordinates ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: coordinates }, () => Math.floor(rand() * n));
     const picks: number[] = [];
