@@ -17,7 +17,7 @@ import { printProgram } from './parse/print';
 import { lowerProgram } from './lower';
 import { backwardText } from './derive/backward';
 import { explainPlan } from './lower/explain';
-import { withBackendNotes } from './run/backend-notes';
+import { backendNote } from './run/backend-notes';
 import { boundShapes, requireAllBound } from './run/bind';
 import { PlanRunner, type CompilePlan } from './run/execute';
 import type { AssignedNames, BindableNames, Bindings, RequiredNames } from './types';
@@ -204,7 +204,7 @@ export class Program<In extends string = string, Req extends string = never, Out
     checkOptions(options, CHECK_OPTIONS, 'explain');
     const report = this.check(shapes, options);
     const plan = this.runner(shapes, report, options.consts).plan;
-    return withBackendNotes(explainPlan(plan), plan);
+    return explainPlan(plan, (k) => backendNote(plan, k));
   }
 
   /**

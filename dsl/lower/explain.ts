@@ -66,7 +66,8 @@ function describe(s: Step): string {
   }
 }
 
-export function explainPlan(plan: Plan): string {
+/** The plan as text, statement by statement; `noteOf(k)` adds a `note:` line under step k. */
+export function explainPlan(plan: Plan, noteOf: (step: number) => string | undefined = () => undefined): string {
   const lines: string[] = [];
   for (const st of plan.statements) {
     lines.push(`${st.source}`);
@@ -76,6 +77,8 @@ export function explainPlan(plan: Plan): string {
       if (s.op === 'input' || s.op === 'scalar') continue;
       const args = s.inputs.length ? `(${s.inputs.map((i) => `%${i}`).join(', ')})` : '';
       lines.push(`  %${k} = ${describe(s)}${args} → [${s.shape.join(',')}]`);
+      const note = noteOf(k);
+      if (note !== undefined) lines.push(`  note: ${note}`);
     }
     lines.push(`  ${st.target} = %${plan.outputs.get(st.target)}`);
   }
