@@ -107,6 +107,9 @@ export const DIAGNOSTIC_CODES = {
   EIN6007: 'cannot install the Jupyter kernel',
   EIN6008: 'headless browser not available',
   EIN6009: 'bad notebook runner option',
+  // the playground page
+  EIN6020: 'cannot serve the playground',
+  EIN6021: 'bad shapes in the playground',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -663,7 +663,7 @@ function sourceFiles(dir: string): string[] {
 
 describe('the table of diagnostic codes', () => {
   const declared = Object.keys(DIAGNOSTIC_CODES);
-  const dirs = ['core', 'dsl', 'ops', 'backends', 'datasets', 'viz', 'models', 'scripts', 'bench'].map((d) => join(ROOT, d));
+  const dirs = ['core', 'dsl', 'ops', 'backends', 'datasets', 'viz', 'models', 'scripts', 'bench', 'playground'].map((d) => join(ROOT, d));
   const files = [...dirs.flatMap(sourceFiles), join(ROOT, 'index.ts')];
 
   it('declares every code the sources use', () => {
