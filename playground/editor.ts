@@ -85,7 +85,10 @@ export class CodeField {
       this.replace(caret - escape[1].length, caret, ESCAPES[escape[1]]);
       return;
     }
-    if (this.options.notation && /(^|[\s[,(+\-*·])D[xyz]$/.test(before)) this.replace(caret - 2, caret - 1, 'Δ');
+    if (this.options.notation && /(^|[\s[,(+\-*·])D[xyz]$/.test(before)) {
+      this.replace(caret - 2, caret - 1, 'Δ');
+      t.setSelectionRange(caret, caret);
+    }
   }
 
   private render(): void {

@@ -126,7 +126,12 @@ export const EXAMPLES: readonly CourseExample[] = [
   {
     id: 'receptive-field',
     title: 'dilation and receptive fields',
-    program: `# a 3×3 filter with dilation 2 sees 5×5 pixels\nD[x, y] = V[Δx:3, Δy:3] · L0[x + 2*Δx, y + 2*Δy]\n# the lecture's stack of eight 3×3 layers\n${stackProgram(RECEPTIVE_FIELD_TABLE.stride, RECEPTIVE_FIELD_TABLE.input)}`,
+    program: [
+      '# a 3×3 filter with dilation 2 sees 5×5 pixels',
+      'D[x, y] = V[Δx:3, Δy:3] · L0[x + 2*Δx, y + 2*Δy]',
+      "# the lecture's stack of eight 3×3 layers",
+      stackProgram(RECEPTIVE_FIELD_TABLE.stride, RECEPTIVE_FIELD_TABLE.input),
+    ].join('\n'),
     shapes: { L0: [RECEPTIVE_FIELD_TABLE.input, RECEPTIVE_FIELD_TABLE.input] },
     expected: {
       caption: 'lecture: eight 3×3 layers on 256×256',

@@ -66,6 +66,8 @@ function refresh(): void {
   const first = analysis.errors.find((e) => e.span !== undefined);
   program.setMark(analysis.errorField === 'program' ? first?.span : undefined);
   shapes.setMark(analysis.errorField === 'shapes' ? first?.span : undefined);
+  // After a syntax error the last typeset program stays, dimmed.
+  $('latex').classList.toggle('stale', analysis.program === undefined);
   if (analysis.program !== undefined) {
     try {
       renderLatex(analysis.program, $('latex'));

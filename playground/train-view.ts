@@ -21,10 +21,18 @@ export class TrainPanel {
   private optimizer?: Optimizer;
   private controller?: AbortController;
   private activations?: Record<string, { shape: number[]; data: Float32Array }>;
+  private stepsDone = 0;
+  /** The test image whose activations are shown. */
+  private image?: { index: number; label: number };
 
   constructor(private readonly current: () => ProgramSource) {
     $('train').addEventListener('click', () => void this.start());
-    $('stop').addEventListener('click', () => this.controller?.abort());
+    $('stop').addEventListener('click', () => {
+      if (this.controller === undefined) return;
+      // The step that was running when Stop was pressed: training ends after it.
+      $('train-status').dataset.stopRequestedAt = String(this.stepsDone);
+      this.controller.abort();
+    });
     $('inspect-layer').addEventListener('change', () => this.showLayer());
     $('inspect-image').addEventListener('change', () => void this.inspect());
   }
@@ -53,6 +61,7 @@ export class TrainPanel {
     $<HTMLButtonElement>('stop').disabled = false;
     $<HTMLProgressElement>('train-progress').value = 0;
     $('train-status').dataset.state = 'running';
+    this.stepsDone = 0;
     try {
       this.status('loading the MNIST subset…');
       this.mnist ??= loadMnist();
@@ -70,16 +79,16 @@ export class TrainPanel {
         batchSize: batch,
         signal: this.controller.signal,
         onStep: async (info) => {
+          this.stepsDone = info.step;
           losses.push(info.loss);
           accuracies.push(info.batchAccuracy);
           $<HTMLProgressElement>('train-progress').value = (100 * info.step) / info.steps;
           const seconds = (performance.now() - t0) / 1000;
-          this.status(
-            `step ${info.step}/${info.steps} · loss ${info.loss.toFixed(4)} · batch accuracy ${(100 * info.batchAccuracy).toFixed(0)}% · ${seconds.toFixed(1)} s`,
-          );
+          const accuracy = `${(100 * info.batchAccuracy).toFixed(0)}%`;
+          this.status(`step ${info.step}/${info.steps} · loss ${info.loss.toFixed(4)} · batch accuracy ${accuracy} · ${seconds.toFixed(1)} s`);
           $('train-status').dataset.losses = JSON.stringify(losses);
           if (info.step % 50 === 0) testPoints.push([info.step, await this.testAccuracy(data)]);
-          if (info.step % 10 === 0 || info.step === info.steps) await this.curves(losses, accuracies, testPoints);
+          if (info.step % 20 === 0 || info.step === info.steps) await this.curves(losses, accuracies, testPoints);
         },
       });
       const stopped = this.controller.signal.aborted;
@@ -92,10 +101,11 @@ export class TrainPanel {
         `${stopped ? `stopped at step ${done}` : `done: ${done} steps`} in ${seconds.toFixed(1)} s · last loss ${losses.at(-1)?.toFixed(4) ?? '–'} · ` +
           `test accuracy ${(100 * accuracy).toFixed(1)}% on ${predicted.length} images`,
       );
-      $('train-status').dataset.state = stopped ? 'stopped' : 'done';
-      $('train-status').dataset.steps = String(done);
       await this.confusion(predicted, data.test.labels);
+      this.controller = undefined;
       await this.inspect();
+      $('train-status').dataset.steps = String(done);
+      $('train-status').dataset.state = stopped ? 'stopped' : 'done';
     } catch (e) {
       $('train-status').dataset.state = 'error';
       this.status(e instanceof EinError ? `${e.code}: ${e.summary}${e.hint ? ` — fix: ${e.hint}` : ''}` : `training failed: ${String(e)}`);
@@ -155,10 +165,11 @@ export class TrainPanel {
     const layers = Object.keys(this.activations).filter((n) => this.activations![n].shape.length === 4 && n !== this.model!.inputNames[0]);
     select.replaceChildren(...layers.map((n) => new Option(n, n)));
     if (layers.includes(previous)) select.value = previous;
-    this.showLayer(index, data.test.labels[index]);
+    this.image = { index, label: data.test.labels[index] };
+    this.showLayer();
   }
 
-  private showLayer(index?: number, label?: number): void {
+  private showLayer(): void {
     const model = this.model;
     const acts = this.activations;
     if (model === undefined || acts === undefined) return;
@@ -181,7 +192,7 @@ export class TrainPanel {
       f.append(canvas, c);
       return f;
     };
-    row(`test image${index !== undefined ? ` ${index} (label ${label})` : ''}`, [figure(heatmapCanvas(image.data, 28, 28, { gray: true, scale: 3 }), 'input')]);
+    row(`test image ${this.image?.index} (label ${this.image?.label})`, [figure(heatmapCanvas(image.data, 28, 28, { gray: true, scale: 3 }), 'input')]);
     const a = acts[layer];
     if (a === undefined) return;
     const [, h, w, c] = a.shape;

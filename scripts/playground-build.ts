@@ -58,6 +58,7 @@ export async function buildPlayground(out = join(ROOT, 'dist', 'playground')): P
     target: 'es2022',
     logLevel: 'warning',
     legalComments: 'none',
+    minify: true,
     sourcemap: true,
     plugins: [einnetFromBundle],
   });

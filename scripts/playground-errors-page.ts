@@ -54,9 +54,8 @@ export function errorsPage(markdown: string): string {
       for (; i < lines.length && lines[i].startsWith('|'); i++) rows.push(lines[i].split('|').slice(1, -1));
       i--;
       const body = rows.filter((r) => !r.every((c) => /^\s*:?-+:?\s*$/.test(c)));
-      html.push(
-        `<table>${body.map((r, k) => `<tr>${r.map((c) => (k === 0 ? `<th>${inline(c.trim())}</th>` : `<td>${inline(c.trim())}</td>`)).join('')}</tr>`).join('')}</table>`,
-      );
+      const cell = (c: string, k: number) => (k === 0 ? `<th>${inline(c.trim())}</th>` : `<td>${inline(c.trim())}</td>`);
+      html.push(`<table>${body.map((r, k) => `<tr>${r.map((c) => cell(c, k)).join('')}</tr>`).join('')}</table>`);
     } else if (/^\s*[-*] /.test(line)) {
       flush();
       html.push(`<ul><li>${inline(line.replace(/^\s*[-*] /, ''))}</li></ul>`);

@@ -10,6 +10,8 @@
 import ndarray from 'ndarray';
 import { describe, expect, it } from 'vitest';
 import { ein } from '../../../dsl/program';
+// The worked 5x5 input and 3x3 filter ("no padding, unit strides") and their tables, shared with the playground page.
+import { CONV_PAD1_STRIDE2, CONV_VALID, FILTER_3x3, INPUT_5x5, MAX_POOL_3x3, MEAN_POOL_3x3 } from '../../../playground/course-tables';
 
 /** Row-major nested arrays of an ndarray, for readable comparisons. */
 function rows(t: { shape: number[]; get(...i: number[]): number }): number[][] {
@@ -23,20 +25,6 @@ function nhwc(m: number[][]): number[][][][] {
   return [m.map((row) => row.map((v) => [v]))];
 }
 
-// The worked 5x5 input and 3x3 filter ("no padding, unit strides"), also used for the pooling tables.
-const INPUT_5x5 = [
-  [3, 3, 2, 1, 0],
-  [0, 0, 1, 3, 1],
-  [3, 1, 2, 2, 3],
-  [2, 0, 0, 2, 2],
-  [2, 0, 0, 0, 1],
-];
-const FILTER_3x3 = [
-  [0, 1, 2],
-  [2, 2, 0],
-  [0, 1, 2],
-];
-
 describe('the worked 5×5 ⊛ 3×3 example: convolution and pooling', () => {
   it('5x5 input ⊛ 3x3 filter, no padding, stride 1 → 3x3 (layer notation, inferred shapes)', () => {
     const p = ein`L1[b,x,y,j] = W[Δx,Δy,I,j] · L0[b,x+Δx,y+Δy,I]`;
@@ -44,40 +32,24 @@ describe('the worked 5×5 ⊛ 3×3 example: convolution and pooling', () => {
     const { shapes } = p.check({ L0: [1, 5, 5, 1], W: [3, 3, 1, 1] });
     expect(shapes.L1).toEqual([1, 3, 3, 1]);
     const { L1 } = p.evaluateReference({ L0: nhwc(INPUT_5x5), W });
-    expect(rows(L1.pick(null, null, null, 0) as never)).toEqual([
-      [12, 12, 17],
-      [10, 17, 19],
-      [9, 6, 14],
-    ]);
+    expect(rows(L1.pick(null, null, null, 0) as never)).toEqual(CONV_VALID);
   });
 
   it('zero padding 1, stride 2 → 3x3: padding is an offset of -1 with a declared extent', () => {
     const p = ein`L1[b, x:3, y:3, j] = W[Δx,Δy,I,j] · L0[b, 2*x+Δx-1, 2*y+Δy-1, I]`;
     const { L1 } = p.evaluateReference({ L0: nhwc(INPUT_5x5), W: FILTER_3x3.map((r) => r.map((v) => [[v]])) });
     expect(L1.shape).toEqual([1, 3, 3, 1]);
-    expect(rows(L1.pick(null, null, null, 0) as never)).toEqual([
-      [6, 17, 3],
-      [8, 17, 13],
-      [6, 4, 4],
-    ]);
+    expect(rows(L1.pick(null, null, null, 0) as never)).toEqual(CONV_PAD1_STRIDE2);
   });
 
   it('3x3 max pooling, stride 1 → 3x3', () => {
     const { P } = ein`P[x,y] = max[Δx:3,Δy:3] X[x+Δx, y+Δy]`.evaluateReference({ X: INPUT_5x5 });
-    expect(rows(P)).toEqual([
-      [3, 3, 3],
-      [3, 3, 3],
-      [3, 2, 3],
-    ]);
+    expect(rows(P)).toEqual(MAX_POOL_3x3);
   });
 
   it('3x3 mean pooling, stride 1 → 3x3 (the table rounds to one decimal)', () => {
     const { M } = ein`M[x,y] = mean[Δx:3,Δy:3] X[x+Δx, y+Δy]`.evaluateReference({ X: INPUT_5x5 });
-    expect(rows(M).map((r) => r.map((v) => Math.round(v * 10) / 10))).toEqual([
-      [1.7, 1.7, 1.7],
-      [1.0, 1.2, 1.8],
-      [1.1, 0.8, 1.3],
-    ]);
+    expect(rows(M).map((r) => r.map((v) => Math.round(v * 10) / 10))).toEqual(MEAN_POOL_3x3);
   });
 });
 
