@@ -14,7 +14,17 @@ describe('the playground’s course examples', () => {
   });
 
   it('are the nine worked examples of the course', () => {
-    expect(EXAMPLES.map((e) => e.id)).toEqual(['conv', 'pad-stride', 'max-pool', 'mean-pool', 'receptive-field', 'grouping', 'hypercolumn', 'resnet', 'densenet']);
+    expect(EXAMPLES.map((e) => e.id)).toEqual([
+      'conv',
+      'pad-stride',
+      'max-pool',
+      'mean-pool',
+      'receptive-field',
+      'grouping',
+      'hypercolumn',
+      'resnet',
+      'densenet',
+    ]);
   });
 
   for (const example of EXAMPLES) {
