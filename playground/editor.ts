@@ -36,6 +36,8 @@ export class CodeField {
     textarea.addEventListener('scroll', () => {
       overlay.scrollTop = textarea.scrollTop;
     });
+    // Until here the textarea shows its own text (the page paints before the script runs).
+    overlay.parentElement?.classList.add('highlighted');
     this.render();
   }
 

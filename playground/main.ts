@@ -11,6 +11,7 @@ import { readState, writeState } from './share';
 import { writeShapes } from './shapes-field';
 import { tableElement, tensorView } from './tables';
 import { TrainPanel } from './train-view';
+import { plotly } from './plotly';
 import { selectTab, wireTabs } from './tabs';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -177,7 +178,7 @@ function start(): void {
     );
   });
   wireTabs();
-  new TrainPanel(() => ({ source: program.value, shapes: state.analysis?.shapes }));
+  const train = new TrainPanel(() => ({ source: program.value, shapes: state.analysis?.shapes }));
   const example = EXAMPLES.find((ex) => ex.id === shared.example);
   exampleSelect.value = example?.id ?? '';
   if (shared.program !== undefined) {
@@ -188,6 +189,12 @@ function start(): void {
   } else loadExample(example ?? EXAMPLES[0]);
   exampleSelect.value = state.example?.id ?? '';
   document.body.dataset.ready = 'true';
+  // Plotly and the MNIST subset are large: fetch them once the page is idle, before they are needed.
+  const idle = (window as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 1500));
+  idle(() => {
+    void plotly();
+    train.preload();
+  });
 }
 
 start();

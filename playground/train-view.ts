@@ -37,6 +37,13 @@ export class TrainPanel {
     $('inspect-image').addEventListener('change', () => void this.inspect());
   }
 
+  /** Starts loading the MNIST subset. */
+  preload(): void {
+    this.mnist ??= loadMnist();
+    // A failure is reported when training awaits it, not as an unhandled rejection now.
+    this.mnist.catch(() => undefined);
+  }
+
   get running(): boolean {
     return this.controller !== undefined;
   }
@@ -146,12 +153,29 @@ export class TrainPanel {
     predicted.forEach((p, i) => matrix[labels[i]][p]++);
     $('confusion').dataset.matrix = JSON.stringify(matrix);
     const digits = matrix.map((_, k) => String(k));
-    await draw($('confusion'), [{ type: 'heatmap', z: matrix, x: digits, y: digits, colorscale: 'Blues', texttemplate: '%{z}', showscale: false }], {
-      title: { text: 'confusion matrix (test)' },
-      xaxis: { title: { text: 'predicted' } },
-      yaxis: { title: { text: 'true' }, autorange: 'reversed' },
-      height: 360,
-    });
+    await draw(
+      $('confusion'),
+      [
+        {
+          type: 'heatmap',
+          z: matrix,
+          x: digits,
+          y: digits,
+          colorscale: [
+            [0, '#f7fbff'],
+            [1, '#08306b'],
+          ],
+          texttemplate: '%{z}',
+          showscale: false,
+        },
+      ],
+      {
+        title: { text: 'confusion matrix (test)' },
+        xaxis: { title: { text: 'predicted' } },
+        yaxis: { title: { text: 'true' }, autorange: 'reversed' },
+        height: 360,
+      },
+    );
   }
 
   /** Reads the activations of the chosen test image and lists the layers. */
