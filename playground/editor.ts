@@ -20,7 +20,7 @@ export interface EditorOptions {
 }
 
 export class CodeField {
-  private mark?: Marked;
+  private marks: readonly Marked[] = [];
 
   constructor(
     readonly textarea: HTMLTextAreaElement,
@@ -29,7 +29,7 @@ export class CodeField {
   ) {
     textarea.addEventListener('input', (e) => {
       if ((e as InputEvent).inputType === 'insertText') this.complete();
-      this.mark = undefined;
+      this.marks = [];
       this.render();
       options.onChange();
     });
@@ -48,13 +48,13 @@ export class CodeField {
   /** Replaces the whole text (an example, a shared link); the browser's undo still works. */
   set value(text: string) {
     this.textarea.value = text;
-    this.mark = undefined;
+    this.marks = [];
     this.render();
   }
 
-  /** Underlines `span` (an error's place) until the next edit; undefined removes the mark. */
-  setMark(span: Marked | undefined): void {
-    this.mark = span;
+  /** Underlines `spans` (the errors' places) until the next edit. */
+  setMarks(spans: readonly Marked[]): void {
+    this.marks = spans;
     this.render();
   }
 
@@ -62,7 +62,7 @@ export class CodeField {
   insert(text: string): void {
     this.textarea.focus();
     this.replace(this.textarea.selectionStart, this.textarea.selectionEnd, text);
-    this.mark = undefined;
+    this.marks = [];
     this.render();
     this.options.onChange();
   }
@@ -95,7 +95,7 @@ export class CodeField {
 
   private render(): void {
     const text = this.textarea.value;
-    this.overlay.innerHTML = highlight(text, this.mark, this.options.notation);
+    this.overlay.innerHTML = highlight(text, this.marks, this.options.notation);
     this.overlay.scrollTop = this.textarea.scrollTop;
   }
 }

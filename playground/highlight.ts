@@ -39,25 +39,23 @@ function classify(source: string): Kind[] {
   return kinds;
 }
 
-/** HTML for the overlay: `source` highlighted (unless `notation` is false), `marked` (an error's span) underlined. */
-export function highlight(source: string, marked?: Marked, notation = true): string {
+/** HTML for the overlay: `source` highlighted (unless `notation` is false), the `marked` spans (errors) underlined. */
+export function highlight(source: string, marked: readonly Marked[] = [], notation = true): string {
   const kinds: Kind[] = notation ? classify(source) : new Array(source.length).fill('plain');
-  // An empty span (a missing token at the end of a line) still gets one visible mark.
-  const markStart = marked?.start ?? -1;
-  const markEnd = marked === undefined ? -1 : Math.max(marked.end, marked.start + 1);
+  const inMark = new Array<boolean>(source.length + 1).fill(false);
+  // An empty span (a missing token, the end of the text) still gets one visible mark.
+  for (const m of marked) inMark.fill(true, m.start, Math.min(Math.max(m.end, m.start + 1), source.length + 1));
   const out: string[] = [];
   let k = 0;
   while (k < source.length) {
-    const kind = kinds[k];
-    const inMark = k >= markStart && k < markEnd;
     let j = k + 1;
-    while (j < source.length && kinds[j] === kind && j >= markStart === k >= markStart && j < markEnd === k < markEnd) j++;
+    while (j < source.length && kinds[j] === kinds[k] && inMark[j] === inMark[k]) j++;
     const text = escapeHtml(source.slice(k, j));
-    const inner = kind === 'plain' ? text : `<span class="tok-${kind}">${text}</span>`;
-    out.push(inMark ? `<span class="err-span">${inner}</span>` : inner);
+    const inner = kinds[k] === 'plain' ? text : `<span class="tok-${kinds[k]}">${text}</span>`;
+    out.push(inMark[k] ? `<span class="err-span">${inner}</span>` : inner);
     k = j;
   }
-  if (markStart >= source.length) out.push('<span class="err-span"> </span>');
+  if (inMark[source.length]) out.push('<span class="err-span"> </span>');
   // A trailing newline needs a character after it for the overlay to be as tall as the textarea.
   return out.join('') + '\n ';
 }

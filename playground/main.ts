@@ -64,9 +64,9 @@ function refresh(): void {
   state.lastRun = undefined;
   const diagnostics = $('diagnostics');
   diagnostics.replaceChildren(...analysis.errors.map((e) => errorElement(e, analysis.errorField === 'shapes' ? 'shapes' : 'line')));
-  const first = analysis.errors.find((e) => e.span !== undefined);
-  program.setMark(analysis.errorField === 'program' ? first?.span : undefined);
-  shapes.setMark(analysis.errorField === 'shapes' ? first?.span : undefined);
+  const spans = analysis.errors.flatMap((e) => (e.span === undefined ? [] : [e.span]));
+  program.setMarks(analysis.errorField === 'program' ? spans : []);
+  shapes.setMarks(analysis.errorField === 'shapes' ? spans : []);
   // After a syntax error the last typeset program stays, dimmed.
   $('latex').classList.toggle('stale', analysis.program === undefined);
   if (analysis.program !== undefined) {
@@ -130,6 +130,8 @@ function loadExample(ex: CourseExample | undefined): void {
   program.value = ex.program;
   shapes.value = writeShapes(ex.shapes);
   refresh();
+  // The lecture's table is on the Run tab; numeric tables need a run to compare.
+  selectTab('tab-run');
   if (ex.values !== undefined) void run();
 }
 
@@ -143,8 +145,12 @@ async function chooseBackend(name: BackendName | undefined): Promise<void> {
     status.textContent = `${info.name}${adapter}`;
     status.dataset.backend = info.name;
   } catch (e) {
-    status.textContent = e instanceof EinError ? `${e.code}: ${e.summary}` : String(e);
-    $<HTMLSelectElement>('backend').value = activeBackend().name;
+    // Say why, and keep (or, at the start, take) a backend that works.
+    const why = e instanceof EinError ? `${e.code}: ${e.summary}${e.hint ? ` — ${e.hint}` : ''}` : String(e);
+    const info = name !== undefined && status.dataset.backend === undefined ? await useBackend() : activeBackend();
+    $<HTMLSelectElement>('backend').value = info.name;
+    status.dataset.backend = info.name;
+    status.textContent = `${info.name} (${why})`;
   }
   renderExplain();
   if (state.analysis !== undefined) writeState({ example: state.example?.id, backend: activeBackendName(), program: program.value, shapes: shapes.value });
@@ -191,10 +197,14 @@ function start(): void {
   document.body.dataset.ready = 'true';
   // Plotly and the MNIST subset are large: fetch them once the page is idle, before they are needed.
   const idle = (window as { requestIdleCallback?: (f: () => void) => void }).requestIdleCallback ?? ((f: () => void) => setTimeout(f, 1500));
-  idle(() => {
-    void plotly();
-    train.preload();
-  });
+  const preload = () =>
+    idle(() => {
+      void plotly();
+      train.preload();
+    });
+  // After the load event: a script added before it would hold the event back.
+  if (document.readyState === 'complete') preload();
+  else window.addEventListener('load', preload, { once: true });
 }
 
 start();
