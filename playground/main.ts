@@ -23,6 +23,8 @@ const state = {
   backendReady: Promise.resolve() as Promise<unknown>,
 };
 
+/** Backend, program and shapes run so far: a first run also compiles (shaders, plans). */
+const ranBefore = new Set<string>();
 let timer: ReturnType<typeof setTimeout> | undefined;
 const onChange = () => {
   clearTimeout(timer);
@@ -82,6 +84,7 @@ function refresh(): void {
   $('backward').textContent = report ? textOf(() => analysis.program!.backward(analysis.shapes!)) : '';
   $('outputs').replaceChildren();
   $('run-status').textContent = '';
+  delete $('run-status').dataset.done;
   renderExpected();
   writeState({ example: state.example?.id, backend: activeBackendName(), program: program.value, shapes: shapes.value });
 }
@@ -108,14 +111,19 @@ async function run(): Promise<void> {
   $('run-status').textContent = 'running…';
   const values = $<HTMLSelectElement>('bind-mode').value === 'example' ? (state.example?.values ?? {}) : {};
   try {
+    const backend = activeBackend().name;
+    const key = JSON.stringify([backend, program.value, analysis.shapes]);
+    const first = !ranBefore.has(key);
     const result = await runProgram(analysis.program, analysis.report, values);
+    ranBefore.add(key);
     if (state.analysis !== analysis) return;
     state.lastRun = result.outputs;
     const random = Object.entries(result.bound)
       .filter(([, how]) => how === 'random')
       .map(([n]) => n);
     $('run-status').textContent =
-      `${activeBackend().name}: ${result.milliseconds.toFixed(1)} ms (run and read back)` + (random.length > 0 ? ` · random: ${random.join(', ')}` : '');
+      `${backend}: ${result.milliseconds.toFixed(1)} ms (run and read back${first ? '; the first run for these shapes includes compiling' : ''})` +
+      (random.length > 0 ? ` · random: ${random.join(', ')}` : '');
     $('run-status').dataset.done = 'true';
     $('outputs').replaceChildren(...Object.entries(result.outputs).map(([name, t]) => tensorView(name, t)));
     renderExpected();
