@@ -61,7 +61,14 @@ function renderExpected(): void {
 }
 
 function refresh(): void {
-  const analysis = analyse(program.value, shapes.value);
+  let analysis: Analysis;
+  try {
+    analysis = analyse(program.value, shapes.value);
+  } catch (e) {
+    // Not a mistake of the user's but a fault of einnet's: say so rather than fail silently.
+    $('diagnostics').textContent = `internal error (please report it): ${String(e)}`;
+    return;
+  }
   state.analysis = analysis;
   state.lastRun = undefined;
   const diagnostics = $('diagnostics');

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONV_VALID } from '../../playground/course-tables';
+import { EXAMPLES } from '../../playground/examples';
 import { serveFolder } from '../../scripts/playground';
 import { buildPlayground } from '../../scripts/playground-build';
 import { CHROMIUM, SKIP_REASON } from '../browser/browser';
@@ -215,6 +216,17 @@ describe.skipIf(SKIP_REASON !== undefined)(`the playground page in Chromium${SKI
     expect((await page.locator('#panel-shapes tr[data-tensor="P"] td').allInnerTexts())[2]).toBe('[3, 4]');
     await page.waitForSelector('#backend-status[data-backend="wasm"]', { timeout: 30_000 });
   }, 120_000);
+
+  it('shows every course example’s lecture table beside the computed one, and they agree', async () => {
+    const ids = ((await page.evaluate(`[...document.querySelectorAll('#example option')].map((o) => o.value)`)) as string[]).filter(Boolean);
+    expect(ids).toEqual(EXAMPLES.map((e) => e.id));
+    for (const example of EXAMPLES) {
+      await page.selectOption('#example', example.id);
+      await page.waitForSelector('#expected .match, #expected .mismatch', { timeout: 90_000 });
+      expect(await page.textContent('#expected'), example.title).toContain('the same as the lecture');
+      expect(await page.inputValue('#program')).toBe(example.program);
+    }
+  }, 240_000);
 
   it('saw no console error or uncaught exception, and no request outside the build', () => {
     expect(errors).toEqual([]);
