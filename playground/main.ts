@@ -86,7 +86,7 @@ function refresh(): void {
     }
   }
   const report = analysis.report;
-  $('panel-shapes').replaceChildren(report ? shapesElement(report) : document.createTextNode('—'));
+  $('panel-shapes').replaceChildren(report ? shapesElement(report) : document.createTextNode('No shapes until the errors are fixed.'));
   renderExplain();
   $('backward').textContent = report ? textOf(() => analysis.program!.backward(analysis.shapes!)) : '';
   $('outputs').replaceChildren();

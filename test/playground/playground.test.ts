@@ -226,6 +226,14 @@ describe.skipIf(SKIP_REASON !== undefined)(`the playground page in Chromium${SKI
       expect(await page.textContent('#expected'), example.title).toContain('the same as the lecture');
       expect(await page.inputValue('#program')).toBe(example.program);
     }
+    // Random tensors, run from the keyboard: a 28×28 output is drawn as a heatmap.
+    await page.selectOption('#example', 'grouping');
+    await page.selectOption('#bind-mode', 'random');
+    await page.focus('#program');
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('#run-status[data-done="true"]', { timeout: 90_000 });
+    expect(await page.textContent('#run-status')).toMatch(/^wasm: [0-9.]+ ms .*random: L0, W$/);
+    expect(await page.locator('#outputs [data-tensor="L1"] canvas').count()).toBe(1);
   }, 240_000);
 
   it('saw no console error or uncaught exception, and no request outside the build', () => {
