@@ -155,6 +155,14 @@ describe.skipIf(SKIP_REASON !== undefined)(`the playground page in Chromium${SKI
     expect(href).toBe('errors.html#ein2004');
     const docs = await page.evaluate((h) => fetch(h).then((r) => r.text()), href);
     expect(docs).toMatch(/<h3 id="ein2004">EIN2004 — extent conflict<\/h3>/);
+    // A line of the shapes field that is not a shape: EIN6021, that line underlined.
+    await typeInto('#shapes', 'X: [2, 3]\nW: [3, four]');
+    await settle();
+    const shapeError = page.locator('#diagnostics .error').first();
+    expect(await shapeError.getAttribute('data-code')).toBe('EIN6021');
+    expect(await shapeError.getAttribute('data-line')).toBe('2');
+    expect(await page.locator('#shapes-highlight .err-span').innerText()).toBe('W: [3, four]');
+    expect(await page.locator('#program-highlight .err-span').count()).toBe(0);
   }, 120_000);
 
   it('trains the typed program with a classifier head for 100 steps on the MNIST subset: the loss falls', async () => {
