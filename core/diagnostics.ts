@@ -107,6 +107,9 @@ export const DIAGNOSTIC_CODES = {
   EIN6007: 'cannot install the Jupyter kernel',
   EIN6008: 'headless browser not available',
   EIN6009: 'bad notebook runner option',
+  // export
+  EIN7001: 'bad export option',
+  EIN7002: 'no Python with PyTorch',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
