@@ -52,6 +52,19 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 /** `, dim=…` argument text: one axis bare, several as a tuple. */
 const dims = (axes: readonly number[]) => (axes.length === 1 ? String(axes[0]) : pyTuple(axes));
 
+/**
+ * True when operand `j` of a broadcasting binary step is a reshape that only adds leading unit
+ * axes (a bias [n] as [1, n]) and the other operand has at least its rank: broadcasting adds them.
+ */
+function shedsUnitAxes(x: StepInputs, j: number): boolean {
+  const p = x.peek(j);
+  if (p.step.op !== 'reshape' || !p.only) return false;
+  const from = p.shape(0);
+  const added = p.step.shape.length - from.length;
+  const leadingOnes = added >= 0 && p.step.shape.every((d, k) => (k < added ? d === 1 : d === from[k - added]));
+  return leadingOnes && x.shape(1 - j).length >= p.step.shape.length;
+}
+
 /** `a op b`, `torch.maximum(a, b)`; a broadcast scalar operand written as a number where that keeps the shape. */
 function binary(fn: BinaryFn, s: Step, x: StepInputs): string {
   const [la, lb] = [x.literal(0), x.literal(1)];
@@ -62,8 +75,11 @@ function binary(fn: BinaryFn, s: Step, x: StepInputs): string {
   // when the scalar had extra unit axes.
   const tensorShape = na !== undefined ? x.shape(1) : nb !== undefined ? x.shape(0) : s.shape;
   const num = (v: number) => (v < 0 || Object.is(v, -0) ? `(${pyFloat(v)})` : pyFloat(v));
-  const a = na !== undefined ? num(na) : x.ref(0);
-  const b = nb !== undefined ? num(nb) : x.ref(1);
+  // At most one operand sheds its leading unit axes, and only beside another tensor.
+  const shed = na === undefined && nb === undefined ? [0, 1].filter((j) => shedsUnitAxes(x, j)) : [];
+  const operand = (j: 0 | 1) => (shed.length === 1 && shed[0] === j ? x.peek(j).ref(0) : x.ref(j));
+  const a = na !== undefined ? num(na) : operand(0);
+  const b = nb !== undefined ? num(nb) : operand(1);
   let text: string;
   const op = OPERATOR[fn];
   if (op !== undefined) text = `${a} ${op} ${b}`;
