@@ -6,7 +6,9 @@
  */
 import type { Plan, Step } from '../../lower/plan';
 import { Identifiers, pyFloat, pyString, pyTuple } from './python';
+import { statementText } from './statements';
 import { stepExpression, type Peek } from './steps';
+import type { CheckedExpr, CheckedStatement } from '../../check/checked';
 
 /** Steps that are names or module buffers rather than lines of `forward`. */
 const HELD = new Set<Step['op']>(['input', 'constant', 'mask', 'scalar', 'indices']);
@@ -49,12 +51,14 @@ function literalOf(steps: readonly Step[], k: number): number | undefined {
 /** What the module is called and what it says about itself. */
 export interface ModuleText {
   readonly className: string;
+  /** The checked statements, one per plan statement: those one PyTorch call says are written so (statements.ts). */
+  readonly statements: readonly CheckedStatement[];
   /** Shapes of the bound tensors, in the docstring. */
   readonly boundShapes: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Python source of a module computing `plan`. */
-export function planToModule(plan: Plan, text: ModuleText): string {
+export function planToModule(plan: Plan, about: ModuleText): string {
   const steps = plan.steps;
   const ids = new Identifiers(['torch', 'F', 'self', 'tensors']);
   const names = new Map<number, string>();
@@ -91,8 +95,19 @@ export function planToModule(plan: Plan, text: ModuleText): string {
     };
   };
   const expressions = new Map<number, string>();
+  const wholeStatements = statementSteps(plan, about.statements);
   steps.forEach((s, k) => {
     uses.set(k, new Set());
+    const whole = wholeStatements.get(k);
+    if (whole !== undefined) {
+      const st = about.statements[whole.statement];
+      const tensor = (name: string) => {
+        const j = tensorStep(plan, name, whole.firstStep)!;
+        return { text: ref(j, k), shape: steps[j].shape };
+      };
+      if (whole.output) expressions.set(k, statementText(st, tensor)!);
+      return;
+    }
     if (HELD.has(s.op)) return;
     const result = stepExpression(s, inputsOf(k, k));
     let text = typeof result === 'string' ? result : result.text;
@@ -130,7 +145,7 @@ export function planToModule(plan: Plan, text: ModuleText): string {
 
   const body: string[] = [];
   // The bound tensors first, in the order the docstring lists them.
-  const order = [...text.boundShapes.keys()];
+  const order = [...about.boundShapes.keys()];
   const inputs = steps.flatMap((s, k) => (s.op === 'input' && needed.has(k) ? [{ k, name: s.name }] : []));
   inputs.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   for (const { k, name } of inputs) body.push(`${names.get(k)} = tensors[${pyString(name)}]`);
@@ -152,8 +167,8 @@ export function planToModule(plan: Plan, text: ModuleText): string {
     'import torch.nn.functional as F',
     '',
     '',
-    `class ${text.className}(torch.nn.Module):`,
-    indent(docstring(text, [...plan.outputs.keys()]), 1),
+    `class ${about.className}(torch.nn.Module):`,
+    indent(docstring(about, [...plan.outputs.keys()]), 1),
     ...(init.length === 0 ? [] : ['', indent(['def __init__(self):', indent(['super().__init__()', ...init], 1)], 1)]),
     '',
     indent(['def forward(self, **tensors):', indent(body, 1)], 1),
@@ -191,4 +206,53 @@ function range(first: number, last: number): number[] {
 /** True when step k lies inside a statement's range (those are written with their statement). */
 function insideStatement(plan: Plan, k: number): boolean {
   return plan.statements.some((st) => k >= st.firstStep && k <= st.lastStep);
+}
+
+/**
+ * The steps of statements one PyTorch call says (statements.ts), each with its statement and
+ * whether it holds the statement's value: the others are not written. Only statements whose
+ * other steps nothing outside them reads, and whose reads are plain tensors.
+ */
+function statementSteps(plan: Plan, statements: readonly CheckedStatement[]): Map<number, { statement: number; output: boolean; firstStep: number }> {
+  const found = new Map<number, { statement: number; output: boolean; firstStep: number }>();
+  plan.statements.forEach((sp, i) => {
+    const st = statements[i];
+    const out = plan.outputs.get(sp.target);
+    if (st === undefined || st.target !== sp.target || out === undefined || out < sp.firstStep || out > sp.lastStep) return;
+    const inside = range(sp.firstStep, sp.lastStep).filter((k) => plan.steps[k].op !== 'input');
+    // One step is already one call (a matMul, a pooling): nothing to gain.
+    if (inside.length <= 1 || inside.some((k) => plan.steps[k].op === 'pool' || plan.steps[k].op === 'conv')) return;
+    let readOutside = 0;
+    plan.steps.forEach((s, r) => {
+      if (r < sp.firstStep || r > sp.lastStep) readOutside += s.inputs.filter((j) => j !== out && inside.includes(j)).length;
+    });
+    if (readOutside > 0 || [...plan.outputs.values()].some((k) => k !== out && inside.includes(k))) return;
+    const known = (name: string) => tensorStep(plan, name, sp.firstStep) !== undefined;
+    if (!statementReads(st).every(known)) return;
+    const tensor = (name: string) => ({ text: name, shape: plan.steps[tensorStep(plan, name, sp.firstStep)!].shape });
+    if (statementText(st, tensor) === undefined) return;
+    for (const k of inside) found.set(k, { statement: i, output: k === out, firstStep: sp.firstStep });
+  });
+  return found;
+}
+
+/** The step holding tensor `name` for a statement whose steps start at `firstStep`: an earlier statement's value or an input. */
+function tensorStep(plan: Plan, name: string, firstStep: number): number | undefined {
+  const assigned = plan.outputs.get(name);
+  if (assigned !== undefined) return assigned < firstStep ? assigned : undefined;
+  const k = plan.steps.findIndex((s) => s.op === 'input' && s.name === name);
+  return k >= 0 ? k : undefined;
+}
+
+/** The tensors a statement reads. */
+function statementReads(st: CheckedStatement): string[] {
+  const names: string[] = [];
+  const visit = (e: CheckedExpr): void => {
+    if (e.kind === 'access') names.push(e.tensor);
+    else if (e.kind === 'unary') visit(e.arg);
+    else if (e.kind === 'binary') (visit(e.left), visit(e.right));
+    else if (e.kind === 'reduce') visit(e.body);
+  };
+  st.parts.forEach(visit);
+  return names;
 }
