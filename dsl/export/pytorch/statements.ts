@@ -2,7 +2,7 @@
  * Whole statements as the one PyTorch call a person would write, where the plan spells them out
  * step by step: a product of plain reads summed Einstein-style is `torch.einsum`; a max, min,
  * mean or sum over windows of a channels-last tensor (1-, 2- or 3-D, stride, dilation, padding)
- * is F.max_poolNd / F.avg_poolNd. Anything else is left to the plan's steps (undefined).
+ * is F.max_poolNd / F.avg_poolNd; a read at x/f is `repeat_interleave`. Anything else is left to the plan's steps (undefined).
  */
 import type { AffineIndex, CheckedExpr, CheckedIndex, CheckedStatement, LhsIndex } from '../../check/checked';
 import { pyTuple } from './python';
@@ -105,8 +105,36 @@ function pooling(st: CheckedStatement, tensor: TensorRef): string | undefined {
   return y;
 }
 
+/**
+ * Nearest-neighbour upsampling, `U[b, x, y, c] = X[b, x/2, y/2, c]`: `repeat_interleave` along
+ * each axis read at x/f (cut to the left side's extent), the other axes read as they are.
+ */
+function upsampling(st: CheckedStatement, tensor: TensorRef): string | undefined {
+  const read = st.parts[0];
+  const lhs = st.lhs.map(bare);
+  if (read.kind !== 'access' || read.indices.length !== lhs.length || lhs.some((i) => i === undefined)) return undefined;
+  const input = tensor(read.tensor);
+  let y = input.text;
+  let repeated = false;
+  const cuts: string[] = [];
+  for (const [k, ix] of read.indices.entries()) {
+    const extent = st.shape[k];
+    if (bare(ix) === lhs[k] && extent === input.shape[k]) {
+      cuts.push(':');
+      continue;
+    }
+    if (ix.kind !== 'floordiv' || bare(ix.arg) !== lhs[k] || extent > input.shape[k] * ix.divisor) return undefined;
+    y = `${y}.repeat_interleave(${ix.divisor}, dim=${k})`;
+    repeated = true;
+    cuts.push(extent === input.shape[k] * ix.divisor ? ':' : `:${extent}`);
+  }
+  while (cuts.length > 0 && cuts[cuts.length - 1] === ':') cuts.pop();
+  if (!repeated) return undefined;
+  return cuts.length === 0 ? y : `${y}[${cuts.join(', ')}]`;
+}
+
 /** The PyTorch text of a whole statement where one call says it, else undefined. */
 export function statementText(st: CheckedStatement, tensor: TensorRef): string | undefined {
   if (st.scatter || st.parts.length !== 1) return undefined;
-  return pooling(st, tensor) ?? einsum(st, tensor);
+  return pooling(st, tensor) ?? einsum(st, tensor) ?? upsampling(st, tensor);
 }
