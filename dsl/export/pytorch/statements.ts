@@ -2,7 +2,8 @@
  * Whole statements as the one PyTorch call a person would write, where the plan spells them out
  * step by step: a product of plain reads summed Einstein-style is `torch.einsum`; a max, min,
  * mean or sum over windows of a channels-last tensor (1-, 2- or 3-D, stride, dilation, padding)
- * is F.max_poolNd / F.avg_poolNd; a read at x/f is `repeat_interleave`. Anything else is left to the plan's steps (undefined).
+ * is F.max_poolNd / F.avg_poolNd; a read at x/f is `repeat_interleave`; a scatter of a product is
+ * F.conv_transposeNd. Anything else is left to the plan's steps (undefined).
  */
 import type { AffineIndex, CheckedExpr, CheckedIndex, CheckedStatement, LhsIndex } from '../../check/checked';
 import { pyTuple } from './python';
@@ -133,8 +134,79 @@ function upsampling(st: CheckedStatement, tensor: TensorRef): string | undefined
   return cuts.length === 0 ? y : `${y}[${cuts.join(', ')}]`;
 }
 
+/**
+ * A transposed convolution, `T[b, s·x + d·Δ, …, j] = W[Δ, …, I, j]·L[b, x, …, I]` (the batch and
+ * both channel axes optional), as F.conv_transposeNd on channels-first views; the left side's
+ * extents must be the full output's, (n − 1)·s + d·(k − 1) + 1.
+ */
+function transposedConv(st: CheckedStatement, tensor: TensorRef): string | undefined {
+  const body = st.parts[0];
+  const product = factors(body.kind === 'reduce' && body.op === 'sum' ? body.body : body);
+  if (product === undefined || product.length !== 2) return undefined;
+  const reduced = body.kind === 'reduce' ? body.indices : [];
+  const lhsBare = st.lhs.map(bare);
+  const batch = lhsBare[0];
+  const hasBatch = batch !== undefined;
+  const out = lhsBare[lhsBare.length - 1];
+  const hasOut = out !== undefined && st.lhs.length > 1;
+  const spatialLhs = st.lhs.slice(hasBatch ? 1 : 0, hasOut ? -1 : undefined);
+  const n = spatialLhs.length;
+  if (n < 1 || n > 3 || reduced.length > 1) return undefined;
+  const inC = reduced[0];
+  const names = (f: (typeof product)[number]) => f.indices.map(bare);
+  const same = (got: readonly (string | undefined)[], want: readonly (string | undefined)[]) =>
+    got.length === want.length && got.every((g, k) => g !== undefined && g === want[k]);
+  const opt = (name: string | undefined, present: boolean) => (present && name !== undefined ? [name] : []);
+  // Either factor may be the input: x is the term of each left axis that the input is read at.
+  const layouts = [product, [product[1], product[0]]].map(([l, w]) => {
+    const axes = spatialLhs.map((ix) => {
+      if (ix.kind !== 'affine' || ix.offset !== 0 || ix.terms.length !== 2) return undefined;
+      const at = ix.terms.find((t) => names(l).includes(t.index));
+      const delta = ix.terms.find((t) => t !== at);
+      return at && delta ? { x: at.index, stride: at.coef, delta: delta.index, dilation: delta.coef } : undefined;
+    });
+    if (axes.some((a) => a === undefined)) return undefined;
+    const lWant = [...opt(batch, hasBatch), ...axes.map((a) => a!.x), ...opt(inC, inC !== undefined)];
+    const wWant = [...axes.map((a) => a!.delta), ...opt(inC, inC !== undefined), ...opt(out, hasOut)];
+    return same(names(l), lWant) && same(names(w), wWant) ? { l, w, axes: axes.map((a) => a!), lWant, wWant } : undefined;
+  });
+  // The reading where the filter is not dilated is the one a person writes (the other is valid too: convolution commutes).
+  const layout = layouts.find((x) => x !== undefined && x.axes.every((a) => a.dilation === 1)) ?? layouts.find((x) => x !== undefined);
+  if (layout === undefined) return undefined;
+  const { l, w, axes, lWant, wWant } = layout;
+  const input = tensor(l.tensor);
+  const weight = tensor(w.tensor);
+  const whole = (want: readonly (string | undefined)[], shape: readonly number[]) => want.every((name, k) => st.ranges.get(name!)?.extent === shape[k]);
+  if (!whole(lWant, input.shape) || !whole(wWant, weight.shape)) return undefined;
+  const expected = axes.map((a, k) => (input.shape[lWant.indexOf(a.x)] - 1) * a.stride + a.dilation * (weight.shape[k] - 1) + 1);
+  const extentsAt = st.shape.slice(hasBatch ? 1 : 0, hasBatch ? n + 1 : n);
+  if (expected.some((e, k) => e !== extentsAt[k])) return undefined;
+  const spatial = Array.from({ length: n }, (_, k) => k);
+  const first = `${spatial.map((k) => k + 1).join(', ')}`;
+  const x =
+    inC === undefined
+      ? hasBatch
+        ? `${input.text}.unsqueeze(1)`
+        : `${input.text}[None, None]`
+      : `${input.text}${hasBatch ? '' : '.unsqueeze(0)'}.permute(0, ${n + 1}, ${first})`;
+  const k =
+    inC === undefined && !hasOut
+      ? `${weight.text}[None, None]`
+      : `${weight.text}${inC === undefined ? `.unsqueeze(${n})` : ''}${hasOut ? '' : '.unsqueeze(-1)'}.permute(${n}, ${n + 1}, ${spatial.join(', ')})`;
+  const perAxis = (vs: readonly number[]) => (vs.every((v) => v === vs[0]) ? String(vs[0]) : pyTuple(vs));
+  const args = [x, k];
+  const strides = axes.map((a) => a.stride);
+  const dilations = axes.map((a) => a.dilation);
+  if (strides.some((v) => v !== 1)) args.push(`stride=${perAxis(strides)}`);
+  if (dilations.some((v) => v !== 1)) args.push(`dilation=${perAxis(dilations)}`);
+  const y = `F.conv_transpose${n}d(${args.join(', ')})`;
+  if (!hasOut) return hasBatch ? `${y}[:, 0]` : `${y}[0, 0]`;
+  return `${y}.permute(0, ${spatial.map((k) => k + 2).join(', ')}, 1)${hasBatch ? '' : '[0]'}`;
+}
+
 /** The PyTorch text of a whole statement where one call says it, else undefined. */
 export function statementText(st: CheckedStatement, tensor: TensorRef): string | undefined {
-  if (st.scatter || st.parts.length !== 1) return undefined;
+  if (st.parts.length !== 1) return undefined;
+  if (st.scatter) return transposedConv(st, tensor);
   return pooling(st, tensor) ?? einsum(st, tensor) ?? upsampling(st, tensor);
 }
