@@ -221,7 +221,7 @@ function statementSteps(plan: Plan, statements: readonly CheckedStatement[]): Ma
     if (st === undefined || st.target !== sp.target || out === undefined || out < sp.firstStep || out > sp.lastStep) return;
     const inside = range(sp.firstStep, sp.lastStep).filter((k) => plan.steps[k].op !== 'input');
     // One step is already one call (a matMul, a pooling): nothing to gain.
-    if (inside.length <= 1 || inside.some((k) => plan.steps[k].op === 'pool' || plan.steps[k].op === 'conv')) return;
+    if (inside.length <= 1) return;
     let readOutside = 0;
     plan.steps.forEach((s, r) => {
       if (r < sp.firstStep || r > sp.lastStep) readOutside += s.inputs.filter((j) => j !== out && inside.includes(j)).length;

@@ -204,9 +204,62 @@ function transposedConv(st: CheckedStatement, tensor: TensorRef): string | undef
   return `${y}.permute(0, ${spatial.map((k) => k + 2).join(', ')}, 1)${hasBatch ? '' : '[0]'}`;
 }
 
+/** The index names of a composite `(g, i)` of bare parts, else undefined. */
+function compositeParts(ix: CheckedIndex | LhsIndex): string[] | undefined {
+  if (ix.kind !== 'composite') return undefined;
+  const names = ix.parts.map(bare);
+  return names.every((n) => n !== undefined) ? (names as string[]) : undefined;
+}
+
+/**
+ * A grouped convolution through composites, `Y[b, x, …, (g,j)] = W[Δ, …, g, i, j]·X[b, s·x + d·Δ − p, …, (g,i)]`
+ * (1- to 3-D, channels last), as one F.convNd with `groups`: the filter [k…, G, I, J] becomes
+ * PyTorch's [G·J, I, k…]. The output extents must be PyTorch's for the symmetric padding p.
+ */
+function groupedConv(st: CheckedStatement, tensor: TensorRef): string | undefined {
+  const body = st.parts[0];
+  const product = body.kind === 'reduce' && body.op === 'sum' ? factors(body.body) : undefined;
+  const reduced = body.kind === 'reduce' ? body.indices : [];
+  if (product === undefined || product.length !== 2) return undefined;
+  const n = st.lhs.length - 2;
+  const batch = bare(st.lhs[0]);
+  const outParts = compositeParts(st.lhs[n + 1]);
+  if (n < 1 || n > 3 || batch === undefined || outParts?.length !== 2 || st.lhs.slice(1, n + 1).some((ix) => bare(ix) === undefined)) return undefined;
+  const [g, j] = outParts;
+  const xs = st.lhs.slice(1, n + 1).map((ix) => bare(ix)!);
+  const [read, filter] = compositeParts(product[0].indices[n + 1] ?? product[0].indices[0]) ? product : [product[1], product[0]];
+  const inParts = compositeParts(read.indices[n + 1]);
+  if (read.indices.length !== n + 2 || bare(read.indices[0]) !== batch || inParts?.length !== 2 || inParts[0] !== g) return undefined;
+  const i = inParts[1];
+  const axes = read.indices.slice(1, n + 1).map((ix, k) => windowAxis(ix, xs[k], reduced));
+  if (axes.some((a) => a === undefined)) return undefined;
+  const want = [...axes.map((a) => a!.delta), g, i, j];
+  if (filter.indices.length !== want.length || filter.indices.some((ix, k) => bare(ix) !== want[k])) return undefined;
+  const image = tensor(read.tensor);
+  const weight = tensor(filter.tensor);
+  if (want.some((name, k) => st.ranges.get(name)?.extent !== weight.shape[k])) return undefined;
+  const [groups, perGroupIn, perGroupOut] = weight.shape.slice(n);
+  if (image.shape[n + 1] !== groups * perGroupIn || st.shape[n + 1] !== groups * perGroupOut) return undefined;
+  const padding = axes.map((a) => -a!.offset);
+  const window = weight.shape.slice(0, n);
+  const extents = axes.map((a, k) => Math.floor((image.shape[k + 1] + 2 * padding[k] - a!.dilation * (window[k] - 1) - 1) / a!.stride) + 1);
+  if (extents.some((e, k) => e !== st.shape[k + 1])) return undefined;
+  const spatial = Array.from({ length: n }, (_, k) => k);
+  const perAxis = (vs: readonly number[]) => (vs.every((v) => v === vs[0]) ? String(vs[0]) : pyTuple(vs));
+  const w = `${weight.text}.permute(${n}, ${n + 2}, ${n + 1}, ${spatial.join(', ')}).reshape(${pyTuple([groups * perGroupOut, perGroupIn, ...window])})`;
+  const args = [`${image.text}.permute(0, ${n + 1}, ${spatial.map((k) => k + 1).join(', ')})`, w];
+  const strides = axes.map((a) => a!.stride);
+  const dilations = axes.map((a) => a!.dilation);
+  if (strides.some((v) => v !== 1)) args.push(`stride=${perAxis(strides)}`);
+  if (padding.some((v) => v !== 0)) args.push(`padding=${perAxis(padding)}`);
+  if (dilations.some((v) => v !== 1)) args.push(`dilation=${perAxis(dilations)}`);
+  args.push(`groups=${groups}`);
+  return `F.conv${n}d(${args.join(', ')}).permute(0, ${spatial.map((k) => k + 2).join(', ')}, 1)`;
+}
+
 /** The PyTorch text of a whole statement where one call says it, else undefined. */
 export function statementText(st: CheckedStatement, tensor: TensorRef): string | undefined {
   if (st.parts.length !== 1) return undefined;
   if (st.scatter) return transposedConv(st, tensor);
-  return pooling(st, tensor) ?? einsum(st, tensor) ?? upsampling(st, tensor);
+  return pooling(st, tensor) ?? einsum(st, tensor) ?? upsampling(st, tensor) ?? groupedConv(st, tensor);
 }
