@@ -110,6 +110,9 @@ export const DIAGNOSTIC_CODES = {
   // the playground page
   EIN6020: 'cannot serve the playground',
   EIN6021: 'bad shapes in the playground',
+  // export
+  EIN7001: 'bad export option',
+  EIN7002: 'no Python with PyTorch',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
