@@ -8,6 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 /** The tfjs name of tfjs' WebAssembly backend (XNNPACK under it). */
 const WASM = 'wasm';
 
+/** The tfjs name of tfjs' pure-JavaScript backend. */
+const CPU = 'cpu';
+
 /** tfjs' GPU backends in a page (backends/select-browser.ts). */
 const WEBGL = 'webgl';
 const GPU_BACKENDS: readonly string[] = [WEBGL, 'webgpu'];
@@ -73,6 +76,15 @@ export function hasConvGradient(q: ConvGradientQuery): boolean {
  */
 export function hasExactMaxPoolGradient(): boolean {
   return tf.getBackend() !== WASM;
+}
+
+/**
+ * Whether reading a small tensor back is cheap on the active backend, so that an op may look at
+ * a value (a sum, a flag) to choose its route: tfjs' cpu and wasm backends, whose tensors live
+ * in this process's memory; not the GPU backends, where a read waits for the device.
+ */
+export function hasSynchronousReads(): boolean {
+  return tf.getBackend() === WASM || tf.getBackend() === CPU;
 }
 
 /**
