@@ -1,0 +1,56 @@
+/**
+ * ops/matmul.ts against float64 loops: op(a)·op(b) and the gradients of Σ R·(op(a)·op(b)) for
+ * every combination of transposes, on every backend (wasm routes them through explicit
+ * transposes and a gradient of its own; the others through tf.matMul and tfjs' gradient).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { matMul } from '../../ops/matmul';
+import { BACKENDS, seededRandom, useBackend } from '../dsl/lower/harness';
+
+/** A rows × cols matrix of float32-representable values in [−1, 1). */
+function matrix(rand: () => number, rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.fround(2 * rand() - 1)));
+}
+
+const transpose = (m: number[][]) => m[0].map((_, j) => m.map((row) => row[j]));
+const product = (a: number[][], b: number[][]) => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
+
+function close(got: number[][], want: number[][]): boolean {
+  return got.every((row, i) => row.every((v, j) => Math.abs(v - want[i][j]) <= 1e-4 * (1 + Math.abs(want[i][j]))));
+}
+
+for (const backend of BACKENDS) {
+  describe(`matMul with transposes, on ${backend}`, () => {
+    beforeAll(() => useBackend(backend));
+    for (const [ta, tb] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
+      it(`transposeA ${ta}, transposeB ${tb}: value and both gradients`, () => {
+        const rand = seededRandom(3);
+        const [m, k, n] = [5, 7, 3];
+        const A = ta ? matrix(rand, k, m) : matrix(rand, m, k);
+        const B = tb ? matrix(rand, n, k) : matrix(rand, k, n);
+        const R = matrix(rand, m, n);
+        const opA = ta ? transpose(A) : A;
+        const opB = tb ? transpose(B) : B;
+        // d op(A) = R·op(B)ᵀ, d op(B) = op(A)ᵀ·R.
+        const dOpA = product(R, transpose(opB));
+        const dOpB = product(transpose(opA), R);
+        const before = tf.memory().numTensors;
+        const [a, b, r] = [tf.tensor2d(A), tf.tensor2d(B), tf.tensor2d(R)];
+        const y = matMul(a, b, ta, tb);
+        const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(matMul(x as tf.Tensor2D, w as tf.Tensor2D, ta, tb), r)))([a, b]);
+        const got = [y, da, db].map((t) => t.arraySync() as number[][]);
+        tf.dispose([a, b, r, y, da, db]);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(close(got[0], product(opA, opB))).toBe(true);
+        expect(close(got[1], ta ? transpose(dOpA) : dOpA)).toBe(true);
+        expect(close(got[2], tb ? transpose(dOpB) : dOpB)).toBe(true);
+      });
+    }
+  });
+}
