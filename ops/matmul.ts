@@ -9,13 +9,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { hasFastTransposedMatMul } from '../backends/capabilities';
 
-/** op(a)·op(b), op transposing where asked. */
-export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
-  if (hasFastTransposedMatMul()) return tf.matMul(a, b, transposeA, transposeB);
-  const f = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+/** op(a)·op(b), op transposing the last two axes where asked; batched products (rank > 2) are tf.matMul's. */
+export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  if (hasFastTransposedMatMul() || a.rank !== 2 || b.rank !== 2) return tf.matMul(a, b, transposeA, transposeB);
+  const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, w]);
     return {
-      value: product(x, w, transposeA, transposeB),
+      value: product(x as tf.Tensor2D, w as tf.Tensor2D, transposeA, transposeB),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], [sa, sb]: tf.Tensor[]) => {
         const g = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor2D;
         const [x2, w2] = [sa as tf.Tensor2D, sb as tf.Tensor2D];

@@ -291,7 +291,7 @@ export class PlanRunner {
       case 'pad':
         return padAnyRank(x(0), s.paddings, s.value);
       case 'matMul':
-        return matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
+        return matMul(x(0), x(1), s.transposeA, s.transposeB);
       case 'unary':
         return unaryAnyRank(UNARY[s.fn], x(0));
       case 'binary':

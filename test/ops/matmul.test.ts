@@ -52,5 +52,15 @@ for (const backend of BACKENDS) {
         expect(close(got[2], tb ? transpose(dOpB) : dOpB)).toBe(true);
       });
     }
+    it('batched operands (rank 3, the loss head) with transposes: value', () => {
+      const rand = seededRandom(4);
+      const A = [matrix(rand, 1, 4), matrix(rand, 1, 4)];
+      const B = [matrix(rand, 3, 4), matrix(rand, 3, 4)];
+      const [a, b] = [tf.tensor3d(A), tf.tensor3d(B)];
+      const y = matMul(a, b, false, true);
+      const got = y.arraySync() as number[][][];
+      tf.dispose([a, b, y]);
+      got.forEach((g, i) => expect(close(g, product(A[i], transpose(B[i])))).toBe(true));
+    });
   });
 }
