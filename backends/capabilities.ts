@@ -27,10 +27,14 @@ export function maxTransposeRank(): number {
 
 /**
  * What the ops do differently on the active backend for steps of this kind and rank, for
- * explain(); undefined where nothing changes. `conv3d` is a 3-D convolution with padding.
+ * explain(); undefined where nothing changes. `conv3d` is a 3-D convolution with padding;
+ * `matMul`'s rank is its operands' (ops/matmul.ts reroutes products of matrices).
  */
-export function backendWorkaround(kind: 'where' | 'transpose' | 'pad' | 'conv3d', rank: number): string | undefined {
+export function backendWorkaround(kind: 'where' | 'transpose' | 'pad' | 'conv3d' | 'matMul', rank: number): string | undefined {
   const backend = tf.getBackend();
+  if (kind === 'matMul' && rank === 2 && !hasFastTransposedMatMul()) {
+    return `${backend}: transposed operands are transposed first, here and in the gradient (its transposed matMul is slow)`;
+  }
   if (kind === 'where' && rank > maxSelectRank()) return `${backend}: tf.where on the flattened tensors (its Select stops at rank ${maxSelectRank()})`;
   if (kind === 'transpose' && rank > maxTransposeRank()) {
     return `${backend}: axes folded, else a gather by flat position (its Transpose stops at rank ${maxTransposeRank()})`;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ein } from '../../dsl/program';
 import { matMul } from '../../ops/matmul';
 import { BACKENDS, seededRandom, useBackend } from '../dsl/lower/harness';
 
@@ -64,3 +65,18 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('explain() of a dense layer', () => {
+  const dense = ein('Y[b,j] = W[i,j] · X[b,i]');
+  const shapes = { X: [4, 3], W: [3, 2] };
+  it('on wasm: a note after the matMul says how it runs', async () => {
+    await useBackend('wasm');
+    const lines = dense.explain(shapes).split('\n');
+    const at = lines.findIndex((l) => l.includes('tf.matMul'));
+    expect(lines[at + 1]).toMatch(/^ {2}note: wasm: transposed operands are transposed first/);
+  });
+  it('on cpu: no note', async () => {
+    await useBackend('cpu');
+    expect(dense.explain(shapes)).not.toContain('note:');
+  });
+});
