@@ -34,7 +34,7 @@ export function pool(s: PoolParams, x: tf.Tensor): tf.Tensor {
  * would vanish in the first pooling layer. Where the backend has einnet's own kernel for it
  * (backends/kernel-names.ts, the native backend) that is one pass; elsewhere tf.maxPool plus a
  * NaN term, skipped where a read of x's mean (cheap where tensors live in this process) shows x
- * holds no NaN (the -∞ padding alone gives -∞). The gradient is that of the max pool alone (a custom gradient: the NaN term
+ * holds no NaN. The gradient is that of the max pool alone (a custom gradient: the NaN term
  * is not differentiated).
  */
 function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
@@ -59,8 +59,9 @@ function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [n
 /**
  * False where x surely holds no NaN: a read of the sum of its per-image, per-channel means
  * (an average pooling over the whole image, XNNPACK's on wasm: about 5% of the max pool, where
- * tf.sum of x costs half of it), where reads are cheap; else true. The sum is NaN exactly when x
- * holds a NaN, or both infinities, or means overflowing both ways (then the NaN term decides).
+ * tf.sum of x costs half of it), where reads are cheap; else true. The sum is finite only when x
+ * holds neither NaN nor ±∞ (XNNPACK's average of a window holding NaN is -∞, cpu's is NaN); x
+ * with ±∞, the -∞ padding included, takes the NaN term.
  */
 function mayHoldNaN(x: tf.Tensor4D): boolean {
   if (!hasSynchronousReads()) return true;
@@ -68,7 +69,7 @@ function mayHoldNaN(x: tf.Tensor4D): boolean {
   const sum = tf.tidy(() => tf.sum(tf.avgPool(x, [h, w], [h, w], 'valid')));
   const value = sum.dataSync()[0];
   sum.dispose();
-  return Number.isNaN(value);
+  return !Number.isFinite(value);
 }
 
 /**
