@@ -30,6 +30,14 @@ export interface MaxPoolKeepingNaNAttrs {
   strides: [number, number];
 }
 
+/**
+ * ∂(max pooling)/∂x of MAX_POOL_KEEPING_NAN's pooling: each window's dy goes to one element, the
+ * first of its largest in row-major window order (NaN skipped; a window of no number gives its
+ * first element). Inputs `dy`, `x`; output shaped like x.
+ */
+export const FIRST_MAX_POOL_GRAD = 'EinnetFirstMaxPoolGrad';
+export type FirstMaxPoolGradAttrs = MaxPoolKeepingNaNAttrs;
+
 /** x seen as [rows, channels]: the batch-norm kernels average over the rows. */
 export interface BatchNormView {
   rows: number;

@@ -2,15 +2,16 @@
  * 2-D pooling on tfjs. Padding is a tf.pad before the op (-∞ for max, 0 for average), so the op
  * itself is always 'valid'.
  *
- * Max pooling keeps NaN (a window holding one gives NaN, on every backend) and has a gradient of
- * its own where the backend's is wrong: tfjs-wasm's MaxPoolGrad (and MaxPoolWithArgmax) give zero
- * gradient where a window's maximum is negative and send a tie to the last maximum (measured with
- * tfjs 4.22), so `pool` wraps the pooling in tf.customGrad with `maxPoolBackward` where
- * backends/capabilities.ts says the backend's gradient is not exact.
+ * Max pooling keeps NaN (a window holding one gives NaN, on every backend), and its gradient goes
+ * to one winner per window, the first maximum in the window's row-major order (as the reference
+ * evaluator, tfjs' cpu kernel and PyTorch do). Where the backend's MaxPoolGrad is not that
+ * (backends/capabilities.ts: tfjs-wasm's gives zero gradient where a window's maximum is negative
+ * and sends a tie to the last maximum), einnet's own kernel computes it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hasExactMaxPoolGradient, hasVectorStep, ownKernelApplies } from '../backends/capabilities';
-import { MAX_POOL_KEEPING_NAN, type MaxPoolKeepingNaNAttrs } from '../backends/kernel-names';
+import { hasExactMaxPoolGradient, hasSynchronousReads, hasVectorStep, ownKernelApplies } from '../backends/capabilities';
+import { FIRST_MAX_POOL_GRAD, MAX_POOL_KEEPING_NAN, type FirstMaxPoolGradAttrs, type MaxPoolKeepingNaNAttrs } from '../backends/kernel-names';
+import '../backends/wasm-kernels';
 
 /** A 2-D pooling of an NHWC tensor, 'valid' (padding is applied before). */
 export interface PoolParams {
@@ -21,21 +22,6 @@ export interface PoolParams {
 
 /** The pooling `s` of x, with a gradient that is right on every backend. */
 export function pool(s: PoolParams, x: tf.Tensor): tf.Tensor {
-  if (s.fn !== 'max' || hasExactMaxPoolGradient()) return poolForward(s, x);
-  // tfjs calls f(x, save): the save function comes last.
-  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([input]);
-    return {
-      value: poolForward(s, input),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], [saved]: tf.Tensor[]) =>
-        maxPoolBackward(saved as tf.Tensor4D, (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D, s.window, s.strides),
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (f as (t: tf.Tensor) => tf.Tensor)(x);
-}
-
-/** The pooling `s` of x with tfjs' own gradient. */
-export function poolForward(s: PoolParams, x: tf.Tensor): tf.Tensor {
   const window = [...s.window] as [number, number];
   const strides = [...s.strides] as [number, number];
   return s.fn === 'max' ? maxPoolKeepingNaN(x as tf.Tensor4D, window, strides) : tf.avgPool(x as tf.Tensor4D, window, strides, 'valid');
@@ -47,10 +33,12 @@ export function poolForward(s: PoolParams, x: tf.Tensor): tf.Tensor {
  * largest number, or -∞ when all are NaN; wasm's may give -∞ even beside numbers — so a NaN
  * would vanish in the first pooling layer. Where the backend has einnet's own kernel for it
  * (backends/kernel-names.ts, the native backend) that is one pass; elsewhere tf.maxPool plus a
- * NaN term. The gradient is tf.maxPool's alone (a custom gradient: the NaN term is not
- * differentiated; MaxPoolGrad finds each window's maximum in the input).
+ * NaN term, skipped where a read of x's mean (cheap where tensors live in this process) shows x
+ * holds no NaN. The gradient is that of the max pool alone (a custom gradient: the NaN term
+ * is not differentiated).
  */
 function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
+  const grad = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => maxPoolGrad(dy as tf.Tensor4D, saved as tf.Tensor4D[], window, strides);
   const run = tf.customGrad((input, save) => {
     const t = input as tf.Tensor4D;
     const [, h, w] = t.shape;
@@ -58,21 +46,42 @@ function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [n
       const attrs: MaxPoolKeepingNaNAttrs = { filterSize: window, strides };
       const y = tf.engine().runKernel(MAX_POOL_KEEPING_NAN, { x: t }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
       (save as tf.GradSaveFunc)([t, y]);
-      return { value: y, gradFunc: (dy, saved) => maxPoolGrad(dy as tf.Tensor4D, saved as tf.Tensor4D[], window, strides) };
+      return { value: y, gradFunc: grad };
     }
     const y = tf.maxPool(t, window, strides, 'valid');
     (save as tf.GradSaveFunc)([t, y]);
-    const value = tf.tidy(() => tf.add(y, nanWindows(t, window, strides))) as tf.Tensor4D;
-    return {
-      value,
-      gradFunc: (dy, saved) => maxPoolGrad(dy as tf.Tensor4D, saved as tf.Tensor4D[], window, strides),
-    };
+    const value = mayHoldNaN(t) ? (tf.tidy(() => tf.add(y, nanWindows(t, window, strides))) as tf.Tensor4D) : y;
+    return { value, gradFunc: grad };
   });
   return run(x) as tf.Tensor4D;
 }
 
-/** tfjs' MaxPoolGrad of a 'valid' max pooling, from the saved [input, output]. */
+/**
+ * False where x surely holds no NaN: a read of the sum of its per-image, per-channel means
+ * (an average pooling over the whole image, XNNPACK's on wasm: about 5% of the max pool, where
+ * tf.sum of x costs half of it), where reads are cheap; else true. The sum is finite only when x
+ * holds neither NaN nor ±∞ (XNNPACK's average of a window holding NaN is -∞, cpu's is NaN); x
+ * with ±∞, the -∞ padding included, takes the NaN term.
+ */
+function mayHoldNaN(x: tf.Tensor4D): boolean {
+  if (!hasSynchronousReads()) return true;
+  const [, h, w] = x.shape;
+  const sum = tf.tidy(() => tf.sum(tf.avgPool(x, [h, w], [h, w], 'valid')));
+  const value = sum.dataSync()[0];
+  sum.dispose();
+  return !Number.isFinite(value);
+}
+
+/**
+ * The gradient of a 'valid' max pooling, from the saved [input, output]: tfjs' MaxPoolGrad where
+ * the backend's is right, else einnet's own kernel for the first-maximum rule
+ * (backends/wasm-kernels.ts).
+ */
 function maxPoolGrad(dy: tf.Tensor4D, [input, output]: tf.Tensor4D[], window: [number, number], strides: [number, number]): tf.Tensor4D {
+  if (!hasExactMaxPoolGradient() && ownKernelApplies(FIRST_MAX_POOL_GRAD, [input, dy])) {
+    const attrs: FirstMaxPoolGradAttrs = { filterSize: window, strides };
+    return tf.engine().runKernel(FIRST_MAX_POOL_GRAD, { dy, x: input }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  }
   return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: window, strides, pad: 'valid' }) as tf.Tensor4D;
 }
 
@@ -90,44 +99,4 @@ function maxPoolGrad(dy: tf.Tensor4D, [input, output]: tf.Tensor4D[], window: [n
 function nanWindows(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
   if (hasVectorStep()) return tf.mul(tf.avgPool(tf.step(x), window, strides, 'valid'), 0);
   return tf.sqrt(tf.neg(tf.maxPool(tf.cast(tf.isNaN(x), 'float32'), window, strides, 'valid')));
-}
-
-/**
- * ∂(max pooling)/∂x on wasm, through tfjs' own MaxPoolGrad on a shifted copy of x in which every
- * real value is ≥ 1 and the -∞ padding is 0: max pooling commutes with the shift, so the winners
- * are the same, and the kernel's bug (wrong for negative maxima on wasm) is never met. One winner
- * per window gets the gradient: the first, as in tfjs' cpu kernel and PyTorch. The wasm kernel
- * picks the last of equal maxima (it compares with ≥ as it scans a window row by row), so it runs
- * on the copy turned 180° (both spatial axes reversed), where the first of a window is the last:
- * the rows and columns no window reaches are cut off first so that the windows of the turned copy
- * are the turned windows, and get zero gradient.
- */
-export function maxPoolBackward(x: tf.Tensor4D, dy: tf.Tensor4D, window: readonly [number, number], strides: readonly [number, number]): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const [outH, outW] = [dy.shape[1], dy.shape[2]];
-    const usedH = (outH - 1) * strides[0] + window[0];
-    const usedW = (outW - 1) * strides[1] + window[1];
-    const used = usedH === h && usedW === w ? x : tf.slice(x, [0, 0, 0, 0], [n, usedH, usedW, c]);
-    const finite = tf.isFinite(used);
-    const low = tf.min(tf.where(finite, used, tf.fill(used.shape, Infinity)));
-    const shifted = tf.where(finite, tf.add(tf.sub(used, low), 1), tf.zerosLike(used)) as tf.Tensor4D;
-    const turned = tf.reverse(shifted, [1, 2]);
-    const filterSize = [...window] as [number, number];
-    const output = tf.maxPool(turned, filterSize, [...strides] as [number, number], 'valid');
-    // The kernel itself: a nested tf.grad is not allowed inside a gradient function.
-    const attrs = { filterSize, strides: [...strides], pad: 'valid' };
-    const dTurned = tf.engine().runKernel('MaxPoolGrad', { dy: tf.reverse(dy, [1, 2]), input: turned, output }, attrs) as tf.Tensor4D;
-    const dx = tf.reverse(dTurned, [1, 2]);
-    return (
-      usedH === h && usedW === w
-        ? dx
-        : tf.pad(dx, [
-            [0, 0],
-            [0, h - usedH],
-            [0, w - usedW],
-            [0, 0],
-          ])
-    ) as tf.Tensor4D;
-  });
 }

@@ -12,6 +12,7 @@ import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '
 import { convForwardFused } from '../../ops/conv';
 import { gatherAxis, scatterAddAxis } from '../../ops/gather';
 import { addRelu, reluGrad } from '../../ops/residual';
+import { matMul } from '../../ops/matmul';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
 import {
@@ -290,7 +291,7 @@ export class PlanRunner {
       case 'pad':
         return padAnyRank(x(0), s.paddings, s.value);
       case 'matMul':
-        return tf.matMul(x(0) as tf.Tensor2D, x(1) as tf.Tensor2D, s.transposeA, s.transposeB);
+        return matMul(x(0), x(1), s.transposeA, s.transposeB);
       case 'unary':
         return unaryAnyRank(UNARY[s.fn], x(0));
       case 'binary':

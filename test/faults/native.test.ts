@@ -17,7 +17,7 @@ import { sgd } from '../../models/optimizers';
 import { fit } from '../../models/train';
 import { MAX_POOL_KEEPING_NAN } from '../../backends/kernel-names';
 import { nativeKernelStats, resetNativeKernelStats } from '../../backends/native/stats';
-import { poolForward } from '../../ops/pool';
+import { pool as poolForward } from '../../ops/pool';
 import { ADDON_BUILT, SKIP_REASON } from '../backends/native/compare';
 import { useBackend, type BackendName } from '../dsl/lower/harness';
 

@@ -1,0 +1,35 @@
+/**
+ * 2-D matrix products on tfjs. tfjs-wasm runs `a·b` on XNNPACK's fully-connected kernel but
+ * `aᵀ·b` on a scalar loop, 10–15× slower, and `a·bᵀ` slower than a transpose and `a·b` when b
+ * is new (measured with a new 1024×1024 b per product, as in training); tfjs' own MatMul gradient
+ * asks for both (xᵀ·dy and dy·wᵀ in every dense layer). Where the backend says so
+ * (backends/capabilities.ts), `matMul` transposes operands explicitly, forward and in its
+ * gradient; elsewhere it is tf.matMul with tfjs' gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { hasFastTransposedMatMul } from '../backends/capabilities';
+
+/** op(a)·op(b), op transposing the last two axes where asked; batched products (rank > 2) are tf.matMul's. */
+export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  if (hasFastTransposedMatMul() || a.rank !== 2 || b.rank !== 2) return tf.matMul(a, b, transposeA, transposeB);
+  const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: product(x as tf.Tensor2D, w as tf.Tensor2D, transposeA, transposeB),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], [sa, sb]: tf.Tensor[]) => {
+        const g = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor2D;
+        const [x2, w2] = [sa as tf.Tensor2D, sb as tf.Tensor2D];
+        // y = op(a)·op(b): d op(a) = dy·op(b)ᵀ, d op(b) = op(a)ᵀ·dy, each transposed back where op transposes.
+        const da = transposeA ? product(w2, g, transposeB, true) : product(g, w2, false, !transposeB);
+        const db = transposeB ? product(g, x2, true, transposeA) : product(x2, g, !transposeA, false);
+        return [da, db];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (f as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D)(a, b);
+}
+
+/** op(a)·op(b) with no transposed operand in the kernel. */
+function product(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+}
