@@ -32,7 +32,10 @@ import { openFashionMnistAsCifar } from '../datasets/cifar-fallback';
 import type { ImageSet } from '../datasets/image-set';
 import { lenet5, resnetCifar } from '../models/architectures';
 import { adam, sgd } from '../models/optimizers';
-import { fit } from '../models/train';
+import { evaluate, fit } from '../models/train';
+import { applyGradients, computeGradients, disposeComputed } from '../models/training/step';
+import { batchesOf } from '../models/training/batches';
+import { softmaxCrossEntropy } from '../models/losses';
 
 type Net = 'lenet5' | 'resnet20';
 
@@ -212,7 +215,61 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--serve')) {
+/**
+ * `--breakdown`: where a LeNet-5 fit step's time goes, in this process — batch assembly, forward +
+ * backward, the optimizer update, the evaluation, and what the loop adds around them.
+ */
+async function breakdown(): Promise<void> {
+  const info = await useBackend(backendFromEnvironment() ?? 'native');
+  const threads = threadsFromEnvironment() ?? defaultThreads();
+  if (info.name === 'native') setNativeThreads(threads);
+  const { train, test } = dataOf('lenet5');
+  const time = async (f: () => unknown): Promise<number> => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  console.log(`# LeNet-5 fit step breakdown on ${info.name}, ${threads} thread(s), ms per step (300 steps); load ${os.loadavg()[0].toFixed(1)}`);
+  for (let round = 0; round < 3; round++) {
+    const model = lenet5({ seed: 1, activation: 'relu', pooling: 'max' });
+    const optimizer = adam({ learningRate: 2e-3 });
+    const input = model.inputNames[0];
+    let tBatch = 0;
+    let tGrad = 0;
+    let tApply = 0;
+    const tLoop = await time(() => {
+      for (const b of batchesOf(train, 64, false)) {
+        const t0 = performance.now();
+        const c = computeGradients(model, b.x, b.y, { input, lossFn: softmaxCrossEntropy, keepOutputs: false, countCorrect: false });
+        const t1 = performance.now();
+        applyGradients(model, optimizer, c);
+        const t2 = performance.now();
+        disposeComputed(c);
+        b.dispose();
+        tGrad += t1 - t0;
+        tApply += t2 - t1;
+      }
+    });
+    tBatch = await time(() => {
+      for (const b of batchesOf(train, 64, false)) b.dispose();
+    });
+    const tEval = await time(() => evaluate(model, test));
+    const tFit = await time(() => fit(model, train, { epochs: 1, batchSize: 64, optimizer, validation: test, progress: false }));
+    console.log(
+      `  round ${round + 1}: batches ${(tBatch / 300).toFixed(2)}  forward+backward ${(tGrad / 300).toFixed(2)}  update ${(tApply / 300).toFixed(2)}  ` +
+        `bare loop ${(tLoop / 300).toFixed(2)}  evaluation (2,000) ${(tEval / 300).toFixed(2)}  fit with evaluation ${(tFit / 300).toFixed(2)}`,
+    );
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+if (process.argv.includes('--breakdown')) {
+  breakdown().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+} else if (process.argv.includes('--serve')) {
   serve().then(
     () => process.exit(0),
     (e: unknown) => {

@@ -1,6 +1,12 @@
 /**
  * The batches `fit` and `evaluate` feed: from an `ImageSet` (made from its bytes one batch at a
  * time) or from tensors `{ images, labels }` (sliced, or gathered in shuffled order).
+ *
+ * An ImageSet batch is written straight from the set's bytes into the one Float32Array that
+ * becomes the image tensor's storage (a 256-entry table gives byte / 255, the value
+ * `ImageSet.batches` computes), and the labels into the Int32Array of the label tensor: no
+ * intermediate copies. The arrays cannot be reused across batches, because a CPU-side backend
+ * keeps the very array it was given as the tensor's data.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ImageSet } from '../../datasets/image-set';
@@ -22,7 +28,7 @@ export function sourceCount(data: DataSource): number {
 /** Batches of a data source, shuffled with `shuffle` (a generator continues across epochs). */
 export function* batchesOf(data: DataSource, batchSize: number, shuffle: Random | false): Generator<XY> {
   if (data instanceof ImageSet) {
-    for (const b of data.batches({ batchSize, shuffle })) yield { x: b.images, y: b.labels, dispose: () => b.dispose() };
+    yield* imageSetBatches(data, batchSize, shuffle);
     return;
   }
   const n = data.images.shape[0];
@@ -40,5 +46,42 @@ export function* batchesOf(data: DataSource, batchSize: number, shuffle: Random 
       idx.dispose();
       yield { x, y, dispose: () => tf.dispose([x, y]) };
     }
+  }
+}
+
+/** byte → byte / 255 in float32. */
+const UNIT = Float32Array.from({ length: 256 }, (_, b) => b / 255);
+
+/** Images `order[start …]` (or `start …` without an order) as floats into `values`, their labels into `classes`. */
+function gatherImages(
+  pixels: Uint8Array,
+  labels: Int32Array,
+  size: number,
+  order: Int32Array | undefined,
+  start: number,
+  values: Float32Array,
+  classes: Int32Array,
+): void {
+  for (let k = 0; k < classes.length; k++) {
+    const i = order === undefined ? start + k : order[start + k];
+    const from = i * size;
+    const to = k * size;
+    for (let j = 0; j < size; j++) values[to + j] = UNIT[pixels[from + j]];
+    classes[k] = labels[i];
+  }
+}
+
+function* imageSetBatches(set: ImageSet, batchSize: number, shuffle: Random | false): Generator<XY> {
+  const n = set.count;
+  const size = set.imageSize;
+  const order = shuffle === false ? undefined : permutation(n, shuffle);
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(n, start + batchSize) - start;
+    const values = new Float32Array(count * size);
+    const classes = new Int32Array(count);
+    gatherImages(set.pixels, set.labels, size, order, start, values, classes);
+    const x = tf.tensor4d(values, [count, set.height, set.width, set.channels], 'float32');
+    const y = tf.tensor1d(classes, 'int32');
+    yield { x, y, dispose: () => tf.dispose([x, y]) };
   }
 }

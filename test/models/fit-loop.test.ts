@@ -10,6 +10,9 @@ import { Model } from '../../models/model';
 import { sgd } from '../../models/optimizers';
 import { evaluate, fit, trainStep, trainStepAsync } from '../../models/train';
 import { requestStop } from '../../core/interrupt';
+import { asRandom } from '../../core/random';
+import { ImageSet } from '../../datasets/image-set';
+import { batchesOf } from '../../models/training/batches';
 import { failureAsync, maxDiff, useWasm } from './helpers';
 
 beforeAll(useWasm);
@@ -32,6 +35,26 @@ const linearModel = (seed = 1) => new Model({ program: 'Y[b,k:2] = W[i,k] · X[b
 function weights(m: Model): Map<string, Float32Array> {
   return new Map([...m.params].map(([n, v]) => [n, v.dataSync() as Float32Array]));
 }
+
+describe('the batches fit assembles', () => {
+  it('hold the values and labels ImageSet.batches makes, in the same shuffled order', () => {
+    const count = 70;
+    const pixels = Uint8Array.from({ length: count * 4 * 3 * 2 }, (_, k) => (k * 37) % 256);
+    const labels = Int32Array.from({ length: count }, (_, k) => k % 3);
+    const set = new ImageSet({ name: 'bytes', pixels, count, height: 4, width: 3, channels: 2, labels, classNames: ['a', 'b', 'c'] });
+    for (const shuffle of [false, 5] as const) {
+      const want = [...set.batches({ batchSize: 16, shuffle: shuffle === false ? false : asRandom(shuffle) })];
+      const got = [...batchesOf(set, 16, shuffle === false ? false : asRandom(shuffle))];
+      expect(got.map((b) => b.x.shape)).toEqual(want.map((b) => b.images.shape));
+      got.forEach((b, k) => {
+        expect(Array.from(b.x.dataSync())).toEqual(Array.from(want[k].images.dataSync()));
+        expect(Array.from(b.y.dataSync())).toEqual(Array.from(want[k].labels.dataSync()));
+        expect(b.y.dtype).toBe('int32');
+      });
+      [...want, ...got].forEach((b) => b.dispose());
+    }
+  });
+});
 
 describe('trainStepAsync', () => {
   it('gives the loss and the update of trainStep', async () => {
