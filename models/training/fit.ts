@@ -11,7 +11,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { asRandom, type SeedOrRandom } from '../../core/random';
 import { clearStopRequest } from '../../core/interrupt';
-import { LiveCurves } from '../../viz/curves';
 import type { Model } from '../model';
 import type { Optimizer } from '../optimizers';
 import type { Schedule } from '../schedules';
@@ -36,6 +35,22 @@ export interface BatchInfo {
 }
 
 export type CallbackResult = void | 'stop' | Promise<void | 'stop'>;
+
+/** Metric name → value, as tfjs callbacks receive them. */
+export type PlotLogs = Readonly<Record<string, number | undefined>>;
+
+/** A live plot such as `lossCurves()`: tfjs-style batch and epoch callbacks, and a figure. */
+export interface LivePlot {
+  onBatchEnd(batch: number, logs?: PlotLogs): void;
+  onEpochEnd(epoch: number, logs?: PlotLogs): void;
+  onTrainEnd(): void;
+  figure(): unknown;
+}
+
+function isLivePlot(c: unknown): c is LivePlot {
+  const p = c as Partial<LivePlot> | null;
+  return typeof p === 'object' && p !== null && typeof p.figure === 'function' && typeof p.onEpochEnd === 'function' && typeof p.onTrainEnd === 'function';
+}
 
 /** Callbacks `fit` calls; returning 'stop' ends training after the batch or epoch. */
 export interface FitCallbacks {
@@ -69,9 +84,9 @@ export interface FitOptions extends FitCallbacks {
    */
   readonly progress?: boolean | ProgressMode;
   /** Live loss curves (`lossCurves()`), updated per epoch and with the batch losses as they are read. */
-  readonly plot?: LiveCurves;
+  readonly plot?: LivePlot;
   /** More callbacks: objects with onBatchEnd/onEpochEnd, or live plots. */
-  readonly callbacks?: FitCallbacks | LiveCurves | readonly (FitCallbacks | LiveCurves)[];
+  readonly callbacks?: FitCallbacks | LivePlot | readonly (FitCallbacks | LivePlot)[];
   /** Stops training at the next batch boundary when aborted (so does `requestStop()`). */
   readonly signal?: AbortSignal;
   /** Applied to each training batch of images (normalization, augmentation); its result is disposed. */
@@ -124,19 +139,19 @@ function checkOptions(model: Model, train: DataSource, options: FitOptions): voi
         Object.keys(options.optimizer.hyper).join(', '),
       );
   }
-  if (options.plot !== undefined && !(options.plot instanceof LiveCurves))
+  if (options.plot !== undefined && !isLivePlot(options.plot))
     throw modelError('EIN4010', 'fit', 'plot must be a live plot made by lossCurves()', 'pass { plot: lossCurves() }');
   if (sourceCount(train) === 0) throw modelError('EIN4010', 'fit', 'the training data holds no examples', 'pass a dataset with at least one example');
   singleInput(model, 'fit');
 }
 
 /** The options' callbacks and live plots, each in a list. */
-function listeners(options: FitOptions): { callbacks: FitCallbacks[]; plots: LiveCurves[] } {
-  const extra = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as FitCallbacks | LiveCurves];
-  const plots: LiveCurves[] = options.plot ? [options.plot] : [];
+function listeners(options: FitOptions): { callbacks: FitCallbacks[]; plots: LivePlot[] } {
+  const extra = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as FitCallbacks | LivePlot];
+  const plots: LivePlot[] = options.plot ? [options.plot] : [];
   const callbacks: FitCallbacks[] = [{ onBatchEnd: options.onBatchEnd, onEpochEnd: options.onEpochEnd }];
-  for (const c of extra as (FitCallbacks | LiveCurves)[]) {
-    if (c instanceof LiveCurves) plots.push(c);
+  for (const c of extra as (FitCallbacks | LivePlot)[]) {
+    if (isLivePlot(c)) plots.push(c);
     else if (c !== null && typeof c === 'object') callbacks.push(c);
     else throw modelError('EIN4010', 'fit callbacks', `a callback must be an object with onBatchEnd/onEpochEnd or a lossCurves() plot, got ${String(c)}`);
   }

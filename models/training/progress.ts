@@ -8,8 +8,7 @@
  *
  * `progressMode` picks one from where the output goes; `fit({ progress })` can force any.
  */
-import { DisplayHandle } from '../../viz/display';
-import { richOutputAvailable } from '../../viz/kernel-output';
+import { emitDisplay, richOutputAvailable } from '../../viz/kernel-output';
 import type { EpochRecord } from './history';
 
 export type ProgressMode = 'notebook' | 'terminal' | 'lines' | 'off';
@@ -180,11 +179,22 @@ class Terminal extends Display {
   }
 }
 
+/** One notebook output replaced in place: the first bundle creates it, later ones update it by display id. */
+class LiveOutput {
+  /** 16 hex digits, as viz/display.ts makes them (without Node's crypto, which a page lacks). */
+  private readonly id = Array.from({ length: 16 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  private shown = false;
+  bundle(data: Record<string, string>): void {
+    emitDisplay({ data, displayId: this.id, update: this.shown });
+    this.shown = true;
+  }
+}
+
 class Notebook extends Display {
   readonly mode = 'notebook' as const;
   readonly intervalMs = 500;
   private readonly finished: string[] = [];
-  private readonly handle = new DisplayHandle();
+  private readonly handle = new LiveOutput();
   override epochStart(epoch: number, batches: number): void {
     super.epochStart(epoch, batches);
     this.handle.bundle(notebookBundle(this.finished, this.state(0, NaN)));
