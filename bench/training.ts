@@ -1,5 +1,5 @@
 /**
- * Training benchmark (issue 5), on the wasm backend:
+ * Training benchmark, on the backend `EINNET_BACKEND` names (default wasm):
  *
  * 1. One training step (forward, backward, SGD update) of LeNet-5 at batch 64 and ResNet-20 at
  *    batch 32: einnet's time, and the ratio to the same network written with tfjs-layers
@@ -12,6 +12,7 @@
  *    on the 10,000 test images (targets ≥ 98.5% and ≥ 88%), with the time it took.
  *
  *   npm run bench:train                  # everything (about 15 minutes on 2 cores)
+ *   EINNET_BACKEND=native npm run bench:train
  *   npm run bench:train -- --quick       # fewer steps, 1 epoch on 5,000 images
  *   npm run bench:train -- --only=steps|memory|resnet|accuracy [--no-cpu]
  */
@@ -25,7 +26,7 @@ import { linear } from '../models/schedules';
 import { evaluate, fit, formatHistory, trainStep } from '../models/train';
 import { openFashionMnistAsCifar } from '../datasets/cifar-fallback';
 import type { Model } from '../models/model';
-import { setSharedSavedTensors } from '../backends/select';
+import { backendFromEnvironment, setSharedSavedTensors, useBackend } from '../backends/select';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -256,7 +257,7 @@ async function benchResnetRealData(): Promise<void> {
   const k = Math.max(1, Math.floor(steps / 10));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const test = openFashionMnistAsCifar({ split: 'test' }).slice(0, 1000);
-  const acc = evaluate(model, test).accuracy!;
+  const acc = (await evaluate(model, test)).accuracy!;
   console.log(
     `mean loss of the first ${k} steps ${mean(losses.slice(0, k)).toFixed(4)}, of the last ${k} steps ${mean(losses.slice(-k)).toFixed(4)}; ` +
       `accuracy on 1,000 test images ${(100 * acc).toFixed(2)}%; ${seconds.toFixed(1)} s (${((1000 * seconds) / steps).toFixed(0)} ms/step)`,
@@ -268,15 +269,16 @@ async function main(): Promise<void> {
   // This benchmark switches backends with tf.setBackend, which installs nothing: share saved
   // tensors as useBackend does, for einnet and tfjs-layers alike.
   setSharedSavedTensors(true);
-  await tf.setBackend('wasm');
+  await useBackend(backendFromEnvironment() ?? 'wasm');
   await tf.ready();
-  console.log(`# einnet training benchmark — backend ${tf.getBackend()}${quick ? ' (quick)' : ''}`);
+  const backend = tf.getBackend();
+  console.log(`# einnet training benchmark — backend ${backend}${quick ? ' (quick)' : ''}`);
   if (want('steps')) {
     // tfjs' wasm backend has no Conv2DBackpropFilter kernel, so tfjs-layers cannot train a conv
     // net there; the cpu backend gives the like-for-like ratio.
-    await benchSteps('wasm');
-    if (!args.includes('--no-cpu')) await benchSteps('cpu');
-    await tf.setBackend('wasm');
+    await benchSteps(backend);
+    if (!args.includes('--no-cpu') && backend !== 'cpu') await benchSteps('cpu');
+    await tf.setBackend(backend);
   }
   if (want('memory')) await benchMemory();
   if (want('resnet')) await benchResnetRealData();
