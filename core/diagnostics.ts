@@ -107,6 +107,10 @@ export const DIAGNOSTIC_CODES = {
   EIN6007: 'cannot install the Jupyter kernel',
   EIN6008: 'headless browser not available',
   EIN6009: 'bad notebook runner option',
+  // export
+  EIN7010: 'bad PyTorch export or import option',
+  EIN7011: 'cannot write the PyTorch export',
+  EIN7012: 'no PyTorch checkpoint found',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
