@@ -108,6 +108,8 @@ export const DIAGNOSTIC_CODES = {
   EIN6008: 'headless browser not available',
   EIN6009: 'bad notebook runner option',
   // export
+  EIN7001: 'bad export option',
+  EIN7002: 'no Python with PyTorch',
   EIN7010: 'bad PyTorch export or import option',
   EIN7011: 'cannot write the PyTorch export',
   EIN7012: 'no PyTorch checkpoint found',

@@ -4,7 +4,7 @@
  * Nothing outside dsl/ imports a file inside it but this one.
  */
 export { ein, Program } from './program';
-export type { CheckReport, RunOptions } from './program';
+export type { CheckReport, PyTorchOptions, RunOptions } from './program';
 export type {
   AffineIndex,
   CheckedExpr,

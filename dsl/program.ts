@@ -18,6 +18,7 @@ import { lowerProgram } from './lower';
 import { backwardText } from './derive/backward';
 import { explainPlan } from './lower/explain';
 import { backendNote } from './run/backend-notes';
+import { isPythonIdentifier, planToModule } from './export/pytorch';
 import { boundShapes, requireAllBound } from './run/bind';
 import { PlanRunner, type CompilePlan } from './run/execute';
 import type { AssignedNames, BindableNames, Bindings, RequiredNames } from './types';
@@ -74,6 +75,17 @@ export interface RunOptions {
 export const compilePlan: CompilePlan = (source, shapes) => lowerProgram(checkProgram(parse(source), { shapes }));
 
 const RUN_OPTIONS = ['consts', 'validate', 'tolerance'];
+const PYTORCH_OPTIONS = ['shapes', 'consts', 'className'];
+
+/** What `toPyTorch` takes. */
+export interface PyTorchOptions {
+  /** Shapes of the bound tensors, as for `check` (the module is written for these shapes). */
+  readonly shapes?: Readonly<Record<string, readonly number[]>>;
+  /** Values for `const`s (see `check`). */
+  readonly consts?: Readonly<Record<string, number>>;
+  /** The Python class name (default `Program`). */
+  readonly className?: string;
+}
 const CHECK_OPTIONS = ['consts'];
 
 /** Checks `run`'s options: known keys, a boolean `validate`, a finite non-negative `tolerance`. */
@@ -223,6 +235,39 @@ export class Program<In extends string = string, Req extends string = never, Out
     checkOptions(options, CHECK_OPTIONS, 'backward');
     const report = this.check(shapes, options);
     return backwardText(report.checked, this.runner(shapes, report, options.consts).plan);
+  }
+
+  /**
+   * Python source defining `class Program(torch.nn.Module)` (or `options.className`) that computes
+   * what `run` computes, for the bound shapes `options.shapes`. `forward(**tensors)` takes the bound
+   * tensors by their einnet names, in einnet's layout (channels last, filters [kh, kw, in, out]),
+   * and returns a dict of every assigned tensor by name; autograd gives the gradients. The file
+   * needs only `torch`. Each step of the lowered plan (`explain()`) is one line under a comment
+   * holding its statement: convolutions as F.conv2d/F.conv3d, pooling as F.max_pool2d/F.avg_pool2d,
+   * contractions as matmul, boundary modes as F.pad, gathers as index_select.
+   *
+   * @example
+   *   const py = ein`Y[b,j:4] = relu(W[I,j]·X[b,I] + B[j])`.toPyTorch({ shapes: { X: [2, 3] } });
+   *   // exec it in Python, then Program()(X=x, W=w, B=b)["Y"]
+   * @throws EinError EIN7001 for a bad option; the check's errors for shapes that do not fit.
+   */
+  toPyTorch(options: PyTorchOptions = {}): string {
+    checkOptions(options, PYTORCH_OPTIONS, 'toPyTorch', 'EIN7001');
+    const { shapes = {}, consts, className = 'Program' } = options;
+    if (typeof className !== 'string' || !isPythonIdentifier(className)) {
+      throw new EinError({
+        code: 'EIN7001',
+        message: `toPyTorch: className ${JSON.stringify(className)} is not a Python identifier`,
+        expected: 'a name such as Program or LeNet5 (letters, digits, _; not a Python keyword)',
+      });
+    }
+    if (shapes === null || typeof shapes !== 'object' || Array.isArray(shapes)) {
+      throw new EinError({ code: 'EIN7001', message: `toPyTorch: shapes is ${String(shapes)}`, expected: 'an object mapping bound tensor names to shapes' });
+    }
+    const report = this.check(shapes, { consts });
+    const plan = this.runner(shapes, report, consts).plan;
+    const boundShapes = new Map([...report.inputs, ...report.params].map((n) => [n, report.shapes[n]] as const));
+    return planToModule(plan, { className, source: this.source.trim(), boundShapes });
   }
 
   /** Releases the tfjs constants of every cached plan. The program stays usable. */
