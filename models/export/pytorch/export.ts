@@ -33,7 +33,10 @@ import { trainPySource, torchrunCommand } from './train-source';
 import { checkModelForDataset, scheduleTables, torchOptimizer, TORCH_DATASETS, type TorchDataset, type TrainingConfig } from './training-config';
 
 export interface PyTorchExportOptions {
-  /** The data train.py reads (default: MNIST for 28×28×1 inputs, CIFAR-10 or CIFAR-100 for 32×32×3 by the class count). */
+  /**
+   * The data train.py reads. Default: the one the model fits (MNIST for 28×28×1 inputs, CIFAR-10 or
+   * CIFAR-100 for 32×32×3 by the class count); a model that fits none is exported for use in Python only.
+   */
   readonly dataset?: TorchDataset;
   /** The folder with the dataset's files (default: where einnet finds them on this machine, if it does). */
   readonly dataDir?: string;
@@ -72,11 +75,18 @@ function positiveInteger(name: string, v: unknown, fallback: number): number {
   return v;
 }
 
-function defaultDataset(model: Model): TorchDataset {
+/** The dataset a model's input and output fit, or null. */
+function defaultDataset(model: Model): TorchDataset | null {
   const shape = model.inputShapes[model.inputNames[0]] ?? [];
   const classes = model.check().shapes[model.output]?.[1];
-  if (shape[1] === 32 && shape[3] === 3) return classes === 100 ? 'cifar-100' : 'cifar-10';
-  return 'mnist';
+  const guess = shape[1] === 32 && shape[3] === 3 ? (classes === 100 ? 'cifar-100' : 'cifar-10') : 'mnist';
+  try {
+    checkModelForDataset(model, guess);
+    return guess;
+  } catch (e) {
+    if (e instanceof EinError) return null;
+    throw e;
+  }
 }
 
 /** Where einnet finds the dataset's files on this machine (train and test), if it does. */
@@ -108,15 +118,16 @@ function writeFileAtomically(path: string, text: string): void {
 /** The training options as train.py's CONFIG. */
 export function trainingConfig(model: Model, options: PyTorchExportOptions = {}): TrainingConfig {
   checkOptions(options, EXPORT_OPTIONS, 'exportPyTorch', 'EIN7010');
-  const dataset = options.dataset ?? defaultDataset(model);
-  if (!TORCH_DATASETS.includes(dataset)) {
-    throw modelError('EIN7010', 'exportPyTorch', `unknown dataset ${JSON.stringify(dataset)}`, undefined, TORCH_DATASETS.map((d) => `'${d}'`).join(', '));
+  if (options.dataset !== undefined && !TORCH_DATASETS.includes(options.dataset)) {
+    const known = TORCH_DATASETS.map((d) => `'${d}'`).join(', ');
+    throw modelError('EIN7010', 'exportPyTorch', `unknown dataset ${JSON.stringify(options.dataset)}`, undefined, known);
   }
-  const { input, classes } = checkModelForDataset(model, dataset);
+  const dataset = options.dataset ?? defaultDataset(model);
+  const { input, classes } = dataset === null ? { input: model.inputNames[0], classes: null } : checkModelForDataset(model, dataset);
   const epochs = positiveInteger('epochs', options.epochs, 10);
   return {
     dataset,
-    dataDir: options.dataDir !== undefined ? resolve(options.dataDir) : foundDataDir(dataset),
+    dataDir: options.dataDir !== undefined ? resolve(options.dataDir) : dataset === null ? undefined : foundDataDir(dataset),
     epochs,
     batchSize: positiveInteger('batchSize', options.batchSize, 128),
     optimizer: torchOptimizer(options.optimizer),

@@ -4,11 +4,12 @@
  * running statistics, dropout masks, what each program reads), and the module around them
  * (python/model-py.ts).
  */
-import { readTensors, type Program } from '../../../dsl';
+import { readTensors } from '../../../dsl';
 import type { Model } from '../../model';
 import { modelError } from '../../errors';
 import { MODEL_PY_BODY } from './python/model-py';
 import { pythonDict, pythonLiteral } from './python-literal';
+import { batchFreeProgram } from './batch-generic';
 
 /** A dropout mask's shape for any batch: `null` where the extent is the batch size. */
 function maskShapes(model: Model): Map<string, (number | null)[]> {
@@ -29,15 +30,6 @@ function maskShapes(model: Model): Map<string, (number | null)[]> {
     out.set(name, shape);
   }
   return out;
-}
-
-/** The Python source of `program` as a module class, from the program's PyTorch translation. */
-function translated(program: Program, className: string): string {
-  const toPyTorch = (program as unknown as { toPyTorch?: (o: { className: string }) => string }).toPyTorch;
-  if (typeof toPyTorch !== 'function') {
-    throw modelError('EIN7010', 'exportPyTorch', 'this einnet has no PyTorch translation of programs (Program.toPyTorch)', 'update einnet');
-  }
-  return toPyTorch.call(program, { className }).trim();
 }
 
 /** The complete model.py. */
@@ -98,9 +90,9 @@ export function modelPySource(model: Model, title: string): string {
   ];
   const programs = [
     `# ---------------------------------------------------------------- the training program`,
-    translated(model.trainProgram, 'TrainProgram'),
+    batchFreeProgram(model.trainProgram, 'TrainProgram', model.inputShapes, model.inputNames, model.batchAxis),
     `# ---------------------------------------------------------------- the evaluation program`,
-    translated(model.evalProgram, 'EvalProgram'),
+    batchFreeProgram(model.evalProgram, 'EvalProgram', evalShapes, model.inputNames, model.batchAxis),
   ];
   const sections = [header.join('\n'), programs.join('\n\n\n'), constants.join('\n'), MODEL_PY_BODY.trim()];
   return `${sections.join('\n\n\n')}\n`;

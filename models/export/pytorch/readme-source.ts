@@ -12,14 +12,14 @@ export function readmeSource(model: Model, config: TrainingConfig, title: string
   return `# ${title} in PyTorch
 
 Exported from einnet: ${model.parameterCount.toLocaleString('en-US')} parameters, input \`${config.input}\` \
-[batch, ${model.inputShapes[config.input].slice(1).join(', ')}] (height, width, channels), output \`${config.output}\` (${config.classes} class scores).
+[batch, ${model.inputShapes[config.input].slice(1).join(', ')}] (height, width, channels), output \`${config.output}\`${config.classes === null ? '' : ` (${config.classes} class scores)`}.
 
 | file | what |
 | --- | --- |
 | \`model.py\` | the network as a \`torch.nn.Module\` (\`build()\` loads \`weights/\`); parameter and buffer names are einnet's |
 | \`weights/\` | the exported parameters and running statistics (an einnet checkpoint: \`model.json\` + little-endian float32) |
 | \`einnet_checkpoint.py\` | reads and writes that format with torch alone |
-| \`train.py\` | DistributedDataParallel training on ${config.dataset}; a checkpoint every epoch |
+| \`train.py\` | DistributedDataParallel training on ${config.dataset ?? 'MNIST, Fashion-MNIST or CIFAR (this model fits none of them)'}; a checkpoint every epoch |
 
 ## Train
 

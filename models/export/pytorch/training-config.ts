@@ -34,7 +34,8 @@ export interface TorchOptimizerConfig {
 
 /** What train.py is told (written into train.py as its defaults). */
 export interface TrainingConfig {
-  readonly dataset: TorchDataset;
+  /** null: the model fits none of the datasets (model.py works, train.py says so and stops). */
+  readonly dataset: TorchDataset | null;
   /** The folder with the dataset's files, when einnet found them on this machine. */
   readonly dataDir?: string;
   readonly epochs: number;
@@ -49,7 +50,7 @@ export interface TrainingConfig {
   /** The einnet input fed with the images, and the output holding the class scores. */
   readonly input: string;
   readonly output: string;
-  readonly classes: number;
+  readonly classes: number | null;
 }
 
 /** An einnet hyperparameter's name in `torch.optim`. */

@@ -183,7 +183,7 @@ def write_json_atomically(path, value):
 
 def parse_args():
     p = argparse.ArgumentParser(description="Train the exported einnet model with DistributedDataParallel (run it with torchrun).")
-    p.add_argument("--data", default=CONFIG.get("data_dir"), help="folder with the %s files" % CONFIG["dataset"])
+    p.add_argument("--data", default=CONFIG["data_dir"], help="folder with the dataset's files")
     p.add_argument("--dataset", default=CONFIG["dataset"], choices=["mnist", "fashion-mnist", "cifar-10", "cifar-100"])
     p.add_argument("--epochs", type=int, default=CONFIG["epochs"])
     p.add_argument("--batch-size", type=int, default=CONFIG["batch_size"], help="global batch: examples per step over all processes")
@@ -265,6 +265,8 @@ def evaluate(model, images, labels, rank, world, device):
 
 def main():
     args = parse_args()
+    if args.dataset is None:
+        sys.exit("train.py: the model's input and output fit none of the datasets train.py reads (MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100)")
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
         dist.init_process_group(args.backend)
