@@ -141,7 +141,7 @@ function relativeDifference(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
-describe.skipIf(python === undefined)('exportPyTorch: the architectures in PyTorch (skipped: no Python with torch)', () => {
+describe.skipIf(python === undefined)('exportPyTorch: the architectures in PyTorch (needs a Python with torch; skipped without)', () => {
   const cases = CASES.filter((c) => FULL || !c.full);
   const prepared: Prepared[] = [];
 
