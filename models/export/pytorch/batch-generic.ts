@@ -37,7 +37,7 @@ function batchReciprocal(a: number, b: number): number | undefined {
 }
 
 function isComment(line: string, inDocstring: boolean): boolean {
-  return inDocstring || /^\s*#/.test(line);
+  return inDocstring || /^\s*(#|""")/.test(line);
 }
 
 /** One line of the batch-free text from the two translations' lines (undefined: no such line). */
