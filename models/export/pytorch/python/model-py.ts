@@ -126,7 +126,7 @@ class EinnetModel(nn.Module):
     def _update_running_stats(self, out):
         if not RUNNING_STATS:
             return
-        batch = {name: out[name].detach() for name in RUNNING_STATS}
+        batch = {name: out[name].detach().clone() for name in RUNNING_STATS}
         if self.stat_reducer is not None:
             batch = self.stat_reducer(batch)
         for name, spec in RUNNING_STATS.items():
