@@ -4,17 +4,24 @@
  *   step, and the loss curve equals a single-process run with the same global batch;
  * - the epoch's learning rate follows the exported schedule;
  * - the checkpoint imported into einnet gives the test accuracy and loss train.py logged.
- * One torchrun and one plain Python run, side by side.
+ * And a network with batch norm and dropout on CIFAR-10-format files of random pixels: its
+ * running statistics, averaged over the processes, stay identical too, and einnet's evaluation of
+ * the imported checkpoint (running statistics in use) gives train.py's logged test loss.
+ * Two torchrun runs and one plain Python run, side by side.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findTorchPython } from '../../../core/python';
 import { mnistDataDir } from '../../../datasets/sources';
 import { loadMnist } from '../../../datasets/mnist';
+import { openCifar10 } from '../../../datasets/cifar';
+import { seededRandom } from '../../../core/random';
+import { NetBuilder } from '../../../models/builder';
+import { batchNorm, conv, dense, dropout, globalAvgPool } from '../../../models/blocks';
 import { lenet5 } from '../../../models/architectures';
 import { sgd } from '../../../models/optimizers';
 import { linear } from '../../../models/schedules';
@@ -57,10 +64,46 @@ function readLog(path: string): LogLine[] {
     .map((l) => JSON.parse(l));
 }
 
+/** A conv, batch norm, dropout and dense network for 32×32×3 images, 10 classes. */
+function bnNet(seed: number) {
+  const net = new NetBuilder({ X: [1, 32, 32, 3] });
+  let h = net.add('c1', conv({ out: 4, stride: 2 }), net.input('X'));
+  h = net.add('bn', batchNorm({ activation: 'relu' }), h);
+  h = net.add('drop', dropout(0.25), h);
+  h = net.add('g', globalAvgPool(), h);
+  net.add('fc', dense({ out: 10 }), h);
+  return net.build({ seed });
+}
+
+/** CIFAR-10 binary files of random pixels (records: label byte, 3,072 pixel bytes). */
+function writeRandomCifar(dir: string, recordsPerFile: number): void {
+  mkdirSync(dir, { recursive: true });
+  const random = seededRandom(3);
+  const names = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`).concat('test_batch.bin');
+  for (const name of names) {
+    const bytes = new Uint8Array(recordsPerFile * 3073);
+    for (let k = 0; k < bytes.length; k++) bytes[k] = k % 3073 === 0 ? Math.floor(random.next() * 10) : Math.floor(random.next() * 256);
+    writeFileSync(join(dir, name), bytes);
+  }
+}
+
 describe.skipIf(python === undefined)('train.py of the exported LeNet-5 (needs a Python with torch; skipped without)', () => {
   const pkg = join(root, 'lenet');
   let ddp: LogLine[] = [];
   let single: LogLine[] = [];
+  const bnPkg = join(root, 'bn');
+  const cifar = join(root, 'cifar');
+  let bn: LogLine[] = [];
+
+  async function exportBnNet(): Promise<void> {
+    writeRandomCifar(cifar, 16);
+    const model = bnNet(1);
+    try {
+      await exportPyTorch(model, bnPkg, { dataset: 'cifar-10', optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }) });
+    } finally {
+      model.dispose();
+    }
+  }
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -86,12 +129,17 @@ describe.skipIf(python === undefined)('train.py of the exported LeNet-5 (needs a
       '--log_dir',
       join(root, 'torchrun'),
     ];
-    const [a, b] = await Promise.all([
+    await exportBnNet();
+    const bnFlags = ['--epochs', '2', '--batch-size', '16', '--augment', '--log-every', '1', '--verify-replicas', '--data', cifar];
+    const [a, b, c] = await Promise.all([
       run(python!, [...torchrun, join(pkg, 'train.py'), ...flags, '--verify-replicas'], root),
       run(python!, [join(pkg, 'train.py'), ...flags, '--out', join(root, 'single')], root),
+      run(python!, [...torchrun.slice(0, -1), join(root, 'torchrun-bn'), join(bnPkg, 'train.py'), ...bnFlags], root),
     ]);
     if (a.code !== 0) throw new Error(`torchrun failed (${a.code}):\n${a.output}`);
     if (b.code !== 0) throw new Error(`train.py failed (${b.code}):\n${b.output}`);
+    if (c.code !== 0) throw new Error(`torchrun (batch norm) failed (${c.code}):\n${c.output}`);
+    bn = readLog(join(bnPkg, 'checkpoints', 'log.jsonl'));
     ddp = readLog(join(pkg, 'checkpoints', 'log.jsonl'));
     single = readLog(join(root, 'single', 'log.jsonl'));
   }, 600_000);
@@ -135,6 +183,27 @@ describe.skipIf(python === undefined)('train.py of the exported LeNet-5 (needs a
     } finally {
       model.dispose();
       tf.dispose([test.images, test.labels]);
+    }
+  });
+
+  it('with batch norm and dropout: parameters and running statistics identical in both processes after every step', () => {
+    const steps = bn.filter((l) => l.event === 'step');
+    expect(steps).toHaveLength(2 * (80 / 16));
+    for (const s of steps) expect(s.replica_max_diff).toBe(0);
+  });
+
+  it("with batch norm: einnet's evaluation of the imported checkpoint gives train.py's test loss and accuracy", () => {
+    const logged = bn.filter((l) => l.event === 'epoch').pop()!;
+    const model = bnNet(7);
+    try {
+      importPyTorch(model, bnPkg);
+      expect(Array.from(model.stats.get('bn.σ')!.dataSync()).some((v) => v !== 1)).toBe(true);
+      const ours = evaluate(model, openCifar10({ split: 'test', path: cifar }));
+      expect(ours.count).toBe(16);
+      expect(Math.abs(ours.loss - (logged.test_loss as number))).toBeLessThan(1e-4);
+      expect(ours.accuracy).toBeCloseTo(logged.test_accuracy as number, 6);
+    } finally {
+      model.dispose();
     }
   });
 });
