@@ -4,7 +4,9 @@ import type { TrainingConfig } from './training-config';
 import { pythonLiteral } from './python-literal';
 
 export function readmeSource(model: Model, config: TrainingConfig, title: string, command: string): string {
-  const data = config.dataDir ?? 'DATA_DIR';
+  const dataDir = config.dataDir ?? 'DATA_DIR';
+  const data = config.dataset ?? 'MNIST, Fashion-MNIST or CIFAR (this model fits none of them)';
+  const scores = config.classes === null ? '' : ` (${config.classes} class scores)`;
   const schedules = Object.keys(config.schedules);
   const kwargs = Object.entries(config.optimizer.kwargs)
     .map(([k, v]) => `${k}=${Array.isArray(v) ? `(${v.join(', ')})` : pythonLiteral(v)}`)
@@ -12,14 +14,14 @@ export function readmeSource(model: Model, config: TrainingConfig, title: string
   return `# ${title} in PyTorch
 
 Exported from einnet: ${model.parameterCount.toLocaleString('en-US')} parameters, input \`${config.input}\` \
-[batch, ${model.inputShapes[config.input].slice(1).join(', ')}] (height, width, channels), output \`${config.output}\`${config.classes === null ? '' : ` (${config.classes} class scores)`}.
+[batch, ${model.inputShapes[config.input].slice(1).join(', ')}] (height, width, channels), output \`${config.output}\`${scores}.
 
 | file | what |
 | --- | --- |
 | \`model.py\` | the network as a \`torch.nn.Module\` (\`build()\` loads \`weights/\`); parameter and buffer names are einnet's |
 | \`weights/\` | the exported parameters and running statistics (an einnet checkpoint: \`model.json\` + little-endian float32) |
 | \`einnet_checkpoint.py\` | reads and writes that format with torch alone |
-| \`train.py\` | DistributedDataParallel training on ${config.dataset ?? 'MNIST, Fashion-MNIST or CIFAR (this model fits none of them)'}; a checkpoint every epoch |
+| \`train.py\` | DistributedDataParallel training on ${data}; a checkpoint every epoch |
 
 ## Train
 
@@ -30,7 +32,7 @@ On this machine, two processes:
 Several machines: the same command on each of the N nodes (P processes each; HOST:PORT is a free port
 on one of them that all can reach; JOB any name shared by the nodes):
 
-    torchrun --nnodes=N --nproc_per_node=P --rdzv_id=JOB --rdzv_backend=c10d --rdzv_endpoint=HOST:PORT train.py --data ${data}
+    torchrun --nnodes=N --nproc_per_node=P --rdzv_id=JOB --rdzv_backend=c10d --rdzv_endpoint=HOST:PORT train.py --data ${dataDir}
 
 (PyTorch 2 also accepts the flags with hyphens: \`--rdzv-endpoint\`.)
 

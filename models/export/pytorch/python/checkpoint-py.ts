@@ -33,7 +33,7 @@ _WEIGHTS_FILE = re.compile(r"^weights-([0-9a-f]{16,64})\.bin$")
 
 
 def _little_endian_bytes(t):
-    t = t.detach().to("cpu", torch.float32).contiguous()
+    t = t.detach().cpu().to(torch.float32).contiguous()
     try:
         import numpy
 

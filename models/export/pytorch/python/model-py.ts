@@ -1,5 +1,6 @@
 /**
- * The part of model.py that is the same for every model: name registration, the module, training and evaluation modes. model-source.ts puts the programs and the model constants in front of it.
+ * The part of model.py that is the same for every model: name registration, the module, training
+ * and evaluation modes. model-source.ts puts the programs and the model constants in front of it.
  * Python source, verbatim (String.raw: no backtick and no dollar-brace may appear in it).
  */
 export const MODEL_PY_BODY = String.raw`HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,5 +1,6 @@
 /**
- * train.py after its CONFIG: data readers, optimizer, checkpoints and the DistributedDataParallel loop. train-source.ts puts the header and CONFIG in front of it.
+ * train.py after its CONFIG: data readers, optimizer, checkpoints and the DistributedDataParallel
+ * loop. train-source.ts puts the header and CONFIG in front of it.
  * Python source, verbatim (String.raw: no backtick and no dollar-brace may appear in it).
  */
 export const TRAIN_PY_BODY = String.raw`import argparse
@@ -277,7 +278,7 @@ def main():
         torch.cuda.set_device(local)
         device = torch.device("cuda", local)
     else:
-        device = torch.device("cpu")
+        device = torch.zeros(0).device  # the CPU, where tensors are made by default
     if args.batch_size % world != 0:
         sys.exit("train.py: --batch-size %d does not divide among %d processes" % (args.batch_size, world))
     per_process = args.batch_size // world
