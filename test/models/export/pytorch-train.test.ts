@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,18 @@ function run(command: string, args: string[], cwd: string): Promise<Run> {
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
+    });
+  });
+}
+
+/** A TCP port no one listens on now (for a rendezvous of its own: --standalone's fixed port would join concurrent runs). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
     });
   });
 }
@@ -116,25 +129,28 @@ describe.skipIf(python === undefined)('train.py of the exported LeNet-5 (needs a
       optimizer.dispose();
     }
     const flags = ['--limit', String(STEPS_PER_EPOCH * BATCH), '--test-limit', String(TEST), '--log-every', '1'];
-    // torchrun's module; --redirects/--tee work around torch 1.13's torchrun on Python 3.11 (its default of no redirection fails there).
-    const torchrun = [
+    // torchrun's module, one node with a rendezvous of its own; --redirects/--tee work around torch 1.13's torchrun on
+    // Python 3.11 (its default of no redirection fails there).
+    const torchrun = async (logs: string) => [
       '-m',
       'torch.distributed.run',
-      '--standalone',
+      '--nnodes=1',
       '--nproc_per_node=2',
+      '--rdzv_backend=c10d',
+      `--rdzv_endpoint=127.0.0.1:${await freePort()}`,
       '--redirects',
       '2',
       '--tee',
       '1',
       '--log_dir',
-      join(root, 'torchrun'),
+      join(root, logs),
     ];
     await exportBnNet();
     const bnFlags = ['--epochs', '2', '--batch-size', '16', '--augment', '--log-every', '1', '--verify-replicas', '--data', cifar];
     const [a, b, c] = await Promise.all([
-      run(python!, [...torchrun, join(pkg, 'train.py'), ...flags, '--verify-replicas'], root),
+      run(python!, [...(await torchrun('torchrun')), join(pkg, 'train.py'), ...flags, '--verify-replicas'], root),
       run(python!, [join(pkg, 'train.py'), ...flags, '--out', join(root, 'single')], root),
-      run(python!, [...torchrun.slice(0, -1), join(root, 'torchrun-bn'), join(bnPkg, 'train.py'), ...bnFlags], root),
+      run(python!, [...(await torchrun('torchrun-bn')), join(bnPkg, 'train.py'), ...bnFlags], root),
     ]);
     if (a.code !== 0) throw new Error(`torchrun failed (${a.code}):\n${a.output}`);
     if (b.code !== 0) throw new Error(`train.py failed (${b.code}):\n${b.output}`);
