@@ -267,7 +267,7 @@ export class Program<In extends string = string, Req extends string = never, Out
     const report = this.check(shapes, { consts });
     const plan = this.runner(shapes, report, consts).plan;
     const boundShapes = new Map([...report.inputs, ...report.params].map((n) => [n, report.shapes[n]] as const));
-    return planToModule(plan, { className, source: this.source.trim(), boundShapes });
+    return planToModule(plan, { className, boundShapes, statements: report.checked.statements });
   }
 
   /** Releases the tfjs constants of every cached plan. The program stays usable. */

@@ -104,8 +104,8 @@ describe.skipIf(python === undefined)('toPyTorch: the exported module equals ein
     });
   });
 
-  it('random programs: outputs and gradients (60 programs)', async () => {
-    const programs = fc.sample(randomProgramArb(), { seed: 20260402, numRuns: 60 });
+  it('random programs: outputs and gradients (100 programs)', async () => {
+    const programs = fc.sample(randomProgramArb(), { seed: 20260402, numRuns: 100 });
     for (const [n, rp] of programs.entries()) {
       const p = ein(rp.src);
       const leaves = leavesFor(p, rp.leafShapes, 9000 + n);
@@ -120,5 +120,26 @@ describe.skipIf(python === undefined)('toPyTorch: the exported module equals ein
     const p = programOf(c);
     p.toPyTorch({ shapes: c.shapes });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('toPyTorch options', () => {
+  const p = ein`Y[b,j:4] = W[I,j]·X[b,I]`;
+
+  it('names the class className and reads einnet names with dots and Greek letters as string keys', () => {
+    const q = ein`bn.μ[j] = mean[b] conv.X[b,j]`;
+    const source = q.toPyTorch({ shapes: { 'conv.X': [3, 2] }, className: 'Stats' });
+    expect(source).toContain('class Stats(torch.nn.Module):');
+    expect(source).toContain('conv_X = tensors["conv.X"]');
+    expect(source).toContain('return {"bn.μ": bn_μ}');
+  });
+
+  it.each([
+    [{ className: 'class' }, /className "class" is not a Python identifier/],
+    [{ className: 'My Net' }, /className "My Net" is not a Python identifier/],
+    [{ shapes: [2, 3] }, /shapes is 2,3/],
+    [{ classname: 'Net' }, /unknown option 'classname'/],
+  ])('rejects %j with EIN7001', (options, message) => {
+    expect(() => p.toPyTorch(options as never)).toThrow(expect.objectContaining({ code: 'EIN7001', message: expect.stringMatching(message) }));
   });
 });
