@@ -113,6 +113,9 @@ export const DIAGNOSTIC_CODES = {
   // export
   EIN7001: 'bad export option',
   EIN7002: 'no Python with PyTorch',
+  EIN7010: 'bad PyTorch export or import option',
+  EIN7011: 'cannot write the PyTorch export',
+  EIN7012: 'no PyTorch checkpoint found',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

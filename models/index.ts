@@ -38,3 +38,4 @@ export {
 } from './checkpoint';
 export { summary, type Summary, type SummaryRow, type SummaryOptions } from './summary';
 export * from './architectures';
+export * from './export/pytorch';
