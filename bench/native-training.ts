@@ -17,6 +17,7 @@
  *
  *   EINNET_BENCH_TRAIN=0        skip this section
  *   EINNET_BENCH_ROUNDS=n       rounds per network (default 6)
+ *   EINNET_BENCH_WASM=0         skip the einnet-wasm column (a ResNet-20 step takes seconds there)
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as os from 'os';
@@ -136,7 +137,7 @@ export async function trainingSteps(): Promise<void> {
       }
     }
     const [mine, theirs = []] = times;
-    const wasm = await einnetOnly('wasm', net, net === 'lenet5' ? 15 : 3);
+    const wasm = process.env.EINNET_BENCH_WASM === '0' ? NaN : await einnetOnly('wasm', net, net === 'lenet5' ? 15 : 3);
     const ratio = theirs.length === 0 ? '—' : `${(quantile(mine, 0.5) / quantile(theirs, 0.5)).toFixed(2)}x`;
     console.log(
       `  ${label.padEnd(28)} ${cell(mine).padStart(24)} ${(theirs.length ? cell(theirs) : '—').padStart(22)}   ` +
