@@ -3,7 +3,7 @@
  * when the addon is built, einnet-native):
  * - sgd and adam: several steps of `optimizer.apply` against the update formulas written out here
  *   in double precision, and (on native, where one kernel call updates every parameter) against
- *   the same steps through tfjs' ops on the cpu backend;
+ *   the same steps through tfjs' ops on the cpu backend, bit for bit;
  * - softmaxCrossEntropy (loss and gradient from one forward pass) against the loss written in the
  *   notation and differentiated by einnet, forward and gradients with respect to scores and targets,
  *   NaN and ±∞ scores included.
@@ -16,6 +16,7 @@ import { ein } from '../../dsl';
 import { SOFTMAX_CROSS_ENTROPY_SOURCE, softmaxCrossEntropy } from '../../models/losses';
 import { adam, sgd, type Optimizer } from '../../models/optimizers';
 import { seededRandom } from '../../core/random';
+import { movingAverages } from '../../ops/update';
 
 const NATIVE = 'einnet-native';
 const HAS_NATIVE = findAddon() !== undefined;
@@ -137,14 +138,35 @@ describe('optimizer.apply, every parameter in one update', () => {
     }
   }
   for (const [label, kind, h] of OPTIMIZERS) {
-    it.skipIf(!HAS_NATIVE)(`${label}: the native kernel within float32 rounding of tfjs' ops on cpu${reason(NATIVE)}`, async () => {
+    it.skipIf(!HAS_NATIVE)(`${label}: the native kernel gives tfjs' ops on cpu bit for bit${reason(NATIVE)}`, async () => {
       await use('cpu');
       const ops = runOptimizer(make(kind, h));
       await use(NATIVE);
       const fused = runOptimizer(make(kind, h));
-      for (let s = 0; s < STEPS; s++) for (let i = 0; i < SHAPES.length; i++) expect(maxRelDiff(fused[s][i], ops[s][i])).toBeLessThan(3e-7);
+      for (let s = 0; s < STEPS; s++) for (let i = 0; i < SHAPES.length; i++) expect(maxRelDiff(fused[s][i], ops[s][i])).toBe(0);
     });
   }
+});
+
+describe('running statistics, every moving average in one update', () => {
+  it.skipIf(!HAS_NATIVE)(`the native kernel gives tfjs' ops on cpu bit for bit${reason(NATIVE)}`, async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const items = [0.9, 0.1, 0.99].map((momentum, i) => ({
+          v: tf.tensor(randoms(40 + i, 70000)),
+          batch: tf.tensor(randoms(50 + i, 70000)),
+          momentum,
+        }));
+        return movingAverages(items).map((t) => t.dataSync() as Float32Array);
+      });
+    await use('cpu');
+    const ops = run();
+    await use(NATIVE);
+    resetNativeKernelStats();
+    const fused = run();
+    expect(nativeKernelStats().native.EinnetMovingAverage).toBe(1);
+    fused.forEach((f, i) => expect(maxRelDiff(f, ops[i])).toBe(0));
+  });
 });
 
 describe('softmaxCrossEntropy, loss and gradient from one forward pass', () => {

@@ -9,12 +9,21 @@
 #include "parallel.h"
 #include "typed_args.h"
 
+// GCC contracts a·b + c into a fused multiply-add in the AVX2 and AVX-512 clones of C++ code
+// (-ffp-contract=fast); the updates round each product and sum to float as tfjs' ops do, so that
+// they give the tfjs path's values bit for bit.
+#if defined(__GNUC__) && !defined(__clang__)
+#define EINNET_NO_FMA __attribute__((optimize("fp-contract=off")))
+#else
+#define EINNET_NO_FMA
+#endif
+
 namespace einnet {
 namespace {
 
 // g' = g + wd·w;  v' = μ·v + g';  w' = w − lr·(nesterov ? g' + μ·v' : v')   (v only when μ > 0),
 // over elements [begin, end), each step rounded to float as the tfjs ops are.
-EINNET_CLONES void SgdChunk(int64_t begin, int64_t end, bool momentum, bool nesterov, float lr, float mu, float wd,
+EINNET_CLONES EINNET_NO_FMA void SgdChunk(int64_t begin, int64_t end, bool momentum, bool nesterov, float lr, float mu, float wd,
                             const float* __restrict w, const float* __restrict g, const float* __restrict v,
                             float* __restrict wOut, float* __restrict vOut) {
   for (int64_t i = begin; i < end; ++i) {
@@ -37,9 +46,8 @@ struct AdamHyper {
 
 // g' = g + wd·w (L2, not decoupled);  m' = β1·m + (1−β1)·g';  v' = β2·v + (1−β2)·g'²;
 // w' = w − (m'/c1)/(sqrt(v'/c2) + ε)·lr, then w' − w·(lr·wd) when decoupled; each step rounded to
-// float in the order of the tfjs ops of models/optimizers.ts (the build is ISO C++: no fused
-// multiply-add contraction).
-EINNET_CLONES void AdamChunk(int64_t begin, int64_t end, const AdamHyper h, const float* __restrict w, const float* __restrict g,
+// float in the order of the tfjs ops of ops/update.ts.
+EINNET_CLONES EINNET_NO_FMA void AdamChunk(int64_t begin, int64_t end, const AdamHyper h, const float* __restrict w, const float* __restrict g,
                              const float* __restrict m, const float* __restrict v, float* __restrict wOut, float* __restrict mOut,
                              float* __restrict vOut) {
   const bool l2 = h.weightDecay != 0.f && !h.decoupled;
@@ -58,10 +66,9 @@ EINNET_CLONES void AdamChunk(int64_t begin, int64_t end, const AdamHyper h, cons
   }
 }
 
-// out = v·m + b·(1 − m) over elements [begin, end).
-EINNET_CLONES void AverageChunk(int64_t begin, int64_t end, float m, const float* __restrict v, const float* __restrict b,
-                                float* __restrict out) {
-  const float k = 1.f - m;
+// out = v·m + b·k over elements [begin, end), k = 1 − m (rounded from double, as tfjs' scalar).
+EINNET_CLONES EINNET_NO_FMA void AverageChunk(int64_t begin, int64_t end, float m, float k, const float* __restrict v,
+                                              const float* __restrict b, float* __restrict out) {
   for (int64_t i = begin; i < end; ++i) out[i] = v[i] * m + b[i] * k;
 }
 
@@ -71,11 +78,12 @@ EINNET_CLONES void AverageChunk(int64_t begin, int64_t end, float m, const float
 void MovingAverageLoop(const Napi::CallbackInfo& info) {
   const int64_t n = info[0].As<Napi::Number>().Int64Value();
   if (n <= 0) throw LoopArgError("moving average needs n > 0");
-  const float m = info[1].As<Napi::Number>().FloatValue();
+  const double momentum = info[1].As<Napi::Number>().DoubleValue();
+  const float m = static_cast<float>(momentum), k = static_cast<float>(1.0 - momentum);
   const float* v = Floats(info[2], n, "v");
   const float* b = Floats(info[3], n, "batch");
   float* out = Floats(info[4], n, "out");
-  AverageChunk(0, n, m, v, b, out);
+  AverageChunk(0, n, m, k, v, b, out);
 }
 
 // sgdUpdate(params [n, momentum, nesterov], [lr, mu, wd] (Float64Array), w, g, v | null, wOut,
