@@ -20,6 +20,12 @@ export interface ActivationGradAttrs {
 }
 
 /**
+ * Mean softmax cross-entropy of scores `z` [rows, classes] against targets `y` (same shape):
+ * mean[b] (max Z + log Σ exp(Z − max Z) − Σ Y·Z). Outputs [loss (a scalar), d loss/d z].
+ */
+export const SOFTMAX_CROSS_ENTROPY = 'EinnetSoftmaxCrossEntropy';
+
+/**
  * 2-D max pooling of an NHWC tensor with 'valid' windows in which a window holding a NaN gives
  * NaN (tfjs' MaxPool skips NaN); otherwise the window's largest value, ±∞ included. Input `x`;
  * output [N, (H − kh)/sh + 1, (W − kw)/sw + 1, C] (floored).
@@ -78,6 +84,23 @@ export interface SgdUpdateAttrs {
   momentum: number;
   weightDecay: number;
   nesterov: boolean;
+}
+
+/**
+ * Adam steps of `count` parameters at once: inputs w{i}, g{i}, m{i}, v{i}; outputs w{i}', m{i}',
+ * v{i}' in that order for each i. c1, c2 are the bias corrections 1 − β1^t, 1 − β2^t.
+ */
+export const ADAM_UPDATE = 'EinnetAdamUpdate';
+export interface AdamUpdateAttrs {
+  count: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  decoupled: boolean;
+  c1: number;
+  c2: number;
 }
 
 /** v·m + b·(1 − m) for every statistic i: inputs v{i}, b{i}; outputs v{i}'. */

@@ -9,6 +9,7 @@
  *
  *   npm run bench:native                 # every backend that loads here
  *   EINNET_BENCH_CPU=0 npm run bench:native   # skip tfjs' pure-JS backend
+ *   EINNET_BENCH_KERNELS=0 npm run bench:native   # only the training steps
  *
  * tfjs' pure-JS cpu backend runs each pass once, in a child process that is stopped after 10 s
  * (its Conv2DBackpropFilter takes minutes on this shape). Times are the best of several runs:
@@ -289,6 +290,11 @@ async function cpuChild(pass: Pass): Promise<void> {
 async function main(): Promise<void> {
   const child = process.argv.indexOf('--cpu-pass');
   if (child >= 0) return cpuChild(process.argv[child + 1] as Pass);
+  if (process.env.EINNET_BENCH_KERNELS === '0') {
+    if (findAddon() !== undefined) await trainingSteps();
+    else console.log('  native: addon not built (apt-get install libdnnl-dev && npm run build:native) — skipped');
+    return;
+  }
   const threads = os.availableParallelism();
   console.log(`einnet native kernels benchmark — conv ${K}x${K}, NHWC ${N}x${H}x${W}x${C} -> ${OC}, stride 1, 'same'`);
   console.log(`  ${(CONV_FLOP / 1e9).toFixed(3)} GFLOP per pass; ${threads} core(s); ${os.cpus()[0]?.model ?? 'unknown CPU'}`);

@@ -17,6 +17,8 @@
  *
  *   EINNET_BENCH_TRAIN=0        skip this section
  *   EINNET_BENCH_ROUNDS=n       rounds per network (default 6)
+ *   EINNET_BENCH_NETS=resnet20  only these networks (comma-separated: lenet5, resnet20)
+ *   EINNET_BENCH_WASM=0         skip the einnet-wasm column (a ResNet-20 step takes seconds there)
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as os from 'os';
@@ -121,8 +123,10 @@ export async function trainingSteps(): Promise<void> {
     ['LeNet-5   batch 64, 28x28x1', 'lenet5', 150],
     ['ResNet-20 batch 32, 32x32x3', 'resnet20', 50],
   ];
+  const only = process.env.EINNET_BENCH_NETS?.split(',');
+  const chosen = only === undefined ? nets : nets.filter(([, net]) => only.includes(net));
   const cell = (xs: number[]) => `${quantile(xs, 0.5).toFixed(1)} (${quantile(xs, 0.25).toFixed(1)}–${quantile(xs, 0.75).toFixed(1)})`;
-  for (const [label, net, perRound] of nets) {
+  for (const [label, net, perRound] of chosen) {
     const servers = typeof torch === 'string' ? [einnet] : [einnet, torch];
     for (const s of servers) await s.run(net, perRound); // a round of warm-up for each, not counted
     const times = servers.map((): number[] => []);
@@ -136,7 +140,7 @@ export async function trainingSteps(): Promise<void> {
       }
     }
     const [mine, theirs = []] = times;
-    const wasm = await einnetOnly('wasm', net, net === 'lenet5' ? 15 : 3);
+    const wasm = process.env.EINNET_BENCH_WASM === '0' ? NaN : await einnetOnly('wasm', net, net === 'lenet5' ? 15 : 3);
     const ratio = theirs.length === 0 ? '—' : `${(quantile(mine, 0.5) / quantile(theirs, 0.5)).toFixed(2)}x`;
     console.log(
       `  ${label.padEnd(28)} ${cell(mine).padStart(24)} ${(theirs.length ? cell(theirs) : '—').padStart(22)}   ` +

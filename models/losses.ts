@@ -9,8 +9,15 @@
  *   loss    = mean[b] (lse[b] - sum[k] Y[b,k] · Z[b,k])
  *
  * (the gradient through m is zero, as it should be: d lse/d m = 1 − Σ softmax = 0).
+ *
+ * `softmaxCrossEntropy` computes that loss and its gradient d loss/d Z = (softmax(Z) − Y)/b in one
+ * forward pass (a tf.customGrad: the backward pass only scales the saved gradient) — one native
+ * kernel on the native backend, tfjs ops elsewhere. SOFTMAX_CROSS_ENTROPY_SOURCE is the same loss
+ * in the notation, differentiated by einnet (the tests' reference).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ownKernelApplies } from '../backends/capabilities';
+import { SOFTMAX_CROSS_ENTROPY } from '../backends/kernel-names';
 import { ein, type Program } from '../dsl';
 import { modelError } from './errors';
 
@@ -23,7 +30,6 @@ loss = mean[b] (lse[b] - sum[k] Y[b,k] · Z[b,k])`;
 
 export const MSE_SOURCE = `loss = mean[b,k] square(P[b,k] - T[b,k])`;
 
-let xent: Program | undefined;
 let mseProgram: Program | undefined;
 
 /** One-hot float32 targets from int32 class indices [b] (or float [b, k] passed through). */
@@ -45,14 +51,38 @@ export function asOneHot(target: tf.Tensor, classes: number, where: string): tf.
 export function softmaxCrossEntropy(scores: tf.Tensor, target: tf.Tensor): tf.Scalar {
   if (scores.rank !== 2)
     throw modelError('EIN4010', 'softmaxCrossEntropy', `scores have shape [${scores.shape}]`, 'give [batch, classes] scores (logits, before softmax)');
-  xent ??= ein(SOFTMAX_CROSS_ENTROPY_SOURCE);
   return tf.tidy(() => {
     const Y = asOneHot(target, scores.shape[1]!, 'softmaxCrossEntropy');
     if (Y.shape[0] !== scores.shape[0]) throw modelError('EIN4010', 'softmaxCrossEntropy', `${Y.shape[0]} targets for ${scores.shape[0]} score rows`);
-    const out = xent!.run({ Z: scores, Y });
-    return out.loss as tf.Scalar;
+    return fusedCrossEntropy(scores.dtype === 'float32' ? scores : scores.cast('float32'), Y);
   });
 }
+
+/** The loss and d loss/d Z of scores Z against targets Y [b, k]: one native kernel, or tfjs ops. */
+function lossAndGradient(Z: tf.Tensor, Y: tf.Tensor): [tf.Scalar, tf.Tensor] {
+  if (ownKernelApplies(SOFTMAX_CROSS_ENTROPY, [Z, Y])) {
+    return tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { z: Z, y: Y }, {}) as unknown as [tf.Scalar, tf.Tensor];
+  }
+  const b = Z.shape[0]!;
+  const m = tf.max(Z, 1, true);
+  const e = tf.exp(tf.sub(Z, m));
+  const s = tf.sum(e, 1, true);
+  const lse = tf.add(m, tf.log(s)).reshape([b]);
+  const loss = tf.mean(tf.sub(lse, tf.sum(tf.mul(Y, Z), 1))) as tf.Scalar;
+  return [loss, tf.div(tf.sub(tf.div(e, s), Y), b)];
+}
+
+/** Softmax cross-entropy whose backward pass scales the gradient saved by the forward pass. */
+const fusedCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [Z, Y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const [loss, dZ] = lossAndGradient(Z, Y);
+  save([dZ, Z]);
+  return {
+    value: loss,
+    // d loss/d Y = −Z/b, for targets that are themselves computed.
+    gradFunc: (dy: tf.Tensor, [dz, z]: tf.Tensor[]) => [tf.mul(dz, dy), tf.mul(z, tf.div(dy, -z.shape[0]!))],
+  };
+}) as (Z: tf.Tensor, Y: tf.Tensor) => tf.Scalar;
 
 /** Mean squared error over [b, k] (any rank is flattened to [b, rest]). */
 export function meanSquaredError(prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {

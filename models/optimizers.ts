@@ -13,7 +13,7 @@
  * count is `iterations`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sgdSteps, type SgdItem } from '../ops/update';
+import { adamSteps, sgdSteps, type AdamItem, type SgdItem } from '../ops/update';
 import { modelError, rejectUnknownOptions } from './errors';
 
 export interface Optimizer {
@@ -156,25 +156,21 @@ class Adam extends SlotOptimizer {
   }
 
   apply(params: ReadonlyMap<string, tf.Variable>, grads: Readonly<Record<string, tf.Tensor>>): void {
-    const { learningRate: lr, beta1, beta2, epsilon, weightDecay: wd } = this.hyper;
-    const t = this.iterations + 1;
-    const c1 = 1 - beta1 ** t;
-    const c2 = 1 - beta2 ** t;
+    const { learningRate, beta1, beta2, epsilon, weightDecay } = this.hyper;
+    const hyper = { learningRate, beta1, beta2, epsilon, weightDecay, decoupled: this.decoupled, step: this.iterations + 1 };
     tf.tidy(() => {
+      const items: (AdamItem & { w: tf.Variable; m: tf.Variable; v: tf.Variable })[] = [];
       for (const [name, w] of params) {
-        let g = grads[name];
+        const g = grads[name];
         if (g === undefined) continue;
-        if (wd > 0 && !this.decoupled) g = g.add(w.mul(wd));
-        const m = this.slot(name, 'm', w);
-        const v = this.slot(name, 'v', w);
-        const mNew = m.mul(beta1).add(g.mul(1 - beta1));
-        const vNew = v.mul(beta2).add(g.square().mul(1 - beta2));
-        m.assign(mNew);
-        v.assign(vNew);
-        let next = w.sub(mNew.div(c1).div(vNew.div(c2).sqrt().add(epsilon)).mul(lr));
-        if (wd > 0 && this.decoupled) next = next.sub(w.mul(lr * wd));
-        w.assign(next);
+        items.push({ w, g, m: this.slot(name, 'm', w), v: this.slot(name, 'v', w) });
       }
+      adamSteps(items, hyper).forEach((next, i) => {
+        const { w, m, v } = items[i];
+        m.assign(next.m);
+        v.assign(next.v);
+        w.assign(next.w);
+      });
     });
     this.iterations++;
   }

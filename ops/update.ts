@@ -1,11 +1,11 @@
 /**
- * Parameter and statistic updates between training steps (models/): SGD steps of parameters,
- * and the moving averages of running statistics. On the native backend one kernel call for all
+ * Parameter and statistic updates between training steps (models/): SGD and Adam steps of
+ * parameters, and the moving averages of running statistics. On the native backend one kernel call for all
  * of them (backends/native/update.ts); elsewhere the tfjs ops, one parameter at a time.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
-import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from '../backends/kernel-names';
+import { ADAM_UPDATE, MOVING_AVERAGE, SGD_UPDATE, type AdamUpdateAttrs, type MovingAverageAttrs, type SgdUpdateAttrs } from '../backends/kernel-names';
 
 export interface SgdHyper {
   readonly learningRate: number;
@@ -59,6 +59,77 @@ function sgdStepOps(it: SgdItem, h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor } {
   const vNew = tf.add(tf.mul(it.v, h.momentum), grad);
   const step = h.nesterov ? tf.add(grad, tf.mul(vNew, h.momentum)) : vNew;
   return { w: tf.sub(it.w, tf.mul(step, h.learningRate)), v: vNew };
+}
+
+export interface AdamHyper {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  /** AdamW: w ← w − lr·wd·w instead of g ← g + wd·w. */
+  readonly decoupled: boolean;
+  /** The step count t (from 1), for the bias corrections 1 − β^t. */
+  readonly step: number;
+}
+
+/** One parameter's Adam step: its value, gradient and both moments. */
+export interface AdamItem {
+  readonly w: tf.Tensor;
+  readonly g: tf.Tensor;
+  readonly m: tf.Tensor;
+  readonly v: tf.Tensor;
+}
+
+/**
+ * Adam steps for every item:
+ *   g ← g + wd·w (L2);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
+ *   w ← w − lr·(m/c1)/(√(v/c2) + ε), then w − lr·wd·w (decoupled), with c = 1 − β^t.
+ * Returns each new parameter and both new moments.
+ */
+export function adamSteps(items: readonly AdamItem[], h: AdamHyper): { w: tf.Tensor; m: tf.Tensor; v: tf.Tensor }[] {
+  if (items.length === 0) return [];
+  const c1 = 1 - h.beta1 ** h.step;
+  const c2 = 1 - h.beta2 ** h.step;
+  const tensors: tf.Tensor[] = [];
+  const inputs: tf.NamedTensorMap = {};
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    tensors.push(it.w, it.g, it.m, it.v);
+    inputs[`w${i}`] = it.w;
+    inputs[`g${i}`] = it.g;
+    inputs[`m${i}`] = it.m;
+    inputs[`v${i}`] = it.v;
+  }
+  const result: { w: tf.Tensor; m: tf.Tensor; v: tf.Tensor }[] = [];
+  if (ownKernelApplies(ADAM_UPDATE, tensors)) {
+    const attrs: AdamUpdateAttrs = {
+      count: items.length,
+      learningRate: h.learningRate,
+      beta1: h.beta1,
+      beta2: h.beta2,
+      epsilon: h.epsilon,
+      weightDecay: h.weightDecay,
+      decoupled: h.decoupled,
+      c1,
+      c2,
+    };
+    const outs = tf.engine().runKernel(ADAM_UPDATE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    for (let i = 0; i < items.length; i++) result.push({ w: outs[3 * i], m: outs[3 * i + 1], v: outs[3 * i + 2] });
+    return result;
+  }
+  for (const it of items) result.push(tf.tidy(() => adamStepOps(it, h, c1, c2)));
+  return result;
+}
+
+function adamStepOps(it: AdamItem, h: AdamHyper, c1: number, c2: number): { w: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
+  const { learningRate: lr, beta1, beta2, epsilon, weightDecay: wd } = h;
+  const g = wd > 0 && !h.decoupled ? tf.add(it.g, tf.mul(it.w, wd)) : it.g;
+  const m = tf.add(tf.mul(it.m, beta1), tf.mul(g, 1 - beta1));
+  const v = tf.add(tf.mul(it.v, beta2), tf.mul(tf.square(g), 1 - beta2));
+  let w = tf.sub(it.w, tf.mul(tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon)), lr));
+  if (wd > 0 && h.decoupled) w = tf.sub(w, tf.mul(it.w, lr * wd));
+  return { w, m, v };
 }
 
 /** For each item, v·momentum + batch·(1 − momentum): a running statistic moved toward its batch value. */

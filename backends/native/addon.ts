@@ -102,6 +102,26 @@ export interface NativeAddon {
     wOut: Float32Array,
     vOut: Float32Array | null,
   ): void;
+  /**
+   * One Adam step (src/update.cc): params [n, decoupled], hyper [lr, β1, β2, ε, weightDecay, c1, c2,
+   * 1 − β1, 1 − β2, lr·weightDecay] (c1, c2 the bias corrections 1 − β^t); writes wOut, mOut, vOut.
+   */
+  adamUpdate(
+    params: Int32Array,
+    hyper: Float64Array,
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    wOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+  ): void;
+  /**
+   * Softmax cross-entropy of scores z against targets y, both [rows, classes] (params), and its
+   * gradient (src/loss.cc): writes the mean loss to loss[0] and d loss/d z to dz.
+   */
+  softmaxCrossEntropy(params: Int32Array, z: Float32Array, y: Float32Array, loss: Float32Array, dz: Float32Array): void;
   /** Average-pooling gradient, 2-D channels last, stride = window, no padding: params [N, H, W, C, kh, kw, OH, OW] (src/fused.cc). */
   avgPoolTileGrad(params: Int32Array, dy: Float32Array, dx: Float32Array): void;
   /** params [op (0 tanh, 1 sigmoid), n]: dx = dy·(1 − y²) or dy·y·(1 − y) from the activation's output y (src/fused.cc). */

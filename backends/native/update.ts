@@ -6,7 +6,7 @@
  * are microseconds, tfjs' bookkeeping per kernel call is not.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { MOVING_AVERAGE, SGD_UPDATE, type MovingAverageAttrs, type SgdUpdateAttrs } from '../kernel-names';
+import { ADAM_UPDATE, MOVING_AVERAGE, SGD_UPDATE, type AdamUpdateAttrs, type MovingAverageAttrs, type SgdUpdateAttrs } from '../kernel-names';
 import { loadAddon } from './addon';
 import { adoptOutput, f32, outputArray, ownKernel, sizeOf, type OwnKernelArgs } from './kernel';
 
@@ -32,6 +32,34 @@ function sgdUpdate({ inputs, backend, attrs }: OwnKernelArgs<SgdUpdateAttrs>): t
   return outs;
 }
 
+/** attrs.count parameters; inputs w{i}, g{i}, m{i}, v{i}. Outputs: w{i}', m{i}', v{i}' for each i. */
+function adamUpdate({ inputs, backend, attrs }: OwnKernelArgs<AdamUpdateAttrs>): tf.TensorInfo[] {
+  const addon = loadAddon();
+  const { learningRate: lr, beta1, beta2, epsilon, weightDecay: wd, c1, c2 } = attrs;
+  // The scalars exactly as models/optimizers.ts' tfjs ops compute them in double before rounding.
+  const hyper = Float64Array.of(lr, beta1, beta2, epsilon, wd, c1, c2, 1 - beta1, 1 - beta2, lr * wd);
+  const outs: tf.TensorInfo[] = [];
+  for (let i = 0; i < attrs.count; i++) {
+    const w = inputs[`w${i}`]!;
+    const n = sizeOf(w.shape);
+    const [wOut, mOut, vOut] = [outputArray(n), outputArray(n), outputArray(n)];
+    const params = Int32Array.of(n, attrs.decoupled ? 1 : 0);
+    addon.adamUpdate(
+      params,
+      hyper,
+      f32(backend, w),
+      f32(backend, inputs[`g${i}`]!),
+      f32(backend, inputs[`m${i}`]!),
+      f32(backend, inputs[`v${i}`]!),
+      wOut,
+      mOut,
+      vOut,
+    );
+    for (const out of [wOut, mOut, vOut]) outs.push(adoptOutput(backend, [...w.shape], out));
+  }
+  return outs;
+}
+
 /** attrs.momenta[i] for statistic i; inputs v{i}, b{i} (its batch value); outputs v{i}'. */
 function movingAverage({ inputs, backend, attrs }: OwnKernelArgs<MovingAverageAttrs>): tf.TensorInfo[] {
   const addon = loadAddon();
@@ -46,4 +74,8 @@ function movingAverage({ inputs, backend, attrs }: OwnKernelArgs<MovingAverageAt
   return outs;
 }
 
-export const UPDATE_KERNELS: tf.KernelConfig[] = [ownKernel(SGD_UPDATE, sgdUpdate), ownKernel(MOVING_AVERAGE, movingAverage)];
+export const UPDATE_KERNELS: tf.KernelConfig[] = [
+  ownKernel(SGD_UPDATE, sgdUpdate),
+  ownKernel(ADAM_UPDATE, adamUpdate),
+  ownKernel(MOVING_AVERAGE, movingAverage),
+];

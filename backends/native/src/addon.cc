@@ -148,6 +148,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormalize", Napi::Function::New(env, Guard<einnet::BatchNormalizeLoop>, "batchNormalize"));
   exports.Set("batchNormalizeGrad", Napi::Function::New(env, Guard<einnet::BatchNormalizeGradLoop>, "batchNormalizeGrad"));
   exports.Set("sgdUpdate", Napi::Function::New(env, Guard<einnet::SgdUpdateLoop>, "sgdUpdate"));
+  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, Guard<einnet::SoftmaxCrossEntropyLoop>, "softmaxCrossEntropy"));
+  exports.Set("adamUpdate", Napi::Function::New(env, Guard<einnet::AdamUpdateLoop>, "adamUpdate"));
   exports.Set("addRelu", Napi::Function::New(env, Guard<einnet::AddReluLoop>, "addRelu"));
   exports.Set("avgPoolTileGrad", Napi::Function::New(env, Guard<einnet::AvgPoolTileGradLoop>, "avgPoolTileGrad"));
   exports.Set("activationGrad", Napi::Function::New(env, Guard<einnet::ActivationGradLoop>, "activationGrad"));

@@ -29,8 +29,9 @@ void BatchStatsGradLoop(const Napi::CallbackInfo& info);
 void BatchNormalizeLoop(const Napi::CallbackInfo& info);
 void BatchNormalizeGradLoop(const Napi::CallbackInfo& info);
 
-// update.cc: one SGD step of a parameter; a running statistic's moving average.
+// update.cc: one SGD or Adam step of a parameter; a running statistic's moving average.
 void SgdUpdateLoop(const Napi::CallbackInfo& info);
+void AdamUpdateLoop(const Napi::CallbackInfo& info);
 void MovingAverageLoop(const Napi::CallbackInfo& info);
 
 // fused.cc: relu(a + b), the relu gradient, the tiling average-pool gradient, tanh/sigmoid gradients.
@@ -38,6 +39,9 @@ void AddReluLoop(const Napi::CallbackInfo& info);
 void ReluGradLoop(const Napi::CallbackInfo& info);
 void AvgPoolTileGradLoop(const Napi::CallbackInfo& info);
 void ActivationGradLoop(const Napi::CallbackInfo& info);
+
+// loss.cc: softmax cross-entropy and its gradient in one pass.
+void SoftmaxCrossEntropyLoop(const Napi::CallbackInfo& info);
 
 // max_pool_nan.cc: 2-D max pooling in which a window holding a NaN gives NaN.
 void MaxPoolNaNLoop(const Napi::CallbackInfo& info);

@@ -183,7 +183,7 @@ describe.skipIf(python === undefined)('train.py of the exported LeNet-5 (needs a
     expect(epochs.map((e) => e.checkpoint)).toEqual(['epoch-0001', 'epoch-0002']);
   });
 
-  it("importPyTorch: einnet's test accuracy of the imported weights is the one train.py logged", () => {
+  it("importPyTorch: einnet's test accuracy of the imported weights is the one train.py logged", async () => {
     const logged = ddp.filter((l) => l.event === 'epoch').pop()!;
     const model = lenet5({ seed: 99 });
     const test = loadMnist({ split: 'test', limit: TEST });
@@ -191,7 +191,7 @@ describe.skipIf(python === undefined)('train.py of the exported LeNet-5 (needs a
       const report = importPyTorch(model, pkg);
       expect(report.checkpoint).toBe(join(pkg, 'checkpoints', 'epoch-0002'));
       expect(report.metadata).toMatchObject({ epoch: 2, step: 2 * STEPS_PER_EPOCH, test_accuracy: logged.test_accuracy });
-      const ours = evaluate(model, test);
+      const ours = await evaluate(model, test);
       expect(Math.abs(ours.accuracy! - (logged.test_accuracy as number))).toBeLessThanOrEqual(1 / TEST);
       expect(Math.abs(ours.loss - (logged.test_loss as number))).toBeLessThan(1e-4);
       expect(ours.accuracy!).toBeGreaterThan(0.7);
@@ -208,13 +208,13 @@ describe.skipIf(python === undefined)('train.py of the exported LeNet-5 (needs a
     for (const s of steps) expect(s.replica_max_diff).toBe(0);
   });
 
-  it("with batch norm: einnet's evaluation of the imported checkpoint gives train.py's test loss and accuracy", () => {
+  it("with batch norm: einnet's evaluation of the imported checkpoint gives train.py's test loss and accuracy", async () => {
     const logged = bn.filter((l) => l.event === 'epoch').pop()!;
     const model = bnNet(7);
     try {
       importPyTorch(model, bnPkg);
       expect(Array.from(model.stats.get('bn.σ')!.dataSync()).some((v) => v !== 1)).toBe(true);
-      const ours = evaluate(model, openCifar10({ split: 'test', path: cifar }));
+      const ours = await evaluate(model, openCifar10({ split: 'test', path: cifar }));
       expect(ours.count).toBe(16);
       expect(Math.abs(ours.loss - (logged.test_loss as number))).toBeLessThan(1e-4);
       expect(ours.accuracy).toBeCloseTo(logged.test_accuracy as number, 6);
