@@ -11,7 +11,7 @@ import { dirname, join, normalize, relative } from 'path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '..');
-const SOURCE_FOLDERS = ['core', 'dsl', 'ops', 'backends', 'datasets', 'viz', 'models', 'scripts', 'bench'];
+const SOURCE_FOLDERS = ['core', 'dsl', 'ops', 'backends', 'datasets', 'viz', 'models', 'scripts', 'bench', 'playground'];
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -79,7 +79,19 @@ function cycles(): string[][] {
 function layer(file: string): number {
   const parts = file.split('/');
   if (parts[0] === 'dsl') return parts[1] === 'run' || parts[1] === 'program.ts' || parts[1] === 'index.ts' ? 4 : 1;
-  const layers: Record<string, number> = { core: 0, backends: 2, ops: 3, datasets: 5, viz: 5, models: 6, 'index.ts': 7, 'browser.ts': 7, scripts: 8, bench: 8 };
+  const layers: Record<string, number> = {
+    core: 0,
+    backends: 2,
+    ops: 3,
+    datasets: 5,
+    viz: 5,
+    models: 6,
+    'index.ts': 7,
+    'browser.ts': 7,
+    scripts: 8,
+    bench: 8,
+    playground: 8,
+  };
   return layers[parts[0]];
 }
 
@@ -103,6 +115,15 @@ describe('the structure of the code', () => {
       for (const to of targets) if (to.startsWith('dsl/') && to !== 'dsl/index.ts') inside.push(`${from} → ${to}`);
     }
     expect(inside).toEqual([]);
+  });
+
+  it('builds the playground page on the browser bundle alone: playground/ imports only browser.ts', () => {
+    const other: string[] = [];
+    for (const [from, targets] of graph) {
+      if (from.startsWith('playground/'))
+        other.push(...targets.filter((to) => !to.startsWith('playground/') && to !== 'browser.ts').map((to) => `${from} → ${to}`));
+    }
+    expect(other).toEqual([]);
   });
 
   it('names a backend only inside backends/ (the rest asks backends/ what the active backend can do)', () => {
