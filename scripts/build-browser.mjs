@@ -5,7 +5,7 @@
  * imports a Node built-in (fs, path, crypto, …): the browser path must not.
  *
  *   node scripts/build-browser.mjs                  # the library bundle
- *   node scripts/build-browser.mjs --tests          # also the browser test bundles (test/browser/)
+ *   node scripts/build-browser.mjs --tests          # also the test pages (test/browser/pages, bench/browser-page.ts)
  *   node scripts/build-browser.mjs --out DIR        # into DIR instead (each test session its own)
  */
 import { build } from 'esbuild';
@@ -71,6 +71,21 @@ const testStubs = {
   },
 };
 
+/**
+ * A page-side test module imports einnet as `../../../browser` (typed by browser.ts); in the page
+ * that import is the built bundle itself, `../einnet.mjs`, so those tests drive what `npm run
+ * build` ships. Test helpers they import (the Node suites' harness) are bundled in.
+ */
+const builtBundle = {
+  name: 'built-bundle',
+  setup(b) {
+    b.onResolve({ filter: /browser$/ }, (args) => {
+      if (resolve(args.resolveDir, args.path) !== join(ROOT, 'browser')) return undefined;
+      return { path: '../einnet.mjs', external: true };
+    });
+  },
+};
+
 /** Options shared by every bundle: ESM for the browser, tfjs' ESM builds, the wasm folder. */
 function common(wasmBase) {
   return {
@@ -102,10 +117,19 @@ if (process.argv.includes('--tests')) {
   const pages = join(ROOT, 'test', 'browser', 'pages');
   mkdirSync(join(OUT, 'tests'), { recursive: true });
   for (const f of readdirSync(pages).filter((n) => n.endsWith('.mjs'))) copyFileSync(join(pages, f), join(OUT, 'tests', f));
+  for (const f of readdirSync(pages).filter((n) => n.endsWith('.ts'))) {
+    await build({
+      ...common('../'),
+      entryPoints: [join(pages, f)],
+      outfile: join(OUT, 'tests', f.replace(/\.ts$/, '.mjs')),
+      plugins: [builtBundle, terminalOnly, testStubs, noNodeBuiltins],
+    });
+  }
+  // The page of `npm run bench:browser` (bench/browser.ts).
   await build({
     ...common('../'),
-    entryPoints: [join(ROOT, 'test', 'browser', 'pages', 'differential.ts')],
-    outfile: join(OUT, 'tests', 'differential.mjs'),
-    plugins: [terminalOnly, testStubs, noNodeBuiltins],
+    entryPoints: [join(ROOT, 'bench', 'browser-page.ts')],
+    outfile: join(OUT, 'tests', 'bench.mjs'),
+    plugins: [builtBundle, terminalOnly, noNodeBuiltins],
   });
 }
