@@ -81,10 +81,10 @@ function layersStep(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): Work {
 }
 
 /** Every case on `backend`; `only` keeps the cases whose name contains it. */
-export async function runBench(backend: BackendName, repeats: number, only?: string): Promise<BenchReport> {
+export async function runBench(backend: BackendName, repeats: number, only?: string | null): Promise<BenchReport> {
   const info = await useBackend(backend);
   const rows: BenchRow[] = [];
-  const want = (name: string) => only === undefined || name.includes(only);
+  const want = (name: string) => only === undefined || only === null || name.includes(only);
   const { cases, dispose } = benchCases(tf, ein);
   for (const c of cases) if (want(c.name)) rows.push(await compare(c.name, c.dsl, c.hand, repeats));
   dispose();
