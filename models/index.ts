@@ -23,6 +23,7 @@ export { sgd, adam, optimizerFromConfig, type Optimizer, type SgdOptions, type A
 export { constant, stepDecay, cosine, linear, type Schedule } from './schedules';
 export {
   trainStep,
+  trainStepAsync,
   evaluate,
   fit,
   formatHistory,
@@ -34,6 +35,8 @@ export {
   type Evaluation,
   type EvaluateOptions,
   type StepOptions,
+  type StopPoint,
+  type FitCallbacks,
 } from './train';
 export {
   saveCheckpoint,
