@@ -2,9 +2,10 @@
  * Page side of `npm run bench:browser` (bench/browser.ts), bundled by scripts/build-browser.mjs
  * --tests into tests/bench.mjs; einnet is the built bundle. The `npm run bench` cases
  * (bench/cases.ts) and one training step of LeNet-5 and ResNet-20, each einnet against the same
- * work hand-written in tfjs, alternating the two, every result read with `await data()`.
+ * work hand-written in tfjs (einnet's step is `trainStepAsync`), alternating the two, every
+ * result read with `await data()`.
  */
-import { ein, lenet5, resnetCifar, sgd, softmaxCrossEntropy, tf, useBackend, type BackendName, type Model } from '../browser';
+import { ein, lenet5, resnetCifar, sgd, tf, trainStepAsync, useBackend, type BackendName, type Model } from '../browser';
 import { benchCases } from './cases';
 import { handModels } from './hand-models';
 
@@ -22,11 +23,16 @@ export interface BenchReport {
   readonly tensorsLeft: number;
 }
 
-type Work = () => tf.Tensor | tf.Tensor[] | undefined | null;
+/** One run of a contender: its result tensors (read and disposed by the timer), or a promise of a number. */
+type Work = () => tf.Tensor | tf.Tensor[] | Promise<number> | undefined | null;
 
 async function timed(f: Work): Promise<number> {
   const start = performance.now();
   const out = f();
+  if (out instanceof Promise) {
+    await out;
+    return performance.now() - start;
+  }
   const list = out === undefined || out === null ? [] : Array.isArray(out) ? out : [out];
   for (const t of list) await t.data();
   const ms = performance.now() - start;
@@ -54,25 +60,10 @@ async function compare(name: string, dsl: Work, hand: Work | string, repeats: nu
   return { name, dsl: median(d), hand: typeof hand === 'string' ? hand : median(h) };
 }
 
-/** einnet's training step from its public pieces (forward, variableGrads, optimizer, statistics). */
+/** einnet's training step as a page calls it: trainStepAsync (the loss read with await data()). */
 function einnetStep(model: Model, x: tf.Tensor, y: tf.Tensor): Work {
   const optimizer = sgd({ learningRate: 0.01, momentum: 0.9 });
-  const byVar = new Map<string, string>();
-  for (const [name, v] of model.params) byVar.set(v.name, name);
-  return () => {
-    const stats: Record<string, tf.Tensor> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const outs = model.forward({ X: x }, { training: true });
-      for (const name of model.stats.keys()) stats[name] = tf.keep(outs[name]);
-      return softmaxCrossEntropy(outs[model.output], y);
-    }, model.trainableVariables);
-    const named: Record<string, tf.Tensor> = {};
-    for (const [varName, g] of Object.entries(grads)) named[byVar.get(varName)!] = g;
-    optimizer.apply(model.params, named);
-    model.updateRunningStats(stats);
-    tf.dispose([...Object.values(grads), ...Object.values(stats)]);
-    return value;
-  };
+  return () => trainStepAsync(model, optimizer, x, y);
 }
 
 function layersStep(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): Work {

@@ -17,6 +17,7 @@ import {
   lenet5,
   sgd,
   tf,
+  trainStepAsync,
   useBackend,
   type BackendName,
   type ImageSet,
@@ -24,7 +25,6 @@ import {
 import { gradientValueMismatches, outputMismatches, programOf, reference, seededRandom, type Leaves, type ReadOutput } from '../../dsl/lower/harness';
 import { BACKWARD_OPTIONS, FC_SEED, leavesOf, randomProgramArb } from '../../dsl/lower/random-programs';
 import { WORKED_TABLES, tableMismatches } from '../../dsl/reference/worked-tables';
-import { trainStepInPage } from './lib/train-step';
 
 type Program = ReturnType<typeof ein>;
 
@@ -259,7 +259,7 @@ export interface TrainingRun {
 /**
  * LeNet-5 on real MNIST images (the t10k file): the first `compare` steps on the cpu backend, then
  * `steps` on `backend` from the same seed with the same batches (SGD with `sgdOptions`, batch
- * `batch`). Every loss is read asynchronously; `tensors` is tf.memory().numTensors after step 1
+ * `batch`), by `trainStepAsync`; `tensors` is tf.memory().numTensors after step 1
  * and after the last.
  */
 export async function lenetMnist(
@@ -287,7 +287,7 @@ export async function lenetMnist(
       for (let k = 0; k < count; k++) {
         const b = batchAt(k);
         try {
-          losses.push(await trainStepInPage(model, optimizer, b.images, b.labels));
+          losses.push(await trainStepAsync(model, optimizer, b.images, b.labels));
         } finally {
           tf.dispose([b.images, b.labels]);
         }
