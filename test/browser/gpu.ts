@@ -61,7 +61,8 @@ export function gpuSuite(backend: 'webgpu' | 'webgl'): void {
           [URLS.cifar]: cifar,
         },
       });
-    }, 120_000);
+      // Building the bundles and starting Chromium: seconds alone, minutes on a loaded machine.
+    }, 300_000);
 
     afterAll(async () => {
       await session?.close();
