@@ -53,6 +53,25 @@ const terminalOnly = {
 };
 
 /**
+ * viz/display.ts writes rich output to a Jupyter kernel (fit's live progress and curves in a
+ * notebook) and needs Node's fs and crypto. A page has no kernel (`richOutputAvailable()` is false
+ * there, so fit never makes a DisplayHandle): the bundle carries a DisplayHandle that says so.
+ */
+const notebookOnly = {
+  name: 'notebook-only',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)display$/ }, (args) => {
+      if (resolve(args.resolveDir, args.path) !== join(ROOT, 'viz', 'display')) return undefined;
+      return { path: 'display', namespace: 'notebook-only' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'notebook-only' }, () => ({
+      contents: "export class DisplayHandle { constructor() { throw new Error('notebook display: there is no Jupyter kernel in a web page'); } }",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * Modules the test bundles stub out: the native backend (test/dsl/lower/harness.ts asks whether
  * its addon is built, which in a page it never is, and loads it only then).
  */
@@ -107,7 +126,7 @@ await build({
   ...common('./'),
   entryPoints: [join(ROOT, 'browser.ts')],
   outfile: join(OUT, 'einnet.mjs'),
-  plugins: [terminalOnly, noNodeBuiltins],
+  plugins: [terminalOnly, notebookOnly, noNodeBuiltins],
 });
 const wasmDir = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(OUT, f));
@@ -122,7 +141,7 @@ if (process.argv.includes('--tests')) {
       ...common('../'),
       entryPoints: [join(pages, f)],
       outfile: join(OUT, 'tests', f.replace(/\.ts$/, '.mjs')),
-      plugins: [builtBundle, terminalOnly, testStubs, noNodeBuiltins],
+      plugins: [builtBundle, terminalOnly, notebookOnly, testStubs, noNodeBuiltins],
     });
   }
   // The page of `npm run bench:browser` (bench/browser.ts).
@@ -130,6 +149,6 @@ if (process.argv.includes('--tests')) {
     ...common('../'),
     entryPoints: [join(ROOT, 'bench', 'browser-page.ts')],
     outfile: join(OUT, 'tests', 'bench.mjs'),
-    plugins: [builtBundle, terminalOnly, noNodeBuiltins],
+    plugins: [builtBundle, terminalOnly, notebookOnly, noNodeBuiltins],
   });
 }
