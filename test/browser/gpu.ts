@@ -145,6 +145,7 @@ export function gpuSuite(backend: 'webgpu' | 'webgl'): void {
       expect(mean(r.gpu.slice(-20))).toBeLessThan(0.6 * mean(r.gpu.slice(0, 20)));
       expect(worst).toBeLessThan(LOSS_RTOL);
       expect(r.tensors[1]).toBe(r.tensors[0]);
-    }, 400_000);
+      // webgl on SwiftShader: about 70 s; webgpu on SwiftShader is several times slower (over 400 s).
+    }, 1_200_000);
   });
 }
