@@ -4,7 +4,7 @@
  * (test/browser/pages/gpu.ts), every value read with `await data()`:
  * - random programs: the first 16 forward and 4 backward programs of the Node property suite's
  *   seeded streams against the reference evaluator (outputs rtol 1e-4, gradients as on Node); a
- *   program costs 2–3 s on SwiftShader, most of it compiling shaders;
+ *   program costs 1.5–4 s on SwiftShader, most of it compiling shaders;
  * - the worked tables, literal, rtol 1e-6;
  * - einnet's asynchronous reads (runAsync validation, accuracyAsync, correctCountAsync,
  *   channelMeanStdAsync, a plot helper on a tensor read first) against literal values;
