@@ -23,7 +23,15 @@ export { seededRandom, permutation } from './core/random';
 export type { Random, SeedOrRandom } from './core/random';
 export { shuffle, trainValidationSplit } from './datasets/splits';
 export { parseIdx, idxImageSetFromBytes, type IdxArray, type IdxType, type IdxPairOptions } from './datasets/idx-parse';
-export { channelMeanStd, normalizeChannels, augmentBatch, randomCropWithPadding, randomHorizontalFlip } from './datasets/transforms';
+export {
+  cifarImageSetFromBytes,
+  CIFAR10_CLASSES,
+  CIFAR100_FINE_CLASSES,
+  CIFAR100_COARSE_CLASSES,
+  type CifarBytesOptions,
+  type CifarFormat,
+} from './datasets/cifar-parse';
+export { channelMeanStd, channelMeanStdAsync, normalizeChannels, augmentBatch, randomCropWithPadding, randomHorizontalFlip } from './datasets/transforms';
 // Plots as data (Plotly figures: pass them to Plotly.newPlot in the page).
 export { subplotGrid, describeFigure } from './viz/figure';
 export type { Figure, Trace, GridCell } from './viz/figure';
@@ -35,7 +43,7 @@ export { Model, describeModel, withoutStatements, type ModelOptions, type ApplyO
 export { NetBuilder, axisNames, type Block, type Fragment, type TensorRef, type BuildOptions } from './models/builder';
 export * from './models/blocks';
 export { fansOf, initialValues, initialTensor, parameterRandom, type Fans } from './models/init';
-export { softmaxCrossEntropy, meanSquaredError, accuracy, correctCount, lossByName, type LossFn } from './models/losses';
+export { softmaxCrossEntropy, meanSquaredError, accuracy, accuracyAsync, correctCount, correctCountAsync, lossByName, type LossFn } from './models/losses';
 export { sgd, adam, optimizerFromConfig, type Optimizer, type SgdOptions, type AdamOptions } from './models/optimizers';
 export { constant, stepDecay, cosine, linear, type Schedule } from './models/schedules';
 export { trainStep, trainStepAsync, evaluate, fit, formatHistory, type DataSource, type FitOptions, type History, type Evaluation } from './models/train';

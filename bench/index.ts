@@ -13,13 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, ein, useBackend, type BackendName } from '../index';
-
-interface Case {
-  readonly name: string;
-  /** Returns a function computing the layer once (and forcing the result). */
-  readonly dsl: () => () => void;
-  readonly hand: () => (() => void) | string;
-}
+import { benchCases } from './cases';
 
 const repeats = Number(process.env.EINNET_BENCH_REPEATS ?? 21);
 const only = process.env.EINNET_BENCH_CASES?.split(',').map((s) => s.trim());
@@ -43,52 +37,6 @@ function force(t: tf.Tensor | tf.Tensor[]): void {
   }
 }
 
-function cases(): Case[] {
-  const X = tf.randomNormal([32, 32, 32, 64], 0, 1, 'float32', 1);
-  const W = tf.randomNormal([3, 3, 64, 64], 0, 0.05, 'float32', 2);
-  const conv = ein('Y[b,x:32,y:32,j:64] = W[Δx:3,Δy:3,i,j] · X[b,x+Δx-1,y+Δy-1,i]');
-  const D = tf.randomNormal([64, 1024], 0, 1, 'float32', 3);
-  const M = tf.randomNormal([1024, 1024], 0, 0.03, 'float32', 4);
-  const dense = ein('Y[b,j] = W[i,j] · X[b,i]');
-  const pool = ein('Y[b,x,y,c] = max[Δx:3,Δy:3] X[b,2*x+Δx,2*y+Δy,c]');
-  const convGrad = (run: (x: tf.Tensor, w: tf.Tensor) => tf.Tensor) => () => force(tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(run(x, w)))([X, W]));
-  return [
-    {
-      name: '3x3 conv 32x32x64→64, batch 32, forward',
-      dsl: () => () => force(conv.run({ X, W }).Y),
-      hand: () => () => force(tf.conv2d(X as tf.Tensor4D, W as tf.Tensor4D, 1, 'same')),
-    },
-    {
-      name: '3x3 conv 32x32x64→64, batch 32, forward+backward',
-      dsl: () => convGrad((x, w) => conv.run({ X: x, W: w }).Y),
-      hand: () =>
-        tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined
-          ? `tfjs cannot: no Conv2DBackpropFilter kernel on ${tf.getBackend()}`
-          : convGrad((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')),
-    },
-    {
-      name: 'dense 1024→1024, batch 64, forward',
-      dsl: () => () => force(dense.run({ X: D, W: M }).Y),
-      hand: () => () => force(tf.matMul(D, M)),
-    },
-    {
-      name: 'dense 1024→1024, batch 64, forward+backward',
-      dsl: () => () => force(tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(dense.run({ X: x, W: w }).Y))([D, M])),
-      hand: () => () => force(tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.matMul(x, w)))([D, M])),
-    },
-    {
-      name: '3x3/2 max pool 32x32x64, batch 32, forward',
-      dsl: () => () => force(pool.run({ X }).Y),
-      hand: () => () => force(tf.maxPool(X as tf.Tensor4D, 3, 2, 'valid')),
-    },
-    {
-      name: '3x3/2 max pool 32x32x64, batch 32, forward+backward',
-      dsl: () => () => force(tf.grad((x: tf.Tensor) => tf.sum(tf.square(pool.run({ X: x }).Y)))(X)),
-      hand: () => () => force(tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.maxPool(x as tf.Tensor4D, 3, 2, 'valid'))))(X)),
-    },
-  ];
-}
-
 async function main(): Promise<void> {
   const wanted = process.env.EINNET_BENCH_BACKENDS?.split(',').map((s) => s.trim() as BackendName);
   const backends = wanted ?? availableBackends().filter((b) => b !== 'cpu');
@@ -97,10 +45,17 @@ async function main(): Promise<void> {
     const info = await useBackend(backend);
     console.log(`\nbackend ${info.name} (${info.provider})`);
     console.log(`${'case'.padEnd(52)} ${'DSL ms'.padStart(9)} ${'hand ms'.padStart(9)} ${'DSL/hand'.padStart(9)}`);
-    for (const c of cases()) {
+    const { cases, dispose } = benchCases(tf, ein);
+    for (const c of cases) {
       if (only !== undefined && !only.some((word) => c.name.includes(word))) continue;
-      const dsl = c.dsl();
-      const hand = c.hand();
+      const dsl = () => force(c.dsl());
+      const hand =
+        typeof c.hand === 'string'
+          ? c.hand
+          : (
+              (f) => () =>
+                force(f())
+            )(c.hand);
       const dslTimes: number[] = [];
       const handTimes: number[] = [];
       const ratios: number[] = [];
@@ -134,6 +89,7 @@ async function main(): Promise<void> {
         console.log(`${c.name.padEnd(52)} ${d.toFixed(1).padStart(9)} ${h.toFixed(1).padStart(9)} ${median(ratios).toFixed(2).padStart(9)}`);
       }
     }
+    dispose();
     console.log(`tensors alive after the ${info.name} runs: ${tf.memory().numTensors}`);
   }
 }

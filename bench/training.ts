@@ -27,6 +27,7 @@ import { evaluate, fit, formatHistory, trainStep } from '../models/train';
 import { openFashionMnistAsCifar } from '../datasets/cifar-fallback';
 import type { Model } from '../models/model';
 import { backendFromEnvironment, setSharedSavedTensors, useBackend } from '../backends/select';
+import { handModels } from './hand-models';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -53,62 +54,7 @@ function timeSteps(step: () => void, warm: number, runs: number): number {
 // ---------------------------------------------------------------------------------------------
 // The same networks in tfjs-layers.
 
-function lenetLayers(): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: 'same', activation: 'tanh' }));
-  m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'tanh' }));
-  m.add(tf.layers.averagePooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 120, kernelSize: 5, activation: 'tanh' }));
-  m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 84, activation: 'tanh' }));
-  m.add(tf.layers.dense({ units: 10 }));
-  return m;
-}
-
-/** ResNet option A shortcut: every second pixel, channels zero-padded to twice the width. */
-class ZeroPadShortcut extends tf.layers.Layer {
-  static className = 'ZeroPadShortcut';
-  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = s as tf.Shape;
-    return [shape[0], Math.ceil(shape[1]! / 2), Math.ceil(shape[2]! / 2), 2 * shape[3]!];
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const [n, h, w, c] = x.shape;
-      // Every second pixel via reshape + slice (tfjs has no gradient for strided slices); h, w even.
-      const s = x
-        .reshape([n, h / 2, 2, w / 2, 2, c])
-        .slice([0, 0, 0, 0, 0, 0], [n, h / 2, 1, w / 2, 1, c])
-        .reshape([n, h / 2, w / 2, c]);
-      return tf.concat([s, tf.zerosLike(s)], 3);
-    });
-  }
-}
-
-function resnet20Layers(): tf.LayersModel {
-  const input = tf.input({ shape: [32, 32, 3] });
-  const convBn = (x: tf.SymbolicTensor, filters: number, stride: number, relu: boolean) => {
-    let h = tf.layers
-      .conv2d({ filters, kernelSize: 3, strides: stride, padding: 'same', useBias: false, kernelInitializer: 'heNormal' })
-      .apply(x) as tf.SymbolicTensor;
-    h = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }).apply(h) as tf.SymbolicTensor;
-    return relu ? (tf.layers.activation({ activation: 'relu' }).apply(h) as tf.SymbolicTensor) : h;
-  };
-  let h = convBn(input, 16, 1, true);
-  [16, 32, 64].forEach((w, s) => {
-    for (let k = 0; k < 3; k++) {
-      const stride = s > 0 && k === 0 ? 2 : 1;
-      const r = convBn(convBn(h, w, stride, true), w, 1, false);
-      const short = stride === 1 ? h : (new ZeroPadShortcut({}).apply(h) as tf.SymbolicTensor);
-      h = tf.layers.activation({ activation: 'relu' }).apply(tf.layers.add().apply([r, short])) as tf.SymbolicTensor;
-    }
-  });
-  h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 10 }).apply(h) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out });
-}
+const { lenetLayers, resnet20Layers } = handModels(tf);
 
 function layersStep(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, opt: tf.Optimizer): () => void {
   return () => {

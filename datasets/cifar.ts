@@ -9,154 +9,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileError, optionError } from './errors';
+import { optionError } from './errors';
 import { readFileBytes } from './files';
-import { ImageSet, type PixelScale, type TensorDataset } from './image-set';
+import { CIFAR10_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, cifarImageSet, type CifarFormat } from './cifar-parse';
+import type { PixelScale, TensorDataset, ImageSet } from './image-set';
 import { locateDataset, SOURCE_OPTIONS, type SourceOptions, type Split } from './sources';
 import { checkOptions } from '../core/options';
 
-export const CIFAR10_CLASSES: readonly string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-
-export const CIFAR100_COARSE_CLASSES: readonly string[] = [
-  'aquatic_mammals',
-  'fish',
-  'flowers',
-  'food_containers',
-  'fruit_and_vegetables',
-  'household_electrical_devices',
-  'household_furniture',
-  'insects',
-  'large_carnivores',
-  'large_man-made_outdoor_things',
-  'large_natural_outdoor_scenes',
-  'large_omnivores_and_herbivores',
-  'medium_mammals',
-  'non-insect_invertebrates',
-  'people',
-  'reptiles',
-  'small_mammals',
-  'trees',
-  'vehicles_1',
-  'vehicles_2',
-];
-
-export const CIFAR100_FINE_CLASSES: readonly string[] = [
-  'apple',
-  'aquarium_fish',
-  'baby',
-  'bear',
-  'beaver',
-  'bed',
-  'bee',
-  'beetle',
-  'bicycle',
-  'bottle',
-  'bowl',
-  'boy',
-  'bridge',
-  'bus',
-  'butterfly',
-  'camel',
-  'can',
-  'castle',
-  'caterpillar',
-  'cattle',
-  'chair',
-  'chimpanzee',
-  'clock',
-  'cloud',
-  'cockroach',
-  'couch',
-  'crab',
-  'crocodile',
-  'cup',
-  'dinosaur',
-  'dolphin',
-  'elephant',
-  'flatfish',
-  'forest',
-  'fox',
-  'girl',
-  'hamster',
-  'house',
-  'kangaroo',
-  'keyboard',
-  'lamp',
-  'lawn_mower',
-  'leopard',
-  'lion',
-  'lizard',
-  'lobster',
-  'man',
-  'maple_tree',
-  'motorcycle',
-  'mountain',
-  'mouse',
-  'mushroom',
-  'oak_tree',
-  'orange',
-  'orchid',
-  'otter',
-  'palm_tree',
-  'pear',
-  'pickup_truck',
-  'pine_tree',
-  'plain',
-  'plate',
-  'poppy',
-  'porcupine',
-  'possum',
-  'rabbit',
-  'raccoon',
-  'ray',
-  'road',
-  'rocket',
-  'rose',
-  'sea',
-  'seal',
-  'shark',
-  'shrew',
-  'skunk',
-  'skyscraper',
-  'snail',
-  'snake',
-  'spider',
-  'squirrel',
-  'streetcar',
-  'sunflower',
-  'sweet_pepper',
-  'table',
-  'tank',
-  'telephone',
-  'television',
-  'tiger',
-  'tractor',
-  'train',
-  'trout',
-  'tulip',
-  'turtle',
-  'wardrobe',
-  'whale',
-  'willow_tree',
-  'wolf',
-  'woman',
-  'worm',
-];
-
-const SIDE = 32;
-const PLANE = SIDE * SIDE;
-const PIXEL_BYTES = 3 * PLANE;
-
-/** Which record layout, and for CIFAR-100 which of its two labels to keep. */
-export interface CifarFormat {
-  readonly variant: 'cifar-10' | 'cifar-100';
-  /** CIFAR-100 only: the 100 fine classes (default) or the 20 coarse superclasses. */
-  readonly labels?: 'fine' | 'coarse';
-}
-
-function recordSize(f: CifarFormat): number {
-  return (f.variant === 'cifar-10' ? 1 : 2) + PIXEL_BYTES;
-}
+export { CIFAR10_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, cifarImageSetFromBytes, type CifarFormat } from './cifar-parse';
 
 /**
  * Reads CIFAR binary batch files into one ImageSet (32x32x3, NHWC), in file order.
@@ -167,51 +27,12 @@ function recordSize(f: CifarFormat): number {
  * readCifarBatches(['data_batch_1.bin'], { variant: 'cifar-10' }, CIFAR10_CLASSES, 'cifar-10/part');
  */
 export function readCifarBatches(files: readonly string[], format: CifarFormat, classNames: readonly string[], name: string): ImageSet {
-  const rec = recordSize(format);
-  const contents = files.map((file) => {
-    const bytes = readFileBytes(file);
-    if (bytes.length === 0 || bytes.length % rec !== 0) {
-      const layout = format.variant === 'cifar-10' ? '1 label byte + 3,072 pixel bytes' : '1 coarse label byte + 1 fine label byte + 3,072 pixel bytes';
-      throw fileError(
-        'EIN5003',
-        file,
-        `is ${bytes.length} bytes, not a whole number of ${rec}-byte ${format.variant} records (${layout}); ` +
-          (bytes.length > 0 ? `the last record is cut off after ${bytes.length % rec} bytes` : 'the file is empty'),
-        `the file is truncated or is not a ${format.variant} binary batch: fetch the dataset again`,
-      );
-    }
-    return bytes;
-  });
-  const count = contents.reduce((n, b) => n + b.length / rec, 0);
-  const pixels = new Uint8Array(count * PIXEL_BYTES);
-  const labels = new Int32Array(count);
-  const labelOffset = format.variant === 'cifar-100' && format.labels !== 'coarse' ? 1 : 0;
-  const firstPixel = rec - PIXEL_BYTES;
-  let n = 0;
-  contents.forEach((bytes, f) => {
-    for (let r = 0; r < bytes.length / rec; r++, n++) {
-      const base = r * rec;
-      const label = bytes[base + labelOffset];
-      if (label >= classNames.length) {
-        throw fileError(
-          'EIN5014',
-          files[f],
-          `record ${r} has label ${label}, outside 0..${classNames.length - 1}`,
-          `the file is damaged or is not a ${format.variant} batch (CIFAR-100 records have 2 label bytes)`,
-        );
-      }
-      labels[n] = label;
-      // Planes (R,G,B each 32x32) → interleaved HWC.
-      const src = base + firstPixel;
-      const dst = n * PIXEL_BYTES;
-      for (let p = 0; p < PLANE; p++) {
-        pixels[dst + 3 * p] = bytes[src + p];
-        pixels[dst + 3 * p + 1] = bytes[src + PLANE + p];
-        pixels[dst + 3 * p + 2] = bytes[src + 2 * PLANE + p];
-      }
-    }
-  });
-  return new ImageSet({ name, pixels, count, height: SIDE, width: SIDE, channels: 3, labels, classNames });
+  return cifarImageSet(
+    files.map((file) => ({ file, bytes: readFileBytes(file) })),
+    format,
+    classNames,
+    name,
+  );
 }
 
 /** Class names from a `*.txt` names file next to the batches, when present and of the right length. */

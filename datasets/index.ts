@@ -16,8 +16,10 @@ export {
   CIFAR10_CLASSES,
   CIFAR100_FINE_CLASSES,
   CIFAR100_COARSE_CLASSES,
+  cifarImageSetFromBytes,
 } from './cifar';
 export type { CifarFormat, CifarLoadOptions } from './cifar';
+export type { CifarBytesOptions } from './cifar-parse';
 export { padToCifarShape, openFashionMnistAsCifar, openMnistAsCifar, loadFashionMnistAsCifar } from './cifar-fallback';
 export { readIdx, parseIdx, readIdxImageSet, idxImageSetFromBytes } from './idx';
 export type { IdxArray, IdxType, IdxPairOptions } from './idx';
@@ -34,6 +36,6 @@ export { seededRandom, permutation } from '../core/random';
 export type { Random, SeedOrRandom } from '../core/random';
 export { shuffle, trainValidationSplit } from './splits';
 export type { SplitOptions } from './splits';
-export { channelMeanStd, normalizeChannels, augmentBatch, randomCropWithPadding, randomHorizontalFlip } from './transforms';
+export { channelMeanStd, channelMeanStdAsync, normalizeChannels, augmentBatch, randomCropWithPadding, randomHorizontalFlip } from './transforms';
 export type { ChannelStats, AugmentOptions } from './transforms';
 export { toNdarray, fromNdarray } from './ndarray-bridge';

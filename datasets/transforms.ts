@@ -60,6 +60,27 @@ export function channelMeanStd(images: tf.Tensor4D | ImageSet, options: { scale?
 }
 
 /**
+ * `channelMeanStd`, with a tensor's statistics read by `await data()`: in a page on webgpu, where
+ * a synchronous read blocks on the GPU (and returns zeros on software WebGPU).
+ */
+export async function channelMeanStdAsync(images: tf.Tensor4D | ImageSet, options: { scale?: PixelScale } = {}): Promise<ChannelStats> {
+  if (images instanceof ImageSet) return channelMeanStd(images, options);
+  checkOptions(options, ['scale'], 'channelMeanStd');
+  check4d('channelMeanStd', images);
+  const [mean, variance] = tf.tidy(() => {
+    const m = tf.moments(images, [0, 1, 2]);
+    return [m.mean, m.variance];
+  });
+  try {
+    const [m, v] = await Promise.all([mean.data(), variance.data()]);
+    return { mean: Array.from(m), std: Array.from(v, (x) => Math.sqrt(x)) };
+  } finally {
+    mean.dispose();
+    variance.dispose();
+  }
+}
+
+/**
  * (images - mean) / std per channel. `images` is [..., C] with C = stats.mean.length.
  *
  * @example

@@ -208,6 +208,32 @@ export class Program<In extends string = string, Req extends string = never, Out
   }
 
   /**
+   * `run`, with `validate` read asynchronously: the bindings and outputs are read by
+   * `await t.data()` before the comparison with the reference evaluator. Use it in a page on
+   * webgpu, where a synchronous read blocks on the GPU (and, on software WebGPU, returns zeros).
+   * Without `validate` it is `run`.
+   *
+   * @example
+   *   const { Y } = await p.runAsync({ X, W }, { validate: true });
+   * @throws EinError as `run`; EIN3008 when an output differs from the reference.
+   */
+  async runAsync(bindings: Bindings<In, Req, tf.Tensor>, options: RunOptions = {}): Promise<Record<Out, tf.Tensor>> {
+    checkRunOptions(options);
+    const result = this.run(bindings, { ...options, validate: false });
+    if (!options.validate) return result;
+    const outputs = Object.values(result) as tf.Tensor[];
+    try {
+      // Once read, a tensor's values are cached on the host: the synchronous reads below use them.
+      await Promise.all([...Object.values(bindings as Record<string, tf.Tensor>), ...outputs].map((t) => t.data()));
+      validateAgainstReference(this as Program, bindings as Record<string, tf.Tensor>, result, options);
+    } catch (e) {
+      for (const t of outputs) t.dispose();
+      throw e;
+    }
+    return result;
+  }
+
+  /**
    * For each statement: the route chosen, the tfjs ops with their shapes and arguments, and why
    * a faster route was not taken. Shapes are those of the bound tensors given. Where the active
    * backend needs a step run another way (webgl, webgpu), a `note:` line after it says how.

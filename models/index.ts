@@ -7,7 +7,18 @@ export { Model, describeModel, withoutStatements, type ModelOptions, type ApplyO
 export { NetBuilder, axisNames, type Block, type Fragment, type TensorRef, type BuildOptions } from './builder';
 export * from './blocks';
 export { fansOf, initialValues, initialTensor, parameterRandom, type Fans } from './init';
-export { softmaxCrossEntropy, meanSquaredError, accuracy, correctCount, lossByName, SOFTMAX_CROSS_ENTROPY_SOURCE, MSE_SOURCE, type LossFn } from './losses';
+export {
+  softmaxCrossEntropy,
+  meanSquaredError,
+  accuracy,
+  accuracyAsync,
+  correctCount,
+  correctCountAsync,
+  lossByName,
+  SOFTMAX_CROSS_ENTROPY_SOURCE,
+  MSE_SOURCE,
+  type LossFn,
+} from './losses';
 export { sgd, adam, optimizerFromConfig, type Optimizer, type SgdOptions, type AdamOptions } from './optimizers';
 export { constant, stepDecay, cosine, linear, type Schedule } from './schedules';
 export {

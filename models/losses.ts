@@ -113,6 +113,33 @@ export function correctCount(scores: tf.Tensor, target: tf.Tensor): number {
   });
 }
 
+/**
+ * `accuracy`, read with `await data()`: in a page on webgpu, where a synchronous read blocks on
+ * the GPU (and returns zeros on software WebGPU).
+ */
+export async function accuracyAsync(scores: tf.Tensor, target: tf.Tensor): Promise<number> {
+  return readScalar(tf.tidy(() => matches(scores, target).mean()));
+}
+
+/** `correctCount`, read with `await data()` (see accuracyAsync). */
+export async function correctCountAsync(scores: tf.Tensor, target: tf.Tensor): Promise<number> {
+  return readScalar(tf.tidy(() => matches(scores, target).sum()));
+}
+
+/** 1 where the largest score is at the target class, else 0 (float32, one per row). */
+function matches(scores: tf.Tensor, target: tf.Tensor): tf.Tensor {
+  const want = target.rank === 2 ? target.argMax(1) : target.cast('int32');
+  return scores.argMax(1).equal(want).cast('float32');
+}
+
+async function readScalar(t: tf.Tensor): Promise<number> {
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
+  }
+}
+
 /** The loss for a name: 'softmaxCrossEntropy' (alias 'crossEntropy') or 'mse'. */
 export function lossByName(name: string | LossFn): LossFn {
   if (typeof name === 'function') return name;

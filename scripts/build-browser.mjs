@@ -5,7 +5,7 @@
  * imports a Node built-in (fs, path, crypto, …): the browser path must not.
  *
  *   node scripts/build-browser.mjs                  # the library bundle
- *   node scripts/build-browser.mjs --tests          # also the browser test bundles (test/browser/)
+ *   node scripts/build-browser.mjs --tests          # also the test pages (test/browser/pages, bench/browser-page.ts)
  *   node scripts/build-browser.mjs --out DIR        # into DIR instead (each test session its own)
  */
 import { build } from 'esbuild';
@@ -53,6 +53,25 @@ const terminalOnly = {
 };
 
 /**
+ * viz/display.ts writes rich output to a Jupyter kernel (fit's live progress and curves in a
+ * notebook) and needs Node's fs and crypto. A page has no kernel (`richOutputAvailable()` is false
+ * there, so fit never makes a DisplayHandle): the bundle carries a DisplayHandle that says so.
+ */
+const notebookOnly = {
+  name: 'notebook-only',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)display$/ }, (args) => {
+      if (resolve(args.resolveDir, args.path) !== join(ROOT, 'viz', 'display')) return undefined;
+      return { path: 'display', namespace: 'notebook-only' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'notebook-only' }, () => ({
+      contents: "export class DisplayHandle { constructor() { throw new Error('notebook display: there is no Jupyter kernel in a web page'); } }",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * Modules the test bundles stub out: the native backend (test/dsl/lower/harness.ts asks whether
  * its addon is built, which in a page it never is, and loads it only then).
  */
@@ -68,6 +87,21 @@ const testStubs = {
       ].join('\n'),
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * A page-side test module imports einnet as `../../../browser` (typed by browser.ts); in the page
+ * that import is the built bundle itself, `../einnet.mjs`, so those tests drive what `npm run
+ * build` ships. Test helpers they import (the Node suites' harness) are bundled in.
+ */
+const builtBundle = {
+  name: 'built-bundle',
+  setup(b) {
+    b.onResolve({ filter: /browser$/ }, (args) => {
+      if (resolve(args.resolveDir, args.path) !== join(ROOT, 'browser')) return undefined;
+      return { path: '../einnet.mjs', external: true };
+    });
   },
 };
 
@@ -92,7 +126,7 @@ await build({
   ...common('./'),
   entryPoints: [join(ROOT, 'browser.ts')],
   outfile: join(OUT, 'einnet.mjs'),
-  plugins: [terminalOnly, noNodeBuiltins],
+  plugins: [terminalOnly, notebookOnly, noNodeBuiltins],
 });
 const wasmDir = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(OUT, f));
@@ -102,10 +136,19 @@ if (process.argv.includes('--tests')) {
   const pages = join(ROOT, 'test', 'browser', 'pages');
   mkdirSync(join(OUT, 'tests'), { recursive: true });
   for (const f of readdirSync(pages).filter((n) => n.endsWith('.mjs'))) copyFileSync(join(pages, f), join(OUT, 'tests', f));
+  for (const f of readdirSync(pages).filter((n) => n.endsWith('.ts'))) {
+    await build({
+      ...common('../'),
+      entryPoints: [join(pages, f)],
+      outfile: join(OUT, 'tests', f.replace(/\.ts$/, '.mjs')),
+      plugins: [builtBundle, terminalOnly, notebookOnly, testStubs, noNodeBuiltins],
+    });
+  }
+  // The page of `npm run bench:browser` (bench/browser.ts).
   await build({
     ...common('../'),
-    entryPoints: [join(ROOT, 'test', 'browser', 'pages', 'differential.ts')],
-    outfile: join(OUT, 'tests', 'differential.mjs'),
-    plugins: [terminalOnly, testStubs, noNodeBuiltins],
+    entryPoints: [join(ROOT, 'bench', 'browser-page.ts')],
+    outfile: join(OUT, 'tests', 'bench.mjs'),
+    plugins: [builtBundle, terminalOnly, notebookOnly, noNodeBuiltins],
   });
 }

@@ -76,6 +76,8 @@ export function richOutputAvailable(): boolean {
  * tslab installed elsewhere (a global one), and loading tslab would pull in its TypeScript.
  */
 function findTslabWriter(): TslabWriter | undefined {
+  // A web page (the browser bundle) has no `require`, and no kernel.
+  if (typeof require === 'undefined' || typeof require.cache !== 'object' || require.cache === null) return undefined;
   if (tslabJupyterModule === undefined) {
     for (const [file, mod] of Object.entries(require.cache)) {
       if (mod !== undefined && /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(file)) {

@@ -2,7 +2,8 @@
  * The browser tests' machinery: builds dist/browser (the bundle and the test bundles) so that a
  * broken bundle fails the tests, serves it (and docs/examples) from 127.0.0.1 on an ephemeral port (WebGPU needs a
  * secure context; localhost is one), and drives headless Chromium with playwright-core, WebGPU and
- * WebGL on SwiftShader (software: the same on every machine, slow).
+ * WebGL on SwiftShader (software: the same on every machine, slow), or on the GPU with
+ * EINNET_BROWSER_GPU=1.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +14,22 @@ import { extname, join, normalize, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.EINNET_CHROMIUM ?? '/usr/bin/chromium';
+/**
+ * EINNET_BROWSER_GPU=1: Chromium uses the machine's GPU (WebGPU and WebGL through Vulkan, the GPU
+ * blocklist ignored) instead of SwiftShader, its software renderer. For real timings from
+ * `npm run bench:browser`; the tests pass either way.
+ */
+export const USE_GPU = process.env.EINNET_BROWSER_GPU === '1';
+const SWIFTSHADER_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--no-sandbox',
+];
+const GPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist', '--enable-gpu', '--no-sandbox'];
+
 /** Why the browser suites are skipped here, or undefined when they run. */
 export const SKIP_REASON = existsSync(CHROMIUM)
   ? undefined
@@ -40,12 +57,14 @@ export function buildBundles(): string {
   return out;
 }
 
-function serve(dist: string): Promise<Server> {
+function serve(dist: string, extra: Readonly<Record<string, string>>): Promise<Server> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = [join(dist, path), join(EXAMPLES, path)].find(
-      (f) => (f.startsWith(dist + sep) || f.startsWith(EXAMPLES + sep)) && existsSync(f) && statSync(f).isFile(),
-    );
+    const file = Object.hasOwn(extra, path)
+      ? extra[path]
+      : [join(dist, path), join(EXAMPLES, path)].find(
+          (f) => (f.startsWith(dist + sep) || f.startsWith(EXAMPLES + sep)) && existsSync(f) && statSync(f).isFile(),
+        );
     if (path === '/favicon.ico') {
       res.writeHead(204);
       res.end();
@@ -73,22 +92,17 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
+export interface SessionOptions {
+  /** More files to serve: URL path (e.g. `/data/t10k-labels-idx1-ubyte`) → file on disk. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
 /** Builds, serves and opens a page at `path` (default an empty page on the server's origin). */
-export async function openSession(path = '/blank.html'): Promise<BrowserSession> {
+export async function openSession(path = '/blank.html', options: SessionOptions = {}): Promise<BrowserSession> {
   const dist = buildBundles();
-  const server = await serve(dist);
+  const server = await serve(dist, options.files ?? {});
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--enable-unsafe-webgpu',
-      '--enable-features=Vulkan',
-      '--use-webgpu-adapter=swiftshader',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--no-sandbox',
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: USE_GPU ? GPU_FLAGS : SWIFTSHADER_FLAGS });
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));

@@ -81,6 +81,24 @@ describe.skipIf(SKIP_REASON !== undefined)(`einnet.mjs in Chromium${SKIP_REASON 
     });
   });
 
+  for (const backend of ['webgpu', 'webgl'] as const) {
+    it(`the docs example page computes the program and its gradient on ${backend}`, async () => {
+      const page = await session.browser.newPage();
+      try {
+        await page.goto(`${session.origin}/ten-lines.html?backend=${backend}`);
+        await page.waitForFunction('window.einnetReport !== undefined', undefined, { timeout: 120_000 });
+        const report = (await page.evaluate('window.einnetReport')) as Record<string, unknown>;
+        expect(report.error).toBeUndefined();
+        expect(report).toMatchObject({ backend, L2: [8, 12, 12, 6], dW1: [5, 5, 1, 6] });
+        // relu then max pooling of 8·24·24·6 normal draws: the largest is positive; so is some gradient.
+        expect(report.maxL2).toBeGreaterThan(0);
+        expect(report.maxAbsDW1).toBeGreaterThan(0);
+      } finally {
+        await page.close();
+      }
+    }, 150_000);
+  }
+
   it('a WebGL device with float16 textures only is EIN3103 when named, and skipped when choosing', async () => {
     const result = await session.call<{ named: string; chosen: string; after: string }>(PAGE, 'float16Only');
     expect(result.named).toBe('EIN3103');

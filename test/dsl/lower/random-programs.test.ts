@@ -13,21 +13,10 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ein } from '../../../dsl/program';
-import { BACKENDS, forwardMismatches, gradientMismatches, seededRandom, useBackend, type Leaves } from './harness';
-import { buildProgram, randomProgramArb, type RandomProgram, type StepKind } from './random-programs';
+import { BACKENDS, forwardMismatches, gradientMismatches, seededRandom, useBackend } from './harness';
+import { BACKWARD_OPTIONS, FC_SEED, buildProgram, leavesOf, randomProgramArb, type RandomProgram, type StepKind } from './random-programs';
 
-const SEED = process.env.EINNET_FC_SEED ? Number(process.env.EINNET_FC_SEED) : 20260401;
-
-function leavesOf(rp: RandomProgram, seed: number): Leaves {
-  const rand = seededRandom(seed);
-  const values: Record<string, Float64Array> = {};
-  for (const [name, shape] of Object.entries(rp.leafShapes)) {
-    const data = new Float64Array(shape.reduce((a, b) => a * b, 1));
-    for (let k = 0; k < data.length; k++) data[k] = Math.fround(2 * rand() - 1);
-    values[name] = data;
-  }
-  return { names: Object.keys(rp.leafShapes), shapes: rp.leafShapes, values, outputs: Object.keys(rp.outputShapes) };
-}
+const SEED = process.env.EINNET_FC_SEED ? Number(process.env.EINNET_FC_SEED) : FC_SEED;
 
 /** Throws (with the program in the message) unless the checker infers the generator's shapes. */
 function checkShapes(rp: RandomProgram): void {
@@ -67,10 +56,7 @@ for (const backend of BACKENDS) {
         fc.property(randomProgramArb(), (rp) => {
           const p = ein(rp.src);
           const leaves = leavesOf(rp, 7919 * ++n);
-          // h = 1e-6 in float64 is far from round-off and makes kinks (relu at 0, near-ties in a
-          // max) rare; coordinates where one still lies within ±h are skipped (one-sided
-          // differences disagree there).
-          const problems = gradientMismatches(p, leaves, seededRandom(n), { coordinates: 4, h: 1e-6, rtol: 2e-3, skipKinks: true });
+          const problems = gradientMismatches(p, leaves, seededRandom(n), BACKWARD_OPTIONS);
           expect(problems, describeProgram(rp)).toEqual([]);
           p.dispose();
         }),

@@ -27,6 +27,7 @@
  * `avoidKnownBugs: false` lets them in.
  */
 import fc from 'fast-check';
+import { seededRandom, type GradientOptions, type Leaves } from './harness';
 
 export const STEP_KINDS = ['window', 'conv', 'contract', 'elementwise', 'concat', 'layout'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
@@ -362,3 +363,25 @@ function shuffle<T>(items: readonly T[], pick: (n: number) => number): T[] {
 export function randomProgramArb(options: BuildOptions = {}): fc.Arbitrary<RandomProgram> {
   return recipeArb.map((r) => buildProgram(r, options));
 }
+
+/** The fast-check seed of the random-program suites (fixed, so CI is deterministic). */
+export const FC_SEED = 20260401;
+
+/** Values for every leaf of `rp`: float32-representable, uniform in [-1, 1), from `seed`. */
+export function leavesOf(rp: RandomProgram, seed: number): Leaves {
+  const rand = seededRandom(seed);
+  const values: Record<string, Float64Array> = {};
+  for (const [name, shape] of Object.entries(rp.leafShapes)) {
+    const data = new Float64Array(shape.reduce((a, b) => a * b, 1));
+    for (let k = 0; k < data.length; k++) data[k] = Math.fround(2 * rand() - 1);
+    values[name] = data;
+  }
+  return { names: Object.keys(rp.leafShapes), shapes: rp.leafShapes, values, outputs: Object.keys(rp.outputShapes) };
+}
+
+/**
+ * The gradient check of random programs: h = 1e-6 in float64 is far from round-off and makes
+ * kinks (relu at 0, near-ties in a max) rare; coordinates where one still lies within ±h are
+ * skipped (one-sided differences disagree there).
+ */
+export const BACKWARD_OPTIONS: GradientOptions = { coordinates: 4, h: 1e-6, rtol: 2e-3, skipKinks: true };
