@@ -34,4 +34,5 @@ export {
   type LoadReport,
 } from './checkpoint';
 export { summary, type Summary, type SummaryRow, type SummaryOptions } from './summary';
+export { modelBundle } from './display';
 export * from './architectures';

@@ -14,11 +14,15 @@
  *   keep the stack frames of user and library code.
  * - Every execution publishes `execute_input` with its execution count, so executed notebooks
  *   carry their counts.
+ * - A cell's last value shows richly when einnet has a display for it (tensor, program, check
+ *   report, summary, model: viz/rich.ts); other values print as tslab prints them.
  *
  * Compiled into dist/ by `npm run build`; `npm run kernel:install` points kernel.json at it.
  */
 import * as util from 'util';
 import { requestStop, takeStopRequest } from '../../core/interrupt';
+import { emitDisplay } from '../../viz/kernel-output';
+import { richBundle } from '../../viz/rich';
 
 // tslab's internals are CommonJS modules, hence require.
 const tslabJupyter = require('tslab/dist/jupyter') as {
@@ -123,7 +127,12 @@ export function startKernel(configPath: string): void {
     },
   };
   const executor = createExecutor(process.cwd(), convs, {
-    log: console.log,
+    // tslab logs exactly one thing through this console: the value of the cell's last expression.
+    log: (value: unknown) => {
+      const bundle = richBundle(value);
+      if (bundle !== undefined) emitDisplay({ data: bundle, update: false });
+      else console.log(value);
+    },
     error: (...args: unknown[]) => printed.push(args),
   });
   const handler = new tslabJupyter.JupyterHandlerImpl(executor, false);
