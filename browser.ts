@@ -38,6 +38,6 @@ export { fansOf, initialValues, initialTensor, parameterRandom, type Fans } from
 export { softmaxCrossEntropy, meanSquaredError, accuracy, correctCount, lossByName, type LossFn } from './models/losses';
 export { sgd, adam, optimizerFromConfig, type Optimizer, type SgdOptions, type AdamOptions } from './models/optimizers';
 export { constant, stepDecay, cosine, linear, type Schedule } from './models/schedules';
-export { trainStep, evaluate, fit, formatHistory, type DataSource, type FitOptions, type History, type Evaluation } from './models/train';
+export { trainStep, trainStepAsync, evaluate, fit, formatHistory, type DataSource, type FitOptions, type History, type Evaluation } from './models/train';
 export { summary, type Summary, type SummaryRow, type SummaryOptions } from './models/summary';
 export * from './models/architectures';

@@ -256,7 +256,7 @@ async function benchResnetRealData(): Promise<void> {
   const k = Math.max(1, Math.floor(steps / 10));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const test = openFashionMnistAsCifar({ split: 'test' }).slice(0, 1000);
-  const acc = evaluate(model, test).accuracy!;
+  const acc = (await evaluate(model, test)).accuracy!;
   console.log(
     `mean loss of the first ${k} steps ${mean(losses.slice(0, k)).toFixed(4)}, of the last ${k} steps ${mean(losses.slice(-k)).toFixed(4)}; ` +
       `accuracy on 1,000 test images ${(100 * acc).toFixed(2)}%; ${seconds.toFixed(1)} s (${((1000 * seconds) / steps).toFixed(0)} ms/step)`,

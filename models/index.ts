@@ -12,6 +12,7 @@ export { sgd, adam, optimizerFromConfig, type Optimizer, type SgdOptions, type A
 export { constant, stepDecay, cosine, linear, type Schedule } from './schedules';
 export {
   trainStep,
+  trainStepAsync,
   evaluate,
   fit,
   formatHistory,
@@ -23,6 +24,8 @@ export {
   type Evaluation,
   type EvaluateOptions,
   type StepOptions,
+  type StopPoint,
+  type FitCallbacks,
 } from './train';
 export {
   saveCheckpoint,

@@ -242,14 +242,14 @@ describe('no tensor is left behind when an error is thrown', () => {
     tf.dispose([x, y]);
     m.dispose();
   });
-  it('evaluate with a throwing loss function leaks nothing', () => {
+  it('evaluate with a throwing loss function leaks nothing', async () => {
     const m = smallModel();
     const images = tf.ones([4, 4, 4, 1]);
     const labels = tf.tensor1d([0, 1, 2, 0], 'int32');
     const loss = (): tf.Scalar => {
       throw new EinError({ code: 'EIN4010', message: 'the loss failed' });
     };
-    expectNoLeak(() => evaluate(m, { images, labels }, { batchSize: 2, loss }), 'EIN4010');
+    await expectNoLeakAsync(() => evaluate(m, { images, labels }, { batchSize: 2, loss }), 'EIN4010');
     tf.dispose([images, labels]);
     m.dispose();
   });

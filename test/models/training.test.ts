@@ -196,7 +196,7 @@ describe('fit', () => {
       expect(h.epochs[2].trainLoss).toBeLessThan(h.epochs[0].trainLoss);
       expect(h.epochs[2].accuracy).toBeGreaterThan(0.9);
       // Independent check of the reported accuracy.
-      expect(evaluate(m, valid).accuracy).toBeCloseTo(h.epochs[2].accuracy!, 10);
+      expect((await evaluate(m, valid)).accuracy).toBeCloseTo(h.epochs[2].accuracy!, 10);
       const text = formatHistory(h);
       expect(text.split('\n')[0]).toMatch(/epoch\s+train loss\s+valid loss\s+train\/val/);
     } finally {
