@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Program, type CheckReport } from '../dsl';
-import { emitDisplay, type MimeBundle } from './kernel-output';
+import type { MimeBundle } from './kernel-output';
 import { checkFigure, DisplayHandle, figureBundle, mathBundle, tableBundle, type TableRow } from './display';
 import type { Figure } from './figure';
 import { activationGrid, heatmap } from './grids';
@@ -165,5 +165,5 @@ export function show(value: Showable): void {
   }
   const bundle = richBundle(value);
   if (bundle === undefined) checkFigure(value as Figure); // throws EIN6003, naming what was passed
-  emitDisplay({ data: bundle!, update: false });
+  new DisplayHandle().bundle(bundle!);
 }

@@ -14,6 +14,9 @@
  *   keep the stack frames of user and library code.
  * - Every execution publishes `execute_input` with its execution count, so executed notebooks
  *   carry their counts.
+ * - Plots stand alone when the notebook is saved: at the end of each cell, every plot it showed is
+ *   updated once more to its final form with a PNG (where Chromium is found) and, in the
+ *   session's first plot only, plotly.js (kernel-plots.ts).
  * - A cell's last value shows richly when einnet has a display for it (tensor, program, check
  *   report, summary, model: viz/rich.ts); other values print as tslab prints them.
  *
@@ -21,8 +24,9 @@
  */
 import * as util from 'util';
 import { requestStop, takeStopRequest } from '../../core/interrupt';
-import { emitDisplay } from '../../viz/kernel-output';
+import { DisplayHandle } from '../../viz/display';
 import { richBundle } from '../../viz/rich';
+import { finishPlots, type PlotOutputs } from './kernel-plots';
 
 // tslab's internals are CommonJS modules, hence require.
 const tslabJupyter = require('tslab/dist/jupyter') as {
@@ -33,6 +37,7 @@ const { createConverter } = require('tslab/dist/converter') as typeof import('ts
 const { createExecutor } = require('tslab/dist/executor') as typeof import('tslab/dist/executor');
 
 type Executor = ReturnType<typeof createExecutor>;
+type DisplayContent = { data: Record<string, unknown>; transient?: { display_id?: string } };
 interface ExecuteReply {
   status: string;
   execution_count?: number;
@@ -130,7 +135,7 @@ export function startKernel(configPath: string): void {
     // tslab logs exactly one thing through this console: the value of the cell's last expression.
     log: (value: unknown) => {
       const bundle = richBundle(value);
-      if (bundle !== undefined) emitDisplay({ data: bundle, update: false });
+      if (bundle !== undefined) new DisplayHandle().bundle(bundle);
       else console.log(value);
     },
     error: (...args: unknown[]) => printed.push(args),
@@ -153,8 +158,14 @@ export function startKernel(configPath: string): void {
     };
     publish('execute_input', { code: msg.content.code, execution_count: ++executionCount });
     const writeStream = (name: string, text: string) => publish('stream', { name, text });
-    const writeDisplayData = (data: unknown, update: boolean) => publish(update ? 'update_display_data' : 'display_data', data);
+    const plots: PlotOutputs = new Map();
+    const writeDisplayData = (data: DisplayContent, update: boolean) => {
+      publish(update ? 'update_display_data' : 'display_data', data);
+      const id = data.transient?.display_id;
+      if (id !== undefined) plots.set(id, data.data);
+    };
     const content = await server.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+    await finishPlots(plots, (id, data) => publish('update_display_data', { data, metadata: {}, transient: { display_id: id } }));
     const reply = msg.createReply();
     reply.header.msg_type = 'execute_reply';
     reply.content = { ...content, execution_count: executionCount };
