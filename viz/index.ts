@@ -15,6 +15,8 @@ export { heatmap, activationGrid, filterGrid } from './grids';
 export type { HeatmapOptions, ActivationGridOptions, FilterGridOptions } from './grids';
 export { lossCurves, LiveCurves } from './curves';
 export type { LossCurvesOptions, MetricLogs, HistoryLike } from './curves';
+export { saveHtml, savePng } from './save';
+export { findChromium } from './png-render';
 export { occlusionMap } from './occlusion';
 export type { OcclusionOptions, OcclusionResult } from './occlusion';
 export { receptiveFields, pathCounts, receptiveFieldFigure } from './receptive-field';

@@ -33,15 +33,15 @@ describe.skipIf(python === undefined)('the kernel under real Jupyter (skipped wh
           'const images = tf.randomNormal([4096, 256]);',
           "const labels = tf.oneHot(tf.randomUniform([4096], 0, 10, 'int32'), 10).toFloat();",
           'const optimizer = sgd({ learningRate: 0.01 });',
-          // tslab does not carry a shorthand property ({ images }) of an earlier cell's name into an await cell.
+          // tslab does not carry an earlier cell's name into a shorthand property ({ images }) of an await cell.
           'const data = { images, labels };',
         ].join('\n'),
       },
       // A first short fit creates what every fit keeps (optimizer state), so counts compare.
-      { code: 'await fit(model, data, { epochs: 1, optimizer, batchSize: 32, maxBatchesPerEpoch: 2 });' },
+      { code: 'await fit(model, data, { epochs: 1, optimizer: optimizer, batchSize: 32, maxBatchesPerEpoch: 2 });' },
       { code: 'const tensorsBefore = tf.memory().numTensors;' },
       {
-        code: "console.log('fitting');\nconst history = await fit(model, data, { epochs: 200, optimizer, batchSize: 32 });\nconsole.log(JSON.stringify(history.stopped));",
+        code: "console.log('fitting');\nconst history = await fit(model, data, { epochs: 200, optimizer: optimizer, batchSize: 32 });\nconsole.log(JSON.stringify(history.stopped));",
         interrupt_after_s: 2,
       },
       { code: 'console.log(JSON.stringify({ leaked: tf.memory().numTensors - tensorsBefore }));' },
