@@ -61,7 +61,7 @@ try:
             elif kind == "stream":
                 streams += content["text"]
                 first_output_at = first_output_at or time.monotonic()
-            elif kind in ("display_data", "execute_result"):
+            elif kind in ("display_data", "update_display_data", "execute_result"):
                 displays.append({"kind": kind, "data": content["data"]})
                 first_output_at = first_output_at or time.monotonic()
             elif kind == "error":
