@@ -36,7 +36,8 @@ function writeAtomic(file: string, content: string | Buffer, what: string): void
 export function saveHtml(figure: Figure, file: string): void {
   checkFigure(figure);
   const title = typeof figure.layout.title === 'object' && figure.layout.title !== null ? String((figure.layout.title as { text?: unknown }).text ?? '') : '';
-  const page = `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title.replace(/</g, '&lt;')}</title></head>\n<body>\n${figureHtml(figure, true)}\n</body></html>\n`;
+  const head = `<head><meta charset="utf-8"><title>${title.replace(/</g, '&lt;')}</title></head>`;
+  const page = `<!doctype html>\n<html>${head}\n<body>\n${figureHtml(figure, true)}\n</body></html>\n`;
   writeAtomic(file, page, 'HTML page');
 }
 

@@ -74,7 +74,7 @@ export interface KernelError {
 const INTERNAL_FRAME = /\(node:|at node:|[\\/]node_modules[\\/](tslab|@tslab)[\\/]|[\\/]scripts[\\/]notebooks[\\/]kernel/;
 
 /**
- * The Jupyter error for what a cell threw. An EinError (it has a `code` like EIN1234) keeps only
+ * The Jupyter error for what a cell threw. An EinError (it has an EIN code) keeps only
  * its message — code, place, caret excerpt, fix — which is the user's whole story; anything else
  * keeps its name, message and the frames of user and library code.
  */
