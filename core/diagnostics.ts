@@ -107,6 +107,7 @@ export const DIAGNOSTIC_CODES = {
   EIN6007: 'cannot install the Jupyter kernel',
   EIN6008: 'headless browser not available',
   EIN6009: 'bad notebook runner option',
+  EIN6010: 'cannot write a figure file',
   // the playground page
   EIN6020: 'cannot serve the playground',
   EIN6021: 'bad shapes in the playground',

@@ -48,5 +48,6 @@ export {
   type LoadReport,
 } from './checkpoint';
 export { summary, type Summary, type SummaryRow, type SummaryOptions } from './summary';
+export { modelBundle } from './display';
 export * from './architectures';
 export * from './export/pytorch';

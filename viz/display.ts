@@ -1,5 +1,6 @@
 /**
- * Display helpers for notebooks: `show(figure)`, `showMath(program)`, `showTable(rows)`.
+ * Display helpers for notebooks: `showMath(program)`, `showTable(rows)`, the figure, math and
+ * table bundles, and `DisplayHandle` for outputs replaced in place (`show` is in rich.ts).
  *
  * Each emits ONE output carrying several formats; the frontend picks what it renders best:
  *   figure: application/vnd.plotly.v1+json (JupyterLab, VS Code), text/html (static HTML
@@ -65,24 +66,6 @@ export class DisplayHandle {
     emitDisplay({ data, displayId: this.id, update: this.shown });
     this.shown = true;
   }
-}
-
-/**
- * Displays a plotly figure in the notebook, as one output with several formats.
- *
- * @example
- *   show(heatmap([[0, 1], [1, 0]], { title: 'XOR' }));
- *   // To redraw in place later, use a handle instead:
- *   const h = new DisplayHandle();
- *   h.figure(heatmap([[0, 1], [1, 0]]));
- *   h.figure(heatmap([[1, 0], [0, 1]]));   // replaces the plot
- *
- * Returns nothing on purpose: a cell ending in `show(...)` would otherwise print the return value.
- * Limitations: frontends without a plotly renderer fall back to the HTML form, which needs the
- * session's first plot to be on the page (re-run from the top after clearing outputs).
- */
-export function show(figure: Figure): void {
-  new DisplayHandle().figure(figure);
 }
 
 /** Anything with a LaTeX form, such as a checked einnet program. */
@@ -233,7 +216,7 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function checkFigure(figure: Figure): void {
+export function checkFigure(figure: Figure): void {
   if (figure === null || typeof figure !== 'object' || !Array.isArray(figure.data) || typeof figure.layout !== 'object') {
     throw new EinError({
       code: 'EIN6003',

@@ -1,15 +1,18 @@
 /**
  * The `text/html` form of a figure: a div and a script that draws it with plotly.js.
  *
- * plotly.js (the minified plotly.js-dist-min bundle, 4.8 MB) is inlined ONCE per kernel session:
- * the first figure's HTML carries the library between marker comments, later figures only
- * reference `window.Plotly` (waiting for it briefly). The headless runner re-checks the saved
+ * plotly.js (the minified plotly.js-dist-min bundle, 4.8 MB; 2 MB gzipped and base64-encoded) is
+ * inlined ONCE per kernel session: the first figure's HTML carries the library between marker
+ * comments, later figures only reference `window.Plotly` (waiting for it briefly). The page
+ * unpacks it with the browser's DecompressionStream (Chrome 80, Firefox 113, Safari 16.4). A
+ * figure whose JSON is large is embedded gzipped in the same way. The headless runner re-checks the saved
  * notebook so that exactly its first plot output carries the library (live plots that were
  * updated in place lose it), which keeps an exported HTML page self-contained without repeating
  * megabytes per plot.
  */
 import * as fs from 'fs';
 import { randomBytes } from 'crypto';
+import { gzipSync } from 'zlib';
 import type { Figure } from './figure';
 
 /** Marks the inlined library so tools (the notebook runner) can find, drop or move it. */
@@ -19,6 +22,22 @@ export const PLOTLY_LIBRARY_END = '<!-- einnet:plotly.js end -->';
 export const FIGURE_DIV_CLASS = 'einnet-plotly-figure';
 
 let librarySource: string | undefined;
+let libraryPacked: string | undefined;
+
+/** Figure JSON longer than this is embedded gzipped. */
+export const PACK_FIGURES_OVER = 16_384;
+
+/** A script expression: a promise of the text packed (gzip, base64) in `base64`. */
+function unpackExpression(base64: string): string {
+  return (
+    `new Response(new Blob([Uint8Array.from(atob('${base64}'), function (c) { return c.charCodeAt(0); })])` +
+    `.stream().pipeThrough(new DecompressionStream('gzip'))).text()`
+  );
+}
+
+function pack(text: string): string {
+  return gzipSync(Buffer.from(text, 'utf8'), { level: 9 }).toString('base64');
+}
 let libraryInlined = false;
 
 /** The plotly.js bundle's source text, read once from node_modules. */
@@ -40,14 +59,20 @@ export function plotlyLibraryPath(): string {
  * `define` is hidden while the library runs.
  */
 export function plotlyLibraryHtml(): string {
-  const source = plotlyLibrarySource().replace(/<\/(script)/gi, '<\\/$1');
-  return [
-    PLOTLY_LIBRARY_BEGIN,
-    '<script type="text/javascript">window.__einnetDefine = window.define; window.define = undefined;</script>',
-    `<script type="text/javascript">${source}</script>`,
-    '<script type="text/javascript">window.define = window.__einnetDefine;</script>',
-    PLOTLY_LIBRARY_END,
+  libraryPacked ??= pack(plotlyLibrarySource());
+  const load = [
+    '(function () {',
+    `  ${unpackExpression(libraryPacked)}.then(function (source) {`,
+    '    var saved = window.define;',
+    '    window.define = undefined;',
+    "    var script = document.createElement('script');",
+    '    script.text = source;',
+    '    document.head.appendChild(script);',
+    '    window.define = saved;',
+    '  });',
+    '})();',
   ].join('\n');
+  return [PLOTLY_LIBRARY_BEGIN, `<script type="text/javascript">\n${load}\n</script>`, PLOTLY_LIBRARY_END].join('\n');
 }
 
 /** Whether the next figure must carry the library: true only for the session's first one. */
@@ -73,10 +98,11 @@ export function figureHtml(figure: Figure, includeLibrary: boolean): string {
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');
   const height = typeof figure.layout.height === 'number' ? figure.layout.height : 450;
+  const figureExpression = json.length > PACK_FIGURES_OVER ? `${unpackExpression(pack(json))}.then(JSON.parse)` : `Promise.resolve(${json})`;
   const script = `<script type="text/javascript">
 (function () {
-  var figure = ${json};
   var id = '${id}';
+  ${figureExpression}.then(function (figure) {
   function draw() { window.Plotly.newPlot(id, figure.data, figure.layout, figure.config); }
   if (window.Plotly) { draw(); return; }
   var tries = 0;
@@ -88,6 +114,7 @@ export function figureHtml(figure: Figure, includeLibrary: boolean): string {
       if (div) div.textContent = 'plotly.js is not loaded on this page: run the notebook from the top (its first plot carries the library).';
     }
   }, 100);
+  });
 })();
 </script>`;
   const div = `<div id="${id}" class="${FIGURE_DIV_CLASS}" style="width:100%;min-height:${height}px"></div>`;

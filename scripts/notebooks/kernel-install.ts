@@ -2,7 +2,8 @@
  * `npm run kernel:install`: registers the einnet TypeScript kernel with Jupyter — no Python needed.
  *
  * Writes `<kernels folder>/einnet-tslab/kernel.json` whose command is this machine's node and
- * this project's own tslab (pinned in package.json), both as absolute paths, so JupyterLab and
+ * this project's kernel (scripts/notebooks/kernel.ts built into dist/, running the project's own
+ * tslab, pinned in package.json), both as absolute paths, so JupyterLab and
  * VS Code start exactly the kernel the notebooks were written for. The kernels folder is
  * Jupyter's user data folder (as jupyter_core computes it):
  *   $JUPYTER_DATA_DIR/kernels                         when set, on every system
@@ -31,13 +32,19 @@ export function jupyterKernelsDir(env: NodeJS.ProcessEnv = process.env, platform
   return path.join(xdg, 'jupyter', 'kernels');
 }
 
-/** The kernel spec: absolute node and tslab, tslab's `kernel` command with Jupyter's connection file. */
+/** The compiled einnet kernel (scripts/notebooks/kernel.ts, built by `npm run build`). */
+export function kernelEntry(projectRoot: string = ROOT): string {
+  return path.join(projectRoot, 'dist', 'scripts', 'notebooks', 'kernel.js');
+}
+
+/** The kernel spec: absolute node and the einnet kernel (tslab inside), with Jupyter's connection file. */
 export function kernelSpec(projectRoot: string = ROOT, nodePath: string = process.execPath): Record<string, unknown> {
   return {
-    argv: [nodePath, path.join(projectRoot, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}'],
+    argv: [nodePath, kernelEntry(projectRoot), '--config-path', '{connection_file}'],
     display_name: KERNEL_DISPLAY_NAME,
     language: 'typescript',
-    // Jupyter sends SIGINT to interrupt; tslab handles it (stops the running cell).
+    // Jupyter sends SIGINT to interrupt (the kernel asks einnet's long calls to stop); the kernel
+    // answers no interrupt_request message, as tslab does not.
     interrupt_mode: 'signal',
     metadata: { einnet: { project: projectRoot, tslab: tslabVersion(projectRoot) } },
   };
@@ -60,6 +67,9 @@ export function installKernel(options: { env?: NodeJS.ProcessEnv; projectRoot?: 
   const tslabBin = path.join(projectRoot, 'node_modules', 'tslab', 'bin', 'tslab');
   if (!fs.existsSync(tslabBin)) {
     throw new EinError({ code: 'EIN6007', message: `tslab is not installed at ${tslabBin}`, hint: 'run npm install in the project first' });
+  }
+  if (!fs.existsSync(kernelEntry(projectRoot))) {
+    throw new EinError({ code: 'EIN6007', message: `the einnet kernel is not built at ${kernelEntry(projectRoot)}`, hint: 'run npm run build first' });
   }
   const dir = path.join(jupyterKernelsDir(options.env ?? process.env), KERNEL_NAME);
   const file = path.join(dir, 'kernel.json');

@@ -8,6 +8,8 @@
  * expression. tslab reports failures by calling its console's `error` with the Error object
  * (runtime) or with formatted diagnostics (TypeScript), so the real message is captured here.
  */
+import { createRequire } from 'module';
+import * as path from 'path';
 import * as util from 'util';
 import type { NotebookOutput } from './ipynb';
 import type { CellFailure, RunRequest, WorkerMessage } from './protocol';
@@ -78,7 +80,12 @@ async function run(request: RunRequest): Promise<void> {
     },
   };
   const executor = createExecutor(process.cwd(), convs, {
-    log: (...args: unknown[]) => appendStream('stdout', util.format(...args) + '\n'),
+    // tslab logs exactly one thing through this console: the value of the cell's last expression.
+    log: (value: unknown) => {
+      const bundle = einnetRichBundle(value);
+      if (bundle !== undefined) current.push({ output_type: 'display_data', data: bundle, metadata: {} });
+      else appendStream('stdout', util.format(value) + '\n');
+    },
     error: (...args: unknown[]) => {
       printedErrors.push(args);
     },
@@ -110,6 +117,20 @@ async function run(request: RunRequest): Promise<void> {
   }
   await send({ type: 'done', outputs, executionCounts, failure });
   executor.close();
+}
+
+/**
+ * The rich display of a cell's last value, from the einnet the notebook itself imports (resolved
+ * from its folder, as its `import ... from 'einnet'` is), so displays its code registered count.
+ */
+function einnetRichBundle(value: unknown): Record<string, unknown> | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  try {
+    const einnet = createRequire(path.join(process.cwd(), 'notebook.js'))('einnet') as { richBundle?: (v: unknown) => Record<string, unknown> | undefined };
+    return einnet.richBundle?.(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A failure that came after a cell returned: an unhandled rejection or an uncaught exception. */

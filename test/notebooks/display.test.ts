@@ -3,6 +3,7 @@
  * is inlined only into the session's first figure, text is escaped, and display ids let an
  * output be replaced in place. Expected strings are written out by hand.
  */
+import { gunzipSync } from 'zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EinError } from '../../core/diagnostics';
 import {
@@ -66,14 +67,16 @@ describe('show(figure)', () => {
     expect(seen[0].update).toBe(false);
   });
 
-  it('inlines plotly.js into the first figure of the session only', () => {
+  it('inlines plotly.js (gzipped, base64) into the first figure of the session only', () => {
     show(tiny);
     show(tiny);
     const [first, second] = seen.map((m) => String(m.data['text/html']));
     expect(first).toContain(PLOTLY_LIBRARY_BEGIN);
     expect(first).toContain(PLOTLY_LIBRARY_END);
-    expect(first).toContain('plotly.js v4.1.1');
-    expect(first.length).toBeGreaterThan(3_000_000);
+    const packed = /atob\('([A-Za-z0-9+/=]+)'\)/.exec(first)![1];
+    expect(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')).toContain('plotly.js v4.1.1');
+    expect(first.length).toBeGreaterThan(1_500_000);
+    expect(first.length).toBeLessThan(2_100_000);
     expect(second).not.toContain(PLOTLY_LIBRARY_BEGIN);
     expect(second.length).toBeLessThan(5_000);
     expect(second).toContain('window.Plotly.newPlot');

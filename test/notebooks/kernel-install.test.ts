@@ -31,19 +31,20 @@ describe('the Jupyter kernels folder', () => {
 });
 
 describe('installKernel', () => {
-  it('writes kernel.json with absolute paths to node and the project’s tslab', () => {
+  it('writes kernel.json with absolute paths to node and the project’s kernel (tslab inside), interrupted by SIGINT', () => {
     const data = tempDir('jupyter');
     dirs.push(data);
     const file = installKernel({ env: { JUPYTER_DATA_DIR: data } });
     expect(file).toBe(path.join(data, 'kernels', 'einnet-tslab', 'kernel.json'));
-    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as { argv: string[]; display_name: string; language: string };
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as { argv: string[]; display_name: string; language: string; interrupt_mode: string };
     expect(spec.argv[0]).toBe(process.execPath);
-    expect(spec.argv[1]).toBe(path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'));
+    expect(spec.argv[1]).toBe(path.join(ROOT, 'dist', 'scripts', 'notebooks', 'kernel.js'));
+    expect(spec.interrupt_mode).toBe('signal');
     for (const p of spec.argv.slice(0, 2)) {
       expect(path.isAbsolute(p)).toBe(true);
       expect(fs.existsSync(p)).toBe(true);
     }
-    expect(spec.argv.slice(2)).toEqual(['kernel', '--config-path', '{connection_file}']);
+    expect(spec.argv.slice(2)).toEqual(['--config-path', '{connection_file}']);
     expect(spec.display_name).toBe('TypeScript (einnet)');
     expect(spec.language).toBe('typescript');
     expect(fs.readdirSync(path.dirname(file))).toEqual(['kernel.json']); // no temporary file left

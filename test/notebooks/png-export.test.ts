@@ -86,7 +86,7 @@ describe('PNG export', () => {
 });
 
 describe('static HTML export', () => {
-  it('draws every figure of a page where only the first figure carries plotly.js', async (ctx) => {
+  it('draws every figure of a page where only the first figure carries plotly.js (gzipped), large figures gzipped too', async (ctx) => {
     if (chromium === undefined) ctx.skip(NO_CHROMIUM);
     resetPlotlyInlining();
     // What nbconvert does: the text/html outputs, in order, in one page.
@@ -100,6 +100,8 @@ describe('static HTML export', () => {
         [7, 8],
       ]),
       heatmap([[9]]),
+      // Large enough to be embedded gzipped.
+      heatmap(Array.from({ length: 60 }, (_, y) => Array.from({ length: 60 }, (_, x) => Math.sin(x * y) / 3))),
     ]
       .map((f) => String(figureBundle(f)['text/html']))
       .join('\n<p>between outputs</p>\n');
@@ -111,7 +113,7 @@ describe('static HTML export', () => {
       const page = await browser.newPage();
       await page.setContent(`<!doctype html><html><body>${html}</body></html>`);
       await page.waitForFunction(
-        () => (globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure .main-svg').length >= 3,
+        () => (globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure .main-svg').length >= 4,
         undefined,
         { timeout: 20_000 },
       );
@@ -120,7 +122,9 @@ describe('static HTML export', () => {
           (d) => d.querySelectorAll('.heatmaplayer image, .hm image').length,
         ),
       );
-      expect(drawn).toEqual([1, 1, 1]);
+      expect(drawn).toEqual([1, 1, 1, 1]);
+      // plotly.js travels gzipped: the page is far smaller than the 4.8 MB library.
+      expect(html.length).toBeLessThan(2.2e6);
     } finally {
       await browser.close();
     }
