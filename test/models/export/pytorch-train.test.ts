@@ -44,11 +44,15 @@ interface Run {
 
 function run(command: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    // A process group of its own, so that a timeout ends torchrun's workers too, not only torchrun.
+    const child = spawn(command, args, { cwd, detached: true, env: { ...process.env, OMP_NUM_THREADS: '1' } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 540_000);
+    const timer = setTimeout(() => {
+      output += '\n[killed after 300 s]';
+      process.kill(-child.pid!, 'SIGKILL');
+    }, 300_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output });

@@ -356,7 +356,6 @@ def main():
             write_json_atomically(latest, {"checkpoint": name, "epoch": epoch + 1, "step": step})
         log(event="epoch", seconds=round(time.time() - started, 3), checkpoint=name, **metadata)
     if distributed:
-        dist.barrier()
         dist.destroy_process_group()
 
 
