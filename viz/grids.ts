@@ -74,7 +74,8 @@ export interface ActivationGridOptions extends HeatmapOptions {
 
 /**
  * Feature maps of an NHWC activation (rank 4, or rank 3 = one HWC example) as a grid of heatmaps,
- * one panel per channel, labelled `c0`, `c1`, … .
+ * one panel per channel, labelled `c0`, `c1`, … ; each panel has its own colour bar (one shared bar with
+ * `sharedScale`), and a channel whose values are all equal is labelled `constant` with its value.
  *
  * @example
  *   const out = p.run({ L0: images });      // any intermediate tensor [batch, h, w, channels]
