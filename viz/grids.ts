@@ -74,7 +74,8 @@ export interface ActivationGridOptions extends HeatmapOptions {
 
 /**
  * Feature maps of an NHWC activation (rank 4, or rank 3 = one HWC example) as a grid of heatmaps,
- * one panel per channel, labelled `c0`, `c1`, … .
+ * one panel per channel, labelled `c0`, `c1`, … ; each panel has its own colour bar (one shared bar with
+ * `sharedScale`), and a channel whose values are all equal is labelled `constant` with its value.
  *
  * @example
  *   const out = p.run({ L0: images });      // any intermediate tensor [batch, h, w, channels]
@@ -205,55 +206,90 @@ export function filterGrid(w: tf.Tensor, options: FilterGridOptions = {}): Figur
 
 const hiddenAxis = { showticklabels: false, showgrid: false, zeroline: false, ticks: '' };
 
-/** A grid of heatmaps with one label per panel; a shared scale shows one colour bar. */
+/** Pixels between panel columns for each panel's own colour bar (panels without a shared scale). */
+const PANEL_BAR = 46;
+
+/**
+ * A grid of heatmaps with one label per panel. A shared scale shows one colour bar; otherwise each
+ * panel has its own range and its own thin colour bar. A panel whose values are all equal has no
+ * range to show: its label says `constant` and the value, and it has no colour bar.
+ */
 function panelGrid(maps: number[][][], labels: string[], options: HeatmapOptions & { columns?: number }, sharedScale: boolean): Figure {
   const columns = options.columns ?? defaultColumns(maps.length);
-  const { cells, axes, rows } = subplotGrid(maps.length, columns, 0.02, hiddenAxis);
+  const size = options.panelSize ?? 120;
+  const bar = sharedScale ? 0 : PANEL_BAR;
+  const plotWidth = columns * size + (columns - 1) * bar;
+  const { cells, axes, rows } = subplotGrid(maps.length, columns, sharedScale ? 0.02 : bar / plotWidth, hiddenAxis);
   for (const c of cells) {
     (axes[`yaxis${c.axis}`] as Record<string, unknown>).autorange = 'reversed';
     (axes[`yaxis${c.axis}`] as Record<string, unknown>).scaleanchor = `x${c.axis}`;
     (axes[`yaxis${c.axis}`] as Record<string, unknown>).constrain = 'domain';
     (axes[`xaxis${c.axis}`] as Record<string, unknown>).constrain = 'domain';
   }
+  const ranges = maps.map(valueRange);
   let zmin = options.zmin;
   let zmax = options.zmax;
   if (sharedScale && (zmin === undefined || zmax === undefined)) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const m of maps)
-      for (const r of m)
-        for (const v of r) {
-          lo = Math.min(lo, v);
-          hi = Math.max(hi, v);
-        }
-    zmin ??= lo;
-    zmax ??= hi;
+    zmin ??= Math.min(...ranges.map((r) => r.lo));
+    zmax ??= Math.max(...ranges.map((r) => r.hi));
   }
-  const size = options.panelSize ?? 120;
-  const data: Trace[] = maps.map((z, k) => ({
-    type: 'heatmap',
-    z,
-    name: labels[k],
-    colorscale: options.colorscale ?? 'Viridis',
-    showscale: sharedScale && k === 0,
-    xaxis: `x${cells[k].axis}`,
-    yaxis: `y${cells[k].axis}`,
-    ...(sharedScale ? { zmin, zmax } : {}),
-  }));
+  const shownLabels = labels.map((label, k) => (ranges[k].constant ? `${label} · constant ${formatValue(ranges[k].lo)}` : label));
+  const data: Trace[] = maps.map((z, k) => {
+    const x = axes[`xaxis${cells[k].axis}`] as { domain: number[] };
+    const y = axes[`yaxis${cells[k].axis}`] as { domain: number[] };
+    const ownBar = {
+      x: x.domain[1] + 4 / plotWidth,
+      xanchor: 'left',
+      y: (y.domain[0] + y.domain[1]) / 2,
+      yanchor: 'middle',
+      len: y.domain[1] - y.domain[0],
+      thickness: 8,
+      nticks: 3,
+      outlinewidth: 0,
+      tickfont: { size: 8 },
+    };
+    return {
+      type: 'heatmap',
+      z,
+      name: shownLabels[k],
+      colorscale: options.colorscale ?? 'Viridis',
+      showscale: sharedScale ? k === 0 : !ranges[k].constant,
+      ...(sharedScale ? { zmin, zmax } : { colorbar: ownBar }),
+      xaxis: `x${cells[k].axis}`,
+      yaxis: `y${cells[k].axis}`,
+    };
+  });
   return {
     data,
     layout: {
       ...(options.title !== undefined ? { title: { text: options.title } } : {}),
       ...axes,
-      width: Math.max(300, columns * size + (sharedScale ? 140 : 60), titleWidth(options.title)),
+      width: Math.max(300, plotWidth + (sharedScale ? 140 : 40 + bar), titleWidth(options.title)),
       height: rows * size + 100,
-      margin: { l: 20, r: sharedScale ? 80 : 20, t: options.title !== undefined ? 60 : 30, b: 20 },
+      margin: { l: 20, r: sharedScale ? 80 : 20 + bar, t: options.title !== undefined ? 60 : 30, b: 20 },
       annotations: panelLabels(
         cells.map((c) => c.axis),
-        labels,
+        shownLabels,
       ),
     },
   };
+}
+
+/** The smallest and largest value of a map (NaN is skipped: it is drawn as a gap); constant when they are equal. */
+function valueRange(map: number[][]): { lo: number; hi: number; constant: boolean } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of map)
+    for (const v of r) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  return { lo, hi, constant: lo === hi };
+}
+
+/** A value for a label: at most four significant digits. */
+function formatValue(v: number): string {
+  return String(Number(v.toPrecision(4)));
 }
 
 /** Small labels above each panel, placed in the panel's own axis domain. */

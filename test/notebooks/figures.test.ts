@@ -114,6 +114,34 @@ describe('activationGrid', () => {
     t.dispose();
   });
 
+  it('gives each panel its own colour bar, beside the panel, when the scales are not shared', () => {
+    const t = tf.tensor4d(values, [2, 2, 3, 2]);
+    const fig = activationGrid(t, { columns: 2 });
+    expect(fig.data.map((d) => d.showscale)).toEqual([true, true]);
+    const bars = fig.data.map((d) => d.colorbar as { x: number; len: number });
+    const xaxis = fig.layout.xaxis as { domain: number[] };
+    const xaxis2 = fig.layout.xaxis2 as { domain: number[] };
+    expect(bars[0].x).toBeGreaterThan(xaxis.domain[1]);
+    expect(bars[0].x).toBeLessThan(xaxis2.domain[0]);
+    expect(bars[1].x).toBeGreaterThan(xaxis2.domain[1]);
+    expect(bars[0].len).toBeCloseTo(1, 6);
+    const shared = activationGrid(t, { sharedScale: true });
+    expect(shared.data.map((d) => d.showscale)).toEqual([true, false]);
+    t.dispose();
+  });
+
+  it('marks a channel whose values are all equal as constant, with the value, and gives it no colour bar', () => {
+    // Channel 0 is 0…5, channel 1 is 2.5 everywhere.
+    const t = tf.tensor4d([0, 2.5, 1, 2.5, 2, 2.5, 3, 2.5, 4, 2.5, 5, 2.5], [1, 2, 3, 2]);
+    const fig = activationGrid(t);
+    expect(fig.data.map((d) => d.name)).toEqual(['c0', 'c1 · constant 2.5']);
+    expect((fig.layout.annotations as { text: string }[]).map((a) => a.text)).toEqual(['c0', 'c1 · constant 2.5']);
+    expect(fig.data.map((d) => d.showscale)).toEqual([true, false]);
+    const zeros = tf.zeros([1, 2, 2, 1]);
+    expect(activationGrid(zeros).data[0].name).toBe('c0 · constant 0');
+    tf.dispose([t, zeros]);
+  });
+
   it('takes one HWC example (rank 3)', () => {
     const t = tf.tensor3d(values.slice(0, 12), [2, 3, 2]);
     expect(activationGrid(t).data[0].z).toEqual([
