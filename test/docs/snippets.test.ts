@@ -15,7 +15,8 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transform } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../index';
 
 process.env.EINNET_BACKEND = 'cpu';
 
@@ -89,6 +90,11 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'einnet-snippets-'));
   copyFileSync(join(root, 'datasets', 'images', 'chelsea.png'), join(dir, 'photo.png'));
   process.chdir(dir);
+});
+
+// A snippet may pick another backend (docs/native-backend.md); the next one starts on cpu again.
+afterEach(async () => {
+  await useBackend('cpu');
 });
 
 afterAll(() => {
