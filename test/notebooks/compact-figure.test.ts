@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compactFigure } from '../../viz/compact-figure';
+import { notebookText, type Notebook } from '../../scripts/notebooks/ipynb';
 import { PLOTLY_MIME, activationGrid, figureBundle, heatmap, type Figure, type Trace } from '../../viz';
 
 function shownTrace(figure: Figure, k = 0): Trace {
@@ -68,5 +69,29 @@ describe('compactFigure', () => {
     expect(rows.length).toBe(100);
     expect(rows[0].length).toBe(100);
     expect(rows[50][50]).toEqual([202, 202, 7]);
+  });
+});
+
+describe('notebookText', () => {
+  it('writes figure JSON on one line and everything else as Jupyter does, reading back equal', () => {
+    const nb: Notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        {
+          cell_type: 'code',
+          source: 'show(f)',
+          metadata: {},
+          execution_count: 1,
+          outputs: [{ output_type: 'display_data', metadata: {}, data: { [PLOTLY_MIME]: { data: [{ type: 'heatmap', z: [[1, 2]] }] }, 'text/plain': 'f' } }],
+        },
+      ],
+    };
+    const text = notebookText(nb);
+    expect(JSON.parse(text)).toEqual(nb);
+    expect(text).toContain(`"${PLOTLY_MIME}": {"data":[{"type":"heatmap","z":[[1,2]]}]},\n`);
+    expect(text).toContain('{\n "nbformat": 4,\n "nbformat_minor": 5,\n "metadata": {},\n "cells": [\n  {\n   "cell_type": "code",');
+    expect(text.endsWith('}\n')).toBe(true);
   });
 });
