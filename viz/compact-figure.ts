@@ -31,7 +31,12 @@ function compactTrace(trace: Trace, layout: Record<string, unknown>): Trace {
   if (trace.transpose === true) return out;
   const rows = z.length;
   const columns = (z[0] as unknown[]).length;
-  const shown = shownPixels(trace, layout);
+  const box = shownPixels(trace, layout);
+  // Square cells (y scale anchored to x): the data fits the box at one scale for both axes.
+  const yAxis = layout[axisKey('y', trace.yaxis)];
+  const square = isRecord(yAxis) && typeof yAxis.scaleanchor === 'string';
+  const fit = square ? Math.min(1, box.width / columns, box.height / rows) : 1;
+  const shown = square ? { width: Math.ceil(columns * fit), height: Math.ceil(rows * fit) } : box;
   if (!Array.isArray(trace.y) && rows > shown.height) out = resample(out, 'y', rows, shown.height);
   if (!Array.isArray(trace.x) && columns > shown.width) out = resample(out, 'x', columns, shown.width);
   return out;

@@ -13,21 +13,21 @@ function shownTrace(figure: Figure, k = 0): Trace {
 }
 
 describe('compactFigure', () => {
-  it('resamples a 1000×1000 heatmap shown at 300 px to its plot area (390×360 px) over the same axis range', () => {
+  it('resamples a 1000×1000 heatmap shown at 300 px to the 360×360 square its plot area fits, over the same axis range', () => {
     const z = Array.from({ length: 1000 }, (_, r) => Array.from({ length: 1000 }, (_, c) => r * 1000 + c));
     const trace = shownTrace(heatmap(z, { panelSize: 300 }));
     const rows = trace.z as number[][];
-    // heatmap() makes the layout 300 + 160 px wide and 300 + 120 px high with margins 50+20, 20+40.
+    // heatmap() makes a plot area of 390×360 px (layout 460×420, margins 50+20, 20+40); cells are square.
     expect(rows.length).toBe(360);
-    expect(rows[0].length).toBe(390);
+    expect(rows[0].length).toBe(360);
     const dx = trace.dx as number;
-    expect(dx).toBeCloseTo(1000 / 390, 12);
+    expect(dx).toBeCloseTo(1000 / 360, 12);
     expect((trace.x0 as number) - dx / 2).toBeCloseTo(-0.5, 9);
-    expect((trace.x0 as number) + (390 - 0.5) * dx).toBeCloseTo(999.5, 9);
+    expect((trace.x0 as number) + (360 - 0.5) * dx).toBeCloseTo(999.5, 9);
     expect((trace.y0 as number) + (360 - 0.5) * (trace.dy as number)).toBeCloseTo(999.5, 9);
     // Nearest neighbour: every kept value is a source value from the cell's centre.
     expect(rows[0][0]).toBe(1 * 1000 + 1);
-    expect(rows[359][389]).toBe(998 * 1000 + 998);
+    expect(rows[359][359]).toBe(998 * 1000 + 998);
   });
 
   it('keeps integer label maps exact and rounds other values to 4 significant digits', () => {
