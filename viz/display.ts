@@ -5,7 +5,8 @@
  * Each emits ONE output carrying several formats; the frontend picks what it renders best:
  *   figure: application/vnd.plotly.v1+json (JupyterLab, VS Code), text/html (static HTML
  *           export; plotly.js inlined once per session), text/plain; the notebook runner adds
- *           image/png when it exports.
+ *           image/png when it exports. Heatmap and image data are resampled to the displayed
+ *           size and rounded (viz/compact-figure.ts).
  *   math:   text/markdown and text/latex (both `$$…$$`), text/plain.
  *   table:  text/html, text/plain.
  * The `…Bundle` functions build the bundles without emitting them (for tests and tools).
@@ -13,6 +14,7 @@
 import { randomBytes } from 'crypto';
 import { EinError } from '../core/diagnostics';
 import { describeFigure, type Figure } from './figure';
+import { compactFigure } from './compact-figure';
 import { emitDisplay, type MimeBundle } from './kernel-output';
 import { figureHtml, takeLibraryInlining } from './plotly-html';
 import { checkOptions } from '../core/options';
@@ -37,8 +39,9 @@ export function figureBundle(figure: Figure, options: FigureBundleOptions = {}):
   checkOptions(options, ['includeLibrary'], 'figureBundle');
   checkFigure(figure);
   const includeLibrary = options.includeLibrary ?? takeLibraryInlining();
-  // A JSON round trip drops undefined fields and turns NaN into null, as plotly.js expects.
-  const plain = JSON.parse(JSON.stringify({ data: figure.data, layout: figure.layout, config: figure.config ?? {} })) as Figure;
+  // A JSON round trip drops undefined fields and turns NaN into null, as plotly.js expects; image
+  // data is then cut down to what the figure shows, so notebooks stay small.
+  const plain = compactFigure(JSON.parse(JSON.stringify({ data: figure.data, layout: figure.layout, config: figure.config ?? {} })) as Figure);
   return {
     [PLOTLY_MIME]: plain,
     'text/html': figureHtml(plain, includeLibrary),

@@ -81,7 +81,7 @@ export interface ActivationGridOptions extends HeatmapOptions {
  *   const out = p.run({ L0: images });      // any intermediate tensor [batch, h, w, channels]
  *   show(activationGrid(out.L1, { example: 0, maxChannels: 16 }));
  *
- * Limitations: large maps are drawn at full resolution; pass `channels` to pick a few.
+ * Large maps are resampled to the panel size when shown (viz/compact-figure.ts); pass `channels` to pick a few.
  */
 export function activationGrid(t: tf.Tensor, options: ActivationGridOptions = {}): Figure {
   checkOptions(options, [...HEATMAP_OPTIONS, 'example', 'channels', 'maxChannels', 'columns', 'sharedScale'], 'activationGrid');

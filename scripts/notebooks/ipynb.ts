@@ -79,15 +79,36 @@ export function readNotebook(file: string): Notebook {
   return { ...n, metadata: n.metadata ?? {}, nbformat_minor: n.nbformat_minor ?? 5 } as Notebook;
 }
 
+/** Output data kept on one line when written: figure JSON, whose arrays would take a line per number. */
+const ONE_LINE_MIME = 'application/vnd.plotly.v1+json';
+
 /**
- * Writes a notebook as Jupyter does (1-space indent, trailing newline), atomically: a
+ * The notebook's file text: 1-space indent as Jupyter writes it, except plotly figure JSON, which
+ * stays on one line (indenting a heatmap's values would double the file).
+ */
+export function notebookText(nb: Notebook): string {
+  const oneLine: string[] = [];
+  const text = JSON.stringify(
+    nb,
+    (key, value: unknown) => {
+      if (key !== ONE_LINE_MIME || value === null || typeof value !== 'object') return value;
+      oneLine.push(JSON.stringify(value));
+      return `\u0000one-line ${oneLine.length - 1}\u0000`;
+    },
+    1,
+  );
+  return text.replace(/"\\u0000one-line (\d+)\\u0000"/g, (_, i: string) => oneLine[Number(i)]) + '\n';
+}
+
+/**
+ * Writes a notebook as Jupyter does (1-space indent, see notebookText; trailing newline), atomically: a
  * temporary file in the same folder is renamed over the target, so readers never see half a file.
  */
 export function writeNotebookAtomic(file: string, nb: Notebook): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    fs.writeFileSync(tmp, JSON.stringify(nb, null, 1) + '\n');
+    fs.writeFileSync(tmp, notebookText(nb));
     fs.renameSync(tmp, file);
   } catch (e) {
     try {

@@ -14,10 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasErrorOutputs, readNotebook, sourceText } from '../../scripts/notebooks/ipynb';
 import { kernelSpec } from '../../scripts/notebooks/kernel-install';
 import { findChromium } from '../../scripts/notebooks/png-export';
+import { PLOTLY_LIBRARY_BEGIN } from '../../viz/plotly-html';
 import { ROOT, pngStats, tempDir } from './helpers';
 import { KernelClient } from './jupyter-client';
 
 const PLOTLY = 'application/vnd.plotly.v1+json';
+/** An executed notebook stands alone (plotly.js inlined once) and stays under this size. */
+const MAX_EXECUTED_BYTES = 3 * 1024 * 1024;
 const NOTEBOOKS = fs
   .readdirSync(path.join(ROOT, 'notebooks'))
   .filter((f) => f.endsWith('.ipynb'))
@@ -68,6 +71,14 @@ describe('the notebooks', () => {
         expect(png.foreground, `a plot in ${name} rendered blank`).toBeGreaterThan(0.02 * png.width * png.height);
       }
     }
+  });
+
+  it.each(NOTEBOOKS)('%s: executed copy is at most 3 MB and carries plotly.js at most once', (name) => {
+    const executed = path.join(out, name);
+    if (!fs.existsSync(executed)) throw new Error(`${name} has no executed copy: the run failed (see the first test)`);
+    const text = fs.readFileSync(executed, 'utf8');
+    expect(fs.statSync(executed).size, `${name} executed copy size in bytes`).toBeLessThanOrEqual(MAX_EXECUTED_BYTES);
+    expect(text.split(PLOTLY_LIBRARY_BEGIN).length - 1, `copies of plotly.js in ${name}`).toBeLessThanOrEqual(1);
   });
 
   it.each(NOTEBOOKS)('%s: source follows the conventions', (name) => {
