@@ -18,11 +18,11 @@
  *   npm run bench:fit                          # native backend (or EINNET_BACKEND), 3 rounds
  *   npm run bench:fit -- --rounds=5 --only=lenet5
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
+import { LineServer } from './line-server';
 import * as tf from '@tensorflow/tfjs';
 import { backendFromEnvironment, useBackend } from '../backends/select';
 import { defaultThreads, setNativeThreads, threadsFromEnvironment } from '../backends/native';
@@ -97,46 +97,6 @@ async function serve(): Promise<void> {
   }
 }
 
-/** A contender's server process, answering one JSON line per request line. */
-class Server {
-  private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
-    private readonly lines: AsyncIterator<string>,
-    readonly hello: Record<string, string>,
-  ) {}
-
-  /** The first command that starts, or why none did. */
-  static async start(commands: readonly (readonly string[])[]): Promise<Server | string> {
-    let why = 'no command to start';
-    for (const [command, ...args] of commands) {
-      const child = spawn(command, args);
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const failed = new Promise<string>((resolve) => {
-        child.on('error', (e) => resolve(`${command} did not run: ${e.message}`));
-        child.on('exit', (code) => resolve(stderr.trim().split('\n').pop() || `${command} exited with ${code}`));
-      });
-      const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-      const first = await Promise.race([lines.next().then((r) => (r.done ? undefined : r.value)), failed]);
-      if (first !== undefined && first.startsWith('{')) return new Server(child, lines, JSON.parse(first) as Record<string, string>);
-      why = first ?? (await failed);
-      child.kill();
-    }
-    return why;
-  }
-
-  async run(net: Net): Promise<RunResult> {
-    this.child.stdin.write(`${net}\n`);
-    const r = await this.lines.next();
-    if (r.done) throw new Error(`the server ${JSON.stringify(this.hello)} ended`);
-    return JSON.parse(r.value) as RunResult;
-  }
-
-  close(): void {
-    this.child.stdin.end('quit\n');
-  }
-}
-
 /** Writes the bytes of each network's data for PyTorch: `<net>-<split>-{x.u8,y.i32,shape.json}`. */
 function writeData(dir: string, nets: readonly Net[]): Map<Net, string> {
   const what = new Map<Net, string>();
@@ -167,11 +127,11 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'einnet-bench-fit-'));
   try {
     const what = writeData(dir, nets);
-    const einnet = await Server.start([[process.execPath, ...process.execArgv, __filename, '--serve']]);
+    const einnet = await LineServer.start([[process.execPath, ...process.execArgv, __filename, '--serve']]);
     if (typeof einnet === 'string') throw new Error(`einnet's server did not start: ${einnet}`);
     const script = path.join(__dirname, 'torch_fit.py');
     const pythons = [process.env.EINNET_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => p !== undefined && p !== '');
-    const torch = await Server.start(pythons.map((p) => [p, script, String(threads), dir]));
+    const torch = await LineServer.start(pythons.map((p) => [p, script, String(threads), dir]));
     const load = os
       .loadavg()
       .map((l) => l.toFixed(1))
@@ -181,13 +141,13 @@ async function main(): Promise<void> {
     else console.log(`PyTorch ${torch.hello.torch} on ${threads} thread(s)`);
     for (const net of nets) {
       const servers = typeof torch === 'string' ? [einnet] : [einnet, torch];
-      for (const s of servers) await s.run(net); // warm-up, not counted
+      for (const s of servers) await s.request<RunResult>(net); // warm-up, not counted
       const results = servers.map((): RunResult[] => []);
       for (let r = 0; r < rounds; r++) {
         for (let j = 0; j < servers.length; j++) {
           const k = (r + j) % servers.length;
           await new Promise((resolve) => setTimeout(resolve, 50)); // let the other's threads stop spinning
-          results[k].push(await servers[k].run(net));
+          results[k].push(await servers[k].request<RunResult>(net));
         }
       }
       const label = net === 'lenet5' ? 'LeNet-5, Adam, batch 64' : 'ResNet-20, SGD momentum + wd, batch 32';

@@ -20,10 +20,9 @@
  *   EINNET_BENCH_NETS=resnet20  only these networks (comma-separated: lenet5, resnet20)
  *   EINNET_BENCH_WASM=0         skip the einnet-wasm column (a ResNet-20 step takes seconds there)
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
-import * as readline from 'readline';
+import { LineServer } from './line-server';
 import { useBackend, type BackendName } from '../backends/select';
 import { defaultThreads, threadsFromEnvironment } from '../backends/native';
 import { EinnetStepper, type Net } from './einnet_step';
@@ -31,48 +30,6 @@ import { EinnetStepper, type Net } from './einnet_step';
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-
-/** A step server (bench/einnet_step.ts or bench/torch_step.py in --serve mode). */
-class StepServer {
-  private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
-    private readonly lines: AsyncIterator<string>,
-    /** The server's first line: {"torch": version} or {"einnet": backend}. */
-    readonly hello: Record<string, string>,
-  ) {}
-
-  /** A running server from the first command that starts, or why none did. */
-  static async start(commands: readonly (readonly string[])[]): Promise<StepServer | string> {
-    let why = 'no command to start';
-    for (const [command, ...args] of commands) {
-      const child = spawn(command, args);
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const failed = new Promise<string>((resolve) => {
-        child.on('error', (e) => resolve(`${command} did not run: ${e.message}`));
-        child.on('exit', (code) => resolve(stderr.trim().split('\n').pop() || `${command} exited with ${code}`));
-      });
-      const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-      const first = await Promise.race([lines.next().then((r) => (r.done ? undefined : r.value)), failed]);
-      if (first !== undefined && first.startsWith('{')) return new StepServer(child, lines, JSON.parse(first) as Record<string, string>);
-      why = first ?? (await failed);
-      child.kill();
-    }
-    return why;
-  }
-
-  /** Times `steps` training steps of `net` (the first request of a network warms it up first). */
-  async run(net: Net, steps: number): Promise<number[]> {
-    this.child.stdin.write(`${net} ${steps}\n`);
-    const r = await this.lines.next();
-    if (r.done) throw new Error(`the step server ${JSON.stringify(this.hello)} ended`);
-    return (JSON.parse(r.value) as { times: number[] }).times;
-  }
-
-  close(): void {
-    this.child.stdin.end('quit\n');
-  }
 }
 
 /** PyTorch's server: `python3` on PATH may be another interpreter (pyenv, venv) than Debian's. */
@@ -102,8 +59,8 @@ export async function trainingSteps(): Promise<void> {
   if (process.env.EINNET_BENCH_TRAIN === '0') return;
   const threads = threadsFromEnvironment() ?? defaultThreads();
   const rounds = Number(process.env.EINNET_BENCH_ROUNDS ?? '') || 6;
-  const einnet = await StepServer.start([einnetCommand(threads)]);
-  const torch = await StepServer.start(torchCommands(threads));
+  const einnet = await LineServer.start([einnetCommand(threads)]);
+  const torch = await LineServer.start(torchCommands(threads));
   console.log(
     `\nTraining step (forward + backward + SGD momentum), ms; ${threads} thread(s); ${rounds} alternating rounds; load average ${os
       .loadavg()
@@ -128,7 +85,7 @@ export async function trainingSteps(): Promise<void> {
   const cell = (xs: number[]) => `${quantile(xs, 0.5).toFixed(1)} (${quantile(xs, 0.25).toFixed(1)}–${quantile(xs, 0.75).toFixed(1)})`;
   for (const [label, net, perRound] of chosen) {
     const servers = typeof torch === 'string' ? [einnet] : [einnet, torch];
-    for (const s of servers) await s.run(net, perRound); // a round of warm-up for each, not counted
+    for (const s of servers) await s.request(`${net} ${perRound}`); // a round of warm-up for each, not counted
     const times = servers.map((): number[] => []);
     for (let r = 0; r < rounds; r++) {
       // Alternate who goes first, and let the previous server's OpenMP threads stop spinning
@@ -136,7 +93,7 @@ export async function trainingSteps(): Promise<void> {
       for (let j = 0; j < servers.length; j++) {
         const k = (r + j) % servers.length;
         await new Promise((resolve) => setTimeout(resolve, 50));
-        times[k].push(...(await servers[k].run(net, perRound)));
+        times[k].push(...(await servers[k].request<{ times: number[] }>(`${net} ${perRound}`)).times);
       }
     }
     const [mine, theirs = []] = times;
