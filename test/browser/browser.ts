@@ -29,6 +29,8 @@ const SWIFTSHADER_FLAGS = [
   '--no-sandbox',
 ];
 const GPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist', '--enable-gpu', '--no-sandbox'];
+/** Chromium's flags for WebGPU and WebGL: SwiftShader, or the machine's GPU with EINNET_BROWSER_GPU=1. */
+export const CHROMIUM_FLAGS = USE_GPU ? GPU_FLAGS : SWIFTSHADER_FLAGS;
 
 /** Why the browser suites are skipped here, or undefined when they run. */
 export const SKIP_REASON = existsSync(CHROMIUM)
@@ -102,7 +104,7 @@ export async function openSession(path = '/blank.html', options: SessionOptions 
   const dist = buildBundles();
   const server = await serve(dist, options.files ?? {});
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: USE_GPU ? GPU_FLAGS : SWIFTSHADER_FLAGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));

@@ -18,7 +18,7 @@ import { CONV_VALID } from '../../playground/course-tables';
 import { EXAMPLES } from '../../playground/examples';
 import { serveFolder } from '../../scripts/playground';
 import { buildPlayground } from '../../scripts/playground-build';
-import { CHROMIUM, SKIP_REASON } from '../browser/browser';
+import { CHROMIUM, CHROMIUM_FLAGS, SKIP_REASON } from '../browser/browser';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -59,14 +59,7 @@ describe.skipIf(SKIP_REASON !== undefined)(`the playground page in Chromium${SKI
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--enable-unsafe-webgpu',
-        '--enable-features=Vulkan',
-        '--use-webgpu-adapter=swiftshader',
-        '--use-angle=swiftshader',
-        '--enable-unsafe-swiftshader',
-        '--no-sandbox',
-      ],
+      args: CHROMIUM_FLAGS,
     });
     page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
     // The machine may be shared with other work: SwiftShader is slow, waits are generous.
