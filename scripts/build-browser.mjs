@@ -37,22 +37,6 @@ const noNodeBuiltins = {
 };
 
 /**
- * cli-progress draws fit's progress bar on a terminal (it needs Node's readline and events); a
- * page has no terminal, so the bundle carries a bar that draws nothing (`fit` reports through
- * `onEpoch` / `onBatch` there).
- */
-const terminalOnly = {
-  name: 'terminal-only',
-  setup(b) {
-    b.onResolve({ filter: /^cli-progress$/ }, () => ({ path: 'cli-progress', namespace: 'terminal-only' }));
-    b.onLoad({ filter: /.*/, namespace: 'terminal-only' }, () => ({
-      contents: 'export class SingleBar { start() {} update() {} increment() {} stop() {} }\nexport const Presets = { shades_classic: {} };',
-      loader: 'js',
-    }));
-  },
-};
-
-/**
  * viz/display.ts writes rich output to a Jupyter kernel (fit's live progress and curves in a
  * notebook) and needs Node's fs and crypto. A page has no kernel (`richOutputAvailable()` is false
  * there, so fit never makes a DisplayHandle): the bundle carries a DisplayHandle that says so.
@@ -126,7 +110,7 @@ await build({
   ...common('./'),
   entryPoints: [join(ROOT, 'browser.ts')],
   outfile: join(OUT, 'einnet.mjs'),
-  plugins: [terminalOnly, notebookOnly, noNodeBuiltins],
+  plugins: [notebookOnly, noNodeBuiltins],
 });
 const wasmDir = join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join(OUT, f));
@@ -141,7 +125,7 @@ if (process.argv.includes('--tests')) {
       ...common('../'),
       entryPoints: [join(pages, f)],
       outfile: join(OUT, 'tests', f.replace(/\.ts$/, '.mjs')),
-      plugins: [builtBundle, terminalOnly, notebookOnly, testStubs, noNodeBuiltins],
+      plugins: [builtBundle, notebookOnly, testStubs, noNodeBuiltins],
     });
   }
   // The page of `npm run bench:browser` (bench/browser.ts).
@@ -149,6 +133,6 @@ if (process.argv.includes('--tests')) {
     ...common('../'),
     entryPoints: [join(ROOT, 'bench', 'browser-page.ts')],
     outfile: join(OUT, 'tests', 'bench.mjs'),
-    plugins: [builtBundle, terminalOnly, notebookOnly, noNodeBuiltins],
+    plugins: [builtBundle, notebookOnly, noNodeBuiltins],
   });
 }
