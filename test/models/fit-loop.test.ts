@@ -14,23 +14,9 @@ import { asRandom } from '../../core/random';
 import { ImageSet } from '../../datasets/image-set';
 import { batchesOf } from '../../models/training/batches';
 import { failureAsync, maxDiff, useWasm } from './helpers';
+import { linearModel, toyData } from './toy-problem';
 
 beforeAll(useWasm);
-
-/** A two-class problem a linear model separates: class = [x0 > x1]. */
-function toyData(n: number, seed: number): { images: tf.Tensor; labels: tf.Tensor } {
-  return tf.tidy(() => {
-    const images = tf.randomUniform([n, 2], -1, 1, 'float32', seed);
-    const labels = images
-      .slice([0, 0], [n, 1])
-      .greater(images.slice([0, 1], [n, 1]))
-      .reshape([n])
-      .cast('int32');
-    return { images, labels };
-  });
-}
-
-const linearModel = (seed = 1) => new Model({ program: 'Y[b,k:2] = W[i,k] · X[b,i] + B[k]', inputs: { X: [1, 2] }, output: 'Y', seed });
 
 function weights(m: Model): Map<string, Float32Array> {
   return new Map([...m.params].map(([n, v]) => [n, v.dataSync() as Float32Array]));

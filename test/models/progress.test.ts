@@ -5,7 +5,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Model } from '../../models/model';
 import { sgd } from '../../models/optimizers';
 import { fit } from '../../models/train';
 import { batchLine, clock, epochLine, notebookBundle, progressDisplay, progressMode } from '../../models/training/progress';
@@ -13,6 +12,7 @@ import type { EpochRecord } from '../../models/training/history';
 import { setDisplaySink, type DisplayMessage } from '../../viz/kernel-output';
 import { lossCurves } from '../../viz/curves';
 import { useWasm } from './helpers';
+import { linearModel, toyData } from './toy-problem';
 
 beforeAll(useWasm);
 afterEach(() => {
@@ -21,20 +21,6 @@ afterEach(() => {
 });
 
 const record: EpochRecord = { epoch: 2, trainLoss: 0.123456, validLoss: 0.05, ratio: 2.47, accuracy: 0.98125, duration: 12.34, hyper: {}, batches: 938 };
-
-function toyData(n: number): { images: tf.Tensor; labels: tf.Tensor } {
-  return tf.tidy(() => {
-    const images = tf.randomUniform([n, 2], -1, 1, 'float32', 7);
-    const labels = images
-      .slice([0, 0], [n, 1])
-      .greater(images.slice([0, 1], [n, 1]))
-      .reshape([n])
-      .cast('int32');
-    return { images, labels };
-  });
-}
-
-const linearModel = () => new Model({ program: 'Y[b,k:2] = W[i,k] · X[b,i] + B[k]', inputs: { X: [1, 2] }, output: 'Y', seed: 1 });
 
 describe('progress text', () => {
   it('the live line: epoch, bar, batch/total, loss, rate, time left', () => {
@@ -93,7 +79,7 @@ describe('fit in a notebook', () => {
   it('shows ONE output and updates it in place: first display_data, then update_display_data with the same display id', async () => {
     const messages: DisplayMessage[] = [];
     setDisplaySink((m) => messages.push(m));
-    const train = toyData(64);
+    const train = toyData(64, 7);
     const m = linearModel();
     try {
       await fit(m, train, { epochs: 2, batchSize: 16, optimizer: sgd({ learningRate: 0.1 }) });
@@ -126,8 +112,8 @@ describe('fit with a live plot', () => {
   for (const how of ['plot', 'callbacks'] as const) {
     it(`takes lossCurves() as ${how}: every batch loss and every epoch's losses reach the plot`, async () => {
       const curves = lossCurves({ display: false, printOutsideNotebook: false });
-      const train = toyData(64);
-      const valid = toyData(32);
+      const train = toyData(64, 7);
+      const valid = toyData(32, 7);
       const m = linearModel();
       try {
         const h = await fit(m, train, {

@@ -12,6 +12,7 @@ import { adam, sgd } from '../../models/optimizers';
 import { cosine, linear, stepDecay } from '../../models/schedules';
 import { evaluate, fit, formatHistory, trainStep } from '../../models/train';
 import { failure, failureAsync, maxDiff, useWasm } from './helpers';
+import { linearModel, toyData } from './toy-problem';
 
 beforeAll(useWasm);
 
@@ -152,21 +153,6 @@ describe('schedules', () => {
     expect([c(0), c(2), c(4)].map((v) => +v.toFixed(6))).toEqual([1, 0.5, 0]);
   });
 });
-
-/** A two-class problem a linear model separates: class = [x0 > x1]. */
-function toyData(n: number, seed: number): { images: tf.Tensor; labels: tf.Tensor } {
-  return tf.tidy(() => {
-    const images = tf.randomUniform([n, 2], -1, 1, 'float32', seed);
-    const labels = images
-      .slice([0, 0], [n, 1])
-      .greater(images.slice([0, 1], [n, 1]))
-      .reshape([n])
-      .cast('int32');
-    return { images, labels };
-  });
-}
-
-const linearModel = (seed = 1) => new Model({ program: 'Y[b,k:2] = W[i,k] · X[b,i] + B[k]', inputs: { X: [1, 2] }, output: 'Y', seed });
 
 describe('fit', () => {
   it('returns one history row per epoch with the classic training-table columns, and calls back per batch and epoch', async () => {
