@@ -3,10 +3,12 @@
  * one Python process for all of them): the parameter count, the state_dict names, and the outputs
  * in evaluation and training mode (same dropout masks) and the running statistics after a
  * training step equal einnet's on the cpu backend. The 224×224 networks (AlexNet, VGG-16,
- * ResNet-50) take minutes and up to half a gigabyte of weights: they run with EINNET_FULL=1.
+ * ResNet-50) take minutes and up to half a gigabyte of weights: they run with EINNET_FULL=1, on
+ * einnet's native backend where its addon is built (tfjs' cpu kernels take many minutes a pass
+ * at that size, blocking the test worker meanwhile).
  */
 import * as tf from '@tensorflow/tfjs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +19,13 @@ import { NetBuilder } from '../../../models/builder';
 import { batchNorm, conv, dense, dropout, globalAvgPool, maxPool } from '../../../models/blocks';
 import { alexnet, densenetBC, lenet5, resnet50, resnetCifar, vgg16 } from '../../../models/architectures';
 import { exportPyTorch } from '../../../models/export/pytorch';
+import { findAddon, registerNativeBackend } from '../../../backends/native';
 
 const python = findTorchPython();
 const FULL = process.env.EINNET_FULL === '1';
+/** The backend of the 224×224 networks: native where built, else cpu. */
+const FULL_BACKEND = FULL && findAddon() !== undefined ? 'einnet-native' : 'cpu';
+if (FULL_BACKEND !== 'cpu') registerNativeBackend();
 const root = mkdtempSync(join(tmpdir(), 'einnet-torch-export-'));
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -80,6 +86,7 @@ function readFloats(path: string): Float32Array {
 
 /** Exports `c`, runs einnet on a batch of 3 in both modes, and writes the job for Python. */
 async function prepare(c: Case, k: number): Promise<{ prepared: Prepared; job: unknown }> {
+  await tf.setBackend(c.full ? FULL_BACKEND : 'cpu');
   const model = c.make();
   const dir = join(root, `case${k}`);
   const out = join(dir, 'check');
@@ -129,6 +136,16 @@ async function prepare(c: Case, k: number): Promise<{ prepared: Prepared; job: u
   }
 }
 
+/** Runs the Python with torch on `args` without blocking the test worker; kills it after `timeout` ms. */
+function runPython(args: string[], timeout: number): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(python!, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
 /** Largest |a − b| relative to the largest |b| (at least 1). */
 function relativeDifference(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
@@ -145,17 +162,23 @@ describe.skipIf(python === undefined)('exportPyTorch: the architectures in PyTor
   const cases = CASES.filter((c) => FULL || !c.full);
   const prepared: Prepared[] = [];
 
-  beforeAll(async () => {
-    const jobs: unknown[] = [];
-    for (const [k, c] of cases.entries()) {
-      const p = await prepare(c, k);
-      prepared.push(p.prepared);
-      jobs.push(p.job);
-    }
-    writeFileSync(join(root, 'jobs.json'), JSON.stringify(jobs));
-    const run = spawnSync(python!, [join(__dirname, 'check_packages.py'), join(root, 'jobs.json')], { encoding: 'utf8', timeout: 600_000 });
-    if (run.status !== 0) throw new Error(`check_packages.py failed (${run.status}):\n${run.stderr}`);
-  }, 900_000);
+  beforeAll(
+    async () => {
+      const jobs: unknown[] = [];
+      for (const [k, c] of cases.entries()) {
+        const p = await prepare(c, k);
+        prepared.push(p.prepared);
+        jobs.push(p.job);
+        // The kernels run synchronously: let the worker answer the test runner between networks.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await tf.setBackend('cpu');
+      writeFileSync(join(root, 'jobs.json'), JSON.stringify(jobs));
+      const run = await runPython([join(__dirname, 'check_packages.py'), join(root, 'jobs.json')], FULL ? 1_800_000 : 600_000);
+      if (run.status !== 0) throw new Error(`check_packages.py failed (${run.status}):\n${run.stderr}`);
+    },
+    FULL ? 3_600_000 : 900_000,
+  );
 
   for (const [k, c] of cases.entries()) {
     it(`${c.name}: parameter count, names, and outputs in evaluation and training mode equal einnet's`, () => {
