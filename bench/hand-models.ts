@@ -5,6 +5,19 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 
+/**
+ * x[:, ::2, ::2, :] for even height and width, by reshape and slice (tfjs has no gradient for
+ * strided slices). Rank 4 throughout: the slice's gradient is a pad, and webgl's pad shader does
+ * not compile above rank 4.
+ */
+export function everySecondPixel(x: tfjs.Tensor4D): tfjs.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  return x
+    .reshape([n * (h / 2), 2, w / 2, 2 * c])
+    .slice([0, 0, 0, 0], [n * (h / 2), 1, w / 2, c])
+    .reshape([n, h / 2, w / 2, c]);
+}
+
 export function handModels(tf: typeof tfjs): { lenetLayers: () => tfjs.LayersModel; resnet20Layers: () => tfjs.LayersModel } {
   function lenetLayers(): tfjs.LayersModel {
     const m = tf.sequential();
@@ -29,12 +42,7 @@ export function handModels(tf: typeof tfjs): { lenetLayers: () => tfjs.LayersMod
     override call(inputs: tfjs.Tensor | tfjs.Tensor[]): tfjs.Tensor {
       return tf.tidy(() => {
         const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tfjs.Tensor4D;
-        const [n, h, w, c] = x.shape;
-        // Every second pixel via reshape + slice (tfjs has no gradient for strided slices); h, w even.
-        const s = x
-          .reshape([n, h / 2, 2, w / 2, 2, c])
-          .slice([0, 0, 0, 0, 0, 0], [n, h / 2, 1, w / 2, 1, c])
-          .reshape([n, h / 2, w / 2, c]);
+        const s = everySecondPixel(x);
         return tf.concat([s, tf.zerosLike(s)], 3);
       });
     }
