@@ -252,7 +252,8 @@ function quantizeTrace(trace: Trace, values: number[], shape: string): Trace {
   };
   delete out.zmid;
   const info = trace.hoverinfo;
-  if (info === undefined || info === 'all') out.hoverinfo = 'x+y+text+name';
+  // A trace without a name would show plotly's 'trace 0'.
+  if (info === undefined || info === 'all') out.hoverinfo = typeof trace.name === 'string' ? 'x+y+text+name' : 'x+y+text';
   else if (typeof info === 'string' && info !== 'none' && info !== 'skip') {
     out.hoverinfo =
       info

@@ -154,7 +154,11 @@ describe('the heatmaps of a large figure as colour levels', () => {
       expect(Math.abs(levels[r][c] - position)).toBeLessThanOrEqual(0.5 + 1e-6);
     }
     // Hovering shows the position only: the stored levels are not the values.
-    expect(trace.hoverinfo).toBe('x+y+text+name');
+    expect(trace.hoverinfo).toBe('x+y+text');
+    const channels = Float32Array.from({ length: 4 * flat.length }, (_, i) => flat[i >> 2]);
+    const grid = shownTrace(activationGrid({ shape: [1, 200, 200, 4], dataSync: () => channels, rank: 4 } as never, { panelSize: 200 }));
+    expect(decode(grid.z).dtype).toBe('u1');
+    expect(grid.hoverinfo).toBe('x+y+text+name'); // its panels are named c0, c1, …
     // The colour bar is labelled in the original values, at the levels where they fall.
     const bar = trace.colorbar as { tickmode: string; tickvals: number[]; ticktext: string[] };
     expect(bar.tickmode).toBe('array');
