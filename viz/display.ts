@@ -6,7 +6,7 @@
  *   figure: application/vnd.plotly.v1+json (JupyterLab, VS Code), text/html (static HTML
  *           export; plotly.js inlined once per session), text/plain; the notebook runner adds
  *           image/png when it exports. Heatmap and image data are resampled to the displayed
- *           size and rounded (viz/compact-figure.ts).
+ *           size, rounded and stored as binary arrays (viz/compact-figure.ts).
  *   math:   text/markdown and text/latex (both `$$…$$`), text/plain.
  *   table:  text/html, text/plain.
  * The `…Bundle` functions build the bundles without emitting them (for tests and tools).
