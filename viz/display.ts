@@ -6,7 +6,7 @@
  *   figure: application/vnd.plotly.v1+json (JupyterLab, VS Code), text/html (static HTML
  *           export; plotly.js inlined once per session), text/plain; the notebook runner adds
  *           image/png when it exports. Heatmap and image data are resampled to the displayed
- *           size and rounded (viz/compact-figure.ts).
+ *           size, rounded and stored as binary arrays (viz/compact-figure.ts).
  *   math:   text/markdown and text/latex (both `$$…$$`), text/plain.
  *   table:  text/html, text/plain.
  * The `…Bundle` functions build the bundles without emitting them (for tests and tools).
@@ -24,7 +24,7 @@ export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 /** Options for `figureBundle`. */
 export interface FigureBundleOptions {
-  /** Inline plotly.js into the HTML (default: only for the session's first figure). */
+  /** Inline plotly.js into the HTML (default: only for the session's first figure, see viz/plotly-html.ts). */
   readonly includeLibrary?: boolean;
 }
 
@@ -38,10 +38,10 @@ export interface FigureBundleOptions {
 export function figureBundle(figure: Figure, options: FigureBundleOptions = {}): MimeBundle {
   checkOptions(options, ['includeLibrary'], 'figureBundle');
   checkFigure(figure);
-  const includeLibrary = options.includeLibrary ?? takeLibraryInlining();
   // A JSON round trip drops undefined fields and turns NaN into null, as plotly.js expects; image
   // data is then cut down to what the figure shows, so notebooks stay small.
   const plain = compactFigure(JSON.parse(JSON.stringify({ data: figure.data, layout: figure.layout, config: figure.config ?? {} })) as Figure);
+  const includeLibrary = options.includeLibrary ?? takeLibraryInlining(plain);
   return {
     [PLOTLY_MIME]: plain,
     'text/html': figureHtml(plain, includeLibrary),

@@ -1,12 +1,14 @@
 /**
  * Static export of plots: renders plotly figures to PNG in headless Chromium (Debian package
  * `chromium`), through playwright-core, which drives an installed browser and downloads none.
- * plotly.js renders the figure itself (`Plotly.toImage`), so the PNG is what the notebook shows.
+ * plotly.js renders the figure itself (`Plotly.toImage`), so the PNG is what the notebook shows;
+ * it is then stored as a palette image (viz/png-palette.ts).
  */
 import * as fs from 'fs';
 import { EinError } from '../core/diagnostics';
 import type { Figure } from './figure';
 import { plotlyLibraryPath } from './plotly-html';
+import { compactPng } from './png-palette';
 
 /** Renders figures to PNG; `close` ends the browser. */
 export interface PngRenderer {
@@ -74,7 +76,7 @@ export async function openPngRenderer(executablePath: string | undefined = findC
         },
         { fig: { data: figure.data, layout: figure.layout, config: figure.config ?? {} }, w: width, h: height },
       );
-      return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
+      return compactPng(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
     },
     async close(): Promise<void> {
       await browser.close();

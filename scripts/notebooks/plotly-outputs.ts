@@ -5,7 +5,7 @@
 import type { Notebook } from './ipynb';
 import { PLOTLY_MIME } from '../../viz/display';
 import type { Figure } from '../../viz/figure';
-import { FIGURE_DIV_CLASS, PLOTLY_LIBRARY_BEGIN, PLOTLY_LIBRARY_END, plotlyLibraryHtml } from '../../viz/plotly-html';
+import { FIGURE_DIV_CLASS, PLOTLY_LIBRARY_BEGIN, PLOTLY_LIBRARY_END, plotlyBundleFor, plotlyLibraryHtml } from '../../viz/plotly-html';
 
 type DataOutput = { data: Record<string, unknown> };
 
@@ -21,7 +21,8 @@ export function plotOutputs(nb: Notebook): DataOutput[] {
 }
 
 /**
- * Leaves exactly one inlined plotly.js in the notebook, at the start of the first plot's HTML.
+ * Leaves exactly one inlined plotly.js in the notebook, at the start of the first plot's HTML:
+ * the cartesian bundle when it draws every figure of the notebook, else the full one.
  * A live plot that was updated in place lost the copy its first drawing carried; a notebook run
  * twice in one kernel may carry none or several. Returns how many copies were removed.
  */
@@ -43,7 +44,8 @@ export function normalizePlotlyLibrary(nb: Notebook): number {
       if (first === undefined && stripped.includes(FIGURE_DIV_CLASS)) first = out;
     }
   }
-  if (first !== undefined) first.data['text/html'] = plotlyLibraryHtml() + '\n' + String(first.data['text/html']);
+  const bundle = plotlyBundleFor(plotOutputs(nb).map((out) => out.data[PLOTLY_MIME] as Figure));
+  if (first !== undefined) first.data['text/html'] = plotlyLibraryHtml(bundle) + '\n' + String(first.data['text/html']);
   return removed;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Display helpers: each emits ONE output whose MIME bundle carries the right formats, plotly.js
- * is inlined only into the session's first figure, text is escaped, and display ids let an
+ * is inlined only into the session's first figure (the cartesian bundle unless a figure needs the
+ * full one), text is escaped, and display ids let an
  * output be replaced in place. Expected strings are written out by hand.
  */
 import { gunzipSync } from 'zlib';
@@ -22,6 +23,12 @@ import {
   type DisplayMessage,
   type Figure,
 } from '../../viz';
+
+/** The library source a figure's HTML carries (its first packed text). */
+function libraryText(html: string): string {
+  const packed = /atob\('([A-Za-z0-9+/=]+)'\)/.exec(html)![1];
+  return gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
+}
 
 const tiny: Figure = {
   data: [
@@ -67,19 +74,37 @@ describe('show(figure)', () => {
     expect(seen[0].update).toBe(false);
   });
 
-  it('inlines plotly.js (gzipped, base64) into the first figure of the session only', () => {
+  it('inlines plotly.js (gzipped, base64) into the first figure of the session only: the cartesian bundle for a heatmap', () => {
     show(tiny);
     show(tiny);
     const [first, second] = seen.map((m) => String(m.data['text/html']));
     expect(first).toContain(PLOTLY_LIBRARY_BEGIN);
     expect(first).toContain(PLOTLY_LIBRARY_END);
-    const packed = /atob\('([A-Za-z0-9+/=]+)'\)/.exec(first)![1];
-    expect(gunzipSync(Buffer.from(packed, 'base64')).toString('utf8')).toContain('plotly.js v4.1.1');
-    expect(first.length).toBeGreaterThan(1_500_000);
-    expect(first.length).toBeLessThan(2_100_000);
+    expect(libraryText(first)).toContain('plotly.js (cartesian - minified) v4.1.1');
+    // The cartesian bundle is 1.5 MB, 0.67 MB gzipped and base64-encoded.
+    expect(first.length).toBeGreaterThan(600_000);
+    expect(first.length).toBeLessThan(750_000);
     expect(second).not.toContain(PLOTLY_LIBRARY_BEGIN);
     expect(second.length).toBeLessThan(5_000);
     expect(second).toContain('window.Plotly.newPlot');
+  });
+
+  it('sends the full bundle once, with the first figure that needs it, which waits until the page has it', () => {
+    const surface: Figure = { data: [{ type: 'surface', z: [[1, 2]] }], layout: {} };
+    show(tiny);
+    show(surface);
+    show(surface);
+    show(tiny);
+    const html = seen.map((m) => String(m.data['text/html']));
+    expect(html.map((h) => h.split(PLOTLY_LIBRARY_BEGIN).length - 1)).toEqual([1, 1, 0, 0]);
+    expect(libraryText(html[0])).toContain('plotly.js (cartesian - minified) v4.1.1');
+    expect(libraryText(html[1])).toContain('* plotly.js v4.1.1');
+    expect(html[1].length).toBeGreaterThan(1_900_000);
+    // A figure needing the full bundle draws once the full bundle has replaced the cartesian one.
+    expect(html[2]).toContain("window.Plotly && window.einnetPlotlyBundle !== 'cartesian'");
+    expect(html[3]).not.toContain('einnetPlotlyBundle');
+    // The cartesian block leaves a full bundle that loaded first in place.
+    expect(html[0]).toContain("if (window.Plotly && window.einnetPlotlyBundle === 'full') return;");
   });
 
   it('cannot be broken out of its script tag by figure text', () => {

@@ -19,17 +19,6 @@ import { buildAndInstallKernel, jupyterPython, runAsync } from './jupyter-python
 
 /** Size limit of an executed notebook, outputs included. */
 const MAX_BYTES = 3 * 1024 * 1024;
-/**
- * The notebooks still over the limit under nbconvert, held to their measured size: nbconvert writes
- * every figure's JSON indented (the project's runner writes it on one line), and 02, 03 and 06 carry
- * large heatmaps. They meet 3 MB once large heatmaps are stored as binary arrays.
- */
-const MAX_BYTES_OF: Readonly<Record<string, number>> = {
-  '02-convolution.ipynb': 13 * 1024 * 1024,
-  '03-pooling.ipynb': 11 * 1024 * 1024,
-  '06-hypercolumns.ipynb': 11 * 1024 * 1024,
-  '09-densenet.ipynb': 5 * 1024 * 1024,
-};
 const only = process.env.EINNET_NOTEBOOKS?.split(',').filter((s) => s !== '');
 const NOTEBOOKS = fs
   .readdirSync(path.join(ROOT, 'notebooks'))
@@ -86,18 +75,15 @@ describe.skipIf(python === undefined)('the notebooks under real Jupyter (skipped
     expect(code.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'error')).toEqual([]);
   });
 
-  it.each(NOTEBOOKS)(
-    '%s: stands alone: at most 3 MB (02, 03, 06, 09: their measured size), a PNG on every plot where Chromium is found, plotly.js once',
-    (name) => {
-      const file = executedCopy(name, '.ipynb');
-      expect(fs.statSync(file).size, `${name} is ${(fs.statSync(file).size / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(MAX_BYTES_OF[name] ?? MAX_BYTES);
-      const nb = readNotebook(file);
-      const plots = nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => 'data' in o && o.data[PLOTLY_MIME] !== undefined);
-      if (chromium !== undefined) for (const p of plots) expect('data' in p && typeof p.data['image/png'] === 'string').toBe(true);
-      const text = fs.readFileSync(file, 'utf8');
-      expect(text.split(PLOTLY_LIBRARY_BEGIN).length - 1).toBe(plots.length > 0 ? 1 : 0);
-    },
-  );
+  it.each(NOTEBOOKS)('%s: stands alone: at most 3 MB, a PNG on every plot where Chromium is found, plotly.js once', (name) => {
+    const file = executedCopy(name, '.ipynb');
+    expect(fs.statSync(file).size, `${name} is ${(fs.statSync(file).size / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(MAX_BYTES);
+    const nb = readNotebook(file);
+    const plots = nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => 'data' in o && o.data[PLOTLY_MIME] !== undefined);
+    if (chromium !== undefined) for (const p of plots) expect('data' in p && typeof p.data['image/png'] === 'string').toBe(true);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text.split(PLOTLY_LIBRARY_BEGIN).length - 1).toBe(plots.length > 0 ? 1 : 0);
+  });
 
   it.each(NOTEBOOKS)(
     '%s: its HTML export draws every plot (in Chromium, offline; skipped without Chromium)',

@@ -1,12 +1,15 @@
 /**
  * Static export: plotly figures rendered to PNG by headless Chromium are the right size and not
- * blank (decoded, pixels counted). Skipped, with the reason, where no Chromium is installed.
+ * blank (decoded, pixels counted), stored as palette PNGs; figures' HTML draws in a page with one
+ * plotly.js copy (the cartesian bundle, or the full one where a figure needs it), binary and
+ * colour-level arrays included. Skipped, with the reason, where no Chromium is installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium, openPngRenderer, type PngRenderer } from '../../scripts/notebooks/png-export';
 import { addPngs, normalizePlotlyLibrary } from '../../scripts/notebooks/plotly-outputs';
 import type { Notebook } from '../../scripts/notebooks/ipynb';
 import { PLOTLY_LIBRARY_BEGIN, PLOTLY_MIME, figureBundle, heatmap, resetPlotlyInlining, type Figure } from '../../viz';
+import { CARTESIAN_TRACE_TYPES, plotlyLibraryPath } from '../../viz/plotly-html';
 import { pngStats } from './helpers';
 import { CHROMIUM_FLAGS } from '../../scripts/notebooks/png-export';
 
@@ -32,7 +35,9 @@ describe('PNG export', () => {
       ],
       { title: 'nine cells' },
     );
-    const stats = pngStats(await renderer!.render(fig));
+    const png = await renderer!.render(fig);
+    expect(png[8 + 8 + 9]).toBe(3); // IHDR colour type: palette
+    const stats = pngStats(png);
     expect([stats.width, stats.height]).toEqual([fig.layout.width, fig.layout.height]);
     // The 3×3 heatmap alone covers well over a tenth of the picture, in many colours.
     expect(stats.foreground).toBeGreaterThan(0.1 * stats.width * stats.height);
@@ -86,6 +91,65 @@ describe('PNG export', () => {
 });
 
 describe('static HTML export', () => {
+  it('the cartesian bundle draws every trace type einnet counts as cartesian, and the full bundle more', async (ctx) => {
+    if (chromium === undefined) ctx.skip(NO_CHROMIUM);
+    const { chromium: pw } = await import('playwright-core');
+    const browser = await pw.launch({ executablePath: chromium, args: CHROMIUM_FLAGS });
+    try {
+      const types: Record<string, string[]> = {};
+      for (const bundle of ['cartesian', 'full'] as const) {
+        const page = await browser.newPage();
+        await page.addScriptTag({ path: plotlyLibraryPath(bundle) });
+        types[bundle] = await page.evaluate(() =>
+          Object.keys((globalThis as unknown as { Plotly: { PlotSchema: { get(): { traces: object } } } }).Plotly.PlotSchema.get().traces),
+        );
+      }
+      expect(types.cartesian.sort()).toEqual([...CARTESIAN_TRACE_TYPES].sort());
+      expect(types.full).toEqual(expect.arrayContaining([...CARTESIAN_TRACE_TYPES, 'surface', 'scatterpolar']));
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
+  it('draws binary arrays, colour levels, an image and a figure that needs the full bundle after the cartesian one', async (ctx) => {
+    if (chromium === undefined) ctx.skip(NO_CHROMIUM);
+    resetPlotlyInlining();
+    const wave = (n: number) => Array.from({ length: n }, (_, y) => Array.from({ length: n }, (_, x) => Math.sin(x / 5) * Math.cos(y / 7)));
+    const figures: Figure[] = [
+      heatmap(wave(40)), // float32
+      heatmap(wave(200)), // 40,000 values: colour levels
+      {
+        data: [{ type: 'image', z: Array.from({ length: 40 }, (_, y) => Array.from({ length: 60 }, (_, x) => [4 * y, 4 * x, 128])) }],
+        layout: { width: 300, height: 240 },
+      },
+      { data: [{ type: 'scatterpolar', r: [1, 2, 3], theta: [0, 90, 180] }], layout: { width: 300, height: 300 } },
+    ];
+    const bundles = figures.map((f) => figureBundle(f));
+    expect(bundles.map((b) => String(b['text/html']).split(PLOTLY_LIBRARY_BEGIN).length - 1)).toEqual([1, 0, 0, 1]);
+    expect(bundles.map((b) => ((b[PLOTLY_MIME] as Figure).data[0].z as { dtype?: string } | undefined)?.dtype)).toEqual(['f4', 'u1', 'u1', undefined]);
+    const html = bundles.map((b) => String(b['text/html'])).join('\n<p>between outputs</p>\n');
+    const { chromium: pw } = await import('playwright-core');
+    type Page = { querySelectorAll(s: string): ArrayLike<Page> & Iterable<Page> };
+    const browser = await pw.launch({ executablePath: chromium, args: CHROMIUM_FLAGS });
+    try {
+      const page = await browser.newPage();
+      await page.setContent(`<!doctype html><html><body>${html}</body></html>`);
+      await page.waitForFunction(
+        () => (globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure .main-svg').length >= 4,
+        undefined,
+        { timeout: 30_000 },
+      );
+      const drawn = await page.evaluate(() =>
+        [...(globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure')].map(
+          (d) => d.querySelectorAll('.hm image, .im image, .polar .scatterlayer .trace').length,
+        ),
+      );
+      expect(drawn).toEqual([1, 1, 1, 1]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
   it('draws every figure of a page where only the first figure carries plotly.js (gzipped), large figures gzipped too', async (ctx) => {
     if (chromium === undefined) ctx.skip(NO_CHROMIUM);
     resetPlotlyInlining();
