@@ -234,9 +234,10 @@ export class PlanRunner {
     if (hasConvGradient(s) && s.activation !== 'sigmoid') return convForwardFused(s, image, filter, bias);
     const backward = (dy: tf.Tensor, [x, w, y]: tf.Tensor[]): (() => tf.Tensor)[] => {
       // Through the activation and the bias (summed over all but the channel axis) here, once;
-      // the derived gradient programs for the convolution itself only for the inputs asked for.
-      // einnet's fused kernels have no gradients of their own: not while an outer tape records
-      // this backward pass (a second derivative).
+      // the convolution's own gradients only for the inputs asked for: the image's as a product
+      // and einnet's col2im where the backend has it, else (and the filter's) by the derived
+      // gradient programs. einnet's fused kernels have no gradients of their own: not while an
+      // outer tape records this backward pass (a second derivative).
       const fused = gradientDepth() === 0;
       let dz = dy;
       let db: tf.Tensor | undefined;

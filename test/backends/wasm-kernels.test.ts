@@ -41,10 +41,16 @@ function bothLoops(f: () => tf.Tensor[]): [Float32Array[], Float32Array[]] {
   return [run(true), run(false)];
 }
 
-/** Equal in every bit (NaN equal to NaN). */
+/** Equal in every bit, except that a NaN equals any NaN (WebAssembly leaves NaN bits open). */
 function expectSameBits(a: Float32Array[], b: Float32Array[]): void {
   expect(a.length).toBe(b.length);
-  a.forEach((x, i) => expect(new Uint32Array(x.buffer, x.byteOffset, x.length)).toEqual(new Uint32Array(b[i].buffer, b[i].byteOffset, b[i].length)));
+  a.forEach((x, i) => {
+    const [u, v] = [new Uint32Array(x.buffer, x.byteOffset, x.length), new Uint32Array(b[i].buffer, b[i].byteOffset, b[i].length)];
+    const bad: string[] = [];
+    for (let k = 0; k < u.length && bad.length < 5; k++)
+      if (u[k] !== v[k] && !(Number.isNaN(x[k]) && Number.isNaN(b[i][k]))) bad.push(`element ${k}: ${x[k]} vs ${b[i][k]}`);
+    expect(bad, `output ${i}`).toEqual([]);
+  });
 }
 
 /** Within tol relative to max(1, |want|) everywhere (NaN where want is NaN); names the first few that are not. */
@@ -52,7 +58,7 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
   expect(got.length).toBe(want.length);
   const bad: string[] = [];
   for (let i = 0; i < want.length && bad.length < 5; i++) {
-    const ok = Number.isNaN(want[i]) ? Number.isNaN(got[i]) : Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i]));
+    const ok = Number.isNaN(want[i]) ? Number.isNaN(got[i]) : got[i] === want[i] || Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i]));
     if (!ok) bad.push(`element ${i}: ${got[i]} vs ${want[i]}`);
   }
   expect(bad).toEqual([]);
