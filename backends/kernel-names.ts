@@ -70,6 +70,21 @@ export interface Col2ImAttrs {
   padding: [number, number];
 }
 
+/**
+ * The filter gradient of a 2-D convolution: inputs `x` [N, H, W, C] (the image) and `dy`
+ * [N, OH, OW, O] (the output gradient); output [KH, KW, C, O] whose element (i, j, c, o) is the
+ * sum over (n, u, v) of x[n, sh·u + dh·i − top, sw·v + dw·j − left, c]·dy[n, u, v, o], the
+ * padding counting 0.
+ */
+export const CONV2D_FILTER_GRAD = 'EinnetConv2DFilterGrad';
+export interface Conv2DFilterGradAttrs {
+  filterSize: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  /** Padding before the first row and the first column. */
+  padding: [number, number];
+}
+
 /** x seen as [rows, channels]: the batch-norm kernels average over the rows. */
 export interface BatchNormView {
   rows: number;

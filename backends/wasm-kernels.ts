@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ADAM_UPDATE,
   COL2IM,
+  CONV2D_FILTER_GRAD,
   FIRST_MAX_POOL_GRAD,
   MOVING_AVERAGE,
   RELU_BIAS_GRAD,
@@ -18,6 +19,7 @@ import {
   SOFTMAX_CROSS_ENTROPY,
   type AdamUpdateAttrs,
   type Col2ImAttrs,
+  type Conv2DFilterGradAttrs,
   type FirstMaxPoolGradAttrs,
   type MovingAverageAttrs,
   type SgdUpdateAttrs,
@@ -25,6 +27,7 @@ import {
 import {
   adamLoop,
   col2ImLoop,
+  convFilterGradLoop,
   maxPoolGradLoop,
   movingAverageLoop,
   reluBiasGradLoop,
@@ -279,6 +282,31 @@ function col2Im({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/**
+ * CONV2D_FILTER_GRAD: tfjs-wasm has no Conv2DBackpropFilter, and a forward convolution that
+ * computes it takes the output gradient as its filter, which XNNPACK repacks on every call. The
+ * SIMD loop takes at least 4 output channels; fewer run in JavaScript.
+ */
+function conv2DFilterGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const heap = backend as WasmHeapBackend;
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as Conv2DFilterGradAttrs;
+  const [n, h, w, c] = x.shape;
+  const [, oh, ow, o] = dy.shape;
+  const [kh, kw] = a.filterSize;
+  const [sh, sw] = a.strides;
+  const [dh, dw] = a.dilations;
+  const [top, left] = a.padding;
+  const out = heap.makeOutput([kh, kw, c, o], 'float32');
+  const simd = simdLoops(backend);
+  if (simd !== undefined && o >= 4) simd.convFilterGrad(at(heap, x), at(heap, dy), at(heap, out), n, h, w, c, oh, ow, o, kh, kw, sh, sw, dh, dw, top, left);
+  else {
+    const g = { n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left, o };
+    convFilterGradLoop(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(out), g);
+  }
+  return out;
+}
+
 const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]][] = [
   [FIRST_MAX_POOL_GRAD, firstMaxPoolGrad],
   [SGD_UPDATE, sgdUpdate],
@@ -287,6 +315,7 @@ const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]][]
   [SOFTMAX_CROSS_ENTROPY, softmaxCrossEntropy],
   [RELU_BIAS_GRAD, reluBiasGrad],
   [COL2IM, col2Im],
+  [CONV2D_FILTER_GRAD, conv2DFilterGrad],
 ];
 
 for (const [kernelName, kernelFunc] of KERNELS) {

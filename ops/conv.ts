@@ -6,11 +6,11 @@
  *   and its output is subsampled (exact; costs s² more arithmetic, said by explain());
  * - the pad before conv3d is one axis at a time where the backend's rank-5 pad is wrong (webgl).
  * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad; `convImageGradient`
- * is the image gradient where the backend has einnet's col2im kernel.
+ * and `convFilterGradient` are the gradients where the backend has einnet's kernels for them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
-import { COL2IM, type Col2ImAttrs } from '../backends/kernel-names';
+import { COL2IM, CONV2D_FILTER_GRAD, type Col2ImAttrs, type Conv2DFilterGradAttrs } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 import { padAnyRank } from './rank';
 
@@ -182,4 +182,21 @@ export function convImageGradient(s: ConvParams, dz: tf.Tensor, filter: tf.Tenso
     const cols = tf.matMul(tf.reshape(dz, [n * oh * ow, o]), tf.transpose(tf.reshape(filter, [kh * kw * c, o])));
     return tf.engine().runKernel(COL2IM, { cols }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   });
+}
+
+/**
+ * The gradient of the 2-D (not depthwise) convolution `s` with respect to its filter, from the
+ * image x and the output gradient dz [N, OH, OW, O]: einnet's filter-gradient kernel where the
+ * backend has it, else (or for another kind of conv) undefined, and the caller differentiates it
+ * another way. The result has no gradient of its own.
+ */
+export function convFilterGradient(s: ConvParams, x: tf.Tensor, dz: tf.Tensor, filterShape: readonly number[]): tf.Tensor | undefined {
+  if (s.rank !== 2 || s.depthwise || !ownKernelApplies(CONV2D_FILTER_GRAD, [x, dz])) return undefined;
+  const attrs: Conv2DFilterGradAttrs = {
+    filterSize: [filterShape[0], filterShape[1]],
+    strides: [s.strides[0], s.strides[1]],
+    dilations: [s.dilations[0], s.dilations[1]],
+    padding: [s.padding[0][0], s.padding[1][0]],
+  };
+  return tf.engine().runKernel(CONV2D_FILTER_GRAD, { x, dy: dz }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

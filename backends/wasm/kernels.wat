@@ -299,6 +299,166 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $b_loop))))
 
+  ;; The filter gradient of a convolution of x [n, h, w, c] (NHWC) giving dz [n, oh, ow, o] with
+  ;; windows kh×kw, strides sh, sw, dilations dh, dwl and padding pt (top), pl (left), into
+  ;; dw [kh, kw, c, o]: dw[i, j, ch, oc] = Σ over (b, y, x) of
+  ;; x[b, sh·y + dh·i − pt, sw·x + dwl·j − pl, ch]·dz[b, y, x, oc], padding counting 0. Per row
+  ;; (i, j, ch), up to 16 output channels at a time in four f32x4 sums, each x element broadcast
+  ;; against a stretch of dz's channels; a chunk narrower than 16 overlaps its last four-lane
+  ;; group with the one before (the lanes they share get the same sums). Needs o ≥ 4.
+  (func (export "convFilterGrad")
+    (param $x i32) (param $dz i32) (param $dw i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (param $o i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dwl i32) (param $pt i32) (param $pl i32)
+    (local $chunk i32) (local $width i32) (local $groups i32) (local $last i32) (local $q1 i32) (local $q2 i32) (local $q3 i32)
+    (local $i i32) (local $j i32) (local $ch i32) (local $b i32) (local $y i32) (local $ty i32) (local $tx0 i32) (local $x0 i32) (local $x1 i32)
+    (local $src i32) (local $d i32) (local $sstep i32) (local $dstep i32) (local $cnt i32) (local $out i32)
+    (local $s v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $sstep (i32.shl (i32.mul (local.get $sw) (local.get $c)) (i32.const 2)))
+    (local.set $dstep (i32.shl (local.get $o) (i32.const 2)))
+    (loop $chunks
+      ;; width = min(16, o − chunk); a chunk narrower than 4 starts at o − 4 instead
+      (local.set $width (i32.sub (local.get $o) (local.get $chunk)))
+      (if (i32.gt_u (local.get $width) (i32.const 16)) (then (local.set $width (i32.const 16))))
+      (if (i32.lt_u (local.get $width) (i32.const 4))
+        (then
+          (local.set $chunk (i32.sub (local.get $o) (i32.const 4)))
+          (local.set $width (i32.const 4))))
+      (local.set $groups (i32.shr_u (i32.add (local.get $width) (i32.const 3)) (i32.const 2)))
+      (local.set $last (i32.sub (local.get $width) (i32.const 4)))
+      ;; group g starts at channel min(4g, width − 4) of the chunk, in bytes
+      (local.set $q1
+        (i32.shl (select (i32.const 4) (local.get $last) (i32.lt_u (i32.const 4) (local.get $last))) (i32.const 2)))
+      (local.set $q2
+        (i32.shl (select (i32.const 8) (local.get $last) (i32.lt_u (i32.const 8) (local.get $last))) (i32.const 2)))
+      (local.set $q3
+        (i32.shl (select (i32.const 12) (local.get $last) (i32.lt_u (i32.const 12) (local.get $last))) (i32.const 2)))
+      (local.set $i (i32.const 0))
+      (loop $i_loop
+        (local.set $j (i32.const 0))
+        (loop $j_loop
+          ;; tx = sw·x + tx0; x0, x1: the columns whose tx lands in [0, w)
+          (local.set $tx0 (i32.sub (i32.mul (local.get $dwl) (local.get $j)) (local.get $pl)))
+          (local.set $x0 (i32.const 0))
+          (block $x0_done
+            (loop $x0_loop
+              (br_if $x0_done (i32.ge_u (local.get $x0) (local.get $ow)))
+              (br_if $x0_done (i32.ge_s (i32.add (i32.mul (local.get $sw) (local.get $x0)) (local.get $tx0)) (i32.const 0)))
+              (local.set $x0 (i32.add (local.get $x0) (i32.const 1)))
+              (br $x0_loop)))
+          (local.set $x1 (local.get $x0))
+          (block $x1_done
+            (loop $x1_loop
+              (br_if $x1_done (i32.ge_u (local.get $x1) (local.get $ow)))
+              (br_if $x1_done (i32.ge_s (i32.add (i32.mul (local.get $sw) (local.get $x1)) (local.get $tx0)) (local.get $w)))
+              (local.set $x1 (i32.add (local.get $x1) (i32.const 1)))
+              (br $x1_loop)))
+          (local.set $ch (i32.const 0))
+          (loop $ch_loop
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (if (i32.lt_u (local.get $x0) (local.get $x1))
+              (then
+                (local.set $b (i32.const 0))
+                (loop $b_loop
+                  (local.set $y (i32.const 0))
+                  (loop $y_loop
+                    (local.set $ty (i32.sub (i32.add (i32.mul (local.get $sh) (local.get $y)) (i32.mul (local.get $dh) (local.get $i))) (local.get $pt)))
+                    (if (i32.and (i32.ge_s (local.get $ty) (i32.const 0)) (i32.lt_s (local.get $ty) (local.get $h)))
+                      (then
+                        ;; src = x[b, ty, sw·x0 + tx0, ch]; d = dz[b, y, x0, chunk]
+                        (local.set $src
+                          (i32.add (local.get $x)
+                            (i32.shl
+                              (i32.add
+                                (i32.mul
+                                  (i32.add
+                                    (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $ty)) (local.get $w))
+                                    (i32.add (i32.mul (local.get $sw) (local.get $x0)) (local.get $tx0)))
+                                  (local.get $c))
+                                (local.get $ch))
+                              (i32.const 2))))
+                        (local.set $d
+                          (i32.add (local.get $dz)
+                            (i32.shl
+                              (i32.add
+                                (i32.mul
+                                  (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $y)) (local.get $ow)) (local.get $x0))
+                                  (local.get $o))
+                                (local.get $chunk))
+                              (i32.const 2))))
+                        (local.set $cnt (i32.sub (local.get $x1) (local.get $x0)))
+                        (if (i32.eq (local.get $groups) (i32.const 4))
+                          (then
+                          (loop $x4
+                            (local.set $s (f32x4.splat (f32.load (local.get $src))))
+                            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load (local.get $d)))))
+                            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $d) (local.get $q1))))))
+                            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $d) (local.get $q2))))))
+                            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $d) (local.get $q3))))))
+                            (local.set $src (i32.add (local.get $src) (local.get $sstep)))
+                            (local.set $d (i32.add (local.get $d) (local.get $dstep)))
+                            (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+                            (br_if $x4 (local.get $cnt))))
+                          (else
+                            (if (i32.eq (local.get $groups) (i32.const 3))
+                              (then
+                          (loop $x3
+                            (local.set $s (f32x4.splat (f32.load (local.get $src))))
+                            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load (local.get $d)))))
+                            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $d) (local.get $q1))))))
+                            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $d) (local.get $q2))))))
+                            (local.set $src (i32.add (local.get $src) (local.get $sstep)))
+                            (local.set $d (i32.add (local.get $d) (local.get $dstep)))
+                            (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+                            (br_if $x3 (local.get $cnt))))
+                              (else
+                                (if (i32.eq (local.get $groups) (i32.const 2))
+                                  (then
+                          (loop $x2
+                            (local.set $s (f32x4.splat (f32.load (local.get $src))))
+                            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load (local.get $d)))))
+                            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $d) (local.get $q1))))))
+                            (local.set $src (i32.add (local.get $src) (local.get $sstep)))
+                            (local.set $d (i32.add (local.get $d) (local.get $dstep)))
+                            (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+                            (br_if $x2 (local.get $cnt))))
+                                  (else
+                          (loop $x1
+                            (local.set $s (f32x4.splat (f32.load (local.get $src))))
+                            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load (local.get $d)))))
+                            (local.set $src (i32.add (local.get $src) (local.get $sstep)))
+                            (local.set $d (i32.add (local.get $d) (local.get $dstep)))
+                            (local.set $cnt (i32.sub (local.get $cnt) (i32.const 1)))
+                            (br_if $x1 (local.get $cnt)))))))))))
+                    (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                    (br_if $y_loop (i32.lt_u (local.get $y) (local.get $oh))))
+                  (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                  (br_if $b_loop (i32.lt_u (local.get $b) (local.get $n))))))
+            ;; dw[i, j, ch, chunk …]
+            (local.set $out
+              (i32.add (local.get $dw)
+                (i32.shl
+                  (i32.add
+                    (i32.mul
+                      (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $c)) (local.get $ch))
+                      (local.get $o))
+                    (local.get $chunk))
+                  (i32.const 2))))
+            (v128.store (local.get $out) (local.get $a0))
+            (if (i32.gt_u (local.get $groups) (i32.const 1)) (then (v128.store (i32.add (local.get $out) (local.get $q1)) (local.get $a1))))
+            (if (i32.gt_u (local.get $groups) (i32.const 2)) (then (v128.store (i32.add (local.get $out) (local.get $q2)) (local.get $a2))))
+            (if (i32.gt_u (local.get $groups) (i32.const 3)) (then (v128.store (i32.add (local.get $out) (local.get $q3)) (local.get $a3))))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+            (br_if $ch_loop (i32.lt_u (local.get $ch) (local.get $c))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $j_loop (i32.lt_u (local.get $j) (local.get $kw))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $i_loop (i32.lt_u (local.get $i) (local.get $kh))))
+      (local.set $chunk (i32.add (local.get $chunk) (i32.const 16)))
+      (br_if $chunks (i32.lt_u (local.get $chunk) (local.get $o)))))
+
   ;; The gradient of a 'valid' max pooling of x [n, h, w, c] (NHWC) by windows kh×kw with strides
   ;; sh, sw: dx = 0, then each window's dy goes to the first of its largest elements in row-major
   ;; window order (NaN is never largest; a window of no number gives its first element). Four

@@ -187,3 +187,27 @@ export function col2ImLoop(cols: Float32Array, dx: Float32Array, g: Col2ImGeomet
     }
   }
 }
+
+/** CONV2D_FILTER_GRAD (kernel-names.ts), the geometry as COL2IM's plus `o` output channels; sums in double. */
+export function convFilterGradLoop(x: Float32Array, dz: Float32Array, dw: Float32Array, g: Col2ImGeometry & { o: number }): void {
+  const { n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw: dil, top, left, o } = g;
+  const sums = new Float64Array(o);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let ch = 0; ch < c; ch++) {
+        sums.fill(0);
+        for (let b = 0; b < n; b++)
+          for (let y = 0; y < oh; y++) {
+            const ty = sh * y + dh * i - top;
+            if (ty < 0 || ty >= h) continue;
+            for (let xx = 0; xx < ow; xx++) {
+              const tx = sw * xx + dil * j - left;
+              if (tx < 0 || tx >= w) continue;
+              const value = x[((b * h + ty) * w + tx) * c + ch];
+              const from = ((b * oh + y) * ow + xx) * o;
+              for (let k = 0; k < o; k++) sums[k] += value * dz[from + k];
+            }
+          }
+        dw.set(sums, ((i * kw + j) * c + ch) * o);
+      }
+}

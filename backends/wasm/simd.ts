@@ -64,6 +64,26 @@ export interface SimdLoops {
     top: number,
     left: number,
   ): void;
+  convFilterGrad(
+    x: number,
+    dz: number,
+    dw: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    o: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dwl: number,
+    top: number,
+    left: number,
+  ): void;
   maxPoolGrad(
     x: number,
     dy: number,

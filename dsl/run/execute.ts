@@ -9,7 +9,7 @@ import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { GradientProgram } from '../derive/conv-backward';
 import type { Plan, Step } from '../lower/plan';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
-import { convForwardFused, convImageGradient } from '../../ops/conv';
+import { convFilterGradient, convForwardFused, convImageGradient } from '../../ops/conv';
 import { gatherAxis, scatterAddAxis } from '../../ops/gather';
 import { addRelu, reluBiasGrad, reluGrad } from '../../ops/residual';
 import { matMul } from '../../ops/matmul';
@@ -234,10 +234,10 @@ export class PlanRunner {
     if (hasConvGradient(s) && s.activation !== 'sigmoid') return convForwardFused(s, image, filter, bias);
     const backward = (dy: tf.Tensor, [x, w, y]: tf.Tensor[]): (() => tf.Tensor)[] => {
       // Through the activation and the bias (summed over all but the channel axis) here, once;
-      // the convolution's own gradients only for the inputs asked for: the image's as a product
-      // and einnet's col2im where the backend has it, else (and the filter's) by the derived
-      // gradient programs. einnet's fused kernels have no gradients of their own: not while an
-      // outer tape records this backward pass (a second derivative).
+      // the convolution's own gradients only for the inputs asked for: by einnet's kernels where
+      // the backend has them (the image's as a product and col2im), else by the derived gradient
+      // programs. einnet's kernels have no gradients of their own: not while an outer tape
+      // records this backward pass (a second derivative).
       const fused = gradientDepth() === 0;
       let dz = dy;
       let db: tf.Tensor | undefined;
@@ -257,6 +257,7 @@ export class PlanRunner {
           'dX',
         );
       const dw = () =>
+        (fused ? convFilterGradient(s, x, dz, w.shape) : undefined) ??
         pick(
           g.filter.run(
             new Map([

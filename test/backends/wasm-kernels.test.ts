@@ -4,8 +4,8 @@
  * against the JavaScript loops (backends/wasm/loops.ts) on the same inputs: channel counts that
  * are and are not multiples of 4, element counts with and without a tail, overlapping windows,
  * strides, dilations, padding, NaN and ±∞. Also: the committed module is the assembled .wat, a
- * convolution's image gradient through einnet's col2im against loops, and a program's convolution
- * computing its image gradient only where asked for.
+ * convolution's image and filter gradients through einnet's kernels against loops, and a
+ * program's convolution computing its image gradient only where asked for.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSimdLoops } from '../../backends/wasm-kernels';
 import { simdLoops } from '../../backends/wasm/simd';
 import { KERNELS_WASM_BASE64 } from '../../backends/wasm/kernels-wasm';
-import { convImageGradient, type ConvParams } from '../../ops/conv';
+import { convFilterGradient, convImageGradient, type ConvParams } from '../../ops/conv';
 import { ein } from '../../dsl';
 import { seededRandom } from '../../core/random';
 
@@ -340,6 +340,127 @@ describe("a convolution's image gradient through einnet's col2im", () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([dz, filter]);
   });
+});
+
+describe("a convolution's filter gradient through einnet's kernel", () => {
+  const cases: [string, number[], number[], ConvParams][] = [
+    [
+      'LeNet C1',
+      [64, 28, 28, 1],
+      [5, 5, 1, 6],
+      {
+        rank: 2,
+        strides: [1, 1],
+        dilations: [1, 1],
+        padding: [
+          [2, 2],
+          [2, 2],
+        ],
+        depthwise: false,
+      },
+    ],
+    [
+      'LeNet C3',
+      [64, 14, 14, 6],
+      [5, 5, 6, 16],
+      {
+        rank: 2,
+        strides: [1, 1],
+        dilations: [1, 1],
+        padding: [
+          [0, 0],
+          [0, 0],
+        ],
+        depthwise: false,
+      },
+    ],
+    [
+      '37 output channels',
+      [2, 7, 6, 3],
+      [3, 3, 3, 37],
+      {
+        rank: 2,
+        strides: [1, 1],
+        dilations: [1, 1],
+        padding: [
+          [1, 1],
+          [2, 0],
+        ],
+        depthwise: false,
+      },
+    ],
+    [
+      '18 output channels, stride 2',
+      [2, 9, 8, 4],
+      [3, 2, 4, 18],
+      {
+        rank: 2,
+        strides: [2, 2],
+        dilations: [1, 1],
+        padding: [
+          [1, 0],
+          [0, 1],
+        ],
+        depthwise: false,
+      },
+    ],
+    [
+      '5 output channels, dilation 2',
+      [1, 9, 9, 2],
+      [3, 3, 2, 5],
+      {
+        rank: 2,
+        strides: [1, 1],
+        dilations: [2, 2],
+        padding: [
+          [2, 2],
+          [2, 2],
+        ],
+        depthwise: false,
+      },
+    ],
+    [
+      '3 output channels (JavaScript only), stride and dilation',
+      [2, 11, 10, 1],
+      [2, 3, 1, 3],
+      {
+        rank: 2,
+        strides: [2, 3],
+        dilations: [2, 2],
+        padding: [
+          [0, 1],
+          [1, 0],
+        ],
+        depthwise: false,
+      },
+    ],
+  ];
+  for (const [label, imageShape, filterShape, s] of cases) {
+    it(`${label}: dW[i, j, c, o] = Σ X[n, y, x, c]·dZ[n, u, v, o] over the windows, in double; SIMD = JavaScript`, () => {
+      const [n, h, w, c] = imageShape;
+      const [kh, kw, , o] = filterShape;
+      const size = (k: number) =>
+        Math.floor((imageShape[1 + k] + s.padding[k][0] + s.padding[k][1] - s.dilations[k] * ((k === 0 ? kh : kw) - 1) - 1) / s.strides[k]) + 1;
+      const [oh, ow] = [size(0), size(1)];
+      const x = randoms(5, sizeOf(imageShape));
+      const dz = randoms(6, n * oh * ow * o);
+      const [simd, js] = bothLoops(() => [convFilterGradient(s, tf.tensor(x, imageShape), tf.tensor(dz, [n, oh, ow, o]), filterShape)!]);
+      const want = new Float64Array(sizeOf(filterShape));
+      for (let b = 0; b < n; b++)
+        for (let u = 0; u < oh; u++)
+          for (let v = 0; v < ow; v++)
+            for (let i = 0; i < kh; i++)
+              for (let j = 0; j < kw; j++) {
+                const [y, xx] = [u * s.strides[0] + i * s.dilations[0] - s.padding[0][0], v * s.strides[1] + j * s.dilations[1] - s.padding[1][0]];
+                if (y < 0 || y >= h || xx < 0 || xx >= w) continue;
+                for (let ch = 0; ch < c; ch++)
+                  for (let q = 0; q < o; q++) want[((i * kw + j) * c + ch) * o + q] += x[((b * h + y) * w + xx) * c + ch] * dz[((b * oh + u) * ow + v) * o + q];
+              }
+      // The SIMD loop sums in float32, over up to 50,000 terms here.
+      expectClose(simd[0], want, 2e-4);
+      expectClose(js[0], want, 1e-6);
+    });
+  }
 });
 
 describe("a program's convolution on wasm differentiates only what is asked for", () => {
