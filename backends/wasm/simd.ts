@@ -110,7 +110,7 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-let module: object | null | undefined;
+let compiledModule: object | null | undefined;
 const instances = new WeakMap<object, SimdLoops>();
 let enabled = true;
 
@@ -123,16 +123,16 @@ export function useSimdLoops(on: boolean): void {
 }
 
 function compiled(): object | null {
-  if (module === undefined) {
+  if (compiledModule === undefined) {
     try {
       const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
-      module = wasmApi !== undefined && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+      compiledModule = wasmApi !== undefined && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
     } catch {
       // No WebAssembly SIMD, or a page that refuses to compile synchronously.
-      module = null;
+      compiledModule = null;
     }
   }
-  return module;
+  return compiledModule;
 }
 
 /** The SIMD loops on the heap of tfjs-wasm backend `backend`, or undefined (see above). */
