@@ -12,6 +12,13 @@ export const ADD_RELU = 'EinnetAddRelu';
 /** dy where y > 0, else 0. Inputs `dy`, `y` (the relu's output); no attributes. */
 export const RELU_GRAD = 'EinnetReluGrad';
 
+/**
+ * The gradient through a relu after a bias add, y = relu(z + bias[c]) with c the last axis:
+ * dz = dy where y > 0, else 0, and d bias = the sums of dz over every axis but the last. Inputs
+ * `dy`, `y`; outputs [dz (shaped like y), d bias ([channels])]; no attributes.
+ */
+export const RELU_BIAS_GRAD = 'EinnetReluBiasGrad';
+
 /** dy·(1 − y²) (tanh) or dy·y·(1 − y) (sigmoid). Inputs `dy`, `y` (the activation's output). */
 export const ACTIVATION_GRAD = 'EinnetActivationGrad';
 export interface ActivationGradAttrs {
@@ -43,6 +50,40 @@ export interface MaxPoolKeepingNaNAttrs {
  */
 export const FIRST_MAX_POOL_GRAD = 'EinnetFirstMaxPoolGrad';
 export type FirstMaxPoolGradAttrs = MaxPoolKeepingNaNAttrs;
+
+/**
+ * Image patches summed back into the image, the last part of a 2-D convolution's input gradient:
+ * input `cols` [N·OH·OW, KH·KW·C], one row per output position (n, u, v) and one column per
+ * window element (i, j, c); output [N, H, W, C] (imageShape), whose element
+ * [n, sh·u + dh·i − top, sw·v + dw·j − left, c] sums the cols entries of every (u, v, i, j) that
+ * lands there (nothing lands in the padding).
+ */
+export const COL2IM = 'EinnetCol2Im';
+export interface Col2ImAttrs {
+  imageShape: [number, number, number, number];
+  /** OH, OW. */
+  outSize: [number, number];
+  filterSize: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  /** Padding before the first row and the first column. */
+  padding: [number, number];
+}
+
+/**
+ * The filter gradient of a 2-D convolution: inputs `x` [N, H, W, C] (the image) and `dy`
+ * [N, OH, OW, O] (the output gradient); output [KH, KW, C, O] whose element (i, j, c, o) is the
+ * sum over (n, u, v) of x[n, sh·u + dh·i − top, sw·v + dw·j − left, c]·dy[n, u, v, o], the
+ * padding counting 0.
+ */
+export const CONV2D_FILTER_GRAD = 'EinnetConv2DFilterGrad';
+export interface Conv2DFilterGradAttrs {
+  filterSize: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  /** Padding before the first row and the first column. */
+  padding: [number, number];
+}
 
 /** x seen as [rows, channels]: the batch-norm kernels average over the rows. */
 export interface BatchNormView {

@@ -15,8 +15,15 @@
  * warm-up first that is not counted, so that both see the same machine. Prints the median per
  * step of each, the ratio (target einnet ≤ 1.0× PyTorch) and the accuracies.
  *
+ * `--against=DIR` adds another einnet checkout's `fit` (DIR/bench/fit.ts, e.g. the main branch) as
+ * a third contender in the same alternating rounds, and prints this checkout's time over that one's
+ * per round; `--without-torch` leaves PyTorch out. Each result also shows the server process's CPU
+ * time per step (from /proc, on Linux), which the machine's load disturbs less than wall time.
+ *
  *   npm run bench:fit                          # native backend (or EINNET_BACKEND), 3 rounds
  *   npm run bench:fit -- --rounds=5 --only=lenet5
+ *   EINNET_BACKEND=wasm npm run bench:fit -- --only=lenet5 --against=/path/to/main --without-torch
+ *   npm run bench:fit -- --breakdown [--cpu]    # where a LeNet-5 fit step's time goes (--cpu: CPU time)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
@@ -44,6 +51,8 @@ interface RunResult {
   readonly accuracy: number;
   readonly seconds: number;
   readonly steps: number;
+  /** The server process's CPU time per step (all threads), where /proc tells it; added by the driver. */
+  readonly cpu_ms_per_step?: number;
 }
 
 /** The data of a network: training and test images, and what they are. */
@@ -123,6 +132,8 @@ async function main(): Promise<void> {
   const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? '') || 3;
   const only = args.find((a) => a.startsWith('--only='))?.slice(7);
   const nets = (['lenet5', 'resnet20'] as const).filter((n) => only === undefined || only === n);
+  const against = args.find((a) => a.startsWith('--against='))?.slice(10);
+  const withTorch = !args.includes('--without-torch');
   const threads = threadsFromEnvironment() ?? defaultThreads();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'einnet-bench-fit-'));
   try {
@@ -131,7 +142,12 @@ async function main(): Promise<void> {
     if (typeof einnet === 'string') throw new Error(`einnet's server did not start: ${einnet}`);
     const script = path.join(__dirname, 'torch_fit.py');
     const pythons = [process.env.EINNET_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => p !== undefined && p !== '');
-    const torch = await LineServer.start(pythons.map((p) => [p, script, String(threads), dir]));
+    const torch = withTorch ? await LineServer.start(pythons.map((p) => [p, script, String(threads), dir])) : 'left out (--without-torch)';
+    const other =
+      against === undefined
+        ? undefined
+        : await LineServer.start([[process.execPath, ...process.execArgv, path.join(path.resolve(against), 'bench', 'fit.ts'), '--serve']]);
+    if (typeof other === 'string') throw new Error(`the einnet server of ${against} did not start: ${other}`);
     const load = os
       .loadavg()
       .map((l) => l.toFixed(1))
@@ -139,15 +155,20 @@ async function main(): Promise<void> {
     console.log(`# fit against a plain PyTorch loop — einnet on ${einnet.hello.einnet}, ${threads} thread(s), ${rounds} alternating rounds; load ${load}`);
     if (typeof torch === 'string') console.log(`PyTorch skipped: ${torch}`);
     else console.log(`PyTorch ${torch.hello.torch} on ${threads} thread(s)`);
+    if (other !== undefined) console.log(`against the einnet of ${against} on ${other.hello.einnet}`);
     for (const net of nets) {
-      const servers = typeof torch === 'string' ? [einnet] : [einnet, torch];
+      const servers = [einnet, ...(typeof torch === 'string' ? [] : [torch]), ...(other === undefined ? [] : [other])];
+      const names = ['einnet', ...(typeof torch === 'string' ? [] : ['PyTorch']), ...(other === undefined ? [] : ['against'])];
       for (const s of servers) await s.request<RunResult>(net); // warm-up, not counted
       const results = servers.map((): RunResult[] => []);
       for (let r = 0; r < rounds; r++) {
         for (let j = 0; j < servers.length; j++) {
           const k = (r + j) % servers.length;
           await new Promise((resolve) => setTimeout(resolve, 50)); // let the other's threads stop spinning
-          results[k].push(await servers[k].request<RunResult>(net));
+          const cpu0 = servers[k].cpuMs();
+          const result = await servers[k].request<RunResult>(net);
+          const cpu1 = servers[k].cpuMs();
+          results[k].push(cpu0 === undefined || cpu1 === undefined ? result : { ...result, cpu_ms_per_step: (cpu1 - cpu0) / result.steps });
         }
       }
       const label = net === 'lenet5' ? 'LeNet-5, Adam, batch 64' : 'ResNet-20, SGD momentum + wd, batch 32';
@@ -155,21 +176,30 @@ async function main(): Promise<void> {
       const row = (name: string, rs: RunResult[]) =>
         `  ${name.padEnd(8)} ${median(rs.map((x) => x.ms_per_step))
           .toFixed(2)
-          .padStart(
-            7,
-          )} ms/step   rounds ${rs.map((x) => x.ms_per_step.toFixed(2)).join(' ')}   accuracy ${rs.map((x) => (100 * x.accuracy).toFixed(1) + '%').join(' ')}`;
-      console.log(row('einnet', results[0]));
-      if (results[1]) {
-        console.log(row('PyTorch', results[1]));
-        const ratios = results[0].map((x, k) => x.ms_per_step / results[1][k].ms_per_step);
+          .padStart(7)} ms/step   rounds ${rs.map((x) => x.ms_per_step.toFixed(2)).join(' ')}` +
+        (rs[0].cpu_ms_per_step === undefined ? '' : `   CPU ms/step ${rs.map((x) => x.cpu_ms_per_step!.toFixed(1)).join(' ')}`) +
+        `   accuracy ${rs.map((x) => (100 * x.accuracy).toFixed(1) + '%').join(' ')}`;
+      names.forEach((name, k) => console.log(row(name, results[k])));
+      const ratio = (name: string, k: number, target: string) => {
+        const ratios = results[0].map((x, r) => x.ms_per_step / results[k][r].ms_per_step);
         console.log(
-          `  einnet/PyTorch ${(median(results[0].map((x) => x.ms_per_step)) / median(results[1].map((x) => x.ms_per_step))).toFixed(2)}x ` +
-            `(per round ${ratios.map((x) => x.toFixed(2)).join(' ')}; target ≤ 1.0x)`,
+          `  einnet/${name} ${(median(results[0].map((x) => x.ms_per_step)) / median(results[k].map((x) => x.ms_per_step))).toFixed(2)}x ` +
+            `(per round ${ratios.map((x) => x.toFixed(2)).join(' ')}${target})`,
         );
+      };
+      if (names.includes('PyTorch')) ratio('PyTorch', names.indexOf('PyTorch'), '; target ≤ 1.0x');
+      if (names.includes('against')) {
+        const k = names.indexOf('against');
+        ratio('against', k, '');
+        if (results[0][0].cpu_ms_per_step !== undefined && results[k][0].cpu_ms_per_step !== undefined) {
+          const cpuRatios = results[0].map((x, r) => x.cpu_ms_per_step! / results[k][r].cpu_ms_per_step!);
+          console.log(`  einnet/against in CPU time: per round ${cpuRatios.map((x) => x.toFixed(2)).join(' ')}`);
+        }
       }
     }
     einnet.close();
     if (typeof torch !== 'string') torch.close();
+    other?.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -184,12 +214,22 @@ async function breakdown(): Promise<void> {
   const threads = threadsFromEnvironment() ?? defaultThreads();
   if (info.name === 'native') setNativeThreads(threads);
   const { train, test } = dataOf('lenet5');
+  // --cpu: the process's CPU time (all threads), which the machine's load disturbs less.
+  const cpu = process.argv.includes('--cpu');
+  const clock = cpu
+    ? () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      }
+    : () => performance.now();
   const time = async (f: () => unknown): Promise<number> => {
-    const t0 = performance.now();
+    const t0 = clock();
     await f();
-    return performance.now() - t0;
+    return clock() - t0;
   };
-  console.log(`# LeNet-5 fit step breakdown on ${info.name}, ${threads} thread(s), ms per step (300 steps); load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(
+    `# LeNet-5 fit step breakdown on ${info.name}, ${threads} thread(s), ${cpu ? 'CPU ' : ''}ms per step (300 steps); ` + `load ${os.loadavg()[0].toFixed(1)}`,
+  );
   for (let round = 0; round < 3; round++) {
     const model = lenet5({ seed: 1, activation: 'relu', pooling: 'max' });
     const optimizer = adam({ learningRate: 2e-3 });
@@ -199,11 +239,11 @@ async function breakdown(): Promise<void> {
     let tApply = 0;
     const tLoop = await time(() => {
       for (const b of batchesOf(train, 64, false)) {
-        const t0 = performance.now();
+        const t0 = clock();
         const c = computeGradients(model, b.x, b.y, { input, lossFn: softmaxCrossEntropy, keepOutputs: false, countCorrect: false });
-        const t1 = performance.now();
+        const t1 = clock();
         applyGradients(model, optimizer, c);
-        const t2 = performance.now();
+        const t2 = clock();
         disposeComputed(c);
         b.dispose();
         tGrad += t1 - t0;

@@ -3,7 +3,11 @@
  * prints one JSON line saying what it is, then answers each request line with one JSON line.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'child_process';
+import { readFileSync } from 'fs';
 import * as readline from 'readline';
+
+/** Clock ticks per second of /proc's times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
 
 export class LineServer {
   private constructor(
@@ -39,6 +43,22 @@ export class LineServer {
     const r = await this.lines.next();
     if (r.done) throw new Error(`the server ${JSON.stringify(this.hello)} ended`);
     return JSON.parse(r.value) as T;
+  }
+
+  /**
+   * The server process's CPU time so far (user + system, all its threads), in milliseconds, from
+   * /proc; undefined where there is no /proc (not Linux).
+   */
+  cpuMs(): number | undefined {
+    try {
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name and state.
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      return undefined;
+    }
   }
 
   close(): void {

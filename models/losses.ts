@@ -11,13 +11,14 @@
  * (the gradient through m is zero, as it should be: d lse/d m = 1 − Σ softmax = 0).
  *
  * `softmaxCrossEntropy` computes that loss and its gradient d loss/d Z = (softmax(Z) − Y)/b in one
- * forward pass (a tf.customGrad: the backward pass only scales the saved gradient) — one native
- * kernel on the native backend, tfjs ops elsewhere. SOFTMAX_CROSS_ENTROPY_SOURCE is the same loss
- * in the notation, differentiated by einnet (the tests' reference).
+ * forward pass (a tf.customGrad: the backward pass only scales the saved gradient) — one kernel of
+ * einnet's own on the native and wasm backends, tfjs ops elsewhere. SOFTMAX_CROSS_ENTROPY_SOURCE is
+ * the same loss in the notation, differentiated by einnet (the tests' reference).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
 import { SOFTMAX_CROSS_ENTROPY } from '../backends/kernel-names';
+import '../backends/wasm-kernels';
 import { ein, type Program } from '../dsl';
 import { modelError } from './errors';
 
@@ -58,7 +59,7 @@ export function softmaxCrossEntropy(scores: tf.Tensor, target: tf.Tensor): tf.Sc
   });
 }
 
-/** The loss and d loss/d Z of scores Z against targets Y [b, k]: one native kernel, or tfjs ops. */
+/** The loss and d loss/d Z of scores Z against targets Y [b, k]: one kernel of einnet's own, or tfjs ops. */
 function lossAndGradient(Z: tf.Tensor, Y: tf.Tensor): [tf.Scalar, tf.Tensor] {
   if (ownKernelApplies(SOFTMAX_CROSS_ENTROPY, [Z, Y])) {
     return tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { z: Z, y: Y }, {}) as unknown as [tf.Scalar, tf.Tensor];

@@ -5,9 +5,13 @@
  * - tfjs conv2d refuses stride > 1 together with dilation > 1: the conv then runs with stride 1
  *   and its output is subsampled (exact; costs s² more arithmetic, said by explain());
  * - the pad before conv3d is one axis at a time where the backend's rank-5 pad is wrong (webgl).
- * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad.
+ * Gradients are not decided here: dsl/run wraps the forward in tf.customGrad; `convImageGradient`
+ * and `convFilterGradient` are the gradients where the backend has einnet's kernels for them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ownKernelApplies } from '../backends/capabilities';
+import { COL2IM, CONV2D_FILTER_GRAD, type Col2ImAttrs, type Conv2DFilterGradAttrs } from '../backends/kernel-names';
+import '../backends/wasm-kernels';
 import { padAnyRank } from './rank';
 
 /** A convolution: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
@@ -153,3 +157,46 @@ const fusedConv2dGradient: tf.GradFunc = (dy, saved, attrs) => {
     bias: () => tf.sum(dz, [0, 1, 2]),
   };
 };
+
+/**
+ * The gradient of the 2-D (not depthwise) convolution `s` with respect to its image, of shape
+ * `imageShape`, from the output gradient dz [N, OH, OW, O] and the filter [KH, KW, C, O]: one
+ * product, (dz as [N·OH·OW, O]) · (filter as [KH·KW·C, O])ᵀ, gives each output position's share
+ * of each window element, and einnet's col2im kernel sums the shares back into the image. Where
+ * the backend lacks that kernel (backends/capabilities.ts) or the conv is of another kind,
+ * undefined: the caller differentiates it another way. The result has no gradient of its own.
+ */
+export function convImageGradient(s: ConvParams, dz: tf.Tensor, filter: tf.Tensor, imageShape: readonly number[]): tf.Tensor | undefined {
+  if (s.rank !== 2 || s.depthwise || !ownKernelApplies(COL2IM, [dz, filter])) return undefined;
+  const [kh, kw, c, o] = filter.shape;
+  const [n, oh, ow] = dz.shape;
+  const attrs: Col2ImAttrs = {
+    imageShape: [...imageShape] as Col2ImAttrs['imageShape'],
+    outSize: [oh, ow],
+    filterSize: [kh, kw],
+    strides: [s.strides[0], s.strides[1]],
+    dilations: [s.dilations[0], s.dilations[1]],
+    padding: [s.padding[0][0], s.padding[1][0]],
+  };
+  return tf.tidy(() => {
+    const cols = tf.matMul(tf.reshape(dz, [n * oh * ow, o]), tf.transpose(tf.reshape(filter, [kh * kw * c, o])));
+    return tf.engine().runKernel(COL2IM, { cols }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  });
+}
+
+/**
+ * The gradient of the 2-D (not depthwise) convolution `s` with respect to its filter, from the
+ * image x and the output gradient dz [N, OH, OW, O]: einnet's filter-gradient kernel where the
+ * backend has it, else (or for another kind of conv) undefined, and the caller differentiates it
+ * another way. The result has no gradient of its own.
+ */
+export function convFilterGradient(s: ConvParams, x: tf.Tensor, dz: tf.Tensor, filterShape: readonly number[]): tf.Tensor | undefined {
+  if (s.rank !== 2 || s.depthwise || !ownKernelApplies(CONV2D_FILTER_GRAD, [x, dz])) return undefined;
+  const attrs: Conv2DFilterGradAttrs = {
+    filterSize: [filterShape[0], filterShape[1]],
+    strides: [s.strides[0], s.strides[1]],
+    dilations: [s.dilations[0], s.dilations[1]],
+    padding: [s.padding[0][0], s.padding[1][0]],
+  };
+  return tf.engine().runKernel(CONV2D_FILTER_GRAD, { x, dy: dz }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}

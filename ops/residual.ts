@@ -1,10 +1,13 @@
 /**
  * relu(a + b) of two same-shape tensors and the relu gradient (the `addRelu` plan step, a
- * residual block's output): one native pass each on the native backend, tfjs ops elsewhere.
+ * residual block's output): one native pass each on the native backend, tfjs ops elsewhere. The
+ * relu gradient together with its bias's gradient (a convolution's epilogue): one pass where the
+ * backend has einnet's kernel for it (wasm), tfjs ops elsewhere.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
-import { ADD_RELU, RELU_GRAD } from '../backends/kernel-names';
+import { ADD_RELU, RELU_BIAS_GRAD, RELU_GRAD } from '../backends/kernel-names';
+import '../backends/wasm-kernels';
 
 /** max(a + b, 0). */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
@@ -16,4 +19,14 @@ export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   if (ownKernelApplies(RELU_GRAD, [dy, y])) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as tf.Tensor;
   return tf.tidy(() => tf.mul(dy, tf.step(y)));
+}
+
+/**
+ * The gradient through y = relu(z + bias), the bias over the last axis: [dz, d bias], dz = dy
+ * where y > 0, else 0 (NaN included), and d bias its sums over every other axis.
+ */
+export function reluBiasGrad(dy: tf.Tensor, y: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  if (ownKernelApplies(RELU_BIAS_GRAD, [dy, y])) return tf.engine().runKernel(RELU_BIAS_GRAD, { dy, y }) as unknown as [tf.Tensor, tf.Tensor];
+  const dz = tf.tidy(() => tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32')));
+  return [dz, tf.sum(dz, [...Array(dz.rank - 1).keys()])];
 }

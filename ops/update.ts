@@ -1,11 +1,13 @@
 /**
  * Parameter and statistic updates between training steps (models/): SGD and Adam steps of
- * parameters, and the moving averages of running statistics. On the native backend one kernel call for all
- * of them (backends/native/update.ts); elsewhere the tfjs ops, one parameter at a time.
+ * parameters, and the moving averages of running statistics. On the native and wasm backends one
+ * kernel call for all of them (backends/native/update.ts, backends/wasm-kernels.ts); elsewhere the
+ * tfjs ops, one parameter at a time.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
 import { ADAM_UPDATE, MOVING_AVERAGE, SGD_UPDATE, type AdamUpdateAttrs, type MovingAverageAttrs, type SgdUpdateAttrs } from '../backends/kernel-names';
+import '../backends/wasm-kernels';
 
 export interface SgdHyper {
   readonly learningRate: number;

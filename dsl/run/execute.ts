@@ -9,9 +9,9 @@ import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { GradientProgram } from '../derive/conv-backward';
 import type { Plan, Step } from '../lower/plan';
 import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
-import { convForwardFused } from '../../ops/conv';
+import { convFilterGradient, convForwardFused, convImageGradient } from '../../ops/conv';
 import { gatherAxis, scatterAddAxis } from '../../ops/gather';
-import { addRelu, reluGrad } from '../../ops/residual';
+import { addRelu, reluBiasGrad, reluGrad } from '../../ops/residual';
 import { matMul } from '../../ops/matmul';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
@@ -67,6 +67,52 @@ function withGradient(
     return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[], kept: tf.Tensor[]) => backward(Array.isArray(dy) ? dy[0] : dy, kept) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (f as (...xs: tf.Tensor[]) => tf.Tensor)(...inputs);
+}
+
+/** How many gradient tapes are recording (tfjs-core 4.22's engine state). */
+function gradientDepth(): number {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth;
+}
+
+/** The part of tfjs' engine that tf.customGrad runs on (tfjs-core 4.22). */
+interface KernelFuncEngine {
+  runKernelFunc(params: {
+    forwardFunc: (backend: unknown, save: tf.GradSaveFunc) => tf.Tensor;
+    backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
+    inputs: tf.NamedTensorMap;
+  }): tf.Tensor;
+}
+
+/**
+ * `withGradient` whose `backward` returns one function per input, of which tfjs calls only those
+ * of inputs on the path to what is differentiated: tf.customGrad computes every input's gradient,
+ * the data image's too in a network's first convolution. Runs on the engine function that
+ * tf.customGrad itself calls; without it (another tfjs), every part is computed.
+ */
+function withLazyGradient(
+  forward: (inputs: tf.Tensor[]) => { value: tf.Tensor; saved: tf.Tensor[] },
+  backward: (dy: tf.Tensor, saved: tf.Tensor[]) => (() => tf.Tensor)[],
+  inputs: tf.Tensor[],
+): tf.Tensor {
+  const engine = tf.engine() as unknown as Partial<KernelFuncEngine>;
+  if (typeof engine.runKernelFunc !== 'function') return withGradient(forward, (dy, saved) => backward(dy, saved).map((part) => part()), inputs);
+  const named: tf.NamedTensorMap = {};
+  inputs.forEach((t, i) => (named[i] = t));
+  return engine.runKernelFunc({
+    forwardFunc: (_backend, save) => {
+      const { value, saved } = forward(inputs);
+      save(saved);
+      return value;
+    },
+    // Runs inside the backward pass's tidy, which releases what is made here (and not returned
+    // by a part) once every part has run.
+    backwardsFunc: (dy, saved) => {
+      const parts: Record<string, () => tf.Tensor> = {};
+      backward(Array.isArray(dy) ? dy[0] : dy, saved).forEach((part, i) => (parts[i] = part));
+      return parts;
+    },
+    inputs: named,
+  });
 }
 
 /**
@@ -134,7 +180,7 @@ export class PlanRunner {
     // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
     // Without a gradient tape, an intermediate can go as soon as its last reader has run, so a
     // long program never holds all its intermediates at once. With a tape, tfjs needs them.
-    const recording = (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+    const recording = gradientDepth() > 0;
     const lastUse = this.lastUses();
     this.secondHalves.clear();
     const kept = tf.tidy(() => {
@@ -186,39 +232,50 @@ export class PlanRunner {
   private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
     // tfjs differentiates fused convs only for linear and relu epilogues.
     if (hasConvGradient(s) && s.activation !== 'sigmoid') return convForwardFused(s, image, filter, bias);
-    const backward = (dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, y: tf.Tensor): tf.Tensor[] => {
-      // Through the activation, then the bias (summed over all but the channel axis), then the
-      // derived gradient programs for the convolution itself.
+    const backward = (dy: tf.Tensor, [x, w, y]: tf.Tensor[]): (() => tf.Tensor)[] => {
+      // Through the activation and the bias (summed over all but the channel axis) here, once;
+      // the convolution's own gradients only for the inputs asked for: by einnet's kernels where
+      // the backend has them (the image's as a product and col2im), else by the derived gradient
+      // programs. einnet's kernels have no gradients of their own: not while an outer tape
+      // records this backward pass (a second derivative).
+      const fused = gradientDepth() === 0;
       let dz = dy;
-      if (s.activation === 'relu') dz = tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32'));
+      let db: tf.Tensor | undefined;
+      if (s.activation === 'relu' && bias !== undefined && fused) [dz, db] = reluBiasGrad(dy, y);
+      else if (s.activation === 'relu') dz = tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32'));
       if (s.activation === 'sigmoid') dz = tf.mul(dy, tf.mul(y, tf.sub(1, y)));
       const g = this.gradientRunners(k, s);
-      const dw = pick(
-        g.filter.run(
-          new Map([
-            ['X', x],
-            ['dY', dz],
-          ]),
-        ),
-        'dW',
-      );
-      const dx = pick(
-        g.input.run(
-          new Map([
-            ['W', w],
-            ['dY', dz],
-          ]),
-        ),
-        'dX',
-      );
-      return s.bias ? [dx, dw, tf.sum(dz, [...Array(dz.rank - 1).keys()])] : [dx, dw];
+      const dx = () =>
+        (fused ? convImageGradient(s, dz, w, x.shape) : undefined) ??
+        pick(
+          g.input.run(
+            new Map([
+              ['W', w],
+              ['dY', dz],
+            ]),
+          ),
+          'dX',
+        );
+      const dw = () =>
+        (fused ? convFilterGradient(s, x, dz, w.shape) : undefined) ??
+        pick(
+          g.filter.run(
+            new Map([
+              ['X', x],
+              ['dY', dz],
+            ]),
+          ),
+          'dW',
+        );
+      if (bias === undefined) return [dx, dw];
+      return [dx, dw, () => db ?? tf.sum(dz, [...Array(dz.rank - 1).keys()])];
     };
-    return withGradient(
+    return withLazyGradient(
       ([x, w, b]) => {
         const y = convForwardFused(s, x, w, b);
         return { value: y, saved: [x, w, y] };
       },
-      (dy, [x, w, y]) => backward(dy, x, w, y),
+      backward,
       bias === undefined ? [image, filter] : [image, filter, bias],
     );
   }

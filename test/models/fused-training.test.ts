@@ -2,8 +2,9 @@
  * The training step's fused paths against their references, on every Node backend (cpu, wasm and,
  * when the addon is built, einnet-native):
  * - sgd and adam: several steps of `optimizer.apply` against the update formulas written out here
- *   in double precision, and (on native, where one kernel call updates every parameter) against
- *   the same steps through tfjs' ops on the cpu backend, bit for bit;
+ *   in double precision, and (on native and wasm, where one kernel call updates every parameter;
+ *   on wasm with its SIMD loops and with its JavaScript loops) against the same steps through
+ *   tfjs' ops on the cpu backend, bit for bit;
  * - softmaxCrossEntropy (loss and gradient from one forward pass) against the loss written in the
  *   notation and differentiated by einnet, forward and gradients with respect to scores and targets,
  *   NaN and ±∞ scores included.
@@ -17,6 +18,7 @@ import { SOFTMAX_CROSS_ENTROPY_SOURCE, softmaxCrossEntropy } from '../../models/
 import { adam, sgd, type Optimizer } from '../../models/optimizers';
 import { seededRandom } from '../../core/random';
 import { movingAverages } from '../../ops/update';
+import { useSimdLoops } from '../../backends/wasm-kernels';
 
 const NATIVE = 'einnet-native';
 const HAS_NATIVE = findAddon() !== undefined;
@@ -32,7 +34,13 @@ async function use(backend: string): Promise<void> {
   if (backend === NATIVE) setNativeThreads(2);
 }
 
+/** The names of the kernels `f` runs, in order (tf.profile). */
+async function kernelsOf(f: () => unknown): Promise<string[]> {
+  return (await tf.profile(() => void f())).kernels.map((k) => k.name);
+}
+
 afterAll(async () => {
+  useSimdLoops(true);
   if (HAS_NATIVE) setNativeThreads(1);
   await tf.setBackend('cpu');
 });
@@ -125,7 +133,8 @@ describe('optimizer.apply, every parameter in one update', () => {
         await use(backend);
         const before = tf.memory().numTensors;
         resetNativeKernelStats();
-        const got = runOptimizer(make(kind, h));
+        let got: Float32Array[][] = [];
+        const kernels = await kernelsOf(() => (got = runOptimizer(make(kind, h))));
         expect(tf.memory().numTensors).toBe(before);
         const want = literal(kind, h);
         for (let s = 0; s < STEPS; s++) for (let i = 0; i < SHAPES.length; i++) expect(maxRelDiff(got[s][i], want[s][i])).toBeLessThan(2e-6);
@@ -133,6 +142,28 @@ describe('optimizer.apply, every parameter in one update', () => {
           // One kernel call per step for both parameters.
           const kernel = kind === 'sgd' ? 'EinnetSgdUpdate' : 'EinnetAdamUpdate';
           expect(nativeKernelStats().native[kernel]).toBe(STEPS);
+        }
+        // On wasm, one call of einnet's kernel per step, and no tfjs arithmetic kernel (ZerosLike
+        // makes the slots on the first step).
+        if (backend === 'wasm')
+          expect(kernels.filter((k) => k !== 'Identity' && k !== 'ZerosLike')).toEqual(
+            Array(STEPS).fill(kind === 'sgd' ? 'EinnetSgdUpdate' : 'EinnetAdamUpdate'),
+          );
+      });
+    }
+  }
+  for (const [label, kind, h] of OPTIMIZERS) {
+    for (const simd of [true, false]) {
+      it(`${label}: wasm's kernel with its ${simd ? 'SIMD' : 'JavaScript'} loops gives tfjs' ops on cpu bit for bit`, async () => {
+        await use('cpu');
+        const ops = runOptimizer(make(kind, h));
+        await use('wasm');
+        useSimdLoops(simd);
+        try {
+          const fused = runOptimizer(make(kind, h));
+          for (let s = 0; s < STEPS; s++) for (let i = 0; i < SHAPES.length; i++) expect(maxRelDiff(fused[s][i], ops[s][i])).toBe(0);
+        } finally {
+          useSimdLoops(true);
         }
       });
     }
@@ -149,6 +180,26 @@ describe('optimizer.apply, every parameter in one update', () => {
 });
 
 describe('running statistics, every moving average in one update', () => {
+  for (const simd of [true, false]) {
+    it(`wasm's kernel with its ${simd ? 'SIMD' : 'JavaScript'} loops gives tfjs' ops on cpu bit for bit`, async () => {
+      const run = () =>
+        tf.tidy(() => {
+          const items = [0.9, 0.1, 0.99].map((momentum, i) => ({ v: tf.tensor(randoms(40 + i, 1001)), batch: tf.tensor(randoms(50 + i, 1001)), momentum }));
+          return movingAverages(items).map((t) => t.dataSync() as Float32Array);
+        });
+      await use('cpu');
+      const ops = run();
+      await use('wasm');
+      useSimdLoops(simd);
+      try {
+        let fused: Float32Array[] = [];
+        expect(await kernelsOf(() => (fused = run()))).toContain('EinnetMovingAverage');
+        fused.forEach((f, i) => expect(maxRelDiff(f, ops[i])).toBe(0));
+      } finally {
+        useSimdLoops(true);
+      }
+    });
+  }
   it.skipIf(!HAS_NATIVE)(`the native kernel gives tfjs' ops on cpu bit for bit${reason(NATIVE)}`, async () => {
     const run = () =>
       tf.tidy(() => {
@@ -217,6 +268,8 @@ describe('softmaxCrossEntropy, loss and gradient from one forward pass', () => {
         const fused = tf.grads((z: tf.Tensor, y: tf.Tensor) => softmaxCrossEntropy(z, y).mul(dy))([Z, Y]);
         const fusedLoss = softmaxCrossEntropy(Z, Y);
         if (backend === NATIVE) expect(nativeKernelStats().native.EinnetSoftmaxCrossEntropy).toBe(2);
+        if (backend === 'wasm')
+          expect((await kernelsOf(() => softmaxCrossEntropy(Z, Y).dispose())).filter((k) => k === 'EinnetSoftmaxCrossEntropy')).toHaveLength(1);
         const ref = tf.grads((z: tf.Tensor, y: tf.Tensor) => unfused(z, y).mul(dy))([Z, Y]);
         const refLoss = unfused(Z, Y);
         compare(fusedLoss, refLoss, 1e-5);
