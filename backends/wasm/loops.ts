@@ -146,18 +146,8 @@ export function maxPoolGradLoop(xs: Float32Array, dys: Float32Array, dx: Float32
   }
 }
 
-/** The geometry of COL2IM (kernel-names.ts), flattened. */
-export interface Col2ImGeometry {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
+/** The geometry of COL2IM (kernel-names.ts), flattened: a window geometry with dilation and padding. */
+export interface Col2ImGeometry extends PoolGeometry {
   dh: number;
   dw: number;
   top: number;
