@@ -128,26 +128,7 @@ describe('static HTML export', () => {
     expect(bundles.map((b) => String(b['text/html']).split(PLOTLY_LIBRARY_BEGIN).length - 1)).toEqual([1, 0, 0, 1]);
     expect(bundles.map((b) => ((b[PLOTLY_MIME] as Figure).data[0].z as { dtype?: string } | undefined)?.dtype)).toEqual(['f4', 'u1', 'u1', undefined]);
     const html = bundles.map((b) => String(b['text/html'])).join('\n<p>between outputs</p>\n');
-    const { chromium: pw } = await import('playwright-core');
-    type Page = { querySelectorAll(s: string): ArrayLike<Page> & Iterable<Page> };
-    const browser = await pw.launch({ executablePath: chromium, args: CHROMIUM_FLAGS });
-    try {
-      const page = await browser.newPage();
-      await page.setContent(`<!doctype html><html><body>${html}</body></html>`);
-      await page.waitForFunction(
-        () => (globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure .main-svg').length >= 4,
-        undefined,
-        { timeout: 30_000 },
-      );
-      const drawn = await page.evaluate(() =>
-        [...(globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure')].map(
-          (d) => d.querySelectorAll('.hm image, .im image, .polar .scatterlayer .trace').length,
-        ),
-      );
-      expect(drawn).toEqual([1, 1, 1, 1]);
-    } finally {
-      await browser.close();
-    }
+    expect(await drawnPerFigure(html, '.hm image, .im image, .polar .scatterlayer .trace', 30_000)).toEqual([1, 1, 1, 1]);
   }, 60_000);
 
   it('draws every figure of a page where only the first figure carries plotly.js (gzipped), large figures gzipped too', async (ctx) => {
@@ -169,28 +150,34 @@ describe('static HTML export', () => {
     ]
       .map((f) => String(figureBundle(f)['text/html']))
       .join('\n<p>between outputs</p>\n');
-    const { chromium: pw } = await import('playwright-core');
-    // Runs in the page; typed loosely because the project compiles without the DOM library.
-    type Page = { querySelectorAll(s: string): ArrayLike<Page> & Iterable<Page> };
-    const browser = await pw.launch({ executablePath: chromium, args: CHROMIUM_FLAGS });
-    try {
-      const page = await browser.newPage();
-      await page.setContent(`<!doctype html><html><body>${html}</body></html>`);
-      await page.waitForFunction(
-        () => (globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure .main-svg').length >= 4,
-        undefined,
-        { timeout: 20_000 },
-      );
-      const drawn = await page.evaluate(() =>
-        [...(globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure')].map(
-          (d) => d.querySelectorAll('.heatmaplayer image, .hm image').length,
-        ),
-      );
-      expect(drawn).toEqual([1, 1, 1, 1]);
-      // plotly.js travels gzipped: the page is far smaller than the 4.8 MB library.
-      expect(html.length).toBeLessThan(2.2e6);
-    } finally {
-      await browser.close();
-    }
+    expect(await drawnPerFigure(html, '.heatmaplayer image, .hm image', 20_000)).toEqual([1, 1, 1, 1]);
+    // plotly.js travels gzipped: the page is far smaller than the 4.8 MB library.
+    expect(html.length).toBeLessThan(2.2e6);
   }, 60_000);
 });
+
+/**
+ * Opens `html` in Chromium, waits until its four figures are drawn, and counts per figure the
+ * elements `selector` matches (the drawn traces).
+ */
+async function drawnPerFigure(html: string, selector: string, timeout: number): Promise<number[]> {
+  const { chromium: pw } = await import('playwright-core');
+  // Runs in the page; typed loosely because the project compiles without the DOM library.
+  type Page = { querySelectorAll(s: string): ArrayLike<Page> & Iterable<Page> };
+  const browser = await pw.launch({ executablePath: chromium, args: CHROMIUM_FLAGS });
+  try {
+    const page = await browser.newPage();
+    await page.setContent(`<!doctype html><html><body>${html}</body></html>`);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure .main-svg').length >= 4,
+      undefined,
+      { timeout },
+    );
+    return await page.evaluate(
+      (sel) => [...(globalThis as unknown as { document: Page }).document.querySelectorAll('.einnet-plotly-figure')].map((d) => d.querySelectorAll(sel).length),
+      selector,
+    );
+  } finally {
+    await browser.close();
+  }
+}
