@@ -154,6 +154,11 @@ export interface NativeAddonInfo {
   readonly cacheMisses: number;
   /** Convolution primitives made so far with oneDNN's Winograd algorithm (3x3, stride 1, 32+ channels). */
   readonly winogradPrimitives: number;
+  /**
+   * Convolution primitives made so far from oneDNN's reference loops: its fallback when no
+   * optimised kernel takes a geometry on this CPU, hundreds of times slower.
+   */
+  readonly referenceConvolutions: number;
   /** The instruction set oneDNN's kernels use ('avx2', 'avx512_core', …); Winograd needs an avx512 one. */
   readonly cpuIsa: string;
   /** Bytes of idle output buffers kept for reuse. */

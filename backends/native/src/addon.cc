@@ -93,6 +93,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("cacheHits", static_cast<double>(TheCache().hits_));
   o.Set("cacheMisses", static_cast<double>(TheCache().misses_));
   o.Set("winogradPrimitives", static_cast<double>(WinogradCount()));
+  o.Set("referenceConvolutions", static_cast<double>(ReferenceConvolutionCount()));
   o.Set("cpuIsa", CpuIsaName());
   o.Set("pooledBytes", static_cast<double>(Pool().pooled_));
   return o;

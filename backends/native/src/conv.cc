@@ -5,6 +5,7 @@
 // wants (conv_layout.h). No activation is copied, except where a Winograd convolution reads
 // and writes nChw16c (ConvGeometry::WinogradCandidate).
 
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,12 @@ uint64_t& WinogradCount() {
   return n;
 }
 
+// Convolution primitives made from oneDNN's reference loops so far (info().referenceConvolutions).
+uint64_t& ReferenceConvolutionCount() {
+  static uint64_t n = 0;
+  return n;
+}
+
 namespace {
 
 // The algorithms to try for a convolution, best first, with the activation layout each takes
@@ -43,24 +50,37 @@ struct ConvChoice {
 std::vector<ConvChoice> ConvChoices(const ConvGeometry& g, bool forward) {
   std::vector<ConvChoice> v;
   if (g.WinogradCandidate()) v.push_back({algorithm::convolution_winograd, tag::nChw16c, prop_kind::forward_training});
-  v.push_back({algorithm::convolution_direct, g.DirectTag(forward), prop_kind::forward_inference});
+  if (g.Blocked16() && !forward) v.push_back({algorithm::convolution_direct, tag::nChw16c, prop_kind::forward_inference});
+  v.push_back({algorithm::convolution_direct, g.ActTag(), prop_kind::forward_inference});
   return v;
 }
 
-// The first choice oneDNN can make a primitive for (Winograd has limits on padding and ISA that
-// are its own to check); the direct algorithm always exists, so its error is the one reported.
+// Whether oneDNN made a primitive from its reference loops ("ref:any"), which it does rather
+// than fail when no optimised kernel takes the layouts asked for: hundreds of times slower.
+template <class Pd>
+bool IsReference(const Pd& pd) {
+  return std::strncmp(pd.impl_info_str(), "ref", 3) == 0;
+}
+
+// The first choice oneDNN has an optimised kernel for (Winograd has limits on padding and ISA
+// that are its own to check; a blocked layout may have only reference loops on this CPU). The
+// last choice, the direct algorithm on the caller's layout, is taken whatever oneDNN offers;
+// when even that is a reference kernel, referenceConvolutions counts it.
 template <class Make>
 auto FirstChoice(const ConvGeometry& g, bool forward, Make make) -> decltype(make(ConvChoice{})) {
   const auto choices = ConvChoices(g, forward);
   for (size_t i = 0; i + 1 < choices.size(); ++i) {
     try {
       auto e = make(choices[i]);
+      if (IsReference(e)) continue;
       if (choices[i].alg == algorithm::convolution_winograd) ++WinogradCount();
       return e;
     } catch (const dnnl::error&) {
     }
   }
-  return make(choices.back());
+  auto e = make(choices.back());
+  if (IsReference(e)) ++ReferenceConvolutionCount();
+  return e;
 }
 
 struct ConvForwardEntry : Entry {

@@ -52,14 +52,13 @@ struct ConvGeometry {
   }
   // With 16 channels in and out, a channels-last 2-D activation is byte for byte oneDNN's
   // blocked nChw16c, and saying so lets the backward passes take oneDNN's blocked kernels, which
-  // beat its nhwc ones at this width (a ResNet-20 step's backward-data convs 16.8 → 7.1 ms,
-  // backward-weights 14.4 → 7.9 ms, measured with ONEDNN_VERBOSE on a Zen 5). The forward pass
-  // stays nhwc, where oneDNN has its brgemm-based kernels: 5.8 ms a step against 7.4 ms for the
-  // blocked ones (Zen 4).
+  // beat its nhwc ones at this width on AVX-512 (a ResNet-20 step's backward-data convs 16.8 →
+  // 7.1 ms, backward-weights 14.4 → 7.9 ms, measured with ONEDNN_VERBOSE on a Zen 5). The forward
+  // pass stays nhwc, where oneDNN has its brgemm-based kernels: 5.8 ms a step against 7.4 ms for
+  // the blocked ones (Zen 4). Without AVX-512 oneDNN has no kernel for nChw16c but its reference
+  // loops (3 s a call on AVX2, 400x the nhwc kernel), so FirstChoice falls through to nhwc there.
   // Only when both sides qualify: a blocked source with an nhwc destination gets a reference kernel.
   bool Blocked16() const { return nsp == 2 && channelsLast && !depthwise && c == 16 && oc == 16; }
-  // The activation layout of the direct algorithm's primitives, by pass.
-  tag DirectTag(bool forward) const { return Blocked16() && !forward ? tag::nChw16c : ActTag(); }
   memory::desc Src(tag t) const { return memory::desc(Act(c, in), dt::f32, t); }
   memory::desc Dst(tag t) const { return memory::desc(Act(oc, out), dt::f32, t); }
   // The caller's source or destination array as oneDNN should see it beside a primitive that

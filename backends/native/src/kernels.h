@@ -18,6 +18,8 @@ void ConvBackwardWeights(const Napi::CallbackInfo& info);
 bool& WinogradEnabled();
 // Convolution primitives made with the Winograd algorithm so far (info().winogradPrimitives).
 uint64_t& WinogradCount();
+// Convolution primitives made from oneDNN's reference loops so far (info().referenceConvolutions).
+uint64_t& ReferenceConvolutionCount();
 
 // matmul.cc. matmul(params, a, b, bias | null, c, activation, alpha).
 void Matmul(const Napi::CallbackInfo& info);

@@ -145,7 +145,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
   // oneDNN 2.6 has Winograd kernels for AVX-512 only; elsewhere the same convolutions run direct.
   const winogradHere = () => loadAddon().info().cpuIsa.startsWith('avx512');
 
-  it("3x3 stride-1 convolutions of 32+ channels run on oneDNN's Winograd kernels (reordered to nChw16c and back), forward, fused and gradients", async () => {
+  it("3x3 stride-1 convolutions of 32+ channels run on oneDNN's Winograd kernels (reordered to nChw16c and back), forward, fused and gradients; none on oneDNN's reference loops", async () => {
     // [x shape, filter shape, padding, stride, whether Winograd applies]
     const cases: [number[], number[], Pad, number, boolean][] = [
       [[2, 8, 8, 32], [3, 3, 32, 32], 'same', 1, true],
@@ -190,6 +190,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       const bias = randomInput(r, [fShape[3]]);
       const label = `x [${xShape}] filter [${fShape}] pad ${JSON.stringify(pad)} stride ${stride}`;
       const before = loadAddon().info().winogradPrimitives;
+      const referenceBefore = loadAddon().info().referenceConvolutions;
       resetNativeKernelStats();
       const conv = ([a, f]: tf.Tensor[]) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, pad);
       await compareWithCpu(`${label} forward`, [x, filter], conv);
@@ -202,6 +203,8 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       expect(loadAddon().info().winogradPrimitives - before, `${label}: Winograd primitives made (${loadAddon().info().cpuIsa})`).toBe(
         winograd && winogradHere() ? 4 : 0,
       );
+      // None of these may fall to oneDNN's reference loops (16 channels in nChw16c did, on AVX2).
+      expect(loadAddon().info().referenceConvolutions - referenceBefore, `${label}: reference primitives (${loadAddon().info().cpuIsa})`).toBe(0);
     }
   });
 
