@@ -132,6 +132,11 @@ export interface NativeAddon {
    * 2-D max pooling, channels last, 'valid': params [N, H, W, C, kh, kw, sh, sw]; a window holding a NaN gives NaN (src/max_pool_nan.cc).
    */
   maxPoolNaN(params: Int32Array, x: Float32Array, y: Float32Array): void;
+  /**
+   * The gradient of 2-D max pooling, channels last: params [N, H, W, C, kh, kw, sh, sw, padTop,
+   * padLeft, OH, OW]; each window's dy goes to its first maximum, as tfjs' CPU kernel picks it (src/max_pool_grad.cc).
+   */
+  maxPoolGrad(params: Int32Array, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** dx = dy where y > 0, else 0, over n elements (src/fused.cc). */
   reluGrad(n: number, dy: Float32Array, y: Float32Array, dx: Float32Array): void;
   /** out = v·momentum + batch·(1 − momentum) over n elements (src/update.cc). */

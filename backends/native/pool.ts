@@ -8,7 +8,9 @@
  * gradient differs from (and is correct where) the CPU backend's is not.
  *
  * Max pooling's gradient routes each output's gradient to the first maximal input of its
- * window; oneDNN recomputes the argmax from the input (tfjs passes it).
+ * window, recomputed from the input (tfjs passes it): in 2-D one pass of src/max_pool_grad.cc
+ * (oneDNN's kernels are slow when the channels are not a multiple of its vector width), in 3-D
+ * oneDNN's forward pass for the argmax and its backward pass.
  *
  * einnet's own max pooling that keeps NaN (backends/kernel-names.ts) is one pass of
  * src/max_pool_nan.cc: oneDNN's max pooling skips NaN.
@@ -95,6 +97,10 @@ function backward(algorithm: number) {
       // Windows that tile the input: each input element gets dy/(kh·kw) of its window (src/fused.cc).
       const params = Int32Array.of(g.n, g.input[0], g.input[1], g.c, g.kernel[0], g.kernel[1], g.output[0], g.output[1]);
       return () => output(backend, [...input.shape], (dx) => addon.avgPoolTileGrad(params, f32(backend, dy), dx));
+    }
+    if (algorithm === POOL_MAX && g.input.length === 2 && g.channelsLast && g.dilation.every((d) => d === 1)) {
+      const params = Int32Array.of(g.n, ...g.input, g.c, ...g.kernel, ...g.stride, ...g.padL, ...g.output);
+      return () => output(backend, [...input.shape], (dx) => addon.maxPoolGrad(params, f32(backend, input), f32(backend, dy), dx));
     }
     return () =>
       output(backend, [...input.shape], (dx) =>

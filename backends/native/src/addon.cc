@@ -155,6 +155,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("avgPoolTileGrad", Napi::Function::New(env, Guard<einnet::AvgPoolTileGradLoop>, "avgPoolTileGrad"));
   exports.Set("activationGrad", Napi::Function::New(env, Guard<einnet::ActivationGradLoop>, "activationGrad"));
   exports.Set("maxPoolNaN", Napi::Function::New(env, Guard<einnet::MaxPoolNaNLoop>, "maxPoolNaN"));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, Guard<einnet::MaxPoolGradLoop>, "maxPoolGrad"));
   exports.Set("reluGrad", Napi::Function::New(env, Guard<einnet::ReluGradLoop>, "reluGrad"));
   exports.Set("movingAverage", Napi::Function::New(env, Guard<einnet::MovingAverageLoop>, "movingAverage"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));

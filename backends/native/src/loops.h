@@ -46,4 +46,7 @@ void SoftmaxCrossEntropyLoop(const Napi::CallbackInfo& info);
 // max_pool_nan.cc: 2-D max pooling in which a window holding a NaN gives NaN.
 void MaxPoolNaNLoop(const Napi::CallbackInfo& info);
 
+// max_pool_grad.cc: the gradient of 2-D max pooling, to each window's first maximum.
+void MaxPoolGradLoop(const Napi::CallbackInfo& info);
+
 }  // namespace einnet

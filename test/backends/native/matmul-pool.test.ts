@@ -147,6 +147,47 @@ describe.skipIf(!ADDON_BUILT)(`native matmul and pooling vs tfjs cpu${SKIP_REASO
     }
   });
 
+  it('MaxPoolGrad (own 2-D pass) equals tfjs cpu: ties, -∞, NaN, 6 and 16 channels, padding and overlapping windows', async () => {
+    // Values from a handful of integers, so most windows hold ties; some -∞ and NaN cells.
+    const r = rng(240);
+    const cases: [number[], [number, number], [number, number], 'same' | 'valid'][] = [
+      [[3, 28, 28, 6], [2, 2], [2, 2], 'valid'],
+      [[2, 10, 10, 16], [2, 2], [2, 2], 'valid'],
+      [[2, 9, 11, 5], [3, 3], [2, 2], 'same'],
+      [[1, 7, 7, 3], [3, 2], [1, 2], 'valid'],
+      [[2, 6, 6, 17], [3, 3], [1, 1], 'same'],
+    ];
+    for (const [shape, window, strides, pad] of cases) {
+      const x = randomInput(r, shape);
+      for (let i = 0; i < x.data.length; i++) {
+        const u = r();
+        x.data[i] = u < 0.04 ? NaN : u < 0.08 ? -Infinity : Math.floor(r() * 4);
+      }
+      const label = `x [${shape}] window ${window} strides ${strides} pad ${pad}`;
+      const grad = ([t]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const y = tf.maxPool(t as tf.Tensor4D, window, strides, pad);
+          const dy = tf.sin(tf.range(0, y.size).reshape(y.shape));
+          return tf.engine().runKernel('MaxPoolGrad', { dy, input: t, output: y }, { filterSize: window, strides, pad }) as tf.Tensor;
+        });
+      resetNativeKernelStats();
+      const [native] = await runOn(NATIVE, [x], grad);
+      expectRanNatively(['MaxPoolGrad'], label);
+      const [cpu] = await runOn('cpu', [x], grad);
+      if (window.every((w, i) => w === strides[i])) {
+        expect(Array.from(native.data), `${label}: every bit`).toEqual(Array.from(cpu.data));
+      } else {
+        // Overlapping windows add several dy into one cell: in float32 here, in float64 on cpu.
+        expect(
+          Array.from(native.data, (v) => v !== 0),
+          `${label}: the cells that get a gradient`,
+        ).toEqual(Array.from(cpu.data, (v) => v !== 0));
+        const worst = Math.max(...Array.from(native.data, (v, i) => Math.abs(v - cpu.data[i]) / (1 + Math.abs(cpu.data[i]))));
+        expect(worst, label).toBeLessThan(1e-6);
+      }
+    }
+  });
+
   it("AvgPoolGrad: equals tfjs cpu with 'valid' padding, and is the exact adjoint of AvgPool everywhere", async () => {
     for (let seed = 301; seed <= 320; seed++) {
       const c = randomPool(seed, 4);
