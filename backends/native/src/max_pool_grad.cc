@@ -22,7 +22,8 @@ struct MaxPoolGradShape {
 };
 
 // Images [begin, end): dx starts at zero; for each output pixel the channel loop, innermost and
-// contiguous, keeps every channel's best value and its cell, then adds dy at that cell.
+// contiguous, keeps every channel's best value and its cell, then adds dy at that cell (with
+// fewer than 8 channels, too few for a vector, each channel is scanned on its own).
 EINNET_CLONES void MaxPoolGradImages(int64_t begin, int64_t end, const MaxPoolGradShape& s, const float* __restrict x,
                                      const float* __restrict dy, float* __restrict dx, float* __restrict best,
                                      int32_t* __restrict at) {
@@ -35,6 +36,23 @@ EINNET_CLONES void MaxPoolGradImages(int64_t begin, int64_t end, const MaxPoolGr
       const int64_t y0 = oy * s.sh - s.padT, ya = std::max<int64_t>(y0, 0), yb = std::min<int64_t>(y0 + s.kh, s.H);
       for (int64_t ox = 0; ox < s.OW; ++ox) {
         const int64_t x0 = ox * s.sw - s.padL, xa = std::max<int64_t>(x0, 0), xb = std::min<int64_t>(x0 + s.kw, s.W);
+        const float* g = dy + ((n * s.OH + oy) * s.OW + ox) * C;
+        if (C < 8) {
+          // Fewer channels than a vector holds: one channel at a time, its best in registers.
+          for (int64_t c = 0; c < C; ++c) {
+            float top = -std::numeric_limits<float>::infinity();
+            int64_t where = -1;
+            for (int64_t yy = ya; yy < yb; ++yy)
+              for (int64_t xx = xa; xx < xb; ++xx) {
+                const int64_t i = (yy * s.W + xx) * C + c;
+                const bool larger = xi[i] > top;  // selects, not a branch: random data mispredicts
+                top = larger ? xi[i] : top;
+                where = larger ? i : where;
+              }
+            if (where >= 0) dxi[where] += g[c];
+          }
+          continue;
+        }
         for (int64_t c = 0; c < C; ++c) {
           best[c] = -std::numeric_limits<float>::infinity();
           at[c] = -1;
@@ -49,7 +67,6 @@ EINNET_CLONES void MaxPoolGradImages(int64_t begin, int64_t end, const MaxPoolGr
               at[c] = larger ? cell : at[c];
             }
           }
-        const float* g = dy + ((n * s.OH + oy) * s.OW + ox) * C;
         for (int64_t c = 0; c < C; ++c)
           if (at[c] >= 0) dxi[at[c] + c] += g[c];
       }
