@@ -1,7 +1,7 @@
 /**
  * Where a training step spends its time, per tfjs kernel, on one backend.
  *
- * Default: LeNet-5 (batch 64) and ResNet-20 (batch 32) through einnet's models (`ein(...).run` +
+ * Default: LeNet-5 (batch 64), ResNet-20 (batch 32) and DenseNet-BC-40 (k = 12, batch 16) through einnet's models (`ein(...).run` +
  * `tf.variableGrads`), profiled with `tf.profile`. Prints the kernels by total time, with call
  * counts, so the next kernel worth a native implementation is the one at the top.
  *
@@ -20,7 +20,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../index';
-import { lenet5, resnetCifar } from '../models/architectures';
+import { densenetBC, lenet5, resnetCifar } from '../models/architectures';
 import { adam, sgd } from '../models/optimizers';
 import { trainStep } from '../models/train';
 import type { Model } from '../models/model';
@@ -234,6 +234,17 @@ async function main(): Promise<void> {
     );
     const m = resnetCifar({ depth: 20, seed: 1 });
     await profile('ResNet-20 batch 32', m, x, labels);
+    m.dispose();
+    tf.dispose([x, labels]);
+  }
+  {
+    const x = tf.randomNormal([16, 32, 32, 3], 0, 1, 'float32', 3);
+    const labels = tf.tensor1d(
+      Array.from({ length: 16 }, (_, k) => k % 10),
+      'int32',
+    );
+    const m = densenetBC({ depth: 40, growth: 12, seed: 1 });
+    await profile('DenseNet-BC-40 (k = 12) batch 16', m, x, labels);
     m.dispose();
     tf.dispose([x, labels]);
   }
