@@ -13,6 +13,7 @@ import { ownKernelApplies } from '../backends/capabilities';
 import { COL2IM, CONV2D_FILTER_GRAD, type Col2ImAttrs, type Conv2DFilterGradAttrs } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 import { padAnyRank } from './rank';
+import { reluGrad } from './residual';
 
 /** A convolution: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
 export interface ConvParams {
@@ -148,7 +149,8 @@ const fusedConv2dGradient: tf.GradFunc = (dy, saved, attrs) => {
   const { strides, pad, dataFormat, activation } = attrs;
   // Computed here, not in the parts: tfjs runs each part in a tidy of its own, and the backward
   // pass's tidy releases this once all parts ran.
-  const dz = activation === 'relu' ? tf.mul(dy as tf.Tensor, tf.step(y)) : (dy as tf.Tensor);
+  // (The relu's gradient is one pass where the backend has einnet's kernel for it, native.)
+  const dz = activation === 'relu' ? reluGrad(dy as tf.Tensor, y) : (dy as tf.Tensor);
   const common = { strides, pad, dataFormat, dimRoundingMode: undefined };
   return {
     x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,

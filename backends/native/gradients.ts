@@ -2,7 +2,9 @@
  * Native-backend gradients that replace several tfjs kernels by one.
  *
  * Tanh and Sigmoid: tfjs computes dy·(1 − y²) and dy·y·(1 − y) as three kernels (three passes and
- * two temporaries); here one loop (src/fused.cc), with the same float operations.
+ * two temporaries); here one loop (src/fused.cc), with the same float operations. Relu: tfjs
+ * computes dy·step(x) as two kernels; here `EinnetReluGrad`, one pass (dy where x > 0, else 0;
+ * where x is NaN the forward output is NaN already, and the gradient there is 0, not NaN).
  *
  * Sum and Mean, without a tensor of ones. tfjs differentiates `sum(x)` as
  * `reshape(dy) · ones(x.shape)`: the ones are a fresh JS array of x's size, filled in JS, and a
@@ -12,11 +14,11 @@
  * `(dy · 1) / n = dy / n` exactly, so results are bit-identical.
  *
  * tfjs keeps one gradient per kernel name for every backend, so the config registered here hands
- * each call made on another backend (or with a dy that is not float32) to tfjs' own config,
+ * each call made on another backend (or with a dy or saved tensor that is not float32) to tfjs' own config,
  * captured with tf.getGradient before registering: cpu and wasm keep tfjs' gradients exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ACTIVATION_GRAD, type ActivationGradAttrs } from '../kernel-names';
+import { ACTIVATION_GRAD, RELU_GRAD, type ActivationGradAttrs } from '../kernel-names';
 import { NATIVE_BACKEND_NAME } from './kernel';
 
 let registered = false;
@@ -37,19 +39,21 @@ function wrap(kernelName: string, native: (dy: tf.Tensor, x: tf.Tensor, attrs: t
     gradFunc: (dy, saved, attrs) => {
       const x = saved[0];
       const d = dy as tf.Tensor;
-      if (tf.getBackend() !== NATIVE_BACKEND_NAME || d.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
+      if (tf.getBackend() !== NATIVE_BACKEND_NAME || d.dtype !== 'float32' || x.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
       return { x: () => native(d, x, attrs) };
     },
   });
 }
 
-/** Installs the native-backend gradients of Tanh, Sigmoid, Sum and Mean (once). @internal */
+/** Installs the native-backend gradients of Tanh, Sigmoid, Relu, Sum and Mean (once). @internal */
 export function registerNativeGradients(): void {
   if (registered) return;
   registered = true;
   // saved[0] is the activation's output y (tfjs saves outputs for these two).
   wrap(tf.Tanh, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 0 } satisfies ActivationGradAttrs) as tf.Tensor);
   wrap(tf.Sigmoid, (dy, y) => tf.engine().runKernel(ACTIVATION_GRAD, { dy, y }, { op: 1 } satisfies ActivationGradAttrs) as tf.Tensor);
+  // saved[0] is relu's input x: x > 0 exactly where relu(x) > 0.
+  wrap(tf.Relu, (dy, x) => tf.engine().runKernel(RELU_GRAD, { dy, y: x }) as tf.Tensor);
   wrap(tf.Sum, (dy, x, attrs) => tf.broadcastTo(expanded(dy, x, attrs), x.shape));
   wrap(tf.Mean, (dy, x, attrs) => {
     const n = x.size / Math.max(1, dy.size);

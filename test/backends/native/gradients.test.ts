@@ -1,6 +1,6 @@
 /**
  * Registering the native backend leaves tfjs' own backends their own gradients: the gradients it
- * installs for Tanh, Sigmoid, Sum and Mean (backends/native/gradients.ts) hand every call on
+ * installs for Tanh, Sigmoid, Relu, Sum and Mean (backends/native/gradients.ts) hand every call on
  * another backend to tfjs' config, captured before registration, which then gives bit-identical
  * values; on the native backend they run its own kernels instead.
  */
@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ADDON_BUILT, NATIVE, SKIP_REASON } from './compare';
 
-const KERNELS = [tf.Tanh, tf.Sigmoid, tf.Sum, tf.Mean] as const;
+const KERNELS = [tf.Tanh, tf.Sigmoid, tf.Relu, tf.Sum, tf.Mean] as const;
 
 /** Each gradient by the name of the kernel it goes through, as plain arrays. */
 function gradients(): Record<string, number[]> {
@@ -17,6 +17,7 @@ function gradients(): Record<string, number[]> {
   const fs: Record<string, (t: tf.Tensor) => tf.Tensor> = {
     [tf.Tanh]: (t) => tf.sum(tf.mul(tf.tanh(t), weight)),
     [tf.Sigmoid]: (t) => tf.sum(tf.mul(tf.sigmoid(t), weight)),
+    [tf.Relu]: (t) => tf.sum(tf.mul(tf.relu(t), weight)),
     [tf.Sum]: (t) => tf.sum(tf.mul(tf.sum(t, 0), tf.reshape(weight, [4]))),
     [tf.Mean]: (t) => tf.sum(tf.mul(tf.mean(t, 1), tf.tensor1d([3, -2]))),
   };
@@ -36,7 +37,7 @@ describe('native gradients leave tfjs backends their own', () => {
     await tf.setBackend('cpu');
   });
 
-  it.skipIf(!ADDON_BUILT)(`on cpu, after registering native, Tanh/Sigmoid/Sum/Mean use tfjs' gradient configs${SKIP_REASON}`, async () => {
+  it.skipIf(!ADDON_BUILT)(`on cpu, after registering native, Tanh/Sigmoid/Relu/Sum/Mean use tfjs' gradient configs${SKIP_REASON}`, async () => {
     await tf.setBackend('cpu');
     const tfjsConfigs = KERNELS.map((name) => tf.getGradient(name)!);
     const before = gradients();
