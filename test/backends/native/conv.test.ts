@@ -145,7 +145,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
   // oneDNN 2.6 has Winograd kernels for AVX-512 only; elsewhere the same convolutions run direct.
   const winogradHere = () => loadAddon().info().cpuIsa.startsWith('avx512');
 
-  it("3x3 stride-1 convolutions of 32+ channels run on oneDNN's Winograd kernels (reordered to nChw16c and back), forward, fused and gradients; none on oneDNN's reference loops", async () => {
+  it("3x3 stride-1 convs of 32+ channels run on oneDNN's Winograd kernels (nChw16c), forward, fused and gradients; none on its reference loops", async () => {
     // [x shape, filter shape, padding, stride, whether Winograd applies]
     const cases: [number[], number[], Pad, number, boolean][] = [
       [[2, 8, 8, 32], [3, 3, 32, 32], 'same', 1, true],
