@@ -98,7 +98,7 @@ function backward(algorithm: number) {
       const params = Int32Array.of(g.n, g.input[0], g.input[1], g.c, g.kernel[0], g.kernel[1], g.output[0], g.output[1]);
       return () => output(backend, [...input.shape], (dx) => addon.avgPoolTileGrad(params, f32(backend, dy), dx));
     }
-    if (algorithm === POOL_MAX && g.input.length === 2 && g.channelsLast && g.dilation.every((d) => d === 1)) {
+    if (algorithm === POOL_MAX && g.input.length === 2) {
       const params = Int32Array.of(g.n, ...g.input, g.c, ...g.kernel, ...g.stride, ...g.padL, ...g.output);
       return () => output(backend, [...input.shape], (dx) => addon.maxPoolGrad(params, f32(backend, input), f32(backend, dy), dx));
     }
