@@ -18,16 +18,25 @@ namespace einnet {
 namespace {
 
 struct MaxPoolGradShape {
-  int64_t H, W, C, kh, kw, sh, sw, padT, padL, OH, OW;
+  int64_t N, H, W, C, kh, kw, sh, sw, padT, padL, OH, OW;
 };
 
-// Images [begin, end): dx starts at zero; for each output pixel the channel loop, innermost and
-// contiguous, keeps every channel's best value and its cell, then adds dy at that cell (with
-// fewer than 8 channels, too few for a vector, each channel is scanned on its own).
-EINNET_CLONES void MaxPoolGradImages(int64_t begin, int64_t end, const MaxPoolGradShape& s, const float* __restrict x,
-                                     const float* __restrict dy, float* __restrict dx, float* __restrict best,
-                                     int32_t* __restrict at) {
-  const int64_t C = s.C, image = s.H * s.W * C;
+// Images [begin, end): dx starts at zero; for each output pixel every channel's best value and
+// its cell are found, then dy is added at that cell. With fewer than 8 channels, known at compile
+// time (0 < kC < 8), a pixel's channels are the first lanes of one vector of bests and one of
+// cells; otherwise (kC = 0, s.C channels) the channel loop is innermost and contiguous, over the
+// s.C entries of `best` and `at`.
+template <int kC>
+EINNET_INLINE void MaxPoolGradImagesOf(int64_t begin, int64_t end, const MaxPoolGradShape& s, const float* __restrict x,
+                                       const float* __restrict dy, float* __restrict dx, float* __restrict best,
+                                       int32_t* __restrict at) {
+  const int64_t C = kC > 0 ? kC : s.C, image = s.H * s.W * C;
+  const float* xEnd = x + s.N * image;
+  // Window cell k = (dy, dx)'s offset from the window's corner, in all 8 lanes of entry k: a
+  // vector of one value read whole, where building it per cell took longer than the comparison.
+  std::vector<int32_t> offsets(kC > 0 ? 8 * s.kh * s.kw : 0);
+  for (size_t k = 0; k < offsets.size(); ++k)
+    offsets[k] = static_cast<int32_t>(((k / 8) / s.kw * s.W + (k / 8) % s.kw) * C);
   for (int64_t n = begin; n < end; ++n) {
     const float* xi = x + n * image;
     float* dxi = dx + n * image;
@@ -37,41 +46,69 @@ EINNET_CLONES void MaxPoolGradImages(int64_t begin, int64_t end, const MaxPoolGr
       for (int64_t ox = 0; ox < s.OW; ++ox) {
         const int64_t x0 = ox * s.sw - s.padL, xa = std::max<int64_t>(x0, 0), xb = std::min<int64_t>(x0 + s.kw, s.W);
         const float* g = dy + ((n * s.OH + oy) * s.OW + ox) * C;
-        if (C < 8) {
-          // Fewer channels than a vector holds: one channel at a time, its best in registers.
-          for (int64_t c = 0; c < C; ++c) {
-            float top = -std::numeric_limits<float>::infinity();
-            int64_t where = -1;
-            for (int64_t yy = ya; yy < yb; ++yy)
-              for (int64_t xx = xa; xx < xb; ++xx) {
-                const int64_t i = (yy * s.W + xx) * C + c;
-                const bool larger = xi[i] > top;  // selects, not a branch: random data mispredicts
-                top = larger ? xi[i] : top;
-                where = larger ? i : where;
-              }
-            if (where >= 0) dxi[where] += g[c];
-          }
-          continue;
-        }
-        for (int64_t c = 0; c < C; ++c) {
-          best[c] = -std::numeric_limits<float>::infinity();
-          at[c] = -1;
-        }
-        for (int64_t yy = ya; yy < yb; ++yy)
-          for (int64_t xx = xa; xx < xb; ++xx) {
-            const int32_t cell = static_cast<int32_t>((yy * s.W + xx) * C);
-            const float* in = xi + cell;
-            for (int64_t c = 0; c < C; ++c) {
-              const bool larger = in[c] > best[c];
-              best[c] = larger ? in[c] : best[c];
-              at[c] = larger ? cell : at[c];
+        if constexpr (kC > 0) {
+          // The best cell as its offset from the window's corner (y0, x0), from `offsets`.
+          const int64_t corner = (y0 * s.W + x0) * kC;
+          F32x8 top = Splat<F32x8>(-std::numeric_limits<float>::infinity());
+          I32x8 where = Splat<I32x8>(-1);
+          for (int64_t yy = ya; yy < yb; ++yy)
+            for (int64_t xx = xa; xx < xb; ++xx) {
+              const F32x8 v = LoadLanes<kC>(xi + (yy * s.W + xx) * kC, xEnd);
+              const I32x8 larger = v > top;
+              top = larger ? v : top;
+              I32x8 offset;
+              std::memcpy(&offset, &offsets[8 * ((yy - y0) * s.kw + (xx - x0))], sizeof offset);
+              where = larger ? offset : where;
             }
+          for (int c = 0; c < kC; ++c)
+            if (where[c] >= 0) dxi[corner + where[c] + c] += g[c];
+        } else {
+          for (int64_t c = 0; c < C; ++c) {
+            best[c] = -std::numeric_limits<float>::infinity();
+            at[c] = -1;
           }
-        for (int64_t c = 0; c < C; ++c)
-          if (at[c] >= 0) dxi[at[c] + c] += g[c];
+          for (int64_t yy = ya; yy < yb; ++yy)
+            for (int64_t xx = xa; xx < xb; ++xx) {
+              const int32_t cell = static_cast<int32_t>((yy * s.W + xx) * C);
+              const float* in = xi + cell;
+              for (int64_t c = 0; c < C; ++c) {
+                const bool larger = in[c] > best[c];  // selects, not a branch: random data mispredicts
+                best[c] = larger ? in[c] : best[c];
+                at[c] = larger ? cell : at[c];
+              }
+            }
+          for (int64_t c = 0; c < C; ++c)
+            if (at[c] >= 0) dxi[at[c] + c] += g[c];
+        }
       }
     }
   }
+}
+
+// One function per ISA clone and channel count below 8 (LeNet-5's first pooling has 6; the
+// general loop, one channel at a time, took 2.5 ns a read there).
+#define EINNET_POOL_GRAD_IMAGES(kC)                                                                          \
+  EINNET_CLONES void MaxPoolGradImages##kC(int64_t begin, int64_t end, const MaxPoolGradShape& s, const float* x, \
+                                           const float* dy, float* dx, float* best, int32_t* at) {            \
+    MaxPoolGradImagesOf<kC>(begin, end, s, x, dy, dx, best, at);                                          \
+  }
+EINNET_POOL_GRAD_IMAGES(0)
+EINNET_POOL_GRAD_IMAGES(1)
+EINNET_POOL_GRAD_IMAGES(2)
+EINNET_POOL_GRAD_IMAGES(3)
+EINNET_POOL_GRAD_IMAGES(4)
+EINNET_POOL_GRAD_IMAGES(5)
+EINNET_POOL_GRAD_IMAGES(6)
+EINNET_POOL_GRAD_IMAGES(7)
+#undef EINNET_POOL_GRAD_IMAGES
+
+void MaxPoolGradImages(int64_t begin, int64_t end, const MaxPoolGradShape& s, const float* x, const float* dy, float* dx,
+                       float* best, int32_t* at) {
+  using Images = void (*)(int64_t, int64_t, const MaxPoolGradShape&, const float*, const float*, float*, float*, int32_t*);
+  static constexpr Images kByChannels[8] = {MaxPoolGradImages0, MaxPoolGradImages1, MaxPoolGradImages2,
+                                            MaxPoolGradImages3, MaxPoolGradImages4, MaxPoolGradImages5,
+                                            MaxPoolGradImages6, MaxPoolGradImages7};
+  kByChannels[s.C < 8 ? s.C : 0](begin, end, s, x, dy, dx, best, at);
 }
 
 }  // namespace
@@ -85,7 +122,7 @@ void MaxPoolGradLoop(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < p.size(); ++i)
     if (i == 8 || i == 9 ? p[i] < 0 : p[i] <= 0) throw LoopArgError("maxPoolGrad extents must be positive");
   const int64_t N = p[0];
-  const MaxPoolGradShape s{p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]};
+  const MaxPoolGradShape s{N, p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11]};
   if (s.H * s.W * s.C > INT32_MAX) throw LoopArgError("maxPoolGrad image too large");
   const float* x = Floats(info[1], N * s.H * s.W * s.C, "x");
   const float* dy = Floats(info[2], N * s.OH * s.OW * s.C, "dy");

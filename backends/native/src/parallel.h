@@ -49,6 +49,45 @@ inline void ForRows(int64_t rows, int threads, Chunk chunk) {
   }
 }
 
+// Eight float32 or int32 lanes as one value (GCC's vector extensions, compiled by each ISA clone
+// to one AVX register or two SSE ones), for loops over fewer channels than a vector holds.
+typedef float F32x8 __attribute__((vector_size(32)));
+typedef int32_t I32x8 __attribute__((vector_size(32)));
+
+// The floats at p as eight lanes, of which the first k ≤ 8 are used: all eight read at once while
+// they lie before `end`; nearer the end only the first k (the other lanes then zero). A partial
+// read goes through memory, and the next vector read of it stalls, so it is kept to the end.
+template <int k>
+EINNET_INLINE F32x8 LoadLanes(const float* p, const float* end) {
+  if (end - p >= 8) {
+    F32x8 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  F32x8 v{};
+  std::memcpy(&v, p, sizeof(float) * k);
+  return v;
+}
+
+// Writes the first k ≤ 8 lanes of v to p (from its two halves, so that nothing goes through memory).
+template <int k>
+EINNET_INLINE void StoreFirst(float* p, F32x8 v) {
+  typedef float F32x4 __attribute__((vector_size(16)));
+  const F32x4 low = {v[0], v[1], v[2], v[3]}, high = {v[4], v[5], v[6], v[7]};
+  if constexpr (k <= 4) {
+    std::memcpy(p, &low, sizeof(float) * k);
+  } else {
+    std::memcpy(p, &low, sizeof low);
+    std::memcpy(p + 4, &high, sizeof(float) * (k - 4));
+  }
+}
+
+// Eight lanes of one value.
+template <class V, class T>
+EINNET_INLINE V Splat(T value) {
+  return V{value, value, value, value, value, value, value, value};
+}
+
 // dy where y > 0, else 0, without a branch: y's bits as an integer are in (0, +∞] exactly when
 // y > 0, and the comparison's all-ones mask keeps dy's bits. Written as a condition (or as
 // dy·(y > 0)) it compiled to a branch, mispredicted half the time on real activations, which

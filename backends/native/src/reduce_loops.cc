@@ -73,10 +73,43 @@ void ReduceWalk(const float* x, Acc* acc, const Dims& n, const std::array<Dims, 
 
 namespace {
 // acc[j] += Σ_r x[r, j]: the sum over all but the last axis (a bias gradient), row by row in
-// double — the order and precision of the general walk, compiled per ISA.
-EINNET_CLONES void ColumnSums(int64_t rows, int64_t C, const float* __restrict x, double* __restrict acc) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < C; ++j) acc[j] += x[r * C + j];
+// double — the order and precision of the general walk, compiled per ISA. With few columns,
+// known at compile time (0 < kC ≤ 8), the sums stay in registers; otherwise (kC = 0, C columns)
+// they are updated in `acc` row by row.
+template <int kC>
+EINNET_INLINE void ColumnSumsOf(int64_t rows, int64_t C, const float* __restrict x, double* __restrict acc) {
+  if constexpr (kC > 0) {
+    double a[kC];
+    for (int j = 0; j < kC; ++j) a[j] = acc[j];
+    for (int64_t r = 0; r < rows; ++r)
+      for (int j = 0; j < kC; ++j) a[j] += x[r * kC + j];
+    for (int j = 0; j < kC; ++j) acc[j] = a[j];
+  } else {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < C; ++j) acc[j] += x[r * C + j];
+  }
+}
+
+#define EINNET_COLUMN_SUMS(kC)                                                                              \
+  EINNET_CLONES void ColumnSums##kC(int64_t rows, int64_t C, const float* x, double* acc) {                  \
+    ColumnSumsOf<kC>(rows, C, x, acc);                                                                     \
+  }
+EINNET_COLUMN_SUMS(0)
+EINNET_COLUMN_SUMS(1)
+EINNET_COLUMN_SUMS(2)
+EINNET_COLUMN_SUMS(3)
+EINNET_COLUMN_SUMS(4)
+EINNET_COLUMN_SUMS(5)
+EINNET_COLUMN_SUMS(6)
+EINNET_COLUMN_SUMS(7)
+EINNET_COLUMN_SUMS(8)
+#undef EINNET_COLUMN_SUMS
+
+void ColumnSums(int64_t rows, int64_t C, const float* x, double* acc) {
+  using Sums = void (*)(int64_t, int64_t, const float*, double*);
+  static constexpr Sums kByColumns[9] = {ColumnSums0, ColumnSums1, ColumnSums2, ColumnSums3, ColumnSums4,
+                                         ColumnSums5, ColumnSums6, ColumnSums7, ColumnSums8};
+  kByColumns[C <= 8 ? C : 0](rows, C, x, acc);
 }
 }  // namespace
 

@@ -138,6 +138,33 @@ describe.skipIf(!ADDON_BUILT)(`native element-wise kernels vs tfjs cpu${SKIP_REA
     expect(total.data[0]).toBe((n * (n - 1)) / 2);
   });
 
+  it('Sum over all axes but the last (a bias gradient), 1 to 9 channels, equals cpu bit for bit', async () => {
+    const r = rng(12);
+    for (let c = 1; c <= 9; c++) {
+      const x = randomInput(r, [3, 7, 5, c]);
+      resetNativeKernelStats();
+      const [native] = await runOn(NATIVE, [x], ([t]) => tf.sum(t, [0, 1, 2]));
+      expect(nativeKernelStats().native).toEqual({ Sum: 1 });
+      const [cpu] = await runOn('cpu', [x], ([t]) => tf.sum(t, [0, 1, 2]));
+      expect(Array.from(native.data), `${c} channels`).toEqual(Array.from(cpu.data));
+    }
+  });
+
+  it('Relu and Relu6 run natively from 256 elements (a dense layer), NaN kept', async () => {
+    const x = randomInput(rng(13), [64, 120]);
+    x.data[5] = NaN;
+    for (const [kernel, f] of [
+      ['Relu', tf.relu],
+      ['Relu6', tf.relu6],
+    ] as const) {
+      resetNativeKernelStats();
+      const [native] = await runOn(NATIVE, [x], ([t]) => f(t.mul(8)));
+      expect(nativeKernelStats().native[kernel]).toBe(1);
+      const [cpu] = await runOn('cpu', [x], ([t]) => f(t.mul(8)));
+      expect(Array.from(native.data), kernel).toEqual(Array.from(cpu.data));
+    }
+  });
+
   it('Exp stays on the CPU kernel (oneDNN would turn NaN into a number)', async () => {
     const x = randomInput(rng(4), shape);
     resetNativeKernelStats();

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_POOL_KEEPING_NAN } from '../../../backends/kernel-names';
 import { nativeKernelStats, resetNativeKernelStats } from '../../../backends/native/stats';
 import { ADDON_BUILT, NATIVE, SKIP_REASON, activateNative, compareWithCpu, dot, gradients, int, pick, randomInput, rng, runOn } from './compare';
 
@@ -147,7 +148,7 @@ describe.skipIf(!ADDON_BUILT)(`native matmul and pooling vs tfjs cpu${SKIP_REASO
     }
   });
 
-  it('MaxPoolGrad (own 2-D pass) equals tfjs cpu: ties, -∞, NaN, 6 and 16 channels, padding and overlapping windows', async () => {
+  it('MaxPoolGrad (own 2-D pass) equals tfjs cpu: ties, -∞, NaN, 1 to 17 channels, padding and overlapping windows', async () => {
     // Values from a handful of integers, so most windows hold ties; some -∞ and NaN cells.
     const r = rng(240);
     const cases: [number[], [number, number], [number, number], 'same' | 'valid'][] = [
@@ -156,6 +157,12 @@ describe.skipIf(!ADDON_BUILT)(`native matmul and pooling vs tfjs cpu${SKIP_REASO
       [[2, 9, 11, 5], [3, 3], [2, 2], 'same'],
       [[1, 7, 7, 3], [3, 2], [1, 2], 'valid'],
       [[2, 6, 6, 17], [3, 3], [1, 1], 'same'],
+      // Every channel count with a pass of its own (1–7), and 8, on the first-max rule.
+      [[2, 5, 6, 1], [2, 2], [2, 2], 'valid'],
+      [[1, 6, 5, 2], [3, 3], [2, 1], 'same'],
+      [[2, 4, 4, 4], [2, 2], [2, 2], 'valid'],
+      [[1, 7, 6, 7], [2, 3], [2, 3], 'valid'],
+      [[2, 5, 5, 8], [3, 3], [2, 2], 'same'],
     ];
     for (const [shape, window, strides, pad] of cases) {
       const x = randomInput(r, shape);
@@ -185,6 +192,38 @@ describe.skipIf(!ADDON_BUILT)(`native matmul and pooling vs tfjs cpu${SKIP_REASO
         const worst = Math.max(...Array.from(native.data, (v, i) => Math.abs(v - cpu.data[i]) / (1 + Math.abs(cpu.data[i]))));
         expect(worst, label).toBeLessThan(1e-6);
       }
+    }
+  });
+
+  it('MaxPoolKeepingNaN: NaN for a window holding one, else its maximum, ±∞ included; 1 to 17 channels', async () => {
+    const r = rng(250);
+    for (const c of [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) {
+      const [n, h, w] = [2, 5 + (c % 3), 6 + (c % 2)];
+      const [kh, kw] = [2 + (c % 2), 2];
+      const [sh, sw] = [2, 1 + (c % 2)];
+      const x = randomInput(r, [n, h, w, c]);
+      for (let i = 0; i < x.data.length; i++) {
+        const u = r();
+        x.data[i] = u < 0.03 ? NaN : u < 0.06 ? -Infinity : u < 0.08 ? Infinity : Math.floor(r() * 4) - 2;
+      }
+      const [oh, ow] = [Math.floor((h - kh) / sh) + 1, Math.floor((w - kw) / sw) + 1];
+      const expected: number[] = [];
+      for (let b = 0; b < n; b++)
+        for (let i = 0; i < oh; i++)
+          for (let j = 0; j < ow; j++)
+            for (let k = 0; k < c; k++) {
+              let m = -Infinity;
+              for (let di = 0; di < kh; di++)
+                for (let dj = 0; dj < kw; dj++) {
+                  const v = x.data[((b * h + i * sh + di) * w + j * sw + dj) * c + k];
+                  m = Number.isNaN(m) || Number.isNaN(v) ? NaN : Math.max(m, v);
+                }
+              expected.push(m);
+            }
+      const attrs = { filterSize: [kh, kw], strides: [sh, sw] };
+      const [got] = await runOn(NATIVE, [x], ([t]) => tf.engine().runKernel(MAX_POOL_KEEPING_NAN, { x: t }, attrs) as tf.Tensor);
+      expect(got.shape, `${c} channels`).toEqual([n, oh, ow, c]);
+      expect(Array.from(got.data), `x [${x.shape}] window ${kh}x${kw} strides ${sh}x${sw}`).toEqual(expected);
     }
   });
 
