@@ -5,11 +5,15 @@
  *
  * The two contenders alternate (DSL, hand, hand, DSL, …) so that a change in the machine's load
  * hits both alike; the ratio printed is the median of the ratios of adjacent pairs, which is
- * steadier than the ratio of two medians when other processes share the cores.
+ * steadier than the ratio of two medians when other processes share the cores. A sample of a
+ * short case runs it several times in a row, so that each sample lasts at least
+ * EINNET_BENCH_SAMPLE_MS (default 25 ms): single calls of a 2 ms layer gave ratios 0.15 apart
+ * between two runs; times printed are per call.
  *
  *   EINNET_BENCH_BACKENDS=wasm,native npm run bench     (default: every available but cpu)
  *   EINNET_BENCH_REPEATS=21                              (timed pairs per case; medians reported)
  *   EINNET_BENCH_CASES=pool,dense                        (only cases whose name holds one of these)
+ *   EINNET_BENCH_SAMPLE_MS=25                            (shortest sample; short cases repeat within one)
  */
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, ein, useBackend, type BackendName } from '../index';
@@ -17,30 +21,39 @@ import { benchCases } from './cases';
 
 const repeats = Number(process.env.EINNET_BENCH_REPEATS ?? 21);
 const only = process.env.EINNET_BENCH_CASES?.split(',').map((s) => s.trim());
+const sampleMs = Number(process.env.EINNET_BENCH_SAMPLE_MS ?? 25);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-/** Wall time of one call of `f` in ms; DSL and hand runs are interleaved by the caller. */
-function time(f: () => void): number {
+/** Wall time per call of `calls` calls of `f` in a row, in ms; DSL and hand runs are interleaved by the caller. */
+function time(f: () => void, calls: number): number {
   const t0 = performance.now();
-  f();
-  return performance.now() - t0;
+  for (let k = 0; k < calls; k++) f();
+  return (performance.now() - t0) / calls;
 }
 
-function force(t: tf.Tensor | tf.Tensor[]): void {
-  for (const x of Array.isArray(t) ? t : [t]) {
-    x.dataSync();
-    x.dispose();
-  }
+/** How many calls of `f` in a row make a sample of at least `sampleMs` (from one timed call). */
+function callsPerSample(f: () => void): number {
+  return Math.max(1, Math.ceil(sampleMs / Math.max(time(f, 1), 1e-3)));
+}
+
+/**
+ * Ends a contender's call. The backends this benchmark runs in Node (native, wasm, cpu) compute a
+ * kernel before it returns, so nothing is read: a read would hand the native backend's output
+ * arrays to the caller, where they escape reuse (backends/native/recycle.ts), and every call
+ * would then write fresh pages and feed the garbage collector, whose pauses land on either side.
+ */
+function finish(t: tf.Tensor | tf.Tensor[]): void {
+  tf.dispose(t);
 }
 
 async function main(): Promise<void> {
   const wanted = process.env.EINNET_BENCH_BACKENDS?.split(',').map((s) => s.trim() as BackendName);
   const backends = wanted ?? availableBackends().filter((b) => b !== 'cpu');
-  console.log(`einnet benchmark: DSL-lowered vs hand-written tfjs, ${repeats} alternating pairs after 2 warm-ups, medians`);
+  console.log(`einnet benchmark: DSL-lowered vs hand-written tfjs, ${repeats} alternating pairs of samples of ≥ ${sampleMs} ms after 2 warm-ups, medians`);
   for (const backend of backends) {
     const info = await useBackend(backend);
     console.log(`\nbackend ${info.name} (${info.provider})`);
@@ -48,13 +61,13 @@ async function main(): Promise<void> {
     const { cases, dispose } = benchCases(tf, ein);
     for (const c of cases) {
       if (only !== undefined && !only.some((word) => c.name.includes(word))) continue;
-      const dsl = () => force(c.dsl());
+      const dsl = () => finish(c.dsl());
       const hand =
         typeof c.hand === 'string'
           ? c.hand
           : (
               (f) => () =>
-                force(f())
+                finish(f())
             )(c.hand);
       const dslTimes: number[] = [];
       const handTimes: number[] = [];
@@ -63,19 +76,20 @@ async function main(): Promise<void> {
         dsl();
         if (typeof hand !== 'string') hand();
       }
+      const calls = callsPerSample(dsl);
       for (let k = 0; k < repeats; k++) {
         if (typeof hand === 'string') {
-          dslTimes.push(time(dsl));
+          dslTimes.push(time(dsl, calls));
           continue;
         }
         let d: number;
         let h: number;
         if (k % 2 === 0) {
-          d = time(dsl);
-          h = time(hand);
+          d = time(dsl, calls);
+          h = time(hand, calls);
         } else {
-          h = time(hand);
-          d = time(dsl);
+          h = time(hand, calls);
+          d = time(dsl, calls);
         }
         dslTimes.push(d);
         handTimes.push(h);

@@ -6,7 +6,8 @@
  * counts, so the next kernel worth a native implementation is the one at the top.
  *
  * `--fit`: the step `npm run bench:fit` times for LeNet-5 (relu, max pooling, Adam 2e-3, batch 64
- * of MNIST), through the functions `fit` calls (models/training/step.ts), split into its phases —
+ * of MNIST; `--net=resnet20`: ResNet-20, SGD 0.05 with momentum 0.9 and weight decay 5e-4, batch
+ * 32 of the Fashion-MNIST stand-in for CIFAR-10), through the functions `fit` calls (models/training/step.ts), split into its phases —
  * the batch, forward, loss, backward (tfjs' tape), the optimizer update, disposal — with every
  * kernel registered for the backend timed by a wrapper (its own time: kernels call each other's
  * implementations directly, not through the registry). Times are the process's CPU time
@@ -15,7 +16,7 @@
  * (scopes, the tape, tensor tracking) and einnet's JavaScript around the kernels.
  *
  *   npx tsx bench/profile-kernels.ts [native|wasm|cpu] [--steps=3]
- *   npx tsx bench/profile-kernels.ts wasm --fit [--steps=100]
+ *   npx tsx bench/profile-kernels.ts wasm --fit [--steps=100] [--net=resnet20]
  */
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
@@ -25,6 +26,7 @@ import { adam, sgd } from '../models/optimizers';
 import { trainStep } from '../models/train';
 import type { Model } from '../models/model';
 import { openMnist } from '../datasets/mnist';
+import { openFashionMnistAsCifar } from '../datasets/cifar-fallback';
 import { batchesOf } from '../models/training/batches';
 import { applyGradients, computeGradients, disposeComputed } from '../models/training/step';
 import { softmaxCrossEntropy } from '../models/losses';
@@ -33,6 +35,8 @@ const args = process.argv.slice(2);
 const backend = (args.find((a) => !a.startsWith('--')) ?? 'native') as BackendName;
 const fitMode = args.includes('--fit');
 const steps = Number(args.find((a) => a.startsWith('--steps='))?.slice(8) ?? (fitMode ? 100 : 3));
+const fitNet = args.find((a) => a.startsWith('--net='))?.slice(6) ?? 'lenet5';
+if (fitNet !== 'lenet5' && fitNet !== 'resnet20') throw new Error(`--net=${fitNet}: lenet5 or resnet20`);
 
 interface Row {
   ms: number;
@@ -122,14 +126,19 @@ class KernelTimes {
   }
 }
 
-/** The bench:fit LeNet-5 step (relu, max pooling, Adam 2e-3, batch 64 of MNIST) by phase and kernel. */
+/** A bench:fit step (`--net`) by phase and kernel. */
 async function profileFitStep(): Promise<void> {
   const times = new KernelTimes();
   times.install();
   const warmup = 20;
-  const train = openMnist({ split: 'train' }).slice(0, (steps + warmup) * 64);
-  const model = lenet5({ seed: 1, activation: 'relu', pooling: 'max' });
-  const optimizer = adam({ learningRate: 2e-3 });
+  const lenet = fitNet === 'lenet5';
+  const batch = lenet ? 64 : 32;
+  const train = (lenet ? openMnist({ split: 'train' }) : openFashionMnistAsCifar({ split: 'train' })).slice(0, (steps + warmup) * batch);
+  const model = lenet ? lenet5({ seed: 1, activation: 'relu', pooling: 'max' }) : resnetCifar({ depth: 20, seed: 1 });
+  const optimizer = lenet ? adam({ learningRate: 2e-3 }) : sgd({ learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+  const title = lenet
+    ? 'LeNet-5 (relu, max pooling), Adam, batch 64 of MNIST'
+    : 'ResNet-20, SGD with momentum and weight decay, batch 32 of Fashion-MNIST padded to 32x32x3';
   const input = model.inputNames[0];
   const spent = new Map<Phase, number>(PHASES.map((p) => [p, 0]));
   let t = cpuMs();
@@ -145,7 +154,7 @@ async function profileFitStep(): Promise<void> {
     enter('backward');
     return loss;
   };
-  const batches = batchesOf(train, 64, false);
+  const batches = batchesOf(train, batch, false);
   let k = 0;
   let t0 = 0;
   let w0 = 0;
@@ -174,7 +183,7 @@ async function profileFitStep(): Promise<void> {
   const wallPerStep = (performance.now() - w0) / steps;
   times.recording = false;
   console.log(
-    `## LeNet-5 (relu, max pooling), Adam, batch 64 of MNIST on ${tf.getBackend()}: ${total.toFixed(2)} ms of CPU time per step ` +
+    `## ${title} on ${tf.getBackend()}: ${total.toFixed(2)} ms of CPU time per step ` +
       `(${wallPerStep.toFixed(2)} ms wall) over ${steps} steps; load ${os.loadavg()[0].toFixed(1)}`,
   );
   console.log('\n| phase | CPU ms/step | in kernels | kernel calls/step |\n|---|---|---|---|');

@@ -149,7 +149,11 @@ export class Program<In extends string = string, Req extends string = never, Out
       });
     }
     checkOptions(options, CHECK_OPTIONS, 'check');
-    const key = signature(shapes, options.consts);
+    return this.checkFor(signature(shapes, options.consts), shapes, options);
+  }
+
+  /** `check` for shapes whose signature is `key` (run() computes it once for this and `runner`). */
+  private checkFor(key: string, shapes: Readonly<Record<string, readonly number[]>>, options: Omit<CheckOptions, 'shapes'>): CheckReport {
     let report = this.checks.get(key);
     if (report === undefined) {
       const checked = checkProgram(this.ast, { ...options, shapes });
@@ -177,9 +181,10 @@ export class Program<In extends string = string, Req extends string = never, Out
   run(bindings: Bindings<In, Req, tf.Tensor>, options: RunOptions = {}): Record<Out, tf.Tensor> {
     checkRunOptions(options);
     const shapes = boundShapes(bindings);
+    const key = signature(shapes, options.consts);
     let report: CheckReport;
     try {
-      report = this.check(shapes, { consts: options.consts });
+      report = this.checkFor(key, shapes, { consts: options.consts });
     } catch (e) {
       // A shape error is often only the symptom of a missing binding: say that instead. A const
       // without a value (EIN2015) or with a bad one (EIN2023) is its own error.
@@ -192,7 +197,7 @@ export class Program<In extends string = string, Req extends string = never, Out
       });
     }
     requireAllBound(report.checked, bindings);
-    const runner = this.runner(shapes, report);
+    const runner = this.runnerFor(key, report);
     const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)));
     // fromEntries defines own keys, so an output named `__proto__` is kept.
     const result = Object.fromEntries(outputs) as Record<Out, tf.Tensor>;
@@ -303,7 +308,11 @@ export class Program<In extends string = string, Req extends string = never, Out
   }
 
   private runner(shapes: Readonly<Record<string, readonly number[]>>, report: CheckReport, consts?: Readonly<Record<string, number>>): PlanRunner {
-    const key = signature(shapes, consts);
+    return this.runnerFor(signature(shapes, consts), report);
+  }
+
+  /** The plan runner of the shapes whose signature is `key`, lowered from `report` the first time. */
+  private runnerFor(key: string, report: CheckReport): PlanRunner {
     let runner = this.plans.get(key);
     if (runner === undefined) {
       runner = new PlanRunner(lowerProgram(report.checked), compilePlan);

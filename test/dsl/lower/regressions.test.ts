@@ -8,9 +8,11 @@
  *   conv gradients under vitest   → gradient programs compiled through Program's compile function
  *   rank > 6 on wasm              → ops/rank.ts, merged transposes (lower/builder.ts)
  *   repeated indices              → mergeDuplicateAxes folds one pair at a time (lower/read.ts)
+ *   a second set of consts        → plans keyed by the consts as well as the shapes (program.ts)
  * Truth is the reference evaluator, as in the other files (forward values;
  * gradients by central differences in float64).
  */
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKENDS,
@@ -143,5 +145,28 @@ for (const backend of BACKENDS)
     });
     it('A[i+k,i+k] (two names on two axes through selection reads): wrong values', () => {
       expect(forward({ name: '', src: 'Y[i:2,k:2] = A[i+k,i+k]', shapes: { A: [3, 3] } })).toEqual([]);
+    });
+  });
+
+for (const backend of BACKENDS)
+  onBackend(backend, () => {
+    // Guards against: run() looked its plan up by the bound shapes alone, so a second run with other
+    // values for a `const` reused the plan lowered for the first: Y = X[s*i] gave [0, 2] for s = 3.
+    it('one program run with two values of a const: the second run used the first plan', () => {
+      const p = programOf({ src: 'const s\nY[i:2] = X[s*i]' });
+      const X = tf.tensor1d([0, 1, 2, 3, 4, 5]);
+      const runWith = (s: number) => {
+        const { Y } = p.run({ X }, { consts: { s } });
+        const values = Array.from(Y.dataSync());
+        Y.dispose();
+        return values;
+      };
+      expect([runWith(2), runWith(3), runWith(2)]).toEqual([
+        [0, 2],
+        [0, 3],
+        [0, 2],
+      ]);
+      X.dispose();
+      p.dispose();
     });
   });
