@@ -22,13 +22,16 @@ import { ADDON_BUILT, SKIP_REASON } from '../backends/native/compare';
 import { useBackend, type BackendName } from '../dsl/lower/harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /**
  * Runs `body` (TypeScript, top-level await allowed) in a child process on the native backend, so
  * that an abort fails the test instead of killing vitest; returns its exit code and output.
+ * `nodeFlags(dir)` gives flags for node, given the child's scratch directory.
  */
-function runNativeChild(body: string): { status: number | null; signal: string | null; stdout: string; stderr: string } {
+function runNativeChild(
+  body: string,
+  nodeFlags: (dir: string) => string[] = () => [],
+): { status: number | null; signal: string | null; stdout: string; stderr: string } {
   // Inside the repository, so that the child resolves @tensorflow/tfjs from its node_modules.
   const dir = fs.mkdtempSync(path.join(__dirname, '.child-'));
   const file = path.join(dir, 'child.mts');
@@ -49,7 +52,7 @@ function runNativeChild(body: string): { status: number | null; signal: string |
     ].join('\n'),
   );
   try {
-    const run = spawnSync(TSX, [file], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [...nodeFlags(dir), '--import', 'tsx', file], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -99,6 +102,23 @@ console.log('after', a.length, a[a.length - 1]);`);
     expect(lines).toHaveLength(4);
     for (const l of lines.slice(0, 3)) expect(l).toMatch(/^alloc \w*Error ERR_BUFFER_TOO_LARGE Cannot create a Buffer larger than/);
     expect(lines[3]).toBe('after 1048576 1');
+  });
+});
+
+describe('native kernels under a sampling profiler', () => {
+  it.skipIf(!ADDON_BUILT)(`node --cpu-prof: oneDNN's sgemm under V8's SIGPROF samples, no heap corruption${SKIP_REASON}`, () => {
+    // A signal handler's frame pushed in the middle of oneDNN's JIT sgemm corrupted the heap
+    // (abort: "corrupted size vs. prev_size"); the addon holds asynchronous signals during a call.
+    const run = runNativeChild(
+      `const a = tf.randomNormal([64, 1024]);
+const b = tf.randomNormal([1024, 1024]);
+for (let i = 0; i < 20; i++) tf.matMul(a, b).dispose();
+console.log('products', 20);`,
+      (dir) => ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    );
+    expect(run.signal, run.stderr).toBeNull();
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('products 20');
   });
 });
 

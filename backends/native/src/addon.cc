@@ -20,6 +20,9 @@
 
 #include <napi.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <string>
 
 #include "buffers.h"
@@ -105,10 +108,36 @@ void ClearCache(const Napi::CallbackInfo&) {
   Pool().Clear();
 }
 
+// Asynchronous signals wait while a kernel runs. V8's sampling profiler (node --cpu-prof or
+// --prof) sends SIGPROF to the JavaScript thread about a thousand times a second, and a signal
+// handler's frame pushed onto the stack in the middle of oneDNN 2.6's JIT sgemm (a [64,1024] by
+// [1024,1024] product) corrupted the heap: node aborted with "corrupted size vs. prev_size" at
+// the next free. Blocked, a signal is delivered when the call returns. Faults the call itself
+// raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT) are never blocked. OpenMP's worker
+// threads, created inside the first parallel call, inherit this mask, so process-wide signals
+// (SIGINT, SIGCHLD) go to the JavaScript thread's handlers, never to a worker mid-kernel.
+class AsyncSignalsHeld {
+ public:
+  AsyncSignalsHeld() {
+    sigset_t all;
+    sigfillset(&all);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, sig);
+    pthread_sigmask(SIG_BLOCK, &all, &saved_);
+  }
+  ~AsyncSignalsHeld() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  AsyncSignalsHeld(const AsyncSignalsHeld&) = delete;
+  AsyncSignalsHeld& operator=(const AsyncSignalsHeld&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
 // Converts oneDNN and argument errors into JS errors with a recognisable prefix, so the
-// TypeScript side can fall back to the CPU kernel instead of crashing.
+// TypeScript side can fall back to the CPU kernel instead of crashing; asynchronous signals wait
+// until the kernel returns (AsyncSignalsHeld).
 template <void (*F)(const Napi::CallbackInfo&)>
 Napi::Value Guard(const Napi::CallbackInfo& info) {
+  AsyncSignalsHeld held;
   try {
     F(info);
   } catch (const dnnl::error& e) {
