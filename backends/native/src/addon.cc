@@ -109,10 +109,10 @@ void ClearCache(const Napi::CallbackInfo&) {
 }
 
 // Asynchronous signals wait while a kernel runs. V8's sampling profiler (node --cpu-prof or
-// --prof) sends SIGPROF to the JavaScript thread about a thousand times a second, and a signal
-// handler's frame pushed onto the stack in the middle of oneDNN 2.6's JIT sgemm (a [64,1024] by
-// [1024,1024] product) corrupted the heap: node aborted with "corrupted size vs. prev_size" at
-// the next free. Blocked, a signal is delivered when the call returns. Faults the call itself
+// --prof) sends SIGPROF to the JavaScript thread about a thousand times a second, and signals
+// handled in the middle of oneDNN 2.6's JIT sgemm (a [64,1024] by [1024,1024] product) corrupted
+// the heap: node aborted with "corrupted size vs. prev_size" at a later free (with the signals
+// held, never). Blocked, a signal is delivered when the call returns. Faults the call itself
 // raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT) are never blocked. OpenMP's worker
 // threads, created inside the first parallel call, inherit this mask, so process-wide signals
 // (SIGINT, SIGCHLD) go to the JavaScript thread's handlers, never to a worker mid-kernel.
