@@ -197,7 +197,7 @@ export class Program<In extends string = string, Req extends string = never, Out
       });
     }
     requireAllBound(report.checked, bindings);
-    const runner = this.runnerFor(key, report);
+    const runner = this.runner(key, report);
     const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)));
     // fromEntries defines own keys, so an output named `__proto__` is kept.
     const result = Object.fromEntries(outputs) as Record<Out, tf.Tensor>;
@@ -246,7 +246,7 @@ export class Program<In extends string = string, Req extends string = never, Out
   explain(shapes: Readonly<Record<string, readonly number[]>> = {}, options: Omit<CheckOptions, 'shapes'> = {}): string {
     checkOptions(options, CHECK_OPTIONS, 'explain');
     const report = this.check(shapes, options);
-    const plan = this.runner(shapes, report, options.consts).plan;
+    const plan = this.runner(signature(shapes, options.consts), report).plan;
     return explainPlan(plan, (k) => backendNote(plan, k));
   }
 
@@ -265,7 +265,7 @@ export class Program<In extends string = string, Req extends string = never, Out
   backward(shapes: Readonly<Record<string, readonly number[]>>, options: Omit<CheckOptions, 'shapes'> = {}): string {
     checkOptions(options, CHECK_OPTIONS, 'backward');
     const report = this.check(shapes, options);
-    return backwardText(report.checked, this.runner(shapes, report, options.consts).plan);
+    return backwardText(report.checked, this.runner(signature(shapes, options.consts), report).plan);
   }
 
   /**
@@ -296,7 +296,7 @@ export class Program<In extends string = string, Req extends string = never, Out
       throw new EinError({ code: 'EIN7001', message: `toPyTorch: shapes is ${String(shapes)}`, expected: 'an object mapping bound tensor names to shapes' });
     }
     const report = this.check(shapes, { consts });
-    const plan = this.runner(shapes, report, consts).plan;
+    const plan = this.runner(signature(shapes, consts), report).plan;
     const boundShapes = new Map([...report.inputs, ...report.params].map((n) => [n, report.shapes[n]] as const));
     return planToModule(plan, { className, boundShapes, statements: report.checked.statements });
   }
@@ -307,12 +307,8 @@ export class Program<In extends string = string, Req extends string = never, Out
     this.plans.clear();
   }
 
-  private runner(shapes: Readonly<Record<string, readonly number[]>>, report: CheckReport, consts?: Readonly<Record<string, number>>): PlanRunner {
-    return this.runnerFor(signature(shapes, consts), report);
-  }
-
-  /** The plan runner of the shapes whose signature is `key`, lowered from `report` the first time. */
-  private runnerFor(key: string, report: CheckReport): PlanRunner {
+  /** The plan runner of the shapes and consts whose signature is `key`, lowered from `report` the first time. */
+  private runner(key: string, report: CheckReport): PlanRunner {
     let runner = this.plans.get(key);
     if (runner === undefined) {
       runner = new PlanRunner(lowerProgram(report.checked), compilePlan);
