@@ -130,6 +130,51 @@ export function batchNormalizeGrad(
   });
 }
 
+/**
+ * (x − μ)/σ · γ + β, then relu when asked, with μ and σ given over the kept axes (batch norm in
+ * evaluation): the normalization kernel fed μ and σ as its statistics.
+ */
+export function normalizeGiven(
+  x: tf.Tensor,
+  mu: tf.Tensor,
+  sigma: tf.Tensor,
+  scale: tf.Tensor | undefined,
+  offset: tf.Tensor | undefined,
+  reduced: readonly number[],
+  relu: boolean,
+): tf.Tensor {
+  return tf.tidy(() => batchNormalize(x, tf.concat([tf.reshape(mu, [-1]), tf.reshape(sigma, [-1])]), scale, offset, reduced, relu));
+}
+
+/**
+ * The gradients of `normalizeGiven`, one function per operand [x, μ, σ, γ?, β?], so that only
+ * those asked for are computed. With dz = dy (masked by y > 0 under relu), g = γ/σ and
+ * x̂ = (x − μ)/σ: dx = dz·g, dμ = −Σ dz·g, dσ = −Σ dz·x̂·g, dγ = Σ dz·x̂, dβ = Σ dz.
+ */
+export function normalizeGivenGrads(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  mu: tf.Tensor,
+  sigma: tf.Tensor,
+  scale: tf.Tensor | undefined,
+  reduced: readonly number[],
+  relu: boolean,
+  offset: boolean,
+): (() => tf.Tensor)[] {
+  const shape = keepDims(x, reduced);
+  const kept = [...mu.shape];
+  const dz = () => (relu ? tf.mul(dy, tf.step(y)) : dy);
+  const sigmaView = () => tf.reshape(sigma, shape);
+  const g = () => (scale === undefined ? tf.reciprocal(sigmaView()) : tf.div(tf.reshape(scale, shape), sigmaView()));
+  const xhat = () => tf.div(tf.sub(x, tf.reshape(mu, shape)), sigmaView());
+  const sum = (t: tf.Tensor) => tf.reshape(tf.sum(t, [...reduced]), kept);
+  const grads = [() => tf.mul(dz(), g()), () => tf.neg(sum(tf.mul(dz(), g()))), () => tf.neg(sum(tf.mul(tf.mul(dz(), xhat()), g())))];
+  if (scale !== undefined) grads.push(() => sum(tf.mul(dz(), xhat())));
+  if (offset) grads.push(() => sum(dz()));
+  return grads;
+}
+
 /** `t` reshaped, disposing `t` when the reshape made a new tensor. */
 function reshapeOwned(t: tf.Tensor, shape: number[]): tf.Tensor {
   if (t.shape.length === shape.length && t.shape.every((d, k) => d === shape[k])) return t;

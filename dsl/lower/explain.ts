@@ -63,6 +63,8 @@ function describe(s: Step): string {
       return `${s.index === 0 ? 'first' : 'second'} half (tf.split)`;
     case 'batchNormalize':
       return `batch normalization over axes [${s.reduced.join(',')}]${s.scale ? ' ·γ' : ''}${s.offset ? ' +β' : ''}${s.relu ? ' relu' : ''}`;
+    case 'normalize':
+      return `normalization by given μ, σ over axes [${s.reduced.join(',')}]${s.scale ? ' ·γ' : ''}${s.offset ? ' +β' : ''}${s.relu ? ' relu' : ''}`;
   }
 }
 

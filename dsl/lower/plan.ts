@@ -72,6 +72,11 @@ export type StepOp =
    * `offset`. Its gradient is the whole normalization's, through μ and σ.
    */
   | { readonly op: 'batchNormalize'; readonly reduced: readonly number[]; readonly scale: boolean; readonly offset: boolean; readonly relu: boolean }
+  /**
+   * (x − μ)/σ · γ + β with μ and σ given (batch norm in evaluation), then relu if set; inputs x,
+   * μ, σ, then γ if `scale`, β if `offset`, each but x over the kept axes. Differentiable in all.
+   */
+  | { readonly op: 'normalize'; readonly reduced: readonly number[]; readonly scale: boolean; readonly offset: boolean; readonly relu: boolean }
   | {
       readonly op: 'pool';
       readonly fn: 'max' | 'avg';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
 import type { GradientProgram } from '../derive/conv-backward';
 import type { Plan, Step } from '../lower/plan';
-import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad } from '../../ops/batchnorm';
+import { batchNormalize, batchNormalizeGrad, batchStats, batchStatsGrad, normalizeGiven, normalizeGivenGrads } from '../../ops/batchnorm';
 import { convFilterGradient, convForwardFused, convImageGradient } from '../../ops/conv';
 import { gatherAxis, scatterAddAxis } from '../../ops/gather';
 import { addRelu, reluBiasGrad, reluGrad } from '../../ops/residual';
@@ -303,6 +303,20 @@ export class PlanRunner {
     );
   }
 
+  /** The normalization by given μ and σ: inputs x, μ, σ, then γ and β when present, all differentiable. */
+  private normalize(s: Step & { op: 'normalize' }, inputs: tf.Tensor[]): tf.Tensor {
+    return withLazyGradient(
+      ([x, mu, sigma, ...params]) => {
+        const gamma = s.scale ? params[0] : undefined;
+        const beta = s.offset ? params[params.length - 1] : undefined;
+        const y = normalizeGiven(x, mu, sigma, gamma, beta, s.reduced, s.relu);
+        return { value: y, saved: gamma ? [x, y, mu, sigma, gamma] : [x, y, mu, sigma] };
+      },
+      (dy, [x, y, mu, sigma, gamma]) => normalizeGivenGrads(dy, x, y, mu, sigma, gamma, s.reduced, s.relu, s.offset),
+      inputs,
+    );
+  }
+
   private gradientRunners(k: number, s: Step & { op: 'conv' }): { filter: PlanRunner; input: PlanRunner } {
     let g = this.gradients.get(k);
     if (g === undefined) {
@@ -413,6 +427,11 @@ export class PlanRunner {
       case 'batchNormalize':
         // Inputs: x, the statistics, then γ and β when present; all but the statistics differentiable.
         return this.batchNormalize(s, x(1), [x(0), ...s.inputs.slice(2).map((i) => values[i])]);
+      case 'normalize':
+        return this.normalize(
+          s,
+          s.inputs.map((i) => values[i]),
+        );
     }
   }
 }

@@ -312,7 +312,9 @@ export function stepExpression(s: Step, x: StepInputs): StepText {
     case 'statsHalf':
       return `${x.ref(0)}[${s.index}]`;
     case 'batchNormalize':
-      return batchNormalize(s, x);
+      return batchNormalize(s, x, `${x.ref(1)}[0]`, `${x.ref(1)}[1]`, 2);
+    case 'normalize':
+      return batchNormalize(s, x, x.ref(1), x.ref(2), 3);
     case 'input':
     case 'constant':
     case 'mask':
@@ -322,16 +324,15 @@ export function stepExpression(s: Step, x: StepInputs): StepText {
   }
 }
 
-/** (x − μ)/σ · γ + β on the kept axes, then relu if the step says so. */
-function batchNormalize(s: Step & { op: 'batchNormalize' }, x: StepInputs): string {
+/** (x − μ)/σ · γ + β on the kept axes, then relu if the step says so; γ is input `first` and β follows it. */
+function batchNormalize(s: Step & { op: 'batchNormalize' | 'normalize' }, x: StepInputs, mu: string, sigma: string, first: number): string {
   const shape = x.shape(0);
   // μ, σ, γ and β are flat over the kept axes: they broadcast as they are when one trailing axis is kept.
   const leading = s.reduced.every((a, k) => a === k) && s.reduced.length === shape.length - 1;
   const keep = shape.map((d, a) => (s.reduced.includes(a) ? 1 : d));
   const view = (t: string) => (leading ? t : `${t}.reshape(${pyTuple(keep)})`);
-  const stats = x.ref(1);
-  let y = `(${x.ref(0)} - ${view(`${stats}[0]`)}) / ${view(`${stats}[1]`)}`;
-  if (s.scale) y = `${y} * ${view(x.ref(2))}`;
-  if (s.offset) y = `${y} + ${view(x.ref(s.scale ? 3 : 2))}`;
+  let y = `(${x.ref(0)} - ${view(mu)}) / ${view(sigma)}`;
+  if (s.scale) y = `${y} * ${view(x.ref(first))}`;
+  if (s.offset) y = `${y} + ${view(x.ref(s.scale ? first + 1 : first))}`;
   return s.relu ? `torch.relu(${y})` : y;
 }

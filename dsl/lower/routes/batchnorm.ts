@@ -48,7 +48,7 @@ function lhsNames(s: CheckedStatement): string[] | undefined {
 }
 
 /** `tensor[...]` read with plain names: the names, or undefined. */
-function readOf(e: CheckedExpr, tensor?: string): { tensor: string; names: string[] } | undefined {
+export function readOf(e: CheckedExpr, tensor?: string): { tensor: string; names: string[] } | undefined {
   if (e.kind !== 'access' || (tensor !== undefined && e.tensor !== tensor)) return undefined;
   const names = plainNames(e.indices);
   return names === undefined ? undefined : { tensor: e.tensor, names };
@@ -67,7 +67,7 @@ function keptAxes(names: readonly string[], xNames: readonly string[], kept: rea
   );
 }
 
-interface MeanMatch {
+export interface MeanMatch {
   readonly input: string;
   readonly reduced: number[];
   readonly kept: number[];
@@ -114,7 +114,12 @@ function matchStd(s: CheckedStatement, m: MeanMatch, mean: string): number | und
  * `Y[...] = f((X[...] − M[kept]) / S[kept] · G[kept] + B[kept])` with Y laid out as X; f, G, B
  * optional and the products and sums in either order.
  */
-function matchNormalize(s: CheckedStatement, m: MeanMatch, mean: string, std: string): Pick<BatchNormGroup, 'scale' | 'offset' | 'activation'> | undefined {
+export function matchNormalize(
+  s: CheckedStatement,
+  m: MeanMatch,
+  mean: string,
+  std: string,
+): Pick<BatchNormGroup, 'scale' | 'offset' | 'activation'> | undefined {
   const lhs = lhsNames(s);
   if (lhs === undefined) return undefined;
   let e = s.parts[0];

@@ -12,8 +12,9 @@ import { convolutionRoute } from './conv';
 import { convEpilogueRoute } from './conv-epilogue';
 import { elementwiseRoute } from './elementwise';
 import { extremumRoute } from './extremum';
+import { givenNormalizationRoute } from './normalize';
 import { poolingRoute } from './pool';
 
-export const STATEMENT_ROUTES: readonly StatementRoute[] = [batchNormRoute];
+export const STATEMENT_ROUTES: readonly StatementRoute[] = [batchNormRoute, givenNormalizationRoute];
 
 export const EXPRESSION_ROUTES: readonly ExprRoute[] = [convEpilogueRoute, poolingRoute, convolutionRoute, contractionRoute, extremumRoute, elementwiseRoute];

@@ -275,4 +275,24 @@ export const CASES: readonly Case[] = [
     src: ['H[b,x:5,y:5,j:3] = relu(W1[Δx:3,Δy:3,i,j]·X[b,x+Δx-1,y+Δy-1,i])', 'Y[b,x,y,j] = X[b,x,y,j] + W2[Δx:3,Δy:3,i,j]·H[b,x+Δx-1,y+Δy-1,i]'].join('\n'),
     shapes: { X: [1, 5, 5, 3] },
   },
+
+  // -- normalization by given μ and σ (batch norm in evaluation: one step, differentiable in all) ------
+  {
+    name: 'batch norm in evaluation: given μ, σ, with γ, β and relu',
+    src: 'Y[b,x,y,j] = relu((X[b,x,y,j] - M[j]) / S[j] · G[j] + B[j])',
+    shapes: { X: [3, 2, 3, 4], M: [4], S: [4] },
+    positive: ['S'],
+  },
+  {
+    name: 'given μ, σ over two kept axes, γ first, no β, tanh',
+    src: 'Y[b,i,j] = tanh(G[i,j] · ((X[b,i,j] - M[i,j]) / S[i,j]))',
+    shapes: { X: [4, 2, 3], M: [2, 3], S: [2, 3] },
+    positive: ['S'],
+  },
+  {
+    name: 'given μ, σ with the channel axis first, no γ, β',
+    src: 'Y[j,b] = (X[j,b] - M[j]) / S[j]',
+    shapes: { X: [3, 5], M: [3], S: [3] },
+    positive: ['S'],
+  },
 ];

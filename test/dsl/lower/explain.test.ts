@@ -149,6 +149,23 @@ describe('explain()', () => {
     expect(y.ops[0].text).toMatch(/^batch normalization over axes \[0,1,2\] ·γ \+β relu\(/);
   });
 
+  it('batch norm in evaluation (μ, σ given): one normalization step; near misses take the elementwise route', () => {
+    const c = CASES.find((k) => k.name.startsWith('batch norm in evaluation'))!;
+    const [y] = blocks(ein(c.src).explain(c.shapes));
+    expect(y.routes.join('\n')).toMatch(/normalization by given statistics.*relu fused/);
+    expect(y.ops.map((o) => o.text.split('(')[0])).toEqual(['normalization by given μ, σ over axes [0,1,2] ·γ +β relu']);
+    const misses = [
+      'Y[b,j] = (X[b,j] - M[j]) / X[b,j]', // σ is X itself
+      'Y[b,j] = (X[b,j] - M[j]) / S[b]', // μ and σ over different axes
+      'Y[b,j] = (X[b,j] - M[j]) · S[j]', // a product, not a quotient
+      'Y[j,b] = (X[b,j] - M[j]) / S[j]', // the output transposes X
+    ];
+    for (const src of misses) {
+      const text = ein(src).explain({ X: [4, 3] });
+      expect(text, src).not.toMatch(/given statistics/);
+    }
+  });
+
   it('relu of a same-shape sum is one addRelu step; of a broadcasting sum, add then relu', () => {
     const fused = blocks(ein('Y[b,j] = relu(A[b,j] + B[b,j])').explain({ A: [3, 4], B: [3, 4] }))[0];
     expect(fused.ops.map((o) => o.text.split('(')[0])).toContain('relu');
