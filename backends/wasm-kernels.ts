@@ -13,6 +13,7 @@ import {
   COL2IM,
   CONV2D_FILTER_GRAD,
   FIRST_MAX_POOL_GRAD,
+  MAX_POOL_KEEPING_NAN,
   MOVING_AVERAGE,
   RELU_BIAS_GRAD,
   SGD_UPDATE,
@@ -21,6 +22,7 @@ import {
   type Col2ImAttrs,
   type Conv2DFilterGradAttrs,
   type FirstMaxPoolGradAttrs,
+  type MaxPoolKeepingNaNAttrs,
   type MovingAverageAttrs,
   type SgdUpdateAttrs,
 } from './kernel-names';
@@ -29,6 +31,7 @@ import {
   col2ImLoop,
   convFilterGradLoop,
   maxPoolGradLoop,
+  maxPoolNaNLoop,
   movingAverageLoop,
   reluBiasGradLoop,
   sgdLoop,
@@ -61,6 +64,25 @@ const f = Math.fround;
 
 /** The byte offset of a tensor's data in the heap. */
 const at = (heap: WasmHeapBackend, t: tf.TensorInfo) => heap.dataIdMap.get(t.dataId).memoryOffset;
+
+/**
+ * MAX_POOL_KEEPING_NAN. tfjs-wasm's MaxPool (XNNPACK's) skips NaN, and the NaN term composed
+ * beside it cost half as much again as the pooling.
+ */
+function maxPoolKeepingNaN({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const heap = backend as WasmHeapBackend;
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { filterSize, strides } = attrs as unknown as MaxPoolKeepingNaNAttrs;
+  const [n, h, w, c] = x.shape;
+  const [kh, kw] = filterSize;
+  const [sh, sw] = strides;
+  const p: PoolGeometry = { n, h, w, c, oh: Math.floor((h - kh) / sh) + 1, ow: Math.floor((w - kw) / sw) + 1, kh, kw, sh, sw };
+  const out = heap.makeOutput([n, p.oh, p.ow, c], 'float32');
+  const simd = simdLoops(backend);
+  if (simd !== undefined) simd.maxPoolNaN(at(heap, x), at(heap, out), n, h, w, c, p.oh, p.ow, kh, kw, sh, sw);
+  else maxPoolNaNLoop(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out), p);
+  return out;
+}
 
 /**
  * FIRST_MAX_POOL_GRAD. tfjs-wasm's own MaxPoolGrad gives zero gradient where a window's maximum is
@@ -308,6 +330,7 @@ function conv2DFilterGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
 }
 
 const KERNELS: [string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]][] = [
+  [MAX_POOL_KEEPING_NAN, maxPoolKeepingNaN],
   [FIRST_MAX_POOL_GRAD, firstMaxPoolGrad],
   [SGD_UPDATE, sgdUpdate],
   [ADAM_UPDATE, adamUpdate],

@@ -459,6 +459,139 @@
       (local.set $chunk (i32.add (local.get $chunk) (i32.const 16)))
       (br_if $chunks (i32.lt_u (local.get $chunk) (local.get $o)))))
 
+  ;; A 'valid' max pooling of x [n, h, w, c] (NHWC) by windows kh×kw with strides sh, sw into y
+  ;; [n, oh, ow, c], in which a window holding NaN gives NaN; otherwise its largest value, ±∞
+  ;; included. Sixteen channels at a time, then four: f32x4.pmax (one instruction, where the
+  ;; NaN-propagating max is several) with the NaN lanes collected in a mask; the rest of the
+  ;; channels one at a time (f32.max, which propagates NaN).
+  (func (export "maxPoolNaN")
+    (param $x i32) (param $y i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (local $b i32) (local $u i32) (local $v i32) (local $k i32) (local $i i32) (local $j i32)
+    (local $first i32) (local $row i32) (local $p i32) (local $out i32) (local $rowBytes i32) (local $colBytes i32)
+    (local $best v128) (local $best1 v128) (local $best2 v128) (local $best3 v128)
+    (local $nan v128) (local $nan1 v128) (local $nan2 v128) (local $nan3 v128) (local $val v128) (local $sbest f32)
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $w) (local.get $c)) (i32.const 2)))
+    (local.set $colBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $out (local.get $y))
+    (local.set $b (i32.const 0))
+    (block $b_done
+      (loop $b_loop
+        (br_if $b_done (i32.ge_u (local.get $b) (local.get $n)))
+        (local.set $u (i32.const 0))
+        (block $u_done
+          (loop $u_loop
+            (br_if $u_done (i32.ge_u (local.get $u) (local.get $oh)))
+            (local.set $v (i32.const 0))
+            (block $v_done
+              (loop $v_loop
+                (br_if $v_done (i32.ge_u (local.get $v) (local.get $ow)))
+                ;; first = x + ((b·h + u·sh)·w + v·sw)·c·4, the window's first element
+                (local.set $first
+                  (i32.add (local.get $x)
+                    (i32.shl
+                      (i32.mul
+                        (i32.add
+                          (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.mul (local.get $u) (local.get $sh))) (local.get $w))
+                          (i32.mul (local.get $v) (local.get $sw)))
+                        (local.get $c))
+                      (i32.const 2))))
+                (local.set $k (i32.const 0))
+                (block $k16_done
+                  (loop $k16
+                    (br_if $k16_done (i32.gt_u (i32.add (local.get $k) (i32.const 16)) (local.get $c)))
+                    (local.set $best (v128.const f32x4 -inf -inf -inf -inf))
+                    (local.set $best1 (local.get $best))
+                    (local.set $best2 (local.get $best))
+                    (local.set $best3 (local.get $best))
+                    (local.set $nan (v128.const i32x4 0 0 0 0))
+                    (local.set $nan1 (local.get $nan))
+                    (local.set $nan2 (local.get $nan))
+                    (local.set $nan3 (local.get $nan))
+                    (local.set $row (i32.add (local.get $first) (i32.shl (local.get $k) (i32.const 2))))
+                    (local.set $i (i32.const 0))
+                    (loop $i16
+                      (local.set $p (local.get $row))
+                      (local.set $j (i32.const 0))
+                      (loop $j16
+                        (local.set $val (v128.load (local.get $p)))
+                        (local.set $best (f32x4.pmax (local.get $best) (local.get $val)))
+                        (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $val) (local.get $val))))
+                        (local.set $val (v128.load offset=16 (local.get $p)))
+                        (local.set $best1 (f32x4.pmax (local.get $best1) (local.get $val)))
+                        (local.set $nan1 (v128.or (local.get $nan1) (f32x4.ne (local.get $val) (local.get $val))))
+                        (local.set $val (v128.load offset=32 (local.get $p)))
+                        (local.set $best2 (f32x4.pmax (local.get $best2) (local.get $val)))
+                        (local.set $nan2 (v128.or (local.get $nan2) (f32x4.ne (local.get $val) (local.get $val))))
+                        (local.set $val (v128.load offset=48 (local.get $p)))
+                        (local.set $best3 (f32x4.pmax (local.get $best3) (local.get $val)))
+                        (local.set $nan3 (v128.or (local.get $nan3) (f32x4.ne (local.get $val) (local.get $val))))
+                        (local.set $p (i32.add (local.get $p) (local.get $colBytes)))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br_if $j16 (i32.lt_u (local.get $j) (local.get $kw))))
+                      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+                      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                      (br_if $i16 (i32.lt_u (local.get $i) (local.get $kh))))
+                    (v128.store (local.get $out) (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $best) (local.get $nan)))
+                    (v128.store offset=16 (local.get $out) (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $best1) (local.get $nan1)))
+                    (v128.store offset=32 (local.get $out) (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $best2) (local.get $nan2)))
+                    (v128.store offset=48 (local.get $out) (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $best3) (local.get $nan3)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 64)))
+                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                    (br $k16)))
+                (block $k4_done
+                  (loop $k4
+                    (br_if $k4_done (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $c)))
+                    (local.set $best (v128.const f32x4 -inf -inf -inf -inf))
+                    (local.set $nan (v128.const i32x4 0 0 0 0))
+                    (local.set $row (i32.add (local.get $first) (i32.shl (local.get $k) (i32.const 2))))
+                    (local.set $i (i32.const 0))
+                    (loop $i4
+                      (local.set $p (local.get $row))
+                      (local.set $j (i32.const 0))
+                      (loop $j4
+                        (local.set $val (v128.load (local.get $p)))
+                        (local.set $best (f32x4.pmax (local.get $best) (local.get $val)))
+                        (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $val) (local.get $val))))
+                        (local.set $p (i32.add (local.get $p) (local.get $colBytes)))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br_if $j4 (i32.lt_u (local.get $j) (local.get $kw))))
+                      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+                      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                      (br_if $i4 (i32.lt_u (local.get $i) (local.get $kh))))
+                    (v128.store (local.get $out)
+                      (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $best) (local.get $nan)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 16)))
+                    (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                    (br $k4)))
+                (block $k1_done
+                  (loop $k1
+                    (br_if $k1_done (i32.ge_u (local.get $k) (local.get $c)))
+                    (local.set $sbest (f32.const -inf))
+                    (local.set $row (i32.add (local.get $first) (i32.shl (local.get $k) (i32.const 2))))
+                    (local.set $i (i32.const 0))
+                    (loop $i1
+                      (local.set $p (local.get $row))
+                      (local.set $j (i32.const 0))
+                      (loop $j1
+                        (local.set $sbest (f32.max (local.get $sbest) (f32.load (local.get $p))))
+                        (local.set $p (i32.add (local.get $p) (local.get $colBytes)))
+                        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                        (br_if $j1 (i32.lt_u (local.get $j) (local.get $kw))))
+                      (local.set $row (i32.add (local.get $row) (local.get $rowBytes)))
+                      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                      (br_if $i1 (i32.lt_u (local.get $i) (local.get $kh))))
+                    (f32.store (local.get $out) (local.get $sbest))
+                    (local.set $out (i32.add (local.get $out) (i32.const 4)))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (br $k1)))
+                (local.set $v (i32.add (local.get $v) (i32.const 1)))
+                (br $v_loop)))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $u_loop)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $b_loop))))
+
   ;; The gradient of a 'valid' max pooling of x [n, h, w, c] (NHWC) by windows kh×kw with strides
   ;; sh, sw: dx = 0, then each window's dy goes to the first of its largest elements in row-major
   ;; window order (NaN is never largest; a window of no number gives its first element). Four

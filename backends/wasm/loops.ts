@@ -110,6 +110,28 @@ export interface PoolGeometry {
 }
 
 /**
+ * MAX_POOL_KEEPING_NAN: each window's largest value, or NaN when the window holds one (Math.max
+ * gives NaN for a NaN operand).
+ */
+export function maxPoolNaNLoop(xs: Float32Array, y: Float32Array, p: PoolGeometry): void {
+  const { n, h, w, c, oh, ow, kh, kw, sh, sw } = p;
+  let out = 0;
+  for (let b = 0; b < n; b++) {
+    for (let u = 0; u < oh; u++) {
+      for (let v = 0; v < ow; v++) {
+        for (let k = 0; k < c; k++) {
+          let best = -Infinity;
+          for (let i = 0; i < kh; i++) {
+            for (let j = 0; j < kw; j++) best = Math.max(best, xs[((b * h + u * sh + i) * w + v * sw + j) * c + k]);
+          }
+          y[out++] = best;
+        }
+      }
+    }
+  }
+}
+
+/**
  * FIRST_MAX_POOL_GRAD: dx = 0, then each window's dy to the first of its largest elements in
  * row-major window order; one scan of each window, all channels at once (NHWC keeps a window
  * position's channels together).

@@ -84,6 +84,7 @@ export interface SimdLoops {
     top: number,
     left: number,
   ): void;
+  maxPoolNaN(x: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
   maxPoolGrad(
     x: number,
     dy: number,

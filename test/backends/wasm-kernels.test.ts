@@ -117,6 +117,58 @@ describe('EinnetReluBiasGrad', () => {
   }
 });
 
+describe('EinnetMaxPoolKeepingNaN', () => {
+  // Channel counts that take the 16-wide, 4-wide and one-at-a-time paths, alone and together.
+  const cases: [number[], [number, number], [number, number]][] = [
+    [
+      [2, 9, 9, 64],
+      [3, 3],
+      [2, 2],
+    ],
+    [
+      [2, 8, 8, 21],
+      [2, 2],
+      [2, 2],
+    ],
+    [
+      [1, 7, 5, 6],
+      [3, 2],
+      [1, 2],
+    ],
+    [
+      [3, 5, 5, 1],
+      [5, 5],
+      [1, 1],
+    ],
+  ];
+  for (const [shape, window, strides] of cases) {
+    it(`[${shape}] window ${window} strides ${strides}: each window's largest value, NaN where it holds one, ±∞ kept; SIMD = JavaScript`, () => {
+      const [n, h, w, c] = shape;
+      const [oh, ow] = [Math.floor((h - window[0]) / strides[0]) + 1, Math.floor((w - window[1]) / strides[1]) + 1];
+      const x = randoms(sizeOf(shape) + 1, sizeOf(shape), 3);
+      for (let k = 0; k < x.length; k += 37) x[k] = NaN;
+      for (let k = 5; k < x.length; k += 53) x[k] = k % 2 === 0 ? Infinity : -Infinity;
+      const [simd, js] = bothLoops(() => [run('EinnetMaxPoolKeepingNaN', { x: tf.tensor(x, shape) }, { filterSize: window, strides }) as tf.Tensor]);
+      expectSameBits(simd, js);
+      const want = new Float32Array(n * oh * ow * c);
+      for (let b = 0; b < n; b++)
+        for (let u = 0; u < oh; u++)
+          for (let v = 0; v < ow; v++)
+            for (let k = 0; k < c; k++) {
+              let best = -Infinity;
+              for (let i = 0; i < window[0]; i++)
+                for (let j = 0; j < window[1]; j++) {
+                  const value = x[((b * h + u * strides[0] + i) * w + v * strides[1] + j) * c + k];
+                  best = Number.isNaN(value) || Number.isNaN(best) ? NaN : Math.max(best, value);
+                }
+              want[((b * oh + u) * ow + v) * c + k] = best;
+            }
+      expect(want.some(Number.isNaN)).toBe(true);
+      expectSameBits(simd, [want]);
+    });
+  }
+});
+
 describe('EinnetFirstMaxPoolGrad', () => {
   const cases: [number[], [number, number], [number, number]][] = [
     [
