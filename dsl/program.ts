@@ -66,6 +66,12 @@ export interface RunOptions {
    */
   readonly validate?: boolean;
   readonly tolerance?: number;
+  /**
+   * The assigned tensors to return (default: every one). Without a gradient tape the others are
+   * freed as soon as no later statement reads them, so a long program — a whole network in
+   * evaluation — holds a few intermediates at a time instead of all of them.
+   */
+  readonly outputs?: readonly string[];
 }
 
 /**
@@ -74,7 +80,7 @@ export interface RunOptions {
  */
 export const compilePlan: CompilePlan = (source, shapes) => lowerProgram(checkProgram(parse(source), { shapes }));
 
-const RUN_OPTIONS = ['consts', 'validate', 'tolerance'];
+const RUN_OPTIONS = ['consts', 'validate', 'tolerance', 'outputs'];
 const PYTORCH_OPTIONS = ['shapes', 'consts', 'className'];
 
 /** What `toPyTorch` takes. */
@@ -102,6 +108,25 @@ function checkRunOptions(options: RunOptions): void {
       expected: 'a finite number ≥ 0 (relative to the largest reference value, default 1e-3)',
     });
   }
+}
+
+/**
+ * `run`'s `outputs` option as a set of the program's assigned tensors.
+ * @throws EinError EIN3020 for a name the program does not assign, or no names
+ */
+function wantedOutputs(names: readonly string[], assigned: readonly string[]): ReadonlySet<string> {
+  if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string')) {
+    throw new EinError({ code: 'EIN3020', message: `run: outputs is ${JSON.stringify(names)}`, expected: 'a non-empty array of assigned tensor names' });
+  }
+  const unknown = names.filter((n) => !assigned.includes(n));
+  if (unknown.length > 0) {
+    throw new EinError({
+      code: 'EIN3020',
+      message: `run: outputs names ${unknown.join(', ')}, which the program does not assign`,
+      expected: `names among ${assigned.join(', ')}`,
+    });
+  }
+  return new Set(names);
 }
 
 /**
@@ -197,8 +222,9 @@ export class Program<In extends string = string, Req extends string = never, Out
       });
     }
     requireAllBound(report.checked, bindings);
+    const wanted = options.outputs === undefined ? undefined : wantedOutputs(options.outputs, report.outputs);
     const runner = this.runner(key, report);
-    const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)));
+    const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)), wanted);
     // fromEntries defines own keys, so an output named `__proto__` is kept.
     const result = Object.fromEntries(outputs) as Record<Out, tf.Tensor>;
     if (options.validate) {
@@ -375,6 +401,7 @@ function validateAgainstReference(
   const reference = program.evaluateReference(bindings, { consts: options.consts });
   const tol = options.tolerance ?? 1e-3;
   for (const [name, ref] of Object.entries(reference)) {
+    if (!Object.hasOwn(outputs, name)) continue;
     const got = outputs[name].dataSync();
     const want = ref.data;
     const scale = Math.max(1, ...Array.from(want, Math.abs));

@@ -267,7 +267,17 @@ export class Model {
    * In training mode the running statistics are not updated here (see `updateRunningStats`).
    */
   forward(inputs: Readonly<Record<string, tf.Tensor>>, options: ApplyOptions = {}): Record<string, tf.Tensor> {
-    this.assertAlive('Model.forward');
+    return this.runProgram('Model.forward', inputs, options);
+  }
+
+  /** Runs the program of the mode `options` asks for; `outputs`: the assigned tensors returned (default all). */
+  private runProgram(
+    where: string,
+    inputs: Readonly<Record<string, tf.Tensor>>,
+    options: ApplyOptions,
+    outputs?: readonly string[],
+  ): Record<string, tf.Tensor> {
+    this.assertAlive(where);
     rejectUnknownOptions('EIN4001', 'Model.apply', options, ['training']);
     this.checkInputs(inputs, options.training ? 'Model.apply (training)' : 'Model.apply');
     const training = options.training ?? false;
@@ -295,7 +305,7 @@ export class Model {
     if (!training) for (const [name, v] of this.stats) bindings[name] = v;
     const program = training ? this.trainProgram : this.evalProgram;
     try {
-      return program.run(bindings);
+      return program.run(bindings, { outputs });
     } finally {
       for (const t of made) t.dispose();
     }
@@ -309,10 +319,8 @@ export class Model {
    *   const train = model.apply({ X: images }, { training: true });
    */
   apply(inputs: Readonly<Record<string, tf.Tensor>>, options: ApplyOptions = {}): tf.Tensor {
-    const all = this.forward(inputs, options);
-    const out = all[this.output];
-    for (const [name, t] of Object.entries(all)) if (name !== this.output) t.dispose();
-    return out;
+    // Only the output is asked for: in evaluation each layer's activations go once the next has read them.
+    return this.runProgram('Model.apply', inputs, options, [this.output])[this.output];
   }
 
   /** Moves each running statistic toward its batch value in `outputs` (a training-mode forward). */

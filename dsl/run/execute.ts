@@ -164,7 +164,8 @@ export class PlanRunner {
   private readonly constants = new Map<number, tf.Tensor>();
   /** Runners of the derived gradient plans of conv steps, compiled on the first gradient. */
   private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
-  private lastUse: Int32Array | undefined;
+  /** For each set of returned outputs (by their names, joined), the last reader of each step. */
+  private readonly lastUse = new Map<string, Int32Array>();
   /** Second halves of batch statistics split for their first half, by statistics step (one run). */
   private readonly secondHalves = new Map<number, tf.Tensor>();
   private disposed = false;
@@ -174,14 +175,17 @@ export class PlanRunner {
     private readonly compile: CompilePlan,
   ) {}
 
-  /** Runs the plan; `bindings` holds every input and parameter. Returns every assigned tensor. */
-  run(bindings: ReadonlyMap<string, tf.Tensor>): Map<string, tf.Tensor> {
+  /**
+   * Runs the plan; `bindings` holds every input and parameter. Returns the assigned tensors named
+   * in `wanted` (default: every one).
+   */
+  run(bindings: ReadonlyMap<string, tf.Tensor>, wanted?: ReadonlySet<string>): Map<string, tf.Tensor> {
     if (this.disposed) throw new Error('PlanRunner used after dispose()');
     // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
     // Without a gradient tape, an intermediate can go as soon as its last reader has run, so a
     // long program never holds all its intermediates at once. With a tape, tfjs needs them.
     const recording = gradientDepth() > 0;
-    const lastUse = this.lastUses();
+    const lastUse = this.lastUses(wanted);
     this.secondHalves.clear();
     const kept = tf.tidy(() => {
       const values: tf.Tensor[] = [];
@@ -190,27 +194,33 @@ export class PlanRunner {
         values.push(this.evaluate(steps[k], k, values, bindings));
         if (recording) continue;
         for (const j of steps[k].inputs) if (lastUse[j] === k) values[j].dispose();
+        if (lastUse[k] === k) values[k].dispose();
       }
       const out: Record<string, tf.Tensor> = Object.create(null); // tensor names may be `__proto__`
-      for (const [name, step] of this.plan.outputs) out[name] = values[step];
+      for (const [name, step] of this.plan.outputs) if (wanted === undefined || wanted.has(name)) out[name] = values[step];
       return out;
     });
     return new Map(Object.entries(kept));
   }
 
-  /** For each step, the last step reading it; -1 for steps never freed early (inputs, constants, outputs). */
-  private lastUses(): Int32Array {
-    if (this.lastUse === undefined) {
+  /**
+   * For each step, the last step reading it (itself when nothing reads it), after which it may go;
+   * -1 for steps never freed early: inputs, constants and the outputs returned.
+   */
+  private lastUses(wanted: ReadonlySet<string> | undefined): Int32Array {
+    const key = wanted === undefined ? '' : [...wanted].join('\u0000');
+    let last = this.lastUse.get(key);
+    if (last === undefined) {
       const steps = this.plan.steps;
-      const last = new Int32Array(steps.length).fill(-1);
-      steps.forEach((s, k) => s.inputs.forEach((j) => (last[j] = k)));
-      const outputs = new Set(this.plan.outputs.values());
+      last = new Int32Array(steps.length).map((_, k) => k);
+      steps.forEach((s, k) => s.inputs.forEach((j) => (last![j] = k)));
+      const returned = new Set([...this.plan.outputs].filter(([name]) => wanted === undefined || wanted.has(name)).map(([, step]) => step));
       steps.forEach((s, k) => {
-        if (outputs.has(k) || s.op === 'input' || s.op === 'constant' || s.op === 'mask' || s.op === 'indices' || s.op === 'scalar') last[k] = -1;
+        if (returned.has(k) || s.op === 'input' || s.op === 'constant' || s.op === 'mask' || s.op === 'indices' || s.op === 'scalar') last![k] = -1;
       });
-      this.lastUse = last;
+      this.lastUse.set(key, last);
     }
-    return this.lastUse;
+    return last;
   }
 
   dispose(): void {

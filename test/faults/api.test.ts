@@ -90,6 +90,15 @@ describe('unknown options are EIN3006 with a suggestion', () => {
     expect(tf.memory().numTensors).toBe(before);
     X.dispose();
   });
+  it('run with outputs that the program does not assign, or none, is EIN3020, before anything runs', () => {
+    const X = tf.ones([3]);
+    const before = tf.memory().numTensors;
+    expectEinError(() => p.run({ X }, { outputs: ['Z'] }), 'EIN3020', 'outputs names Z, which the program does not assign', 'names among Y');
+    expectEinError(() => p.run({ X }, { outputs: [] }), 'EIN3020', 'outputs is []');
+    expectEinError(() => p.run({ X }, { outputs: 'Y' as never }), 'EIN3020', 'outputs is "Y"');
+    expect(tf.memory().numTensors).toBe(before);
+    X.dispose();
+  });
   it('a const without a value is EIN2015 and a NaN const is EIN2023, not "missing binding"', () => {
     const q = ein('const n\nY[i] = X[i] * n');
     const X = tf.ones([3]);

@@ -150,3 +150,56 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('run with `outputs`: only the named tensors come back, and the others go early', () => {
+  // Twelve layers of 64×64 values; each reads only the one before it.
+  const chain = ['H1[i,j] = relu(X[i,j] + 1)', ...Array.from({ length: 11 }, (_, k) => `H${k + 2}[i,j] = relu(H${k + 1}[i,j] · 0.5 - 0.25)`)].join('\n');
+  const p = ein(chain);
+  const layerBytes = 64 * 64 * 4;
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: the same values as a full run, a peak of a few layers (tf.profile) instead of all twelve, nothing left behind`, async () => {
+      await useBackend(backend);
+      const X = tf.randomNormal([64, 64], 0, 1, 'float32', 5);
+      const full = p.run({ X });
+      const want = full.H12.dataSync().slice();
+      tf.dispose(Object.values(full));
+      const before = tf.memory().numTensors; // the plan's constants are made by the first run
+      // tf.profile returns the same object each time: its numbers are read before the next.
+      const allPeak = (await tf.profile(() => tf.dispose(Object.values(p.run({ X }))))).peakBytes;
+      let got: Float32Array | undefined;
+      const onlyPeak = (
+        await tf.profile(() => {
+          const out = p.run({ X }, { outputs: ['H12'] });
+          expect(Object.keys(out)).toEqual(['H12']);
+          got = out.H12.dataSync() as Float32Array;
+          out.H12.dispose();
+        })
+      ).peakBytes;
+      expect(got).toEqual(want);
+      // X and the twelve layers at the end of a full run; with `outputs`, X, the layer read and
+      // the few intermediates of one statement.
+      expect(allPeak).toBeGreaterThanOrEqual(13 * layerBytes);
+      expect(onlyPeak).toBeLessThan(6 * layerBytes);
+      expect(tf.memory().numTensors).toBe(before);
+      X.dispose();
+    });
+
+    it(`${backend}: under a gradient tape the intermediates are kept for it, and the gradient is the full run's`, async () => {
+      await useBackend(backend);
+      const X = tf.randomNormal([64, 64], 0, 1, 'float32', 5);
+      const gradient = (outputs?: string[]) =>
+        tf.tidy(() =>
+          tf
+            .grad((x: tf.Tensor) => tf.sum(p.run({ X: x }, { outputs }).H12))(X)
+            .dataSync()
+            .slice(),
+        );
+      const want = gradient();
+      const before = tf.memory().numTensors;
+      expect(gradient(['H12'])).toEqual(want);
+      expect(tf.memory().numTensors).toBe(before);
+      X.dispose();
+    });
+  }
+});
