@@ -74,7 +74,8 @@ void BinaryRun(const float* a, int64_t sa, const float* b, int64_t sb, typename 
 }
 
 // The hottest case, a contiguous walk (same shapes, or one operand a scalar) of +, −, · (the
-// gradients' sums): compiled per ISA. (Split over two threads it measured slower in a training step.)
+// gradients' sums): compiled per ISA, and split over the threads from 64K elements (a ResNet-20
+// step's residual gradients: 2 % less time for the step on two threads).
 #define EINNET_FLAT_BINARY(NAME, EXPR)                                                                        \
   EINNET_CLONES void NAME(const float* __restrict a, int64_t sa, const float* __restrict b, int64_t sb,   \
                           float* __restrict c, int64_t n) {                                                 \
@@ -112,7 +113,10 @@ void BinaryWalk(const float* a, const float* b, uint8_t* out, Dims n, Dims sa, D
   if constexpr (flat != nullptr) {
     const int64_t fa = st[0][0], fb = st[1][0];
     if (n.size() == 1 && fa <= 1 && fb <= 1 && fa + fb >= 1) {
-      flat(a, fa, b, fb, reinterpret_cast<float*>(c), n[0]);
+      float* out = reinterpret_cast<float*>(c);
+      ForRows(n[0], Threads(n[0]), [&](int64_t begin, int64_t end, int) {
+        flat(a + begin * fa, fa, b + begin * fb, fb, out + begin, end - begin);
+      });
       return;
     }
   }
