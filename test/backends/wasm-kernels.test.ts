@@ -64,6 +64,29 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: numbe
   expect(bad).toEqual([]);
 }
 
+/**
+ * The windows of a 'valid' 2-D pooling of an NHWC tensor: [oh, ow], and `visit(out, inputs)` for
+ * every output element, its flat index and its window's flat input indices in row-major order.
+ */
+function poolWindows(
+  shape: readonly number[],
+  window: readonly number[],
+  strides: readonly number[],
+  visit: (out: number, inputs: number[]) => void,
+): [number, number] {
+  const [n, h, w, c] = shape;
+  const [oh, ow] = [Math.floor((h - window[0]) / strides[0]) + 1, Math.floor((w - window[1]) / strides[1]) + 1];
+  for (let b = 0; b < n; b++)
+    for (let u = 0; u < oh; u++)
+      for (let v = 0; v < ow; v++)
+        for (let k = 0; k < c; k++) {
+          const inputs: number[] = [];
+          for (let i = 0; i < window[0]; i++) for (let j = 0; j < window[1]; j++) inputs.push(((b * h + u * strides[0] + i) * w + v * strides[1] + j) * c + k);
+          visit(((b * oh + u) * ow + v) * c + k, inputs);
+        }
+  return [oh, ow];
+}
+
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: object = {}) => tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap);
 
 beforeAll(async () => {
@@ -117,111 +140,60 @@ describe('EinnetReluBiasGrad', () => {
   }
 });
 
+/**
+ * Poolings of NHWC tensors for the pooling kernels: channel counts that take the 16-wide, 4-wide
+ * and one-at-a-time paths, alone and together; overlapping and tiling windows.
+ */
+const POOL_CASES: { shape: number[]; window: [number, number]; strides: [number, number] }[] = [
+  { shape: [2, 28, 28, 6], window: [2, 2], strides: [2, 2] },
+  { shape: [2, 10, 10, 16], window: [2, 2], strides: [2, 2] },
+  { shape: [2, 9, 7, 5], window: [3, 3], strides: [2, 1] },
+  { shape: [1, 6, 6, 4], window: [3, 2], strides: [1, 2] },
+  { shape: [3, 5, 5, 1], window: [5, 5], strides: [1, 1] },
+  { shape: [2, 9, 9, 64], window: [3, 3], strides: [2, 2] },
+  { shape: [2, 8, 8, 21], window: [2, 2], strides: [2, 2] },
+  { shape: [1, 7, 5, 6], window: [3, 2], strides: [1, 2] },
+];
+
 describe('EinnetMaxPoolKeepingNaN', () => {
-  // Channel counts that take the 16-wide, 4-wide and one-at-a-time paths, alone and together.
-  const cases: [number[], [number, number], [number, number]][] = [
-    [
-      [2, 9, 9, 64],
-      [3, 3],
-      [2, 2],
-    ],
-    [
-      [2, 8, 8, 21],
-      [2, 2],
-      [2, 2],
-    ],
-    [
-      [1, 7, 5, 6],
-      [3, 2],
-      [1, 2],
-    ],
-    [
-      [3, 5, 5, 1],
-      [5, 5],
-      [1, 1],
-    ],
-  ];
-  for (const [shape, window, strides] of cases) {
+  for (const { shape, window, strides } of POOL_CASES) {
     it(`[${shape}] window ${window} strides ${strides}: each window's largest value, NaN where it holds one, ±∞ kept; SIMD = JavaScript`, () => {
-      const [n, h, w, c] = shape;
-      const [oh, ow] = [Math.floor((h - window[0]) / strides[0]) + 1, Math.floor((w - window[1]) / strides[1]) + 1];
       const x = randoms(sizeOf(shape) + 1, sizeOf(shape), 3);
       for (let k = 0; k < x.length; k += 37) x[k] = NaN;
       for (let k = 5; k < x.length; k += 53) x[k] = k % 2 === 0 ? Infinity : -Infinity;
       const [simd, js] = bothLoops(() => [run('EinnetMaxPoolKeepingNaN', { x: tf.tensor(x, shape) }, { filterSize: window, strides }) as tf.Tensor]);
       expectSameBits(simd, js);
-      const want = new Float32Array(n * oh * ow * c);
-      for (let b = 0; b < n; b++)
-        for (let u = 0; u < oh; u++)
-          for (let v = 0; v < ow; v++)
-            for (let k = 0; k < c; k++) {
-              let best = -Infinity;
-              for (let i = 0; i < window[0]; i++)
-                for (let j = 0; j < window[1]; j++) {
-                  const value = x[((b * h + u * strides[0] + i) * w + v * strides[1] + j) * c + k];
-                  best = Number.isNaN(value) || Number.isNaN(best) ? NaN : Math.max(best, value);
-                }
-              want[((b * oh + u) * ow + v) * c + k] = best;
-            }
-      expect(want.some(Number.isNaN)).toBe(true);
-      expectSameBits(simd, [want]);
+      const want: number[] = [];
+      poolWindows(shape, window, strides, (out, inputs) => {
+        want[out] = inputs.reduce((best, p) => (Number.isNaN(x[p]) || Number.isNaN(best) ? NaN : Math.max(best, x[p])), -Infinity);
+      });
+      const wantF = Float32Array.from(want);
+      expect(wantF.some(Number.isNaN)).toBe(true);
+      expectSameBits(simd, [wantF]);
     });
   }
 });
 
 describe('EinnetFirstMaxPoolGrad', () => {
-  const cases: [number[], [number, number], [number, number]][] = [
-    [
-      [2, 28, 28, 6],
-      [2, 2],
-      [2, 2],
-    ],
-    [
-      [2, 10, 10, 16],
-      [2, 2],
-      [2, 2],
-    ],
-    [
-      [2, 9, 7, 5],
-      [3, 3],
-      [2, 1],
-    ],
-    [
-      [1, 6, 6, 4],
-      [3, 2],
-      [1, 2],
-    ],
-    [
-      [3, 5, 5, 1],
-      [5, 5],
-      [1, 1],
-    ],
-  ];
-  for (const [shape, window, strides] of cases) {
+  for (const { shape, window, strides } of POOL_CASES) {
     it(`[${shape}] window ${window} strides ${strides}: the first maximum of each window gets its dy; SIMD = JavaScript`, () => {
-      const [n, h, w, c] = shape;
-      const [oh, ow] = [Math.floor((h - window[0]) / strides[0]) + 1, Math.floor((w - window[1]) / strides[1]) + 1];
+      const want = new Float64Array(sizeOf(shape));
       // Integers with many ties and negative maxima, some NaN and −∞.
       const x = Float32Array.from(randoms(sizeOf(shape), sizeOf(shape), 3), (v) => Math.round(v));
       [x[1], x[5], x[9]] = [NaN, -Infinity, NaN];
+      const outputs: [number, number][] = []; // (output, the first maximum of its window)
+      const [oh, ow] = poolWindows(shape, window, strides, (out, inputs) => {
+        let [best, at] = [-Infinity, inputs[0]];
+        for (const p of inputs) if (x[p] > best) [best, at] = [x[p], p];
+        outputs.push([out, at]);
+      });
+      const [n, , , c] = shape;
       const dy = randoms(7, n * oh * ow * c);
       const [simd, js] = bothLoops(() => [
         run('EinnetFirstMaxPoolGrad', { dy: tf.tensor(dy, [n, oh, ow, c]), x: tf.tensor(x, shape) }, { filterSize: window, strides }) as tf.Tensor,
       ]);
       expectSameBits(simd, js);
-      const want = new Float64Array(x.length);
-      for (let b = 0; b < n; b++)
-        for (let u = 0; u < oh; u++)
-          for (let v = 0; v < ow; v++)
-            for (let k = 0; k < c; k++) {
-              let [best, at] = [-Infinity, ((b * h + u * strides[0]) * w + v * strides[1]) * c + k];
-              for (let i = 0; i < window[0]; i++)
-                for (let j = 0; j < window[1]; j++) {
-                  const p = ((b * h + u * strides[0] + i) * w + v * strides[1] + j) * c + k;
-                  if (x[p] > best) [best, at] = [x[p], p];
-                }
-              want[at] += dy[((b * oh + u) * ow + v) * c + k];
-            }
+      for (const [out, at] of outputs) want[at] += dy[out];
       expectClose(simd[0], want, 1e-6);
     });
   }
