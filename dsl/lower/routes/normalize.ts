@@ -68,10 +68,8 @@ function lowerGivenNormalization(ctx: StatementContext, m: GivenNormalization): 
   let step = b.emit({ op: 'normalize', reduced: m.reduced, scale: m.scale !== undefined, offset: m.offset !== undefined, relu }, inputs, x.shape);
   if (m.activation !== undefined && !relu) step = b.unary(m.activation, step);
   const then = m.activation === undefined ? '' : relu ? ', relu fused' : `, then ${m.activation}`;
-  routes.push(
-    `normalization by given statistics: (${m.input} − ${m.names.mean})/${m.names.std}${m.scale ? ` · ${m.scale}` : ''}${m.offset ? ` + ${m.offset}` : ''}${then}; ` +
-      'one pass over the input, differentiable in every operand',
-  );
+  const formula = `(${m.input} − ${m.names.mean})/${m.names.std}${m.scale ? ` · ${m.scale}` : ''}${m.offset ? ` + ${m.offset}` : ''}`;
+  routes.push(`normalization by given statistics: ${formula}${then}; one pass over the input, differentiable in every operand`);
   return step;
 }
 
