@@ -1,8 +1,8 @@
 // One-pass loops for what oneDNN or tfjs do in several passes or slowly: relu(a + b) and its
 // gradient (dsl/lower/builder.ts folds a relu of a sum into one `addRelu` step; ops/residual.ts
-// calls these on the native backend; split over the threads from 64K elements), and the gradient of average pooling whose windows tile the
-// input (oneDNN's took 0.43 ms for LeNet-5's 6-channel layer, 7x its forward), and the tanh and
-// sigmoid gradients (three tfjs ops each).
+// calls these on the native backend; split over the threads from 64K elements), the gradient of
+// average pooling whose windows tile the input (oneDNN's took 0.43 ms for LeNet-5's 6-channel
+// layer, 7x its forward), and the tanh and sigmoid gradients (three tfjs ops each).
 
 #include <cstdint>
 

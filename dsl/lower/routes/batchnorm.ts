@@ -207,23 +207,36 @@ function lowerBatchNormMember(ctx: StatementContext, group: BatchNormGroup, k: n
     if (k === group.std) routes.push(`batch statistics: ${group.names.std} is the second half of the step computed with ${group.names.mean}`);
     return b.reshape(half, kept);
   }
-  const inputs = [x.step, stats];
-  if (group.scale !== undefined) inputs.push(tensor(group.scale).step);
-  if (group.offset !== undefined) inputs.push(tensor(group.offset).step);
-  const relu = group.activation === 'relu';
-  let step = b.emit(
-    { op: 'batchNormalize', reduced: group.reduced, scale: group.scale !== undefined, offset: group.offset !== undefined, relu },
-    inputs,
-    x.shape,
-  );
-  if (group.activation !== undefined && !relu) step = b.unary(group.activation, step);
-  const { mean, std } = group.names;
-  const then = group.activation === undefined ? '' : relu ? ', relu fused' : `, then ${group.activation}`;
-  routes.push(
-    `batch normalization: (${group.input} − ${mean})/${std}${group.scale ? ` · ${group.scale}` : ''}${group.offset ? ` + ${group.offset}` : ''}${then}; ` +
-      `one step whose gradient is the whole group's (through ${mean} and ${std})`,
-  );
+  const { step, formula } = emitNormalization(ctx, 'batchNormalize', group, [stats]);
+  routes.push(`batch normalization: ${formula}; one step whose gradient is the whole group's (through ${group.names.mean} and ${group.names.std})`);
   return step;
+}
+
+/** What a normalization step needs besides its statistics: X, its averaged axes, γ, β, the activation, and the names of μ and σ. */
+export type Normalization = Pick<BatchNormGroup, 'input' | 'names' | 'reduced' | 'scale' | 'offset' | 'activation'>;
+
+/**
+ * Emits the normalization step `op` of `n`, reading X, then `stats` (the statistics steps), then γ
+ * and β when present; then the activation, unless it is relu, which the step fuses. Returns the
+ * step and the formula for the route's note, e.g. `(X − μ)/σ · γ + β, relu fused`.
+ */
+export function emitNormalization(
+  ctx: StatementContext,
+  op: 'batchNormalize' | 'normalize',
+  n: Normalization,
+  stats: readonly number[],
+): { step: number; formula: string } {
+  const { builder: b, tensor } = ctx;
+  const x = tensor(n.input);
+  const inputs = [x.step, ...stats];
+  if (n.scale !== undefined) inputs.push(tensor(n.scale).step);
+  if (n.offset !== undefined) inputs.push(tensor(n.offset).step);
+  const relu = n.activation === 'relu';
+  let step = b.emit({ op, reduced: n.reduced, scale: n.scale !== undefined, offset: n.offset !== undefined, relu }, inputs, x.shape);
+  if (n.activation !== undefined && !relu) step = b.unary(n.activation, step);
+  const then = n.activation === undefined ? '' : relu ? ', relu fused' : `, then ${n.activation}`;
+  const formula = `(${n.input} − ${n.names.mean})/${n.names.std}${n.scale ? ` · ${n.scale}` : ''}${n.offset ? ` + ${n.offset}` : ''}${then}`;
+  return { step, formula };
 }
 
 export const batchNormRoute: StatementRoute<BatchNormGroup> = {

@@ -9,25 +9,15 @@
  * on the native backend by the batch-norm route's normalization kernel. A statement of a batch-norm
  * group (batchnorm.ts) is claimed by that route first.
  */
-import type { CheckedProgram, CheckedStatement, UnaryFn } from '../../check/checked';
+import type { CheckedProgram, CheckedStatement } from '../../check/checked';
 import type { StatementContext, StatementRoute } from '../context';
-import { matchNormalize, readOf } from './batchnorm';
-
-/** One normalization by given statistics: X, the names of M and S, X's averaged axes, G, B and f. */
-export interface GivenNormalization {
-  readonly input: string;
-  readonly names: { readonly mean: string; readonly std: string };
-  readonly reduced: readonly number[];
-  readonly scale?: string;
-  readonly offset?: string;
-  readonly activation?: UnaryFn;
-}
+import { emitNormalization, matchNormalize, readOf, type Normalization } from './batchnorm';
 
 /**
  * `Y[...] = f((X[...] − M[kept]) / S[kept] · G[kept] + B[kept])` where M and S are any per-channel
  * tensors (in evaluation, the running averages): X's kept axes are those M reads, in X's order.
  */
-function matchGivenNormalization(s: CheckedStatement): GivenNormalization | undefined {
+function matchGivenNormalization(s: CheckedStatement): Normalization | undefined {
   let e = s.parts.length === 1 ? s.parts[0] : undefined;
   if (e?.kind === 'unary') e = e.arg;
   // Down the chain of sums and products to (X − M) / S.
@@ -49,8 +39,8 @@ function matchGivenNormalization(s: CheckedStatement): GivenNormalization | unde
 }
 
 /** The statements that are normalizations by given statistics. */
-function findGivenNormalizations(program: CheckedProgram): Map<number, GivenNormalization> {
-  const found = new Map<number, GivenNormalization>();
+function findGivenNormalizations(program: CheckedProgram): Map<number, Normalization> {
+  const found = new Map<number, Normalization>();
   program.statements.forEach((s, k) => {
     const m = matchGivenNormalization(s);
     if (m !== undefined) found.set(k, m);
@@ -58,23 +48,14 @@ function findGivenNormalizations(program: CheckedProgram): Map<number, GivenNorm
   return found;
 }
 
-function lowerGivenNormalization(ctx: StatementContext, m: GivenNormalization): number {
-  const { builder: b, tensor, routes } = ctx;
-  const x = tensor(m.input);
-  const inputs = [x.step, tensor(m.names.mean).step, tensor(m.names.std).step];
-  if (m.scale !== undefined) inputs.push(tensor(m.scale).step);
-  if (m.offset !== undefined) inputs.push(tensor(m.offset).step);
-  const relu = m.activation === 'relu';
-  let step = b.emit({ op: 'normalize', reduced: m.reduced, scale: m.scale !== undefined, offset: m.offset !== undefined, relu }, inputs, x.shape);
-  if (m.activation !== undefined && !relu) step = b.unary(m.activation, step);
-  const then = m.activation === undefined ? '' : relu ? ', relu fused' : `, then ${m.activation}`;
-  const formula = `(${m.input} − ${m.names.mean})/${m.names.std}${m.scale ? ` · ${m.scale}` : ''}${m.offset ? ` + ${m.offset}` : ''}`;
-  routes.push(`normalization by given statistics: ${formula}${then}; one pass over the input, differentiable in every operand`);
+function lowerGivenNormalization(ctx: StatementContext, m: Normalization): number {
+  const { step, formula } = emitNormalization(ctx, 'normalize', m, [ctx.tensor(m.names.mean).step, ctx.tensor(m.names.std).step]);
+  ctx.routes.push(`normalization by given statistics: ${formula}; one pass over the input, differentiable in every operand`);
   return step;
 }
 
-export const givenNormalizationRoute: StatementRoute<GivenNormalization> = {
+export const givenNormalizationRoute: StatementRoute<Normalization> = {
   name: 'normalization by given statistics',
   matches: findGivenNormalizations,
-  lower: (ctx, m) => lowerGivenNormalization(ctx, m),
+  lower: lowerGivenNormalization,
 };
