@@ -164,6 +164,13 @@ export interface NativeAddonInfo {
    * optimised kernel takes a geometry on this CPU, hundreds of times slower.
    */
   readonly referenceConvolutions: number;
+  /**
+   * Forward and backward-data convolution passes run so far by einnet's own Winograd F(2x2, 3x3)
+   * kernel (src/winograd.h), which takes 3x3 stride-1 convolutions where oneDNN has no Winograd.
+   */
+  readonly ownWinogradPasses: number;
+  /** Whether that kernel runs here: AVX2 with FMA and no AVX-512 (with AVX-512, oneDNN's Winograd and direct kernels run). */
+  readonly ownWinogradAvailable: boolean;
   /** The instruction set oneDNN's kernels use ('avx2', 'avx512_core', …); Winograd needs an avx512 one. */
   readonly cpuIsa: string;
   /** Bytes of idle output buffers kept for reuse. */

@@ -8,7 +8,7 @@
       "sources": [
         "src/addon.cc", "src/buffers.cc", "src/conv.cc", "src/conv_layout.cc", "src/matmul.cc", "src/pool.cc",
         "src/eltwise.cc", "src/reduce.cc", "src/loops.cc", "src/broadcast.cc", "src/reduce_loops.cc", "src/normalize.cc", "src/update.cc", "src/fused.cc",
-        "src/max_pool_nan.cc", "src/max_pool_grad.cc", "src/loss.cc"
+        "src/max_pool_nan.cc", "src/max_pool_grad.cc", "src/loss.cc", "src/winograd.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -12,6 +12,7 @@
 //   buffers.h/.cc      the output buffer pool, alloc/release/escaped       (recycle.ts)
 //   params.h           the parameter layouts and codes both sides agree on (addon.ts)
 //   conv*.h/.cc        convolutions                                        (conv.ts, winograd.ts)
+//   winograd.h/.cc     einnet's own Winograd F(2x2, 3x3) where oneDNN has none
 //   matmul.cc          matrix multiplication                               (matmul.ts)
 //   pool.cc            pooling                                             (pool.ts)
 //   eltwise.cc         oneDNN element-wise and binary primitives           (elementwise.ts)
@@ -31,6 +32,7 @@
 #include "kernels.h"
 #include "loops.h"
 #include "primitive_cache.h"
+#include "winograd.h"
 
 namespace einnet {
 namespace {
@@ -97,6 +99,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("cacheMisses", static_cast<double>(TheCache().misses_));
   o.Set("winogradPrimitives", static_cast<double>(WinogradCount()));
   o.Set("referenceConvolutions", static_cast<double>(ReferenceConvolutionCount()));
+  o.Set("ownWinogradPasses", static_cast<double>(OwnWinogradCount()));
+  o.Set("ownWinogradAvailable", OwnWinogradAvailable());
   o.Set("cpuIsa", CpuIsaName());
   o.Set("pooledBytes", static_cast<double>(Pool().pooled_));
   return o;

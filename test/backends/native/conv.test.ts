@@ -229,6 +229,101 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
     }
   });
 
+  // einnet's own Winograd F(2x2, 3x3) (src/winograd.h) runs where oneDNN has none: AVX2 with FMA
+  // and no AVX-512. With AVX-512 these convolutions are oneDNN's, which the tests above cover.
+  const ownWinograd = loadAddon().info().ownWinogradAvailable;
+
+  it.skipIf(!ownWinograd)(
+    "3x3 stride-1 convs with channels in multiples of 8 run on einnet's own Winograd (forward, backward-data, fused bias + relu/relu6) where oneDNN has none",
+    async () => {
+      // [x shape, filter shape, padding, stride, dilation, whether it applies]
+      const cases: [number[], number[], Pad, number, number, boolean][] = [
+        [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 1, 1, true],
+        // Odd sizes (tiles sticking out of the output), several blocks of tiles, both threads.
+        [[3, 7, 9, 8], [3, 3, 8, 24], 'same', 1, 1, true],
+        [[4, 17, 15, 32], [3, 3, 32, 16], 'same', 1, 1, true],
+        [[1, 10, 6, 32], [3, 3, 32, 16], 'valid', 1, 1, true],
+        // Uneven padding and padding 2: the input gradient is padded 2 - pad on the near sides.
+        [
+          [2, 9, 9, 16],
+          [3, 3, 16, 8],
+          [
+            [0, 0],
+            [1, 0],
+            [0, 2],
+            [0, 0],
+          ],
+          1,
+          1,
+          true,
+        ],
+        [
+          [2, 5, 5, 64],
+          [3, 3, 64, 64],
+          [
+            [0, 0],
+            [2, 2],
+            [2, 2],
+            [0, 0],
+          ],
+          1,
+          1,
+          true,
+        ],
+        [[1, 1, 1, 8], [3, 3, 8, 8], 'same', 1, 1, true],
+        // Not taken: 12 channels, stride 2, a 5x5 window, dilation 2.
+        [[2, 8, 8, 12], [3, 3, 12, 16], 'same', 1, 1, false],
+        [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 2, 1, false],
+        [[2, 8, 8, 16], [5, 5, 16, 16], 'same', 1, 1, false],
+        [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 1, 2, false],
+      ];
+      const r = rng(33);
+      for (const [xShape, fShape, pad, stride, dilation, applies] of cases) {
+        const x = randomInput(r, xShape);
+        const filter = randomInput(r, fShape);
+        const bias = randomInput(r, [fShape[3]]);
+        const label = `x [${xShape}] filter [${fShape}] pad ${JSON.stringify(pad)} stride ${stride} dilation ${dilation}`;
+        const before = loadAddon().info().ownWinogradPasses;
+        const conv = ([a, f]: tf.Tensor[]) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, stride, pad, 'NHWC', dilation);
+        const fused =
+          (activation: 'relu' | 'relu6') =>
+          ([a, f, b]: tf.Tensor[]) =>
+            tf.fused.conv2d({ x: a as tf.Tensor4D, filter: f as tf.Tensor4D, strides: stride, pad, dilations: dilation, bias: b, activation });
+        resetNativeKernelStats();
+        await compareWithCpu(`${label} forward`, [x, filter], conv);
+        await compareWithCpu(`${label} fused bias + relu6`, [x, filter, bias], fused('relu6'));
+        // tfjs differentiates convolutions at dilation 1 only.
+        if (dilation === 1) {
+          await compareWithCpu(`${label} gradients`, [x, filter], gradients(conv));
+          await compareWithCpu(`${label} fused bias + relu, gradients`, [x, filter, bias], gradients(fused('relu')));
+        }
+        expectRanNatively(['Conv2D', 'FusedConv2D'], label);
+        // Forward, relu6, and each gradient's forward and input-gradient passes.
+        expect(loadAddon().info().ownWinogradPasses - before, `${label}: passes on einnet's Winograd`).toBe(applies ? 6 : 0);
+      }
+    },
+  );
+
+  it.skipIf(!ownWinograd)("setNativeWinograd(false) turns einnet's own Winograd off too (same answer from oneDNN's direct kernels)", async () => {
+    const r = rng(34);
+    const x = randomInput(r, [2, 8, 8, 16]);
+    const filter = randomInput(r, [3, 3, 16, 16]);
+    const conv = gradients(([a, f]: tf.Tensor[]) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
+    const passes = async (label: string) => {
+      const before = loadAddon().info().ownWinogradPasses;
+      await compareWithCpu(label, [x, filter], conv);
+      return loadAddon().info().ownWinogradPasses - before;
+    };
+    try {
+      setNativeWinograd(false);
+      expect(await passes('Winograd forbidden')).toBe(0);
+      setNativeWinograd(true);
+      expect(await passes('Winograd allowed')).toBe(2);
+    } finally {
+      setNativeWinograd(true);
+    }
+  });
+
   it('FusedConv2D with bias and every activation oneDNN takes, forward and gradient', async () => {
     const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const;
     for (let seed = 201; seed <= 224; seed++) {
