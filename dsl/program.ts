@@ -143,6 +143,20 @@ function unboundReads(ast: Ast, given: Readonly<Record<string, unknown>>, consts
 /** How many lowered plans (one per input-shape signature) a program keeps. */
 const PLAN_CACHE_LIMIT = 16;
 
+/** A run without options: its binding names in order, their shapes, and the plan they chose. */
+interface LastRun {
+  readonly names: readonly string[];
+  readonly shapes: readonly (readonly number[])[];
+  readonly report: CheckReport;
+  readonly runner: PlanRunner;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * An einnet program. Create it with `ein`. When made from a string literal its type parameters
  * are the names it may bind (`In`), must bind (`Req`, declared `input`) and assigns (`Out`).
@@ -151,6 +165,12 @@ export class Program<In extends string = string, Req extends string = never, Out
   readonly ast: Ast;
   private readonly checks = new Map<string, CheckReport>();
   private readonly plans = new Map<string, PlanRunner>();
+  /**
+   * The last run without options. A run binding the same names, in the same order, to valid
+   * tensors of the same shapes takes its plan without the checks and cache lookups in between:
+   * a layer run in a loop pays for its kernels and little else.
+   */
+  private last: LastRun | undefined;
 
   constructor(readonly source: string) {
     this.ast = parseCached(source);
@@ -203,7 +223,10 @@ export class Program<In extends string = string, Req extends string = never, Out
    *   const { Y } = ein`Y[b,j] = W[I,j] · X[b,I]`.run({ X, W });
    * @throws EinError for missing, mistyped or mis-shaped bindings.
    */
-  run(bindings: Bindings<In, Req, tf.Tensor>, options: RunOptions = {}): Record<Out, tf.Tensor> {
+  run(bindings: Bindings<In, Req, tf.Tensor>, options?: RunOptions): Record<Out, tf.Tensor> {
+    const repeat = options === undefined ? this.sameAsLast(bindings) : undefined;
+    if (repeat !== undefined) return this.runPlan(repeat.runner, bindings, undefined);
+    if (options === undefined) options = {};
     checkRunOptions(options);
     const shapes = boundShapes(bindings);
     const key = signature(shapes, options.consts);
@@ -224,14 +247,16 @@ export class Program<In extends string = string, Req extends string = never, Out
     requireAllBound(report.checked, bindings);
     const wanted = options.outputs === undefined ? undefined : wantedOutputs(options.outputs, report.outputs);
     const runner = this.runner(key, report);
-    const outputs = runner.run(new Map(Object.entries(bindings as Record<string, tf.Tensor>)), wanted);
-    // fromEntries defines own keys, so an output named `__proto__` is kept.
-    const result = Object.fromEntries(outputs) as Record<Out, tf.Tensor>;
+    if (Object.keys(options).length === 0) {
+      const names = Object.keys(bindings);
+      this.last = { names, shapes: names.map((n) => shapes[n]), report, runner };
+    }
+    const result = this.runPlan(runner, bindings, wanted);
     if (options.validate) {
       try {
         validateAgainstReference(this as Program, bindings as Record<string, tf.Tensor>, result, options);
       } catch (e) {
-        for (const t of outputs.values()) t.dispose();
+        tf.dispose(Object.values(result));
         throw e;
       }
     }
@@ -331,6 +356,26 @@ export class Program<In extends string = string, Req extends string = never, Out
   dispose(): void {
     for (const r of this.plans.values()) r.dispose();
     this.plans.clear();
+    this.last = undefined;
+  }
+
+  /** The last run without options, when `bindings` binds the same names in the same order to float32 tensors of its shapes. */
+  private sameAsLast(bindings: unknown): LastRun | undefined {
+    const last = this.last;
+    if (last === undefined || bindings === null || typeof bindings !== 'object') return undefined;
+    const names = Object.keys(bindings);
+    if (names.length !== last.names.length) return undefined;
+    for (let i = 0; i < names.length; i++) {
+      const t = (bindings as Record<string, unknown>)[names[i]];
+      if (names[i] !== last.names[i] || !(t instanceof tf.Tensor) || t.isDisposed || t.dtype !== 'float32' || !sameShape(t.shape, last.shapes[i])) {
+        return undefined;
+      }
+    }
+    return last;
+  }
+
+  private runPlan(runner: PlanRunner, bindings: object, wanted: ReadonlySet<string> | undefined): Record<Out, tf.Tensor> {
+    return runner.run(bindings as Record<string, tf.Tensor>, wanted) as Record<Out, tf.Tensor>;
   }
 
   /** The plan runner of the shapes and consts whose signature is `key`, lowered from `report` the first time. */
@@ -340,6 +385,7 @@ export class Program<In extends string = string, Req extends string = never, Out
       runner = new PlanRunner(lowerProgram(report.checked), compilePlan);
       if (this.plans.size >= PLAN_CACHE_LIMIT) {
         const [oldKey, old] = this.plans.entries().next().value!;
+        if (this.last?.runner === old) this.last = undefined;
         old.dispose();
         this.plans.delete(oldKey);
       }

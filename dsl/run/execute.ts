@@ -145,9 +145,9 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
 }
 
 /** One output of a run; the others (intermediates of a derived program) are disposed. */
-function pick(outputs: Map<string, tf.Tensor>, name: string): tf.Tensor {
-  for (const [n, t] of outputs) if (n !== name) t.dispose();
-  return outputs.get(name)!;
+function pick(outputs: Record<string, tf.Tensor>, name: string): tf.Tensor {
+  for (const n in outputs) if (n !== name) outputs[n].dispose();
+  return outputs[name];
 }
 
 /**
@@ -176,10 +176,10 @@ export class PlanRunner {
   ) {}
 
   /**
-   * Runs the plan; `bindings` holds every input and parameter. Returns the assigned tensors named
-   * in `wanted` (default: every one).
+   * Runs the plan; `bindings` holds every input and parameter as own properties. Returns the
+   * assigned tensors named in `wanted` (default: every one) as own properties of a plain object.
    */
-  run(bindings: ReadonlyMap<string, tf.Tensor>, wanted?: ReadonlySet<string>): Map<string, tf.Tensor> {
+  run(bindings: Readonly<Record<string, tf.Tensor>>, wanted?: ReadonlySet<string>): Record<string, tf.Tensor> {
     if (this.disposed) throw new Error('PlanRunner used after dispose()');
     // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
     // Without a gradient tape, an intermediate can go as soon as its last reader has run, so a
@@ -187,7 +187,7 @@ export class PlanRunner {
     const recording = gradientDepth() > 0;
     const lastUse = this.lastUses(wanted);
     this.secondHalves.clear();
-    const kept = tf.tidy(() => {
+    return tf.tidy(() => {
       const values: tf.Tensor[] = [];
       const steps = this.plan.steps;
       for (let k = 0; k < steps.length; k++) {
@@ -196,11 +196,15 @@ export class PlanRunner {
         for (const j of steps[k].inputs) if (lastUse[j] === k) values[j].dispose();
         if (lastUse[k] === k) values[k].dispose();
       }
-      const out: Record<string, tf.Tensor> = Object.create(null); // tensor names may be `__proto__`
-      for (const [name, step] of this.plan.outputs) if (wanted === undefined || wanted.has(name)) out[name] = values[step];
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, step] of this.plan.outputs) {
+        if (wanted !== undefined && !wanted.has(name)) continue;
+        // A tensor may be called `__proto__`: defined, not assigned, it is an own property too.
+        if (name === '__proto__') Object.defineProperty(out, name, { value: values[step], enumerable: true, writable: true, configurable: true });
+        else out[name] = values[step];
+      }
       return out;
     });
-    return new Map(Object.entries(kept));
   }
 
   /**
@@ -255,28 +259,8 @@ export class PlanRunner {
       else if (s.activation === 'relu') dz = tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32'));
       if (s.activation === 'sigmoid') dz = tf.mul(dy, tf.mul(y, tf.sub(1, y)));
       const g = this.gradientRunners(k, s);
-      const dx = () =>
-        (fused ? convImageGradient(s, dz, w, x.shape) : undefined) ??
-        pick(
-          g.input.run(
-            new Map([
-              ['W', w],
-              ['dY', dz],
-            ]),
-          ),
-          'dX',
-        );
-      const dw = () =>
-        (fused ? convFilterGradient(s, x, dz, w.shape) : undefined) ??
-        pick(
-          g.filter.run(
-            new Map([
-              ['X', x],
-              ['dY', dz],
-            ]),
-          ),
-          'dW',
-        );
+      const dx = () => (fused ? convImageGradient(s, dz, w, x.shape) : undefined) ?? pick(g.input.run({ W: w, dY: dz }), 'dX');
+      const dw = () => (fused ? convFilterGradient(s, x, dz, w.shape) : undefined) ?? pick(g.filter.run({ X: x, dY: dz }), 'dW');
       if (bias === undefined) return [dx, dw];
       return [dx, dw, () => db ?? tf.sum(dz, [...Array(dz.rank - 1).keys()])];
     };
@@ -346,11 +330,11 @@ export class PlanRunner {
     return t;
   }
 
-  private evaluate(s: Step, k: number, values: readonly tf.Tensor[], bindings: ReadonlyMap<string, tf.Tensor>): tf.Tensor {
+  private evaluate(s: Step, k: number, values: readonly tf.Tensor[], bindings: Readonly<Record<string, tf.Tensor>>): tf.Tensor {
     const x = (j: number) => values[s.inputs[j]];
     switch (s.op) {
       case 'input':
-        return bindings.get(s.name)!;
+        return bindings[s.name];
       case 'constant':
         return this.constant(k, () => tf.tensor(s.values, [...s.shape], 'float32'));
       case 'mask':

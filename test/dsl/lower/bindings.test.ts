@@ -222,3 +222,69 @@ describe('bad bindings', () => {
     for (const t of Object.values(out)) t.dispose();
   });
 });
+
+describe('repeated runs (the last run without options is reused when names and shapes repeat)', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+  const dense = (rows: number, seed: number) => ({
+    X: tf.randomNormal([rows, 3], 0, 1, 'float32', seed),
+    W: tf.randomNormal([3, 2], 0, 1, 'float32', seed + 1),
+    B: tf.randomNormal([2], 0, 1, 'float32', seed + 2),
+  });
+  /** X·W + B computed by hand. */
+  const expected = (b: Record<string, tf.Tensor>) => tf.tidy(() => tf.add(tf.matMul(b.X, b.W), b.B).arraySync());
+  const runAndRead = (p: ReturnType<typeof ein>, b: Record<string, tf.Tensor>, options?: Parameters<typeof p.run>[1]) => {
+    const out = p.run(b, options);
+    const y = out.Y.arraySync();
+    tf.dispose(Object.values(out));
+    return y;
+  };
+
+  it('a repeat reads the new tensors, in any binding order, and alternating shapes give each its own plan', () => {
+    const p = ein('Y[b,j] = W[I,j]·X[b,I] + B[j]');
+    const bindings = [dense(2, 1), dense(2, 4), dense(5, 7), dense(2, 10)];
+    for (const b of bindings) expect(runAndRead(p, b)).toEqual(expected(b));
+    const reordered = { B: bindings[3].B, X: bindings[3].X, W: bindings[3].W };
+    expect(runAndRead(p, reordered)).toEqual(expected(bindings[3]));
+    expect(runAndRead(p, bindings[1])).toEqual(expected(bindings[1]));
+    p.dispose();
+    expect(runAndRead(p, bindings[0]), 'after dispose()').toEqual(expected(bindings[0]));
+    p.dispose();
+    for (const b of bindings) tf.dispose(Object.values(b));
+  });
+
+  it('a repeat with a disposed, int32 or reshaped tensor gets the same error as a first run', () => {
+    const source = 'Y[b,j] = W[I,j]·X[b,I] + B[j]';
+    const p = ein(source);
+    const b = dense(2, 1);
+    runAndRead(p, b);
+    const disposed = tf.zeros([2, 3]);
+    disposed.dispose();
+    for (const bad of [{ X: disposed }, { X: tf.zeros([2, 3], 'int32') }, { W: tf.zeros([4, 2]) }]) {
+      const bound = { ...b, ...bad };
+      const fresh = failure(() => ein(source).run(bound));
+      const repeat = failure(() => p.run(bound));
+      tf.dispose(Object.values(bad));
+      expect([repeat.code, repeat.message]).toEqual([fresh.code, fresh.message]);
+      expect(['EIN3005', 'EIN2004']).toContain(repeat.code);
+    }
+    expect(runAndRead(p, b)).toEqual(expected(b));
+    p.dispose();
+    tf.dispose(Object.values(b));
+  });
+
+  it('a repeat whose plan the cache has dropped (16 other shapes since) lowers it again', () => {
+    const p = ein('Y[b,j] = W[I,j]·X[b,I] + B[j]');
+    const first = dense(1, 1);
+    runAndRead(p, first);
+    for (let rows = 2; rows <= 17; rows++) {
+      const b = dense(rows, rows);
+      expect(runAndRead(p, b, { outputs: ['Y'] })).toEqual(expected(b));
+      tf.dispose(Object.values(b));
+    }
+    expect(runAndRead(p, first)).toEqual(expected(first));
+    p.dispose();
+    tf.dispose(Object.values(first));
+  });
+});

@@ -32,17 +32,19 @@ function outputsAndGradients(plan: Plan, compile: CompilePlan, c: Case, seed: nu
   const xs = leaves.names.map((n) => bound[n]);
   const last = leaves.outputs[leaves.outputs.length - 1];
   try {
-    const run = runner.run(new Map(Object.entries(bound)));
+    const run = runner.run(bound);
     const outputs: Record<string, Float32Array> = {};
-    for (const [name, t] of run) {
+    for (const [name, t] of Object.entries(run)) {
       outputs[name] = (t.dataSync() as Float32Array).slice();
       t.dispose();
     }
     const grads = tf.grads((...args: tf.Tensor[]) => {
-      const values = runner.run(new Map(leaves.names.map((n, k) => [n, args[k]] as const)));
+      const values = runner.run(Object.fromEntries(leaves.names.map((n, k) => [n, args[k]] as const)));
       // Every other output with weight 0, so that every leaf reaches the loss.
-      const others = [...values.keys()].filter((n) => n !== last).map((n) => tf.sum(values.get(n)!));
-      const loss = tf.sum(tf.square(values.get(last)!));
+      const others = Object.keys(values)
+        .filter((n) => n !== last)
+        .map((n) => tf.sum(values[n]));
+      const loss = tf.sum(tf.square(values[last]));
       return others.length === 0 ? loss : tf.add(loss, tf.mul(0, tf.addN(others)));
     })(xs);
     const values = grads.map((g) => {
