@@ -165,7 +165,7 @@ export interface NativeAddonInfo {
    */
   readonly referenceConvolutions: number;
   /**
-   * Forward and backward-data convolution passes run so far by einnet's own Winograd F(2x2, 3x3)
+   * Convolution passes (forward and both gradients) run so far by einnet's own Winograd F(2x2, 3x3)
    * kernel (src/winograd.h), which takes 3x3 stride-1 convolutions where oneDNN has no Winograd.
    */
   readonly ownWinogradPasses: number;

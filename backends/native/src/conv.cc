@@ -240,6 +240,12 @@ void ConvBackwardWeights(const Napi::CallbackInfo& info) {
   float* x = F32(info[1], g.SrcSize(), "input");
   float* dy = F32(info[2], g.DstSize(), "dy");
   float* dw = F32(info[3], g.WeightsSize(), "dfilter");
+  if (OwnWinograd(g, kNone)) {
+    const Winograd3x3Shape s{g.n, g.in[0], g.in[1], g.c, g.out[0], g.out[1], g.oc, g.padL[0], g.padL[1]};
+    WinogradFilterGradient3x3(s, x, dy, dw, CurrentThreads());
+    ++OwnWinogradCount();
+    return;
+  }
   auto& e = TheCache().Get<ConvBackwardWeightsEntry>(Key('w', p), [&] {
     auto n = std::make_unique<ConvBackwardWeightsEntry>();
     n->pd = FirstChoice(g, false, [&](const ConvChoice& k) {

@@ -20,7 +20,7 @@ bool& WinogradEnabled();
 uint64_t& WinogradCount();
 // Convolution primitives made from oneDNN's reference loops so far (info().referenceConvolutions).
 uint64_t& ReferenceConvolutionCount();
-// Forward and backward-data passes run by einnet's own Winograd kernel so far (winograd.h;
+// Convolution passes (forward and both gradients) run by einnet's own Winograd kernel so far (winograd.h;
 // info().ownWinogradPasses).
 uint64_t& OwnWinogradCount();
 

@@ -28,4 +28,8 @@ bool OwnWinogradAvailable();
 void WinogradConv3x3(const Winograd3x3Shape& s, const float* x, const float* filter, bool backwardData, const float* bias,
                      bool relu, float* y, int threads);
 
+// The filter gradient of that convolution (forward orientation, no bias): dw[i, j, c, k] =
+// Σ x[n, oy+i-padT, ox+j-padL, c] · dy[n, oy, ox, k], as tfjs' HWIO array [3, 3, C, K].
+void WinogradFilterGradient3x3(const Winograd3x3Shape& s, const float* x, const float* dy, float* dw, int threads);
+
 }  // namespace einnet

@@ -234,7 +234,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
   const ownWinograd = loadAddon().info().ownWinogradAvailable;
 
   it.skipIf(!ownWinograd)(
-    "3x3 stride-1 convs with channels in multiples of 8 run on einnet's own Winograd (forward, backward-data, fused bias + relu/relu6) where oneDNN has none",
+    "3x3 stride-1 convs with channels in multiples of 8 run on einnet's own Winograd (forward, both gradients, fused bias + relu/relu6) where oneDNN has none",
     async () => {
       // [x shape, filter shape, padding, stride, dilation, whether it applies]
       const cases: [number[], number[], Pad, number, number, boolean][] = [
@@ -298,8 +298,8 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
           await compareWithCpu(`${label} fused bias + relu, gradients`, [x, filter, bias], gradients(fused('relu')));
         }
         expectRanNatively(['Conv2D', 'FusedConv2D'], label);
-        // Forward, relu6, and each gradient's forward and input-gradient passes.
-        expect(loadAddon().info().ownWinogradPasses - before, `${label}: passes on einnet's Winograd`).toBe(applies ? 6 : 0);
+        // Forward, relu6, and each gradient's forward, input-gradient and filter-gradient passes.
+        expect(loadAddon().info().ownWinogradPasses - before, `${label}: passes on einnet's Winograd`).toBe(applies ? 8 : 0);
       }
     },
   );
@@ -318,7 +318,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
       setNativeWinograd(false);
       expect(await passes('Winograd forbidden')).toBe(0);
       setNativeWinograd(true);
-      expect(await passes('Winograd allowed')).toBe(2);
+      expect(await passes('Winograd allowed')).toBe(3);
     } finally {
       setNativeWinograd(true);
     }
