@@ -1,11 +1,13 @@
 /**
- * Whether oneDNN may run convolutions with the Winograd algorithm: 3x3 windows at stride 1 with
- * 32 or more channels (multiples of 16) and even padding, on CPUs with AVX-512 (src/conv_geometry.h,
- * `ConvGeometry::WinogradCandidate`). It is faster (a ResNet-20 step's convolutions ~18 % less
- * time) and its results differ from the direct algorithm's in the last bits (~1e-6 of the
- * largest output), as any two summation orders do. Default: allowed; the environment variable
- * `EINNET_WINOGRAD=0` or `setNativeWinograd(false)` forbid it, e.g. for results that do not
- * depend on the CPU.
+ * Whether convolutions may use the Winograd algorithm: oneDNN's on CPUs with AVX-512 (3x3
+ * windows at stride 1 with 32 or more channels, multiples of 16, and even padding;
+ * src/conv_geometry.h, `ConvGeometry::WinogradCandidate`), and einnet's own F(2x2, 3x3) on CPUs
+ * with AVX2 and no AVX-512 (3x3 windows at stride 1, channels in multiples of 8; src/winograd.h).
+ * Either is faster (a ResNet-20 step's convolutions take ~18 % less time with oneDNN's, and the
+ * step 0.76× against 0.96× PyTorch's with einnet's) and its results differ from the direct
+ * algorithm's in the last bits (~1e-6 of the largest output), as any two summation orders do.
+ * Default: allowed; the environment variable `EINNET_WINOGRAD=0` or `setNativeWinograd(false)`
+ * forbid both, e.g. for results that do not depend on the CPU.
  */
 import { EinError } from '../../core/diagnostics';
 import { requireAddon } from './addon';

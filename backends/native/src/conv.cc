@@ -45,12 +45,11 @@ uint64_t& OwnWinogradCount() {
 
 namespace {
 
-// Whether einnet's own Winograd kernel (winograd.h) runs this convolution's forward and
-// backward-data passes: where oneDNN has no Winograd (no AVX-512) and Winograd is allowed, dense
-// 3x3 windows at stride 1 over channels-last arrays whose channel counts are multiples of 8, with
-// no activation but relu. Its passes take 0.55-0.65 of the time of oneDNN's direct kernels for a
-// ResNet-20's convolutions on AVX2 (measured below, bench:native) and agree with them to ~1e-6
-// of the largest output.
+// Whether einnet's own Winograd kernels (winograd.h) run this convolution's three passes: where
+// oneDNN has no Winograd (no AVX-512) and Winograd is allowed, dense 3x3 windows at stride 1 over
+// channels-last arrays whose channel counts are multiples of 8, with no activation but relu or
+// relu6. On AVX2 they take 0.59-0.90 of the time of oneDNN's direct kernels for ResNet-20's
+// convolutions (docs/native-backend.md) and agree with them to ~1e-6 of the largest output.
 bool OwnWinograd(const ConvGeometry& g, int32_t act) {
   return WinogradEnabled() && OwnWinogradAvailable() && g.nsp == 2 && g.channelsLast && !g.depthwise &&
          g.kernel[0] == 3 && g.kernel[1] == 3 && g.stride[0] == 1 && g.stride[1] == 1 && g.dilation[0] == 0 &&

@@ -7,10 +7,15 @@
 // so the sum over input channels is 16 independent matrix products, one per point p of the 4x4
 // transformed tile: M_p[tile, k] = Σ_c V_p[tile, c] · U_p[c, k] with V = Bᵀ d B and U = G g Gᵀ.
 //
-// The work goes in blocks of tiles small enough that a block's V and M stay in the core's L2
-// cache: transform the block's input patches, multiply (a 6x16 register-blocked kernel), then
+// The work goes in blocks of tiles small enough that a block's V and M stay in the core's
+// caches: transform the block's input patches, multiply (a 6x16 register-blocked kernel), then
 // transform back to outputs, with bias and relu. Threads take whole blocks. U is computed once per
 // call, as filters change every training step.
+//
+// The filter gradient follows from y = Aᵀ (U ⊙ V) A: dL/dU = (A dy Aᵀ) ⊙ V for each tile, so
+// dW = Gᵀ [ Σ_tiles (A dy Aᵀ) ⊙ (Bᵀ x B) ] G, the sum over tiles again 16 matrix products
+// (C x tiles by tiles x K), which each thread adds up over its blocks before the threads' sums
+// are added and transformed.
 
 #include "winograd.h"
 

@@ -1,7 +1,7 @@
 // einnet's own Winograd convolution, F(2x2, 3x3), for CPUs on which oneDNN 2.6 has none (its
 // Winograd kernels need AVX-512): 3x3 windows at stride 1, channels-last, channel counts that are
 // multiples of 8. Each 2x2 block of outputs costs 16 multiply-adds per input channel instead of
-// 36; the transforms are additions. conv.cc sends eligible forward and backward-data passes here.
+// 36; the transforms are additions. conv.cc sends the three passes of eligible convolutions here.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +9,9 @@
 namespace einnet {
 
 // A stride-1 3x3 convolution of NHWC arrays: y[n, oy, ox, k] = Σ x[n, oy+i-padT, ox+j-padL, c] ·
-// f(i, j, c, k) over i, j < 3 and c, reading zeros outside x. Any padding 0-2 on each side: the
-// output size is given, not derived.
+// f(i, j, c, k) over i, j < 3 and c, reading zeros outside x. The output size is given, not
+// derived, so any padding works: the far sides' follows from it, and a negative one (the input
+// gradient of a convolution padded by more than 2) starts the windows inside x.
 struct Winograd3x3Shape {
   int64_t n, inH, inW, c, outH, outW, k;
   int64_t padT, padL;

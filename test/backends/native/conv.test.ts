@@ -271,6 +271,20 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
           true,
         ],
         [[1, 1, 1, 8], [3, 3, 8, 8], 'same', 1, 1, true],
+        // Padding 3 and 4: the input gradient's windows start inside dy.
+        [
+          [2, 6, 5, 8],
+          [3, 3, 8, 16],
+          [
+            [0, 0],
+            [3, 1],
+            [0, 4],
+            [0, 0],
+          ],
+          1,
+          1,
+          true,
+        ],
         // Not taken: 12 channels, stride 2, a 5x5 window, dilation 2.
         [[2, 8, 8, 12], [3, 3, 12, 16], 'same', 1, 1, false],
         [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 2, 1, false],
