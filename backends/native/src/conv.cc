@@ -47,13 +47,17 @@ namespace {
 
 // Whether einnet's own Winograd kernels (winograd.h) run this convolution's three passes: where
 // oneDNN has no Winograd (no AVX-512) and Winograd is allowed, dense 3x3 windows at stride 1 over
-// channels-last arrays whose channel counts are multiples of 8, with no activation but relu or
-// relu6. On AVX2 they take 0.59-0.90 of the time of oneDNN's direct kernels for ResNet-20's
-// convolutions (docs/native-backend.md) and agree with them to ~1e-6 of the largest output.
+// channels-last arrays, with no activation but relu or relu6, and 16 to 256 channels on each side
+// (multiples of 8, at most 256 x 256 pairs). On AVX2 they take 0.55-0.90 of the time of oneDNN's
+// direct kernels from 16 to 256 channels (docs/native-backend.md); with 8 channels the input
+// gradient took 1.19x (the transforms outweigh the products), and with 512 x 512 it took 1.38x,
+// the transformed filter (16 MB) no longer staying in cache between blocks of tiles. Results agree
+// with the direct kernels to ~1e-6 of the largest output.
 bool OwnWinograd(const ConvGeometry& g, int32_t act) {
   return WinogradEnabled() && OwnWinogradAvailable() && g.nsp == 2 && g.channelsLast && !g.depthwise &&
          g.kernel[0] == 3 && g.kernel[1] == 3 && g.stride[0] == 1 && g.stride[1] == 1 && g.dilation[0] == 0 &&
-         g.dilation[1] == 0 && g.c % 8 == 0 && g.oc % 8 == 0 && (act == kNone || act == kRelu || act == kRelu6);
+         g.dilation[1] == 0 && g.c % 8 == 0 && g.oc % 8 == 0 && g.c >= 16 && g.oc >= 16 && g.c * g.oc <= 256 * 256 &&
+         (act == kNone || act == kRelu || act == kRelu6);
 }
 
 int CurrentThreads() {

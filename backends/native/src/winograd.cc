@@ -381,7 +381,8 @@ WINOGRAD_TARGET void FilterGradient(const Winograd3x3Shape& s, const float* cons
 
 void WinogradConv3x3(const Winograd3x3Shape& s, const float* x, const float* filter, bool backwardData, const float* bias,
                      bool relu, float* y, int threads) {
-  static std::vector<float> u;
+  // The calling thread's buffer: the workers see it through `up`, never by name.
+  static thread_local std::vector<float> u;
   u.resize(static_cast<size_t>(16 * s.c * s.k));
   float* up = u.data();
   ForRows(s.c, threads, [&](int64_t c0, int64_t c1, int) { TransformFilter(s, filter, backwardData, c0, c1, up); });
@@ -397,12 +398,14 @@ void WinogradFilterGradient3x3(const Winograd3x3Shape& s, const float* x, const 
   const int64_t tb = GradientTilesPerBlock(s.c, s.k);
   const int64_t blocks = (tiles + tb - 1) / tb;
   const int parts = static_cast<int>(std::min<int64_t>(threads, blocks));
-  static std::vector<float> sums;
+  // The calling thread's buffers: the workers see them through the pointers, never by name.
+  static thread_local std::vector<float> sums;
   sums.resize(static_cast<size_t>(parts * 16 * s.c * s.k));
+  float* part = sums.data();
   std::vector<const float*> acc(parts);
-  for (int q = 0; q < parts; ++q) acc[q] = sums.data() + q * 16 * s.c * s.k;
+  for (int q = 0; q < parts; ++q) acc[q] = part + q * 16 * s.c * s.k;
   ForRows(blocks, parts, [&](int64_t b0, int64_t b1, int q) {
-    AccumulateBlocks(s, x, dy, tiles, tb, b0, b1, sums.data() + q * 16 * s.c * s.k);
+    AccumulateBlocks(s, x, dy, tiles, tb, b0, b1, part + q * 16 * s.c * s.k);
   });
   ForRows(s.c, threads, [&](int64_t c0, int64_t c1, int) { FilterGradient(s, acc.data(), parts, c0, c1, dw); });
 }

@@ -234,19 +234,19 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
   const ownWinograd = loadAddon().info().ownWinogradAvailable;
 
   it.skipIf(!ownWinograd)(
-    "3x3 stride-1 convs with channels in multiples of 8 run on einnet's own Winograd (forward, both gradients, fused bias + relu/relu6) where oneDNN has none",
+    "3x3 stride-1 convs of 16-256 channels (multiples of 8) run on einnet's own Winograd (forward, both gradients, fused bias + relu/relu6) where oneDNN has none",
     async () => {
       // [x shape, filter shape, padding, stride, dilation, whether it applies]
       const cases: [number[], number[], Pad, number, number, boolean][] = [
         [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 1, 1, true],
         // Odd sizes (tiles sticking out of the output), several blocks of tiles, both threads.
-        [[3, 7, 9, 8], [3, 3, 8, 24], 'same', 1, 1, true],
+        [[3, 7, 9, 16], [3, 3, 16, 24], 'same', 1, 1, true],
         [[4, 17, 15, 32], [3, 3, 32, 16], 'same', 1, 1, true],
         [[1, 10, 6, 32], [3, 3, 32, 16], 'valid', 1, 1, true],
         // Uneven padding and padding 2: the input gradient is padded 2 - pad on the near sides.
         [
           [2, 9, 9, 16],
-          [3, 3, 16, 8],
+          [3, 3, 16, 24],
           [
             [0, 0],
             [1, 0],
@@ -270,11 +270,11 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
           1,
           true,
         ],
-        [[1, 1, 1, 8], [3, 3, 8, 8], 'same', 1, 1, true],
+        [[1, 1, 1, 16], [3, 3, 16, 16], 'same', 1, 1, true],
         // Padding 3 and 4: the input gradient's windows start inside dy.
         [
-          [2, 6, 5, 8],
-          [3, 3, 8, 16],
+          [2, 6, 5, 16],
+          [3, 3, 16, 16],
           [
             [0, 0],
             [3, 1],
@@ -285,8 +285,10 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
           1,
           true,
         ],
-        // Not taken: 12 channels, stride 2, a 5x5 window, dilation 2.
+        // Not taken: 12 channels, 8, more than 256 x 256 channel pairs, stride 2, a 5x5 window, dilation 2.
         [[2, 8, 8, 12], [3, 3, 12, 16], 'same', 1, 1, false],
+        [[2, 8, 8, 8], [3, 3, 8, 16], 'same', 1, 1, false],
+        [[1, 3, 3, 512], [3, 3, 512, 136], 'same', 1, 1, false],
         [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 2, 1, false],
         [[2, 8, 8, 16], [5, 5, 16, 16], 'same', 1, 1, false],
         [[2, 8, 8, 16], [3, 3, 16, 16], 'same', 1, 2, false],
