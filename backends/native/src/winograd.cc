@@ -151,34 +151,47 @@ WINOGRAD_TARGET void TransformInput(const Winograd3x3Shape& s, const float* x, i
   }
 }
 
-// m[r, 0:8·NB] = Σ_c v[r, c] · u[c, 0:8·NB] for R rows: R·NB accumulators in registers.
+// c[r, 0:8·NB] = (c[r, 0:8·NB] if `add`) + Σ_d a[r·aRow + d·aStep] · b[d·bStep + 0:8·NB] for R
+// rows r, with the R·NB sums in registers: the matrix products of both algorithms, V_p U_p
+// (rows are tiles, d input channels) and V_pᵀ Ŷ_p (rows are input channels, d tiles).
 template <int R, int NB>
-WINOGRAD_INLINE void Product(const float* v, int64_t C, const float* u, int64_t K, float* m) {
-  __m256 acc[R][NB];
+WINOGRAD_INLINE void Product(const float* a, int64_t aRow, int64_t aStep, const float* b, int64_t bStep, int64_t depth,
+                             bool add, float* c, int64_t cRow) {
+  __m256 sum[R][NB];
   for (int r = 0; r < R; ++r)
-    for (int b = 0; b < NB; ++b) acc[r][b] = _mm256_setzero_ps();
-  for (int64_t c = 0; c < C; ++c) {
+    for (int n = 0; n < NB; ++n) sum[r][n] = add ? _mm256_loadu_ps(c + r * cRow + 8 * n) : _mm256_setzero_ps();
+  for (int64_t d = 0; d < depth; ++d) {
     __m256 col[NB];
-    for (int b = 0; b < NB; ++b) col[b] = _mm256_loadu_ps(u + c * K + 8 * b);
+    for (int n = 0; n < NB; ++n) col[n] = _mm256_loadu_ps(b + d * bStep + 8 * n);
     for (int r = 0; r < R; ++r) {
-      const __m256 a = _mm256_broadcast_ss(v + r * C + c);
-      for (int b = 0; b < NB; ++b) acc[r][b] = _mm256_fmadd_ps(a, col[b], acc[r][b]);
+      const __m256 x = _mm256_broadcast_ss(a + r * aRow + d * aStep);
+      for (int n = 0; n < NB; ++n) sum[r][n] = _mm256_fmadd_ps(x, col[n], sum[r][n]);
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int b = 0; b < NB; ++b) _mm256_storeu_ps(m + r * K + 8 * b, acc[r][b]);
+    for (int n = 0; n < NB; ++n) _mm256_storeu_ps(c + r * cRow + 8 * n, sum[r][n]);
 }
 
 template <int NB>
-WINOGRAD_INLINE void ProductRows(int rows, const float* v, int64_t C, const float* u, int64_t K, float* m) {
+WINOGRAD_INLINE void ProductRows(int rows, const float* a, int64_t aRow, int64_t aStep, const float* b, int64_t bStep,
+                                 int64_t depth, bool add, float* c, int64_t cRow) {
   switch (rows) {
-    case 1: Product<1, NB>(v, C, u, K, m); break;
-    case 2: Product<2, NB>(v, C, u, K, m); break;
-    case 3: Product<3, NB>(v, C, u, K, m); break;
-    case 4: Product<4, NB>(v, C, u, K, m); break;
-    case 5: Product<5, NB>(v, C, u, K, m); break;
-    default: Product<6, NB>(v, C, u, K, m); break;
+    case 1: Product<1, NB>(a, aRow, aStep, b, bStep, depth, add, c, cRow); break;
+    case 2: Product<2, NB>(a, aRow, aStep, b, bStep, depth, add, c, cRow); break;
+    case 3: Product<3, NB>(a, aRow, aStep, b, bStep, depth, add, c, cRow); break;
+    case 4: Product<4, NB>(a, aRow, aStep, b, bStep, depth, add, c, cRow); break;
+    case 5: Product<5, NB>(a, aRow, aStep, b, bStep, depth, add, c, cRow); break;
+    default: Product<6, NB>(a, aRow, aStep, b, bStep, depth, add, c, cRow); break;
   }
+}
+
+// `Product` for rows ≤ kRows rows and `cols` columns (a multiple of 8): 16 columns at a time,
+// then 8.
+WINOGRAD_INLINE void Products(int rows, int64_t cols, const float* a, int64_t aRow, int64_t aStep, const float* b,
+                              int64_t bStep, int64_t depth, bool add, float* c, int64_t cRow) {
+  int64_t k = 0;
+  for (; k + 16 <= cols; k += 16) ProductRows<2>(rows, a, aRow, aStep, b + k, bStep, depth, add, c + k, cRow);
+  if (k < cols) ProductRows<1>(rows, a, aRow, aStep, b + k, bStep, depth, add, c + k, cRow);
 }
 
 // M_p = V_p U_p for the 16 points, `tiles` rows each, as m[(p * TB + t) * K + k].
@@ -186,14 +199,9 @@ WINOGRAD_TARGET void Multiply(const Winograd3x3Shape& s, const float* v, const f
                               float* m) {
   const int64_t C = s.c, K = s.k;
   for (int p = 0; p < 16; ++p) {
-    const float* vp = v + p * tb * C;
-    const float* up = u + p * C * K;
-    float* mp = m + p * tb * K;
     for (int64_t r = 0; r < tiles; r += kRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kRows, tiles - r));
-      int64_t k = 0;
-      for (; k + 16 <= K; k += 16) ProductRows<2>(rows, vp + r * C, C, up + k, K, mp + r * K + k);
-      if (k < K) ProductRows<1>(rows, vp + r * C, C, up + k, K, mp + r * K + k);
+      Products(rows, K, v + (p * tb + r) * C, C, 1, u + p * C * K, K, C, false, m + (p * tb + r) * K, K);
     }
   }
 }
@@ -280,50 +288,14 @@ WINOGRAD_TARGET void TransformOutputGradient(const Winograd3x3Shape& s, const fl
   }
 }
 
-// acc[c, 0:8·NB] += Σ_t v[t, c] · w[t, 0:8·NB] over `tiles` rows, for R channels c.
-template <int R, int NB>
-WINOGRAD_INLINE void AccumulateProduct(const float* v, int64_t C, const float* w, int64_t K, int64_t tiles, float* acc) {
-  __m256 a[R][NB];
-  for (int r = 0; r < R; ++r)
-    for (int b = 0; b < NB; ++b) a[r][b] = _mm256_loadu_ps(acc + r * K + 8 * b);
-  for (int64_t t = 0; t < tiles; ++t) {
-    __m256 col[NB];
-    for (int b = 0; b < NB; ++b) col[b] = _mm256_loadu_ps(w + t * K + 8 * b);
-    for (int r = 0; r < R; ++r) {
-      const __m256 x = _mm256_broadcast_ss(v + t * C + r);
-      for (int b = 0; b < NB; ++b) a[r][b] = _mm256_fmadd_ps(x, col[b], a[r][b]);
-    }
-  }
-  for (int r = 0; r < R; ++r)
-    for (int b = 0; b < NB; ++b) _mm256_storeu_ps(acc + r * K + 8 * b, a[r][b]);
-}
-
-template <int NB>
-WINOGRAD_INLINE void AccumulateRows(int rows, const float* v, int64_t C, const float* w, int64_t K, int64_t tiles,
-                                    float* acc) {
-  switch (rows) {
-    case 1: AccumulateProduct<1, NB>(v, C, w, K, tiles, acc); break;
-    case 2: AccumulateProduct<2, NB>(v, C, w, K, tiles, acc); break;
-    case 3: AccumulateProduct<3, NB>(v, C, w, K, tiles, acc); break;
-    case 4: AccumulateProduct<4, NB>(v, C, w, K, tiles, acc); break;
-    case 5: AccumulateProduct<5, NB>(v, C, w, K, tiles, acc); break;
-    default: AccumulateProduct<6, NB>(v, C, w, K, tiles, acc); break;
-  }
-}
-
 // acc_p[c, k] += Σ_t V_p[t, c] Ŷ_p[t, k] for the 16 points, as acc[(p * C + c) * K + k].
 WINOGRAD_TARGET void Accumulate(const Winograd3x3Shape& s, const float* v, const float* w, int64_t tiles, int64_t tb,
                                 float* acc) {
   const int64_t C = s.c, K = s.k;
   for (int p = 0; p < 16; ++p) {
-    const float* vp = v + p * tb * C;
-    const float* wp = w + p * tb * K;
-    float* ap = acc + p * C * K;
     for (int64_t c = 0; c < C; c += kRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kRows, C - c));
-      int64_t k = 0;
-      for (; k + 16 <= K; k += 16) AccumulateRows<2>(rows, vp + c, C, wp + k, K, tiles, ap + c * K + k);
-      if (k < K) AccumulateRows<1>(rows, vp + c, C, wp + k, K, tiles, ap + c * K + k);
+      Products(rows, K, v + p * tb * C + c, 1, C, w + p * tb * K, K, tiles, true, acc + (p * C + c) * K, K);
     }
   }
 }
