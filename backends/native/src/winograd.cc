@@ -152,8 +152,9 @@ WINOGRAD_TARGET void TransformInput(const Winograd3x3Shape& s, const float* x, i
 }
 
 // c[r, 0:8·NB] = (c[r, 0:8·NB] if `add`) + Σ_d a[r·aRow + d·aStep] · b[d·bStep + 0:8·NB] for R
-// rows r, with the R·NB sums in registers: the matrix products of both algorithms, V_p U_p
-// (rows are tiles, d input channels) and V_pᵀ Ŷ_p (rows are input channels, d tiles).
+// rows r, with the R·NB sums in registers: the matrix products of both passes, V_p U_p
+// (the convolution: rows are tiles, d input channels) and V_pᵀ Ŷ_p (the filter gradient: rows
+// are input channels, d tiles).
 template <int R, int NB>
 WINOGRAD_INLINE void Product(const float* a, int64_t aRow, int64_t aStep, const float* b, int64_t bStep, int64_t depth,
                              bool add, float* c, int64_t cRow) {
