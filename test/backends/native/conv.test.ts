@@ -234,7 +234,7 @@ describe.skipIf(!ADDON_BUILT)(`native convolutions vs tfjs cpu${SKIP_REASON}`, (
   const ownWinograd = loadAddon().info().ownWinogradAvailable;
 
   it.skipIf(!ownWinograd)(
-    "3x3 stride-1 convs of 16-256 channels (multiples of 8) run on einnet's own Winograd (forward, both gradients, fused bias + relu/relu6) where oneDNN has none",
+    "3x3 stride-1 convs of 16-256 channels run on einnet's own Winograd (forward, both gradients, fused bias + relu/relu6) where oneDNN has none",
     async () => {
       // [x shape, filter shape, padding, stride, dilation, whether it applies]
       const cases: [number[], number[], Pad, number, number, boolean][] = [
