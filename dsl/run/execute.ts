@@ -331,7 +331,10 @@ export class PlanRunner {
   }
 
   private evaluate(s: Step, k: number, values: readonly tf.Tensor[], bindings: Readonly<Record<string, tf.Tensor>>): tf.Tensor {
-    const x = (j: number) => values[s.inputs[j]];
+    // The first three operands (undefined past a step's own); a step with more reads s.inputs.
+    const first = values[s.inputs[0]];
+    const second = values[s.inputs[1]];
+    const third = values[s.inputs[2]];
     switch (s.op) {
       case 'input':
         return bindings[s.name];
@@ -344,25 +347,25 @@ export class PlanRunner {
       case 'indices':
         return this.constant(k, () => tf.tensor1d(s.values, 'int32'));
       case 'gather':
-        return gatherAxis(x(0), x(1), s.axis, s.shape);
+        return gatherAxis(first, second, s.axis, s.shape);
       case 'scatterAdd':
-        return scatterAddAxis(x(0), x(1), s.axis, s.shape);
+        return scatterAddAxis(first, second, s.axis, s.shape);
       case 'transpose':
-        return transposeAnyRank(x(0), s.perm);
+        return transposeAnyRank(first, s.perm);
       case 'reshape':
-        return tf.reshape(x(0), [...s.shape]);
+        return tf.reshape(first, [...s.shape]);
       case 'slice':
-        return sliceFolded(x(0), s.begin, s.size);
+        return sliceFolded(first, s.begin, s.size);
       case 'pad':
-        return padAnyRank(x(0), s.paddings, s.value);
+        return padAnyRank(first, s.paddings, s.value);
       case 'matMul':
-        return matMul(x(0), x(1), s.transposeA, s.transposeB);
+        return matMul(first, second, s.transposeA, s.transposeB);
       case 'unary':
-        return unaryAnyRank(UNARY[s.fn], x(0));
+        return unaryAnyRank(UNARY[s.fn], first);
       case 'binary':
-        return binaryAnyRank(BINARY[s.fn], x(0), x(1));
+        return binaryAnyRank(BINARY[s.fn], first, second);
       case 'where':
-        return whereAnyRank(x(0), x(1), x(2));
+        return whereAnyRank(first, second, third);
       case 'addRelu':
         // Both operands get the same gradient; the second is a clone, since tfjs may dispose the
         // first when it accumulates it with another gradient.
@@ -375,27 +378,27 @@ export class PlanRunner {
             const g = reluGrad(dy, y);
             return [g, tf.clone(g)];
           },
-          [x(0), x(1)],
+          [first, second],
         );
       case 'reduce':
-        return reduceAnyRank((t, axes) => (s.fn === 'sum' ? tf.sum(t, axes) : extremum(s.fn, t, axes)), x(0), s.axes);
+        return reduceAnyRank((t, axes) => (s.fn === 'sum' ? tf.sum(t, axes) : extremum(s.fn, t, axes)), first, s.axes);
       case 'broadcast':
-        return broadcastAnyRank(x(0), s.shape);
+        return broadcastAnyRank(first, s.shape);
       case 'concat':
         return tf.concat(
           s.inputs.map((i) => values[i]),
           s.axis,
         );
       case 'clone':
-        return tf.clone(x(0));
+        return tf.clone(first);
       case 'reverse':
-        return tf.reverse(x(0), [...s.axes]);
+        return tf.reverse(first, [...s.axes]);
       case 'boundaryPad':
-        return boundaryPad(x(0), s.axis, s.before, s.after, s.mode);
+        return boundaryPad(first, s.axis, s.before, s.after, s.mode);
       case 'conv':
-        return this.conv(s, k, x(0), x(1), s.bias ? x(2) : undefined);
+        return this.conv(s, k, first, second, s.bias ? third : undefined);
       case 'pool':
-        return pool(s, x(0));
+        return pool(s, first);
       case 'batchStats':
         return withGradient(
           ([input]) => {
@@ -403,24 +406,24 @@ export class PlanRunner {
             return { value: stats, saved: [input, stats] };
           },
           (d, [input, stats]) => batchStatsGrad(d, input, stats, s.reduced),
-          [x(0)],
+          [first],
         );
       case 'statsHalf': {
         // μ's statement comes first and splits; σ's takes the half kept for it (one SplitV).
         const held = this.secondHalves.get(s.inputs[0]);
         this.secondHalves.delete(s.inputs[0]);
         if (s.index === 1 && held !== undefined) return held;
-        const [first, second] = tf.split(x(0), 2);
+        const [mu, sigma] = tf.split(first, 2);
         if (s.index === 1) {
-          first.dispose();
-          return second;
+          mu.dispose();
+          return sigma;
         }
-        this.secondHalves.set(s.inputs[0], second);
-        return first;
+        this.secondHalves.set(s.inputs[0], sigma);
+        return mu;
       }
       case 'batchNormalize':
         // Inputs: x, the statistics, then γ and β when present; all but the statistics differentiable.
-        return this.batchNormalize(s, x(1), [x(0), ...s.inputs.slice(2).map((i) => values[i])]);
+        return this.batchNormalize(s, second, [first, ...s.inputs.slice(2).map((i) => values[i])]);
       case 'normalize':
         return this.normalize(
           s,
