@@ -147,7 +147,6 @@ const PLAN_CACHE_LIMIT = 16;
 interface LastRun {
   readonly names: readonly string[];
   readonly shapes: readonly (readonly number[])[];
-  readonly report: CheckReport;
   readonly runner: PlanRunner;
 }
 
@@ -249,7 +248,7 @@ export class Program<In extends string = string, Req extends string = never, Out
     const runner = this.runner(key, report);
     if (Object.keys(options).length === 0) {
       const names = Object.keys(bindings);
-      this.last = { names, shapes: names.map((n) => shapes[n]), report, runner };
+      this.last = { names, shapes: names.map((n) => shapes[n]), runner };
     }
     const result = this.runPlan(runner, bindings, wanted);
     if (options.validate) {

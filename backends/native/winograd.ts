@@ -3,7 +3,7 @@
  * windows at stride 1 with 32 or more channels, multiples of 16, and even padding;
  * src/conv_geometry.h, `ConvGeometry::WinogradCandidate`), and einnet's own F(2x2, 3x3) on CPUs
  * with AVX2 and no AVX-512 (3x3 windows at stride 1, 16 to 256 channels in multiples of 8;
- * src/winograd.h, src/conv.cc).
+ * src/winograd.h, `ConvGeometry::OwnWinogradCandidate`).
  * Either is faster (a ResNet-20 step's convolutions take ~18 % less time with oneDNN's, and the
  * step 0.76× against 0.96× PyTorch's with einnet's) and its results differ from the direct
  * algorithm's in the last bits (~1e-6 of the largest output), as any two summation orders do.

@@ -15,7 +15,6 @@
 #include "kernels.h"
 #include "parallel.h"
 #include "primitive_cache.h"
-#include "winograd.h"
 
 namespace einnet {
 
@@ -44,29 +43,6 @@ uint64_t& OwnWinogradCount() {
 }
 
 namespace {
-
-// Whether einnet's own Winograd kernels (winograd.h) run this convolution's three passes: where
-// oneDNN has no Winograd (no AVX-512) and Winograd is allowed, dense 3x3 windows at stride 1 over
-// channels-last arrays, with no activation but relu or relu6, and 16 to 256 channels on each side
-// (multiples of 8, at most 256 x 256 pairs). On AVX2 they take 0.55-0.90 of the time of oneDNN's
-// direct kernels from 16 to 256 channels (docs/native-backend.md); with 8 channels the input
-// gradient took 1.19x (the transforms outweigh the products), and with 512 x 512 it took 1.38x,
-// the transformed filter (16 MB) no longer staying in cache between blocks of tiles. Results agree
-// with the direct kernels to ~1e-6 of the largest output.
-bool OwnWinograd(const ConvGeometry& g, int32_t act) {
-  return WinogradEnabled() && OwnWinogradAvailable() && g.nsp == 2 && g.channelsLast && !g.depthwise &&
-         g.kernel[0] == 3 && g.kernel[1] == 3 && g.stride[0] == 1 && g.stride[1] == 1 && g.dilation[0] == 0 &&
-         g.dilation[1] == 0 && g.c % 8 == 0 && g.oc % 8 == 0 && g.c >= 16 && g.oc >= 16 && g.c * g.oc <= 256 * 256 &&
-         (act == kNone || act == kRelu || act == kRelu6);
-}
-
-int CurrentThreads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
 
 // The algorithms to try for a convolution, best first, with the activation layout each takes
 // and the propagation kind of its forward pass. Winograd's forward runs as forward_training:
@@ -164,9 +140,9 @@ void ConvForward(const Napi::CallbackInfo& info) {
   float* dst = F32(info[4], g.DstSize(), "output");
   int32_t act = info[5].As<Napi::Number>().Int32Value();
   float alpha = info[6].As<Napi::Number>().FloatValue();
-  if (OwnWinograd(g, act)) {
-    const Winograd3x3Shape s{g.n, g.in[0], g.in[1], g.c, g.out[0], g.out[1], g.oc, g.padL[0], g.padL[1]};
-    WinogradConv3x3(s, src, w, false, bias, act == kRelu, dst, CurrentThreads());
+  // einnet's Winograd fuses relu into its output transform; relu6 follows as a pass of its own.
+  if (g.OwnWinogradCandidate() && (act == kNone || act == kRelu || act == kRelu6)) {
+    WinogradConv3x3(g.WinogradShape(), src, w, false, bias, act == kRelu, dst, ParallelThreads());
     ++OwnWinogradCount();
     if (act == kRelu6) FinishActivation(act, dst, g.DstSize());
     return;
@@ -204,11 +180,11 @@ void ConvBackwardData(const Napi::CallbackInfo& info) {
   float* dy = F32(info[1], g.DstSize(), "dy");
   float* w = F32(info[2], g.WeightsSize(), "filter");
   float* dx = F32(info[3], g.SrcSize(), "dx");
-  if (OwnWinograd(g, kNone)) {
+  if (g.OwnWinogradCandidate()) {
     // The input gradient is the forward convolution of dy with the window turned round and the
     // channels swapped, padded by 2 - pad at the top and left.
     const Winograd3x3Shape s{g.n, g.out[0], g.out[1], g.oc, g.in[0], g.in[1], g.c, 2 - g.padL[0], 2 - g.padL[1]};
-    WinogradConv3x3(s, dy, w, true, nullptr, false, dx, CurrentThreads());
+    WinogradConv3x3(s, dy, w, true, nullptr, false, dx, ParallelThreads());
     ++OwnWinogradCount();
     return;
   }
@@ -243,9 +219,8 @@ void ConvBackwardWeights(const Napi::CallbackInfo& info) {
   float* x = F32(info[1], g.SrcSize(), "input");
   float* dy = F32(info[2], g.DstSize(), "dy");
   float* dw = F32(info[3], g.WeightsSize(), "dfilter");
-  if (OwnWinograd(g, kNone)) {
-    const Winograd3x3Shape s{g.n, g.in[0], g.in[1], g.c, g.out[0], g.out[1], g.oc, g.padL[0], g.padL[1]};
-    WinogradFilterGradient3x3(s, x, dy, dw, CurrentThreads());
+  if (g.OwnWinogradCandidate()) {
+    WinogradFilterGradient3x3(g.WinogradShape(), x, dy, dw, ParallelThreads());
     ++OwnWinogradCount();
     return;
   }

@@ -8,6 +8,7 @@
 #include "kernel.h"
 #include "kernels.h"
 #include "params.h"
+#include "winograd.h"
 
 namespace einnet {
 
@@ -85,6 +86,21 @@ struct ConvGeometry {
            stride[0] == 1 && stride[1] == 1 && dilation[0] == 0 && dilation[1] == 0 && c >= 32 && oc >= 32 &&
            c % 16 == 0 && oc % 16 == 0 && out[0] >= 4 && out[1] >= 4 && padL == padR;
   }
+  // Whether einnet's own Winograd kernels (winograd.h) may take this convolution's three passes:
+  // where oneDNN has no Winograd (no AVX-512) and Winograd is allowed, dense 3x3 windows at
+  // stride 1 over channels-last arrays with 16 to 256 channels on each side (multiples of 8, at
+  // most 256 x 256 pairs). On AVX2 they take 0.55-0.90 of the time of oneDNN's direct kernels from
+  // 16 to 256 channels (docs/native-backend.md); with 8 channels the input gradient took 1.19x
+  // (the transforms outweigh the products), and with 512 x 512 it took 1.38x, the transformed
+  // filter (16 MB) no longer staying in cache between blocks of tiles. Results agree with the
+  // direct kernels to ~1e-6 of the largest output.
+  bool OwnWinogradCandidate() const {
+    return WinogradEnabled() && OwnWinogradAvailable() && nsp == 2 && channelsLast && !depthwise && kernel[0] == 3 &&
+           kernel[1] == 3 && stride[0] == 1 && stride[1] == 1 && dilation[0] == 0 && dilation[1] == 0 && c % 8 == 0 &&
+           oc % 8 == 0 && c >= 16 && oc >= 16 && c * oc <= 256 * 256;
+  }
+  // The forward convolution as winograd.h describes it (the filter gradient's too).
+  Winograd3x3Shape WinogradShape() const { return {n, in[0], in[1], c, out[0], out[1], oc, padL[0], padL[1]}; }
   int64_t SrcSize() const { return Product(Act(c, in)); }
   int64_t DstSize() const { return Product(Act(oc, out)); }
   int64_t WeightsSize() const { return Product(kernel) * c * (depthwise ? oc / c : oc); }

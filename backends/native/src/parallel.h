@@ -22,16 +22,18 @@
 
 namespace einnet {
 
-// Threads for a pass over n elements: one below 64K elements, where waking a second costs more
-// than it saves.
-inline int Threads(int64_t n) {
+// The threads a parallel region gets: OpenMP's current setting, 1 without OpenMP.
+inline int ParallelThreads() {
 #ifdef _OPENMP
-  return n < (int64_t(1) << 16) ? 1 : omp_get_max_threads();
+  return omp_get_max_threads();
 #else
-  (void)n;
   return 1;
 #endif
 }
+
+// Threads for a pass over n elements: one below 64K elements, where waking a second costs more
+// than it saves.
+inline int Threads(int64_t n) { return n < (int64_t(1) << 16) ? 1 : ParallelThreads(); }
 
 // Calls chunk(begin, end, t) on consecutive row ranges, one per thread t < threads. The parallel
 // region lives here, outside the per-ISA clones: GCC compiles a region's body as a function of its

@@ -59,6 +59,30 @@ int64_t TilesPerBlock(int64_t c, int64_t k) {
 // transforms twice as slow and 32x32x16 (batch 32) 2.4 against 1.5 ms on one thread.
 int64_t GradientTilesPerBlock(int64_t c, int64_t k) { return std::max<int64_t>(8, 512 / (c + k)); }
 
+// The 2x2 output tiles of a batch, numbered image by image, row by row (odd sizes round up).
+struct Tiles {
+  int64_t images, x, y;  // images, and tiles across and down one image
+  explicit Tiles(const Winograd3x3Shape& s) : images(s.n), x((s.outW + 1) / 2), y((s.outH + 1) / 2) {}
+  int64_t Count() const { return images * x * y; }
+  // Tile t's image and its top-left output row and column.
+  void At(int64_t t, int64_t& n, int64_t& oy, int64_t& ox) const {
+    n = t / (x * y);
+    const int64_t rest = t % (x * y);
+    oy = rest / x * 2;
+    ox = rest % x * 2;
+  }
+};
+
+// A thread's buffers for one block of `tb` tiles: the transformed inputs (16 x tb x C), the
+// products or transformed output gradients (16 x tb x K), and one 4x4 patch (16 x C). The
+// workers are OpenMP's persistent threads, so each keeps its buffer from call to call.
+float* BlockScratch(const Winograd3x3Shape& s, int64_t tb) {
+  static thread_local std::vector<float> scratch;
+  const size_t need = static_cast<size_t>(16 * tb * (s.c + s.k) + 16 * s.c);
+  if (scratch.size() < need) scratch.resize(need);
+  return scratch.data();
+}
+
 // U_p[c, k] for the 16 points p, as u[(p * C + c) * K + k], for input channels [c0, c1).
 WINOGRAD_TARGET void TransformFilter(const Winograd3x3Shape& s, const float* filter, bool backwardData, int64_t c0,
                                      int64_t c1, float* u) {
@@ -133,10 +157,12 @@ WINOGRAD_INLINE void TransformPatch(const float* p, int64_t rowStride, int64_t C
 // that reaches past the input is first copied, with zeros outside, into `patch` (16 C floats).
 WINOGRAD_TARGET void TransformInput(const Winograd3x3Shape& s, const float* x, int64_t t0, int64_t t1, int64_t tb,
                                     float* patch, float* v) {
-  const int64_t C = s.c, tilesX = (s.outW + 1) / 2, tilesY = (s.outH + 1) / 2;
+  const int64_t C = s.c;
+  const Tiles tiles(s);
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t n = t / (tilesY * tilesX), rest = t % (tilesY * tilesX);
-    const int64_t iy0 = rest / tilesX * 2 - s.padT, ix0 = rest % tilesX * 2 - s.padL;
+    int64_t n, oy, ox;
+    tiles.At(t, n, oy, ox);
+    const int64_t iy0 = oy - s.padT, ix0 = ox - s.padL;
     float* out = v + (t - t0) * C;
     if (iy0 >= 0 && ix0 >= 0 && iy0 + 4 <= s.inH && ix0 + 4 <= s.inW) {
       TransformPatch(x + ((n * s.inH + iy0) * s.inW + ix0) * C, s.inW * C, C, out, tb * C);
@@ -211,11 +237,12 @@ WINOGRAD_TARGET void Multiply(const Winograd3x3Shape& s, const float* v, const f
 // of an odd-sized output write only their inside.
 WINOGRAD_TARGET void TransformOutput(const Winograd3x3Shape& s, const float* m, int64_t t0, int64_t t1, int64_t tb,
                                      const float* bias, bool relu, float* y) {
-  const int64_t K = s.k, tilesX = (s.outW + 1) / 2, tilesY = (s.outH + 1) / 2;
+  const int64_t K = s.k;
+  const Tiles tiles(s);
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t n = t / (tilesY * tilesX), rest = t % (tilesY * tilesX);
-    const int64_t oy = rest / tilesX * 2, ox = rest % tilesX * 2;
+    int64_t n, oy, ox;
+    tiles.At(t, n, oy, ox);
     const float* in = m + (t - t0) * K;
     for (int64_t k = 0; k < K; k += 8) {
       __m256 q[4][4];
@@ -239,13 +266,10 @@ WINOGRAD_TARGET void TransformOutput(const Winograd3x3Shape& s, const float* m, 
   }
 }
 
-// One thread's blocks [b0, b1), with its own V, M and patch.
+// One thread's blocks [b0, b1).
 WINOGRAD_TARGET void RunBlocks(const Winograd3x3Shape& s, const float* x, const float* u, const float* bias, bool relu,
                                float* y, int64_t tiles, int64_t tb, int64_t b0, int64_t b1) {
-  static thread_local std::vector<float> scratch;
-  const size_t need = static_cast<size_t>(16 * tb * (s.c + s.k) + 16 * s.c);
-  if (scratch.size() < need) scratch.resize(need);
-  float* v = scratch.data();
+  float* v = BlockScratch(s, tb);
   float* m = v + 16 * tb * s.c;
   float* patch = m + 16 * tb * s.k;
   for (int64_t b = b0; b < b1; ++b) {
@@ -261,10 +285,11 @@ WINOGRAD_TARGET void RunBlocks(const Winograd3x3Shape& s, const float* x, const 
 // points, A = [1 0; 1 1; 1 -1; 0 -1].
 WINOGRAD_TARGET void TransformOutputGradient(const Winograd3x3Shape& s, const float* dy, int64_t t0, int64_t t1,
                                              int64_t tb, float* w) {
-  const int64_t K = s.k, tilesX = (s.outW + 1) / 2, tilesY = (s.outH + 1) / 2;
+  const int64_t K = s.k;
+  const Tiles tiles(s);
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t n = t / (tilesY * tilesX), rest = t % (tilesY * tilesX);
-    const int64_t oy = rest / tilesX * 2, ox = rest % tilesX * 2;
+    int64_t n, oy, ox;
+    tiles.At(t, n, oy, ox);
     const bool down = oy + 1 < s.outH, right = ox + 1 < s.outW;
     const float* at = dy + ((n * s.outH + oy) * s.outW + ox) * K;
     float* out = w + (t - t0) * K;
@@ -304,10 +329,7 @@ WINOGRAD_TARGET void Accumulate(const Winograd3x3Shape& s, const float* v, const
 // One thread's share of the filter gradient: blocks [b0, b1) summed into acc (16 C K values).
 WINOGRAD_TARGET void AccumulateBlocks(const Winograd3x3Shape& s, const float* x, const float* dy, int64_t tiles,
                                       int64_t tb, int64_t b0, int64_t b1, float* acc) {
-  static thread_local std::vector<float> scratch;
-  const size_t need = static_cast<size_t>(16 * tb * (s.c + s.k) + 16 * s.c);
-  if (scratch.size() < need) scratch.resize(need);
-  float* v = scratch.data();
+  float* v = BlockScratch(s, tb);
   float* w = v + 16 * tb * s.c;
   float* patch = w + 16 * tb * s.k;
   std::fill(acc, acc + 16 * s.c * s.k, 0.f);
@@ -359,7 +381,7 @@ void WinogradConv3x3(const Winograd3x3Shape& s, const float* x, const float* fil
   u.resize(static_cast<size_t>(16 * s.c * s.k));
   float* up = u.data();
   ForRows(s.c, threads, [&](int64_t c0, int64_t c1, int) { TransformFilter(s, filter, backwardData, c0, c1, up); });
-  const int64_t tiles = s.n * ((s.outH + 1) / 2) * ((s.outW + 1) / 2);
+  const int64_t tiles = Tiles(s).Count();
   const int64_t tb = TilesPerBlock(s.c, s.k);
   const int64_t blocks = (tiles + tb - 1) / tb;
   ForRows(blocks, static_cast<int>(std::min<int64_t>(threads, blocks)),
@@ -367,19 +389,16 @@ void WinogradConv3x3(const Winograd3x3Shape& s, const float* x, const float* fil
 }
 
 void WinogradFilterGradient3x3(const Winograd3x3Shape& s, const float* x, const float* dy, float* dw, int threads) {
-  const int64_t tiles = s.n * ((s.outH + 1) / 2) * ((s.outW + 1) / 2);
+  const int64_t tiles = Tiles(s).Count();
   const int64_t tb = GradientTilesPerBlock(s.c, s.k);
   const int64_t blocks = (tiles + tb - 1) / tb;
   const int parts = static_cast<int>(std::min<int64_t>(threads, blocks));
   // The calling thread's buffers: the workers see them through the pointers, never by name.
   static thread_local std::vector<float> sums;
   sums.resize(static_cast<size_t>(parts * 16 * s.c * s.k));
-  float* part = sums.data();
-  std::vector<const float*> acc(parts);
-  for (int q = 0; q < parts; ++q) acc[q] = part + q * 16 * s.c * s.k;
-  ForRows(blocks, parts, [&](int64_t b0, int64_t b1, int q) {
-    AccumulateBlocks(s, x, dy, tiles, tb, b0, b1, part + q * 16 * s.c * s.k);
-  });
+  std::vector<float*> acc(parts);
+  for (int q = 0; q < parts; ++q) acc[q] = sums.data() + q * 16 * s.c * s.k;
+  ForRows(blocks, parts, [&](int64_t b0, int64_t b1, int q) { AccumulateBlocks(s, x, dy, tiles, tb, b0, b1, acc[q]); });
   ForRows(s.c, threads, [&](int64_t c0, int64_t c1, int) { FilterGradient(s, acc.data(), parts, c0, c1, dw); });
 }
 
