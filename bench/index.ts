@@ -3,12 +3,12 @@
  * by side in one run on the same backend, printing absolute times and the ratio DSL / hand.
  * Target: ratio ≤ 1.0 wherever tfjs can run the layer at all.
  *
- * The two contenders alternate (DSL, hand, hand, DSL, …) so that a change in the machine's load
- * hits both alike; the ratio printed is the median of the ratios of adjacent pairs, which is
- * steadier than the ratio of two medians when other processes share the cores. A sample of a
- * short case runs it several times in a row, so that each sample lasts at least
- * EINNET_BENCH_SAMPLE_MS (default 25 ms): single calls of a 2 ms layer gave ratios 0.15 apart
- * between two runs; times printed are per call.
+ * The two contenders alternate call by call (DSL, hand, hand, DSL, …), each call timed alone, so
+ * that whatever else the machine does lands on both alike, whatever its rhythm: alternating
+ * whole samples instead let a load that came and went every few samples land on one side, and
+ * two runs of the same layer against itself read 1.03 and 1.29. A sample holds enough calls of
+ * each to last at least EINNET_BENCH_SAMPLE_MS (default 25 ms); the ratio printed is the median
+ * of the samples' ratios, with the range of its middle half; times printed are per call.
  *
  *   EINNET_BENCH_BACKENDS=wasm,native npm run bench     (default: every available but cpu)
  *   EINNET_BENCH_REPEATS=21                              (timed pairs per case; medians reported)
@@ -23,9 +23,10 @@ const repeats = Number(process.env.EINNET_BENCH_REPEATS ?? 21);
 const only = process.env.EINNET_BENCH_CASES?.split(',').map((s) => s.trim());
 const sampleMs = Number(process.env.EINNET_BENCH_SAMPLE_MS ?? 25);
 
-function median(xs: number[]): number {
+/** The q-quantile of `xs` (0.5: the median), by the nearest rank. */
+function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 /** Wall time per call of `calls` calls of `f` in a row, in ms; DSL and hand runs are interleaved by the caller. */
@@ -33,6 +34,43 @@ function time(f: () => void, calls: number): number {
   const t0 = performance.now();
   for (let k = 0; k < calls; k++) f();
   return (performance.now() - t0) / calls;
+}
+
+/** Calls `f` below `depth` more stack frames. */
+function atDepth(depth: number, f: () => void): void {
+  if (depth === 0) f();
+  else atDepth(depth - 1, f);
+}
+
+/**
+ * How many stack depths a pair of calls is spread over (a few pages of stack). tfjs-wasm's kernels
+ * run faster or slower with where the machine stack stands when they are called: a 64×1024 by
+ * 1024×1024 product took 5.4 ms, or 6.6 ms at every eighth depth of its caller, and the same
+ * closure called twice in alternation read 0.80 against itself, run after run. A contender always
+ * called from one place carries the luck of its place; each pair of calls here goes to a depth
+ * drawn anew, the same for both calls, and the same closure against itself reads 0.99.
+ */
+const DEPTHS = 512;
+
+/**
+ * Ms per call of `a` and of `b` over `calls` calls of each, interleaved a b b a a b b a …, each
+ * call timed alone, each pair at a random stack depth (`DEPTHS`).
+ */
+function timeInterleaved(a: () => void, b: () => void, calls: number): [number, number] {
+  let ta = 0;
+  let tb = 0;
+  for (let k = 0; k < calls; k++) {
+    const aFirst = k % 2 === 0;
+    const depth = Math.floor(Math.random() * DEPTHS);
+    const t0 = performance.now();
+    atDepth(depth, aFirst ? a : b);
+    const t1 = performance.now();
+    atDepth(depth, aFirst ? b : a);
+    const t2 = performance.now();
+    ta += aFirst ? t1 - t0 : t2 - t1;
+    tb += aFirst ? t2 - t1 : t1 - t0;
+  }
+  return [ta / calls, tb / calls];
 }
 
 /** How many calls of `f` in a row make a sample of at least `sampleMs` (from one timed call). */
@@ -53,11 +91,13 @@ function finish(t: tf.Tensor | tf.Tensor[]): void {
 async function main(): Promise<void> {
   const wanted = process.env.EINNET_BENCH_BACKENDS?.split(',').map((s) => s.trim() as BackendName);
   const backends = wanted ?? availableBackends().filter((b) => b !== 'cpu');
-  console.log(`einnet benchmark: DSL-lowered vs hand-written tfjs, ${repeats} alternating pairs of samples of ≥ ${sampleMs} ms after 2 warm-ups, medians`);
+  console.log(
+    `einnet benchmark: DSL-lowered vs hand-written tfjs, ${repeats} samples of ≥ ${sampleMs} ms of calls alternating one by one, after 2 warm-ups; medians`,
+  );
   for (const backend of backends) {
     const info = await useBackend(backend);
     console.log(`\nbackend ${info.name} (${info.provider})`);
-    console.log(`${'case'.padEnd(52)} ${'DSL ms'.padStart(9)} ${'hand ms'.padStart(9)} ${'DSL/hand'.padStart(9)}`);
+    console.log(`${'case'.padEnd(52)} ${'DSL ms'.padStart(9)} ${'hand ms'.padStart(9)} ${'DSL/hand'.padStart(9)}  middle half`);
     const { cases, dispose } = benchCases(tf, ein);
     for (const c of cases) {
       if (only !== undefined && !only.some((word) => c.name.includes(word))) continue;
@@ -82,25 +122,18 @@ async function main(): Promise<void> {
           dslTimes.push(time(dsl, calls));
           continue;
         }
-        let d: number;
-        let h: number;
-        if (k % 2 === 0) {
-          d = time(dsl, calls);
-          h = time(hand, calls);
-        } else {
-          h = time(hand, calls);
-          d = time(dsl, calls);
-        }
+        const [d, h] = k % 2 === 0 ? timeInterleaved(dsl, hand, calls) : timeInterleaved(hand, dsl, calls).reverse();
         dslTimes.push(d);
         handTimes.push(h);
         ratios.push(d / h);
       }
-      const d = median(dslTimes);
+      const d = quantile(dslTimes, 0.5);
       if (typeof hand === 'string') {
         console.log(`${c.name.padEnd(52)} ${d.toFixed(1).padStart(9)} ${'—'.padStart(9)} ${'—'.padStart(9)}  (${hand})`);
       } else {
-        const h = median(handTimes);
-        console.log(`${c.name.padEnd(52)} ${d.toFixed(1).padStart(9)} ${h.toFixed(1).padStart(9)} ${median(ratios).toFixed(2).padStart(9)}`);
+        const h = quantile(handTimes, 0.5);
+        const spread = `${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}`;
+        console.log(`${c.name.padEnd(52)} ${d.toFixed(1).padStart(9)} ${h.toFixed(1).padStart(9)} ${quantile(ratios, 0.5).toFixed(2).padStart(9)}  ${spread}`);
       }
     }
     dispose();

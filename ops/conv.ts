@@ -80,40 +80,81 @@ export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor):
   return both ? subsample(y, s.strides) : y;
 }
 
+/** Whether any of `values` exceeds 1 (a stride or dilation that is not trivial). */
+function anyAbove1(values: readonly number[]): boolean {
+  for (const v of values) if (v > 1) return true;
+  return false;
+}
+
+/** The attributes of tfjs' Conv2D kernel for a 2-D convolution, made once per convolution. */
+interface Conv2DAttrs {
+  readonly strides: [number, number];
+  readonly pad: tf.backend_util.ExplicitPadding;
+  readonly dataFormat: 'NHWC';
+  readonly dilations: [number, number];
+}
+
+const conv2dAttrsOf = new WeakMap<ConvParams, Conv2DAttrs>();
+
+function conv2dAttrs(s: ConvParams): Conv2DAttrs {
+  let a = conv2dAttrsOf.get(s);
+  if (a === undefined) {
+    a = {
+      strides: [s.strides[0], s.strides[1]],
+      pad: [
+        [0, 0],
+        [s.padding[0][0], s.padding[0][1]],
+        [s.padding[1][0], s.padding[1][1]],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [s.dilations[0], s.dilations[1]],
+    };
+    conv2dAttrsOf.set(s, a);
+  }
+  return a;
+}
+
 /**
- * The convolution with its fused epilogue (bias over output channels, then the activation):
- * tf.fused.conv2d / depthwiseConv2d where one op can do it, else the ops in sequence.
+ * The convolution with its fused epilogue (bias over output channels, then the activation). A 2-D
+ * convolution runs its kernel directly (Conv2D, or FusedConv2D with the epilogue): the same kernel
+ * tf.conv2d runs, without the op's argument checks, which the plan has made already. Others run
+ * tf.fused.conv2d / depthwiseConv2d where one op can do it, else the ops in sequence. Leaves no
+ * tensor allocated but the result.
  */
 export function convForwardFused(s: ConvParams, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
-  const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
-  const unpadded = s.padding.every(([a, b]) => a === 0 && b === 0);
-  // tf.fused.depthwiseConv2d takes no explicit padding.
-  if (s.rank === 2 && !both && (bias !== undefined || s.activation !== undefined) && (!s.depthwise || unpadded)) {
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
-      [0, 0],
-      [s.padding[0][0], s.padding[0][1]],
-      [s.padding[1][0], s.padding[1][1]],
-      [0, 0],
-    ];
-    const args = {
-      x: image as tf.Tensor4D,
-      filter: filter as tf.Tensor4D,
-      strides: [...s.strides] as [number, number],
-      pad,
-      dataFormat: 'NHWC' as const,
-      dilations: [...s.dilations] as [number, number],
-      bias,
-      activation: (s.activation ?? 'linear') as 'relu' | 'sigmoid' | 'linear',
-    };
-    if (s.depthwise) return tf.fused.depthwiseConv2d({ ...args, pad: 'valid' });
-    if (s.activation === 'sigmoid' || s.dilations.some((d) => d > 1)) return tf.fused.conv2d(args);
+  const dilated = anyAbove1(s.dilations);
+  const both = dilated && anyAbove1(s.strides);
+  if (s.rank === 2 && !s.depthwise && !both) {
+    const attrs = conv2dAttrs(s);
+    if (bias === undefined && s.activation === undefined) {
+      return tf.engine().runKernel(tf.Conv2D, { x: image, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    }
+    const args = { x: image as tf.Tensor4D, filter: filter as tf.Tensor4D, ...attrs, bias, activation: s.activation ?? ('linear' as const) };
+    if (s.activation === 'sigmoid' || dilated) return tf.fused.conv2d(args);
     return fusedConv2dKernel(args);
   }
-  let y = convForward(s, image, filter);
-  if (bias !== undefined) y = tf.add(y, bias);
-  if (s.activation === 'relu') y = tf.relu(y);
-  if (s.activation === 'sigmoid') y = tf.sigmoid(y);
-  return y;
+  // tf.fused.depthwiseConv2d takes no explicit padding.
+  if (s.rank === 2 && s.depthwise && !both && (bias !== undefined || s.activation !== undefined) && s.padding.every(([a, b]) => a === 0 && b === 0)) {
+    const attrs = conv2dAttrs(s);
+    return tf.fused.depthwiseConv2d({
+      x: image as tf.Tensor4D,
+      filter: filter as tf.Tensor4D,
+      strides: attrs.strides,
+      pad: 'valid',
+      dataFormat: 'NHWC',
+      dilations: attrs.dilations,
+      bias,
+      activation: s.activation ?? ('linear' as const),
+    });
+  }
+  return tf.tidy(() => {
+    let y = convForward(s, image, filter);
+    if (bias !== undefined) y = tf.add(y, bias);
+    if (s.activation === 'relu') y = tf.relu(y);
+    if (s.activation === 'sigmoid') y = tf.sigmoid(y);
+    return y;
+  });
 }
 
 let fusedGradientRegistered = false;

@@ -4,14 +4,18 @@
  * is new (measured with a new 1024×1024 b per product, as in training); tfjs' own MatMul gradient
  * asks for both (xᵀ·dy and dy·wᵀ in every dense layer). Where the backend says so
  * (backends/capabilities.ts), `matMul` transposes operands explicitly, forward and in its
- * gradient; elsewhere it is tf.matMul with tfjs' gradient.
+ * gradient; elsewhere it is tfjs' BatchMatMul kernel with tfjs' gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasFastTransposedMatMul } from '../backends/capabilities';
+import { tapeIsOn } from './tape';
 
 /** op(a)·op(b), op transposing the last two axes where asked; batched products (rank > 2) are tf.matMul's. */
 export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  if (hasFastTransposedMatMul() || a.rank !== 2 || b.rank !== 2) return tf.matMul(a, b, transposeA, transposeB);
+  if (a.rank !== 2 || b.rank !== 2) return tf.matMul(a, b, transposeA, transposeB);
+  if (hasFastTransposedMatMul()) return batchMatMul(a, b, transposeA, transposeB);
+  // With no tape recording there is no gradient to give: the product alone.
+  if (!tapeIsOn()) return product(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, transposeB);
   const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, w]);
     return {
@@ -29,7 +33,16 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transpos
   return (f as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D)(a, b);
 }
 
-/** op(a)·op(b) with no transposed operand in the kernel. */
+/**
+ * tfjs' BatchMatMul kernel, run directly: what tf.matMul runs, without the op's conversions (the
+ * operands here are float32 tensors already). On the tape with tfjs' gradient.
+ */
+function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  return tf.engine().runKernel(tf.BatchMatMul, { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
+}
+
+/** op(a)·op(b) with no transposed operand in the kernel; leaves nothing allocated but the result. */
 function product(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
-  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+  if (!transposeA && !transposeB) return batchMatMul(a, b, false, false);
+  return tf.tidy(() => batchMatMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b, false, false));
 }

@@ -13,6 +13,7 @@ import { convFilterGradient, convForwardFused, convImageGradient } from '../../o
 import { gatherAxis, scatterAddAxis } from '../../ops/gather';
 import { addRelu, reluBiasGrad, reluGrad } from '../../ops/residual';
 import { matMul } from '../../ops/matmul';
+import { gradientDepth } from '../../ops/tape';
 import { pool } from '../../ops/pool';
 import { hasConvGradient } from '../../backends/capabilities';
 import {
@@ -67,11 +68,6 @@ function withGradient(
     return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[], kept: tf.Tensor[]) => backward(Array.isArray(dy) ? dy[0] : dy, kept) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (f as (...xs: tf.Tensor[]) => tf.Tensor)(...inputs);
-}
-
-/** How many gradient tapes are recording (tfjs-core 4.22's engine state). */
-function gradientDepth(): number {
-  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth;
 }
 
 /** The part of tfjs' engine that tf.customGrad runs on (tfjs-core 4.22). */
@@ -144,6 +140,16 @@ function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly number[]):
   );
 }
 
+/** Steps whose tensors outlive a run: the bindings, and constants kept with the plan. */
+const KEPT_STEPS: ReadonlySet<Step['op']> = new Set(['input', 'constant', 'mask', 'scalar', 'indices']);
+
+/**
+ * Steps whose evaluation leaves no tensor allocated but its result: one tfjs op or kernel, or a
+ * custom gradient (whose forward tfjs runs in a scope of its own). A plan of only these needs no
+ * tf.tidy around its run, whose scope costs as much as a small layer's kernel call.
+ */
+const OWN_RESULT_ONLY: ReadonlySet<Step['op']> = new Set([...KEPT_STEPS, 'conv', 'matMul', 'pool', 'reshape', 'clone', 'reverse', 'concat']);
+
 /** One output of a run; the others (intermediates of a derived program) are disposed. */
 function pick(outputs: Record<string, tf.Tensor>, name: string): tf.Tensor {
   for (const n in outputs) if (n !== name) outputs[n].dispose();
@@ -166,14 +172,27 @@ export class PlanRunner {
   private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
   /** For each set of returned outputs (by their names, joined), the last reader of each step. */
   private readonly lastUse = new Map<string, Int32Array>();
+  /** `lastUse`'s entry for runs returning every output. */
+  private lastUseOfAll: Int32Array | undefined;
+  /** The plan's outputs: each assigned tensor's name and the step computing it. */
+  private readonly outputSteps: readonly (readonly [string, number])[];
+  /** For conv steps run on `decidedFor`, whether tfjs differentiates them (`tfjsGradient`). */
+  private readonly tfjsGradients = new Map<number, boolean>();
+  private decidedFor: tf.KernelBackend | undefined;
   /** Second halves of batch statistics split for their first half, by statistics step (one run). */
   private readonly secondHalves = new Map<number, tf.Tensor>();
   private disposed = false;
 
+  /** Whether every step makes nothing but its result (`OWN_RESULT_ONLY`): then no tf.tidy is needed. */
+  private readonly ownResultsOnly: boolean;
+
   constructor(
     readonly plan: Plan,
     private readonly compile: CompilePlan,
-  ) {}
+  ) {
+    this.outputSteps = [...plan.outputs];
+    this.ownResultsOnly = plan.steps.every((s) => OWN_RESULT_ONLY.has(s.op));
+  }
 
   /**
    * Runs the plan; `bindings` holds every input and parameter as own properties. Returns the
@@ -181,30 +200,54 @@ export class PlanRunner {
    */
   run(bindings: Readonly<Record<string, tf.Tensor>>, wanted?: ReadonlySet<string>): Record<string, tf.Tensor> {
     if (this.disposed) throw new Error('PlanRunner used after dispose()');
+    const lastUse = wanted === undefined ? (this.lastUseOfAll ??= this.lastUses(undefined)) : this.lastUses(wanted);
+    if (this.secondHalves.size > 0) this.secondHalves.clear();
+    // A plan whose steps make nothing but their results needs no scope to sweep up after them:
+    // its own bookkeeping frees every intermediate, on the error path too.
+    if (this.ownResultsOnly) return this.runSteps(bindings, wanted, lastUse);
     // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
-    // Without a gradient tape, an intermediate can go as soon as its last reader has run, so a
-    // long program never holds all its intermediates at once. With a tape, tfjs needs them.
+    return tf.tidy(() => this.runSteps(bindings, wanted, lastUse));
+  }
+
+  /**
+   * The steps in order, then the wanted outputs. Without a gradient tape an intermediate goes as
+   * soon as its last reader has run, so a long program never holds all its intermediates at once;
+   * with a tape, tfjs needs them until the run ends.
+   */
+  private runSteps(bindings: Readonly<Record<string, tf.Tensor>>, wanted: ReadonlySet<string> | undefined, lastUse: Int32Array): Record<string, tf.Tensor> {
     const recording = gradientDepth() > 0;
-    const lastUse = this.lastUses(wanted);
-    this.secondHalves.clear();
-    return tf.tidy(() => {
-      const values: tf.Tensor[] = [];
-      const steps = this.plan.steps;
+    const steps = this.plan.steps;
+    const values: tf.Tensor[] = new Array<tf.Tensor>(steps.length);
+    try {
       for (let k = 0; k < steps.length; k++) {
-        values.push(this.evaluate(steps[k], k, values, bindings));
+        const s = steps[k];
+        values[k] = this.evaluate(s, k, values, bindings);
         if (recording) continue;
-        for (const j of steps[k].inputs) if (lastUse[j] === k) values[j].dispose();
+        for (let i = 0; i < s.inputs.length; i++) if (lastUse[s.inputs[i]] === k) values[s.inputs[i]].dispose();
         if (lastUse[k] === k) values[k].dispose();
       }
-      const out: Record<string, tf.Tensor> = {};
-      for (const [name, step] of this.plan.outputs) {
-        if (wanted !== undefined && !wanted.has(name)) continue;
-        // A tensor may be called `__proto__`: defined, not assigned, it is an own property too.
-        if (name === '__proto__') Object.defineProperty(out, name, { value: values[step], enumerable: true, writable: true, configurable: true });
-        else out[name] = values[step];
-      }
-      return out;
-    });
+    } catch (e) {
+      this.disposeMade(values, undefined);
+      throw e;
+    }
+    if (recording) this.disposeMade(values, lastUse);
+    const out: Record<string, tf.Tensor> = {};
+    for (const [name, step] of this.outputSteps) {
+      if (wanted !== undefined && !wanted.has(name)) continue;
+      // A tensor may be called `__proto__`: defined, not assigned, it is an own property too.
+      if (name === '__proto__') Object.defineProperty(out, name, { value: values[step], enumerable: true, writable: true, configurable: true });
+      else out[name] = values[step];
+    }
+    return out;
+  }
+
+  /** Disposes the tensors this run made (not bindings, not constants): all, or those `lastUse` does not keep (-1). */
+  private disposeMade(values: readonly (tf.Tensor | undefined)[], lastUse: Int32Array | undefined): void {
+    const steps = this.plan.steps;
+    for (let k = 0; k < values.length; k++) {
+      if (values[k] === undefined || KEPT_STEPS.has(steps[k].op) || (lastUse !== undefined && lastUse[k] === -1)) continue;
+      values[k]!.dispose();
+    }
   }
 
   /**
@@ -218,9 +261,9 @@ export class PlanRunner {
       const steps = this.plan.steps;
       last = new Int32Array(steps.length).map((_, k) => k);
       steps.forEach((s, k) => s.inputs.forEach((j) => (last![j] = k)));
-      const returned = new Set([...this.plan.outputs].filter(([name]) => wanted === undefined || wanted.has(name)).map(([, step]) => step));
+      const returned = new Set(this.outputSteps.filter(([name]) => wanted === undefined || wanted.has(name)).map(([, step]) => step));
       steps.forEach((s, k) => {
-        if (returned.has(k) || s.op === 'input' || s.op === 'constant' || s.op === 'mask' || s.op === 'indices' || s.op === 'scalar') last![k] = -1;
+        if (returned.has(k) || KEPT_STEPS.has(s.op)) last![k] = -1;
       });
       this.lastUse.set(key, last);
     }
@@ -244,8 +287,7 @@ export class PlanRunner {
    * else from the derived programs (dsl/derive/conv-backward.ts).
    */
   private conv(s: Step & { op: 'conv' }, k: number, image: tf.Tensor, filter: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
-    // tfjs differentiates fused convs only for linear and relu epilogues.
-    if (hasConvGradient(s) && s.activation !== 'sigmoid') return convForwardFused(s, image, filter, bias);
+    if (this.tfjsGradient(s, k)) return convForwardFused(s, image, filter, bias);
     const backward = (dy: tf.Tensor, [x, w, y]: tf.Tensor[]): (() => tf.Tensor)[] => {
       // Through the activation and the bias (summed over all but the channel axis) here, once;
       // the convolution's own gradients only for the inputs asked for: by einnet's kernels where
@@ -272,6 +314,25 @@ export class PlanRunner {
       backward,
       bias === undefined ? [image, filter] : [image, filter, bias],
     );
+  }
+
+  /**
+   * Whether the conv step `s` (step `k`) is differentiated by tfjs' registered gradients on the
+   * active backend, decided once per backend: tfjs differentiates fused convs only for linear and
+   * relu epilogues, and einnet's route needs the backend's backprop kernels.
+   */
+  private tfjsGradient(s: Step & { op: 'conv' }, k: number): boolean {
+    const backend = tf.backend();
+    if (backend !== this.decidedFor) {
+      this.tfjsGradients.clear();
+      this.decidedFor = backend;
+    }
+    let yes = this.tfjsGradients.get(k);
+    if (yes === undefined) {
+      yes = hasConvGradient(s) && s.activation !== 'sigmoid';
+      this.tfjsGradients.set(k, yes);
+    }
+    return yes;
   }
 
   /**
@@ -331,13 +392,13 @@ export class PlanRunner {
   }
 
   private evaluate(s: Step, k: number, values: readonly tf.Tensor[], bindings: Readonly<Record<string, tf.Tensor>>): tf.Tensor {
+    if (s.op === 'input') return bindings[s.name];
     // The first three operands (undefined past a step's own); a step with more reads s.inputs.
-    const first = values[s.inputs[0]];
-    const second = values[s.inputs[1]];
-    const third = values[s.inputs[2]];
+    const n = s.inputs.length;
+    const first = n > 0 ? values[s.inputs[0]] : undefined!;
+    const second = n > 1 ? values[s.inputs[1]] : undefined!;
+    const third = n > 2 ? values[s.inputs[2]] : undefined!;
     switch (s.op) {
-      case 'input':
-        return bindings[s.name];
       case 'constant':
         return this.constant(k, () => tf.tensor(s.values, [...s.shape], 'float32'));
       case 'mask':

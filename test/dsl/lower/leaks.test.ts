@@ -4,14 +4,15 @@
  * matrices, masks, scalars), which are created once, on the first run of a plan.
  *
  * For a conv + pool + dense network (specialised routes), the same network through the generic
- * route (a grouped conv, a padded max pool) and a conv + batch norm + dense network, on every
- * backend:
+ * route (a grouped conv, a padded max pool), a conv + batch norm + dense network and a conv +
+ * pool + conv network of one kernel a step (which runs without a tf.tidy), on every backend:
  *   - tf.memory().numTensors is identical before and after 100 forward runs, 100 tf.grads runs
  *     and 100 tf.variableGrads runs (after one warm-up run of each);
- *   - p.dispose() brings it back to the level before the first run, and the program still runs.
+ *   - p.dispose() brings it back to the level before the first run, and the program still runs;
+ *   - a run whose n-th kernel throws leaves it unchanged too, for every n.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ein } from '../../../dsl/program';
 import { BACKENDS, makeLeaves, seededRandom, toTensors, useBackend } from './harness';
 
@@ -44,6 +45,16 @@ const NETWORKS = [
       'L3[b,k:3] = W2[x,y,j,k]·L2[b,x,y,j] + B2[k]',
     ].join('\n'),
     shapes: { L0: [2, 6, 6, 2] },
+  },
+  {
+    // Every step is one kernel: the run has no tf.tidy around it and frees what it made itself.
+    name: 'conv + pool + conv (one kernel a step)',
+    src: [
+      'L1[b,x,y,j:4] = relu(W1[Δx:3,Δy:3,I,j]·L0[b,x+Δx,y+Δy,I] + B1[j])',
+      'L2[b,x,y,j] = max[Δx:2,Δy:2] L1[b,2*x+Δx,2*y+Δy,j]',
+      'L3[b,x,y,k:3] = W2[Δx:2,Δy:2,j,k]·L2[b,x+Δx,y+Δy,j]',
+    ].join('\n'),
+    shapes: { L0: [2, 8, 8, 2] },
   },
 ] as const;
 
@@ -136,6 +147,45 @@ for (const backend of BACKENDS) {
         expect(tf.memory().numTensors).toBe(beforeFirstRun);
         for (const v of Object.values(vars)) v.dispose();
         release();
+      });
+    }
+
+    for (const net of NETWORKS) {
+      it(`${net.name}: a run whose n-th kernel fails frees what the run made before it, for every n`, () => {
+        const p = ein(net.src);
+        const bound = toTensors(makeLeaves(p, { shapes: net.shapes }, seededRandom(3)));
+        const engine = tf.engine();
+        const runKernel = engine.runKernel.bind(engine);
+        const runAndCount = (outputs?: string[]) => {
+          let calls = 0;
+          const spy = vi.spyOn(engine, 'runKernel').mockImplementation((...args: Parameters<typeof engine.runKernel>) => {
+            calls++;
+            return runKernel(...args);
+          });
+          tf.dispose(Object.values(p.run(bound, outputs === undefined ? undefined : { outputs })));
+          spy.mockRestore();
+          return calls;
+        };
+        for (const outputs of [undefined, ['L3']]) {
+          const kernels = runAndCount(outputs); // also makes the plan's constants
+          expect(kernels).toBeGreaterThan(1);
+          const before = tf.memory().numTensors;
+          for (let failAt = 1; failAt <= kernels; failAt++) {
+            let calls = 0;
+            const spy = vi.spyOn(engine, 'runKernel').mockImplementation((...args: Parameters<typeof engine.runKernel>) => {
+              if (++calls === failAt) throw new Error(`kernel ${failAt} fails`);
+              return runKernel(...args);
+            });
+            try {
+              expect(() => p.run(bound, outputs === undefined ? undefined : { outputs })).toThrow(`kernel ${failAt} fails`);
+            } finally {
+              spy.mockRestore();
+            }
+            expect(tf.memory().numTensors).toBe(before);
+          }
+        }
+        p.dispose();
+        tf.dispose(Object.values(bound));
       });
     }
 
