@@ -4,14 +4,14 @@
  * Target: ratio ≤ 1.0 wherever tfjs can run the layer at all.
  *
  * The two contenders alternate call by call (DSL, hand, hand, DSL, …), each call timed alone, so
- * that whatever else the machine does lands on both alike, whatever its rhythm: alternating
- * whole samples instead let a load that came and went every few samples land on one side, and
- * two runs of the same layer against itself read 1.03 and 1.29. A sample holds enough calls of
- * each to last at least EINNET_BENCH_SAMPLE_MS (default 25 ms); the ratio printed is the median
- * of the samples' ratios, with the range of its middle half; times printed are per call.
+ * that whatever else the machine does lands on both alike, and each pair of calls runs at a
+ * random stack depth (`DEPTHS`, below). A sample holds enough calls of each to last at least
+ * EINNET_BENCH_SAMPLE_MS (default 25 ms); a case takes as many samples as fill about 4 s, 21 to
+ * 101 (a layer of a few ms takes 60 to 80, the wasm convolutions 21). The ratio printed is the median of
+ * the samples' ratios, with the range of their middle half; times printed are medians per call.
  *
  *   EINNET_BENCH_BACKENDS=wasm,native npm run bench     (default: every available but cpu)
- *   EINNET_BENCH_REPEATS=21                              (timed pairs per case; medians reported)
+ *   EINNET_BENCH_REPEATS=21                              (samples per case, instead of about 4 s of them)
  *   EINNET_BENCH_CASES=pool,dense                        (only cases whose name holds one of these)
  *   EINNET_BENCH_SAMPLE_MS=25                            (shortest sample; short cases repeat within one)
  */
@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { availableBackends, ein, useBackend, type BackendName } from '../index';
 import { benchCases } from './cases';
 
-const repeats = Number(process.env.EINNET_BENCH_REPEATS ?? 21);
+const fixedRepeats = process.env.EINNET_BENCH_REPEATS === undefined ? undefined : Number(process.env.EINNET_BENCH_REPEATS);
 const only = process.env.EINNET_BENCH_CASES?.split(',').map((s) => s.trim());
 const sampleMs = Number(process.env.EINNET_BENCH_SAMPLE_MS ?? 25);
 
@@ -73,9 +73,18 @@ function timeInterleaved(a: () => void, b: () => void, calls: number): [number, 
   return [ta / calls, tb / calls];
 }
 
-/** How many calls of `f` in a row make a sample of at least `sampleMs` (from one timed call). */
-function callsPerSample(f: () => void): number {
-  return Math.max(1, Math.ceil(sampleMs / Math.max(time(f, 1), 1e-3)));
+/** How long a case samples when EINNET_BENCH_REPEATS does not say how many samples, in ms. */
+const CASE_MS = 4000;
+
+/**
+ * The calls of each contender in a sample (enough for `sampleMs`) and the samples of a case (about
+ * `CASE_MS` of them, 21 to 101), from one timed call of `f`; `contenders` run in each sample.
+ */
+function sampling(f: () => void, contenders: number): { calls: number; samples: number } {
+  const callMs = Math.max(time(f, 1), 1e-3);
+  const calls = Math.max(1, Math.ceil(sampleMs / callMs));
+  const samples = fixedRepeats ?? Math.min(101, Math.max(21, Math.round(CASE_MS / (calls * callMs * contenders))));
+  return { calls, samples };
 }
 
 /**
@@ -91,9 +100,7 @@ function finish(t: tf.Tensor | tf.Tensor[]): void {
 async function main(): Promise<void> {
   const wanted = process.env.EINNET_BENCH_BACKENDS?.split(',').map((s) => s.trim() as BackendName);
   const backends = wanted ?? availableBackends().filter((b) => b !== 'cpu');
-  console.log(
-    `einnet benchmark: DSL-lowered vs hand-written tfjs, ${repeats} samples of ≥ ${sampleMs} ms of calls alternating one by one, after 2 warm-ups; medians`,
-  );
+  console.log(`einnet benchmark: DSL-lowered vs hand-written tfjs, samples of ≥ ${sampleMs} ms of calls alternating one by one, after 2 warm-ups; medians`);
   for (const backend of backends) {
     const info = await useBackend(backend);
     console.log(`\nbackend ${info.name} (${info.provider})`);
@@ -116,8 +123,8 @@ async function main(): Promise<void> {
         dsl();
         if (typeof hand !== 'string') hand();
       }
-      const calls = callsPerSample(dsl);
-      for (let k = 0; k < repeats; k++) {
+      const { calls, samples } = sampling(dsl, typeof hand === 'string' ? 1 : 2);
+      for (let k = 0; k < samples; k++) {
         if (typeof hand === 'string') {
           dslTimes.push(time(dsl, calls));
           continue;

@@ -174,8 +174,8 @@ export class PlanRunner {
   private readonly lastUse = new Map<string, Int32Array>();
   /** `lastUse`'s entry for runs returning every output. */
   private lastUseOfAll: Int32Array | undefined;
-  /** The plan's outputs: each assigned tensor's name and the step computing it. */
-  private readonly outputSteps: readonly (readonly [string, number])[];
+  /** The plan's outputs: the assigned tensors' names, and the steps computing them. */
+  private readonly outputs: { readonly names: readonly string[]; readonly steps: readonly number[] };
   /** For conv steps run on `decidedFor`, whether tfjs differentiates them (`tfjsGradient`). */
   private readonly tfjsGradients = new Map<number, boolean>();
   private decidedFor: tf.KernelBackend | undefined;
@@ -190,7 +190,7 @@ export class PlanRunner {
     readonly plan: Plan,
     private readonly compile: CompilePlan,
   ) {
-    this.outputSteps = [...plan.outputs];
+    this.outputs = { names: [...plan.outputs.keys()], steps: [...plan.outputs.values()] };
     this.ownResultsOnly = plan.steps.every((s) => OWN_RESULT_ONLY.has(s.op));
   }
 
@@ -232,11 +232,13 @@ export class PlanRunner {
     }
     if (recording) this.disposeMade(values, lastUse);
     const out: Record<string, tf.Tensor> = {};
-    for (const [name, step] of this.outputSteps) {
+    const { names, steps: outputSteps } = this.outputs;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
       if (wanted !== undefined && !wanted.has(name)) continue;
       // A tensor may be called `__proto__`: defined, not assigned, it is an own property too.
-      if (name === '__proto__') Object.defineProperty(out, name, { value: values[step], enumerable: true, writable: true, configurable: true });
-      else out[name] = values[step];
+      if (name === '__proto__') Object.defineProperty(out, name, { value: values[outputSteps[i]], enumerable: true, writable: true, configurable: true });
+      else out[name] = values[outputSteps[i]];
     }
     return out;
   }
@@ -261,7 +263,7 @@ export class PlanRunner {
       const steps = this.plan.steps;
       last = new Int32Array(steps.length).map((_, k) => k);
       steps.forEach((s, k) => s.inputs.forEach((j) => (last![j] = k)));
-      const returned = new Set(this.outputSteps.filter(([name]) => wanted === undefined || wanted.has(name)).map(([, step]) => step));
+      const returned = new Set([...this.plan.outputs].filter(([name]) => wanted === undefined || wanted.has(name)).map(([, step]) => step));
       steps.forEach((s, k) => {
         if (returned.has(k) || KEPT_STEPS.has(s.op)) last![k] = -1;
       });
