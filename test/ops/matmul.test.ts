@@ -1,7 +1,8 @@
 /**
- * ops/matmul.ts against float64 loops: op(a)·op(b) and the gradients of Σ R·(op(a)·op(b)) for
- * every combination of transposes, on every backend (wasm routes them through explicit
- * transposes and a gradient of its own; the others through tf.matMul and tfjs' gradient).
+ * ops/matmul.ts against float64 loops: op(a)·op(b) outside a tape and the gradients of
+ * Σ R·(op(a)·op(b)) under one, for every combination of transposes, on every backend (wasm routes
+ * them through explicit transposes, with a gradient of its own under a tape; the others through
+ * tfjs' BatchMatMul kernel and its gradient).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
