@@ -161,7 +161,8 @@ function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.T
 
 /**
  * tf.pad at any rank: above the backend's limit (webgl's packed pad is wrong at rank 5), one axis
- * at a time on a rank-3 view [before, axis, after]. Exact; unchanged within the limit.
+ * at a time on a rank-3 view [before, axis, after]. Exact; unchanged within the limit. Like tf.pad,
+ * a new tensor even where nothing is padded.
  */
 export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, number])[], value = 0): tf.Tensor {
   if (x.rank <= maxPadRank())
@@ -190,5 +191,5 @@ export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, n
       shape.map((d, k) => (k === axis ? d + a + b : d)),
     );
   });
-  return y;
+  return y === x ? tf.clone(x) : y;
 }

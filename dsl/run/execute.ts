@@ -52,7 +52,11 @@ const BINARY: Record<BinaryFn, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
   min: tf.minimum,
 };
 
-/** Steps whose tensors outlive a run: the bindings, and constants kept with the plan. */
+/**
+ * Steps whose tensors outlive a run: the bindings, and constants kept with the plan. Every other
+ * step's value is a tensor of its own, never one of its operands handed on, so that the runner may
+ * dispose it.
+ */
 const KEPT_STEPS: ReadonlySet<Step['op']> = new Set(['input', 'constant', 'mask', 'scalar', 'indices']);
 
 /**
