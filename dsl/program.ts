@@ -224,8 +224,12 @@ export class Program<In extends string = string, Req extends string = never, Out
    */
   run(bindings: Bindings<In, Req, tf.Tensor>, options?: RunOptions): Record<Out, tf.Tensor> {
     const repeat = options === undefined ? this.sameAsLast(bindings) : undefined;
-    if (repeat !== undefined) return this.runPlan(repeat.runner, bindings, undefined);
-    if (options === undefined) options = {};
+    if (repeat !== undefined) return repeat.runner.run(bindings as Record<string, tf.Tensor>) as Record<Out, tf.Tensor>;
+    return this.runChecked(bindings, options ?? {});
+  }
+
+  /** `run` for bindings checked from scratch: their shapes, the plan for them, then the run. */
+  private runChecked(bindings: Bindings<In, Req, tf.Tensor>, options: RunOptions): Record<Out, tf.Tensor> {
     checkRunOptions(options);
     const shapes = boundShapes(bindings);
     const key = signature(shapes, options.consts);
@@ -250,7 +254,7 @@ export class Program<In extends string = string, Req extends string = never, Out
       const names = Object.keys(bindings);
       this.last = { names, shapes: names.map((n) => shapes[n]), runner };
     }
-    const result = this.runPlan(runner, bindings, wanted);
+    const result = runner.run(bindings as Record<string, tf.Tensor>, wanted) as Record<Out, tf.Tensor>;
     if (options.validate) {
       try {
         validateAgainstReference(this as Program, bindings as Record<string, tf.Tensor>, result, options);
@@ -371,10 +375,6 @@ export class Program<In extends string = string, Req extends string = never, Out
       }
     }
     return last;
-  }
-
-  private runPlan(runner: PlanRunner, bindings: object, wanted: ReadonlySet<string> | undefined): Record<Out, tf.Tensor> {
-    return runner.run(bindings as Record<string, tf.Tensor>, wanted) as Record<Out, tf.Tensor>;
   }
 
   /** The plan runner of the shapes and consts whose signature is `key`, lowered from `report` the first time. */
