@@ -366,15 +366,16 @@ export class Program<In extends string = string, Req extends string = never, Out
   private sameAsLast(bindings: unknown): LastRun | undefined {
     const last = this.last;
     if (last === undefined || bindings === null || typeof bindings !== 'object') return undefined;
-    const names = Object.keys(bindings);
-    if (names.length !== last.names.length) return undefined;
-    for (let i = 0; i < names.length; i++) {
-      const t = (bindings as Record<string, unknown>)[names[i]];
-      if (names[i] !== last.names[i] || !(t instanceof tf.Tensor) || t.isDisposed || t.dtype !== 'float32' || !sameShape(t.shape, last.shapes[i])) {
+    // Every enumerable name, inherited ones too: any name beyond the last run's goes the long way.
+    let i = 0;
+    for (const name in bindings) {
+      const t = (bindings as Record<string, unknown>)[name];
+      if (name !== last.names[i] || !(t instanceof tf.Tensor) || t.isDisposed || t.dtype !== 'float32' || !sameShape(t.shape, last.shapes[i])) {
         return undefined;
       }
+      i++;
     }
-    return last;
+    return i === last.names.length ? last : undefined;
   }
 
   /** The plan runner of the shapes and consts whose signature is `key`, lowered from `report` the first time. */

@@ -137,7 +137,7 @@ export class PlanRunner {
     try {
       for (let k = 0; k < steps.length; k++) {
         const s = steps[k];
-        values[k] = this.evaluate(s, k, values, bindings);
+        values[k] = s.op === 'input' ? bindings[s.name] : this.evaluate(s, k, values);
         if (recording) continue;
         for (let i = 0; i < s.inputs.length; i++) if (lastUse[s.inputs[i]] === k) values[s.inputs[i]].dispose();
         if (lastUse[k] === k) values[k].dispose();
@@ -309,8 +309,8 @@ export class PlanRunner {
     return t;
   }
 
-  private evaluate(s: Step, k: number, values: readonly tf.Tensor[], bindings: Readonly<Record<string, tf.Tensor>>): tf.Tensor {
-    if (s.op === 'input') return bindings[s.name];
+  /** The value of step `s` (step `k`, not an input) from the values of the steps before it. */
+  private evaluate(s: Exclude<Step, { op: 'input' }>, k: number, values: readonly tf.Tensor[]): tf.Tensor {
     // The first three operands (undefined past a step's own); a step with more reads s.inputs.
     const n = s.inputs.length;
     const first = n > 0 ? values[s.inputs[0]] : undefined!;
