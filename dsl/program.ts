@@ -366,11 +366,18 @@ export class Program<In extends string = string, Req extends string = never, Out
   private sameAsLast(bindings: unknown): LastRun | undefined {
     const last = this.last;
     if (last === undefined || bindings === null || typeof bindings !== 'object') return undefined;
-    // Every enumerable name, inherited ones too: any name beyond the last run's goes the long way.
+    // Every enumerable name, inherited ones too, which the long way rejects (as any other name).
     let i = 0;
     for (const name in bindings) {
       const t = (bindings as Record<string, unknown>)[name];
-      if (name !== last.names[i] || !(t instanceof tf.Tensor) || t.isDisposed || t.dtype !== 'float32' || !sameShape(t.shape, last.shapes[i])) {
+      if (
+        name !== last.names[i] ||
+        !Object.hasOwn(bindings, name) ||
+        !(t instanceof tf.Tensor) ||
+        t.isDisposed ||
+        t.dtype !== 'float32' ||
+        !sameShape(t.shape, last.shapes[i])
+      ) {
         return undefined;
       }
       i++;

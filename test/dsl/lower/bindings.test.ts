@@ -274,6 +274,24 @@ describe('repeated runs (the last run without options is reused when names and s
     tf.dispose(Object.values(b));
   });
 
+  it('a repeat with one binding fewer, one more, or one only inherited gets the same error as a first run', () => {
+    const source = 'Y[b,j] = W[I,j]·X[b,I] + B[j]';
+    const p = ein(source);
+    const b = dense(2, 1);
+    runAndRead(p, b);
+    const extra = tf.zeros([2]);
+    const inherited: Record<string, tf.Tensor> = Object.create({ B: b.B });
+    Object.assign(inherited, { X: b.X, W: b.W });
+    for (const bound of [{ X: b.X, W: b.W }, { ...b, C: extra }, inherited]) {
+      const fresh = failure(() => ein(source).run(bound));
+      const repeat = failure(() => p.run(bound));
+      expect([repeat.code, repeat.message]).toEqual([fresh.code, fresh.message]);
+    }
+    expect(runAndRead(p, b)).toEqual(expected(b));
+    p.dispose();
+    tf.dispose([extra, ...Object.values(b)]);
+  });
+
   it('a repeat whose plan the cache has dropped (16 other shapes since) lowers it again', () => {
     const p = ein('Y[b,j] = W[I,j]·X[b,I] + B[j]');
     const first = dense(1, 1);
