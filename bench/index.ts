@@ -7,8 +7,9 @@
  * that whatever else the machine does lands on both alike, and each pair of calls runs at a
  * random stack depth (`DEPTHS`, below). A sample holds enough calls of each to last at least
  * EINNET_BENCH_SAMPLE_MS (default 25 ms); a case takes as many samples as fill about 4 s, 21 to
- * 101 (a layer of a few ms takes 60 to 80, the wasm convolutions 21). The ratio printed is the median of
- * the samples' ratios, with the range of their middle half; times printed are medians per call.
+ * 101 (a layer of a few ms takes 60 to 80, the wasm convolutions 21). The ratio printed is the
+ * median of the samples' ratios, with the range of their middle half; times printed are medians
+ * per call.
  *
  *   EINNET_BENCH_BACKENDS=wasm,native npm run bench     (default: every available but cpu)
  *   EINNET_BENCH_REPEATS=21                              (samples per case, instead of about 4 s of them)
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
           dslTimes.push(time(dsl, calls));
           continue;
         }
+        // Which contender goes first alternates between samples too: a long case's sample is one call of each.
         const [d, h] = k % 2 === 0 ? timeInterleaved(dsl, hand, calls) : timeInterleaved(hand, dsl, calls).reverse();
         dslTimes.push(d);
         handTimes.push(h);
