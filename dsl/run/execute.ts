@@ -61,8 +61,8 @@ const KEPT_STEPS: ReadonlySet<Step['op']> = new Set(['input', 'constant', 'mask'
 
 /**
  * Steps whose evaluation leaves no tensor allocated but its result: one tfjs op or kernel, or a
- * custom gradient (whose forward tfjs runs in a scope of its own). A plan of only these needs no
- * tf.tidy around its run, whose scope costs as much as a small layer's kernel call.
+ * custom gradient (whose forward tfjs runs in a scope of its own). A plan of only these runs
+ * without a tf.tidy around it: one scope fewer to open and sweep on every call.
  */
 const OWN_RESULT_ONLY: ReadonlySet<Step['op']> = new Set([...KEPT_STEPS, 'conv', 'matMul', 'pool', 'reshape', 'clone', 'reverse', 'concat']);
 
