@@ -225,7 +225,7 @@ export class Program<In extends string = string, Req extends string = never, Out
   run(bindings: Bindings<In, Req, tf.Tensor>, options?: RunOptions): Record<Out, tf.Tensor> {
     const repeat = options === undefined ? this.sameAsLast(bindings) : undefined;
     if (repeat !== undefined) return repeat.runner.run(bindings as Record<string, tf.Tensor>) as Record<Out, tf.Tensor>;
-    return this.runChecked(bindings, options ?? {});
+    return this.runChecked(bindings, options === undefined ? {} : options);
   }
 
   /** `run` for bindings checked from scratch: their shapes, the plan for them, then the run. */
