@@ -51,35 +51,6 @@ export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
   return y;
 }
 
-/** The convolution `s` of `image` by `filter`, without its epilogue. */
-export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
-  const both = s.strides.some((v) => v > 1) && s.dilations.some((v) => v > 1);
-  const strides = both ? s.strides.map(() => 1) : [...s.strides];
-  let y: tf.Tensor;
-  if (s.rank === 2) {
-    const st = strides as [number, number];
-    const di = [...s.dilations] as [number, number];
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
-      [0, 0],
-      [s.padding[0][0], s.padding[0][1]],
-      [s.padding[1][0], s.padding[1][1]],
-      [0, 0],
-    ];
-    y = s.depthwise
-      ? tf.depthwiseConv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di)
-      : tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', di);
-  } else {
-    // conv3d takes no explicit padding.
-    const padded = padAnyRank(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
-    y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [
-      number,
-      number,
-      number,
-    ]);
-  }
-  return both ? subsample(y, s.strides) : y;
-}
-
 /** Whether any of `values` exceeds 1 (a stride or dilation that is not trivial). */
 function anyAbove1(values: readonly number[]): boolean {
   for (const v of values) if (v > 1) return true;
@@ -113,6 +84,29 @@ function conv2dAttrs(s: ConvParams): Conv2DAttrs {
     conv2dAttrsOf.set(s, a);
   }
   return a;
+}
+
+/** The convolution `s` of `image` by `filter`, without its epilogue. */
+export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor): tf.Tensor {
+  const both = anyAbove1(s.strides) && anyAbove1(s.dilations);
+  const strides = both ? s.strides.map(() => 1) : [...s.strides];
+  let y: tf.Tensor;
+  if (s.rank === 2) {
+    const st = strides as [number, number];
+    const { pad, dilations } = conv2dAttrs(s);
+    y = s.depthwise
+      ? tf.depthwiseConv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', dilations)
+      : tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', dilations);
+  } else {
+    // conv3d takes no explicit padding.
+    const padded = padAnyRank(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
+    y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [
+      number,
+      number,
+      number,
+    ]);
+  }
+  return both ? subsample(y, s.strides) : y;
 }
 
 /**

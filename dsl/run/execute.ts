@@ -88,8 +88,6 @@ export class PlanRunner {
   private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
   /** For each set of returned outputs (by their names, joined), the last reader of each step. */
   private readonly lastUse = new Map<string, Int32Array>();
-  /** `lastUse`'s entry for runs returning every output. */
-  private lastUseOfAll: Int32Array | undefined;
   /** The plan's outputs: the assigned tensors' names, and the steps computing them. */
   private readonly outputs: { readonly names: readonly string[]; readonly steps: readonly number[] };
   /** For conv steps run on `decidedFor`, whether tfjs differentiates them (`tfjsGradient`). */
@@ -116,7 +114,7 @@ export class PlanRunner {
    */
   run(bindings: Readonly<Record<string, tf.Tensor>>, wanted?: ReadonlySet<string>): Record<string, tf.Tensor> {
     if (this.disposed) throw new Error('PlanRunner used after dispose()');
-    const lastUse = wanted === undefined ? (this.lastUseOfAll ??= this.lastUses(undefined)) : this.lastUses(wanted);
+    const lastUse = this.lastUses(wanted);
     if (this.secondHalves.size > 0) this.secondHalves.clear();
     // A plan whose steps make nothing but their results needs no scope to sweep up after them:
     // its own bookkeeping frees every intermediate, on the error path too.

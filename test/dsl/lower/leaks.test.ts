@@ -156,31 +156,26 @@ for (const backend of BACKENDS) {
         const bound = toTensors(makeLeaves(p, { shapes: net.shapes }, seededRandom(3)));
         const engine = tf.engine();
         const runKernel = engine.runKernel.bind(engine);
-        const runAndCount = (outputs?: string[]) => {
+        /** Runs the program and disposes its outputs, counting kernel calls; call `failAt` (if any) throws. */
+        const runCounting = (outputs: string[] | undefined, failAt = 0) => {
           let calls = 0;
           const spy = vi.spyOn(engine, 'runKernel').mockImplementation((...args: Parameters<typeof engine.runKernel>) => {
-            calls++;
+            if (++calls === failAt) throw new Error(`kernel ${failAt} fails`);
             return runKernel(...args);
           });
-          tf.dispose(Object.values(p.run(bound, outputs === undefined ? undefined : { outputs })));
-          spy.mockRestore();
+          try {
+            tf.dispose(Object.values(p.run(bound, outputs === undefined ? undefined : { outputs })));
+          } finally {
+            spy.mockRestore();
+          }
           return calls;
         };
         for (const outputs of [undefined, ['L3']]) {
-          const kernels = runAndCount(outputs); // also makes the plan's constants
+          const kernels = runCounting(outputs); // also makes the plan's constants
           expect(kernels).toBeGreaterThan(1);
           const before = tf.memory().numTensors;
           for (let failAt = 1; failAt <= kernels; failAt++) {
-            let calls = 0;
-            const spy = vi.spyOn(engine, 'runKernel').mockImplementation((...args: Parameters<typeof engine.runKernel>) => {
-              if (++calls === failAt) throw new Error(`kernel ${failAt} fails`);
-              return runKernel(...args);
-            });
-            try {
-              expect(() => p.run(bound, outputs === undefined ? undefined : { outputs })).toThrow(`kernel ${failAt} fails`);
-            } finally {
-              spy.mockRestore();
-            }
+            expect(() => runCounting(outputs, failAt)).toThrow(`kernel ${failAt} fails`);
             expect(tf.memory().numTensors).toBe(before);
           }
         }
