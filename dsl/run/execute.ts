@@ -1,8 +1,10 @@
 /**
- * Replays a plan with tfjs. Constants (gather indices, masks, scalars) are created on the
- * first run and kept with the plan; everything else lives inside one `tf.tidy`, so a run leaves
- * exactly its outputs allocated. Every op used has a gradient on every backend, so the outputs are
- * differentiable with `tf.grad` / `tf.variableGrads`.
+ * Replays a plan with tfjs. Each step is compiled once to a function of the values before it.
+ * Constants (gather indices, masks, scalars) are created on the first run and kept with the plan;
+ * the runner frees every other intermediate after its last reader (at the end of a run a tape
+ * records, and on an error), and a plan with steps of several ops runs inside a `tf.tidy` too, so
+ * a run leaves exactly its outputs allocated. Every op used has a gradient on every backend, so
+ * the outputs are differentiable with `tf.grad` / `tf.variableGrads`.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BinaryFn, UnaryFn } from '../check/checked';
@@ -78,6 +80,17 @@ function pick(outputs: Record<string, tf.Tensor>, name: string): tf.Tensor {
  */
 export type CompilePlan = (source: string, shapes: Readonly<Record<string, readonly number[]>>) => Plan;
 
+/** One step, compiled: its value from the values of the steps before it and the bindings. */
+type StepFn = (values: readonly tf.Tensor[], bindings: Readonly<Record<string, tf.Tensor>>) => tf.Tensor;
+
+/** When a run frees what it made, for one set of returned outputs. */
+interface Schedule {
+  /** For each step, the steps whose last reader it is (itself when nothing reads it): freed after it ran, when no tape records. */
+  readonly freeAfter: readonly (Int32Array | undefined)[];
+  /** Steps a recorded run frees at its end: every step made that is not returned. */
+  readonly freeAtEnd: Int32Array;
+}
+
 /**
  * A plan bound to the tfjs constants it needs. Dispose it to release them. `compile` turns the
  * gradient programs a conv step carries into plans, on the first gradient through that step.
@@ -86,8 +99,13 @@ export class PlanRunner {
   private readonly constants = new Map<number, tf.Tensor>();
   /** Runners of the derived gradient plans of conv steps, compiled on the first gradient. */
   private readonly gradients = new Map<number, { filter: PlanRunner; input: PlanRunner }>();
-  /** For each set of returned outputs (by their names, joined), the last reader of each step. */
-  private readonly lastUse = new Map<string, Int32Array>();
+  /** The steps, each compiled once to a function of the values before it. */
+  private readonly stepFns: readonly StepFn[];
+  /** The steps whose values this runner makes (all but bindings and constants): what an error frees. */
+  private readonly made: Int32Array;
+  /** The schedule of a run returning every output, and those of runs returning some (by their names, joined). */
+  private readonly schedule: Schedule;
+  private readonly schedules = new Map<string, Schedule>();
   /** The plan's outputs: the assigned tensors' names, and the steps computing them. */
   private readonly outputs: { readonly names: readonly string[]; readonly steps: readonly number[] };
   /** For conv steps run on `decidedFor`, whether tfjs differentiates them (`tfjsGradient`). */
@@ -106,6 +124,9 @@ export class PlanRunner {
   ) {
     this.outputs = { names: [...plan.outputs.keys()], steps: [...plan.outputs.values()] };
     this.ownResultsOnly = plan.steps.every((s) => OWN_RESULT_ONLY.has(s.op));
+    this.stepFns = plan.steps.map((s, k) => this.compileStep(s, k));
+    this.made = Int32Array.from(plan.steps.keys()).filter((k) => !KEPT_STEPS.has(plan.steps[k].op));
+    this.schedule = this.scheduleFor(undefined);
   }
 
   /**
@@ -114,13 +135,13 @@ export class PlanRunner {
    */
   run(bindings: Readonly<Record<string, tf.Tensor>>, wanted?: ReadonlySet<string>): Record<string, tf.Tensor> {
     if (this.disposed) throw new Error('PlanRunner used after dispose()');
-    const lastUse = this.lastUses(wanted);
+    const schedule = wanted === undefined ? this.schedule : this.scheduleFor(wanted);
     if (this.secondHalves.size > 0) this.secondHalves.clear();
     // A plan whose steps make nothing but their results needs no scope to sweep up after them:
     // its own bookkeeping frees every intermediate, on the error path too.
-    if (this.ownResultsOnly) return this.runSteps(bindings, wanted, lastUse);
+    if (this.ownResultsOnly) return this.runSteps(bindings, wanted, schedule);
     // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
-    return tf.tidy(() => this.runSteps(bindings, wanted, lastUse));
+    return tf.tidy(() => this.runSteps(bindings, wanted, schedule));
   }
 
   /**
@@ -128,23 +149,22 @@ export class PlanRunner {
    * soon as its last reader has run, so a long program never holds all its intermediates at once;
    * with a tape, tfjs needs them until the run ends.
    */
-  private runSteps(bindings: Readonly<Record<string, tf.Tensor>>, wanted: ReadonlySet<string> | undefined, lastUse: Int32Array): Record<string, tf.Tensor> {
+  private runSteps(bindings: Readonly<Record<string, tf.Tensor>>, wanted: ReadonlySet<string> | undefined, schedule: Schedule): Record<string, tf.Tensor> {
     const recording = gradientDepth() > 0;
-    const steps = this.plan.steps;
-    const values: tf.Tensor[] = new Array<tf.Tensor>(steps.length);
+    const fns = this.stepFns;
+    const values: tf.Tensor[] = new Array<tf.Tensor>(fns.length);
     try {
-      for (let k = 0; k < steps.length; k++) {
-        const s = steps[k];
-        values[k] = s.op === 'input' ? bindings[s.name] : this.evaluate(s, k, values);
-        if (recording) continue;
-        for (let i = 0; i < s.inputs.length; i++) if (lastUse[s.inputs[i]] === k) values[s.inputs[i]].dispose();
-        if (lastUse[k] === k) values[k].dispose();
+      for (let k = 0; k < fns.length; k++) {
+        values[k] = fns[k](values, bindings);
+        const free = recording ? undefined : schedule.freeAfter[k];
+        if (free !== undefined) for (let i = 0; i < free.length; i++) values[free[i]].dispose();
       }
     } catch (e) {
-      this.disposeMade(values, undefined);
+      // Freed early or not, each made value goes (disposing twice is harmless).
+      for (const k of this.made) values[k]?.dispose();
       throw e;
     }
-    if (recording) this.disposeMade(values, lastUse);
+    if (recording) for (const k of schedule.freeAtEnd) values[k].dispose();
     const out: Record<string, tf.Tensor> = {};
     const { names, steps: outputSteps } = this.outputs;
     for (let i = 0; i < names.length; i++) {
@@ -157,33 +177,25 @@ export class PlanRunner {
     return out;
   }
 
-  /** Disposes the tensors this run made (not bindings, not constants): all, or those `lastUse` does not keep (-1). */
-  private disposeMade(values: readonly (tf.Tensor | undefined)[], lastUse: Int32Array | undefined): void {
-    const steps = this.plan.steps;
-    for (let k = 0; k < values.length; k++) {
-      if (values[k] === undefined || KEPT_STEPS.has(steps[k].op) || (lastUse !== undefined && lastUse[k] === -1)) continue;
-      values[k]!.dispose();
-    }
-  }
-
   /**
-   * For each step, the last step reading it (itself when nothing reads it), after which it may go;
-   * -1 for steps never freed early: inputs, constants and the outputs returned.
+   * When a run returning `wanted` (every output when undefined) frees each step it made: after
+   * its last reader, or at the end of a recorded run. Bindings, constants and the outputs returned
+   * are never freed.
    */
-  private lastUses(wanted: ReadonlySet<string> | undefined): Int32Array {
+  private scheduleFor(wanted: ReadonlySet<string> | undefined): Schedule {
     const key = wanted === undefined ? '' : [...wanted].join('\u0000');
-    let last = this.lastUse.get(key);
-    if (last === undefined) {
-      const steps = this.plan.steps;
-      last = new Int32Array(steps.length).map((_, k) => k);
-      steps.forEach((s, k) => s.inputs.forEach((j) => (last![j] = k)));
-      const returned = new Set([...this.plan.outputs].filter(([name]) => wanted === undefined || wanted.has(name)).map(([, step]) => step));
-      steps.forEach((s, k) => {
-        if (returned.has(k) || KEPT_STEPS.has(s.op)) last![k] = -1;
-      });
-      this.lastUse.set(key, last);
-    }
-    return last;
+    let schedule = this.schedules.get(key);
+    if (schedule !== undefined) return schedule;
+    const steps = this.plan.steps;
+    const lastUse = Int32Array.from(steps.keys());
+    steps.forEach((s, k) => s.inputs.forEach((j) => (lastUse[j] = k)));
+    const returned = new Set([...this.plan.outputs].filter(([name]) => wanted === undefined || wanted.has(name)).map(([, step]) => step));
+    const freed = this.made.filter((k) => !returned.has(k));
+    const freeAfter: Int32Array[] = [];
+    for (const k of freed) freeAfter[lastUse[k]] = Int32Array.of(...(freeAfter[lastUse[k]] ?? []), k);
+    schedule = { freeAfter: Array.from(steps, (_, k) => freeAfter[k]), freeAtEnd: freed };
+    this.schedules.set(key, schedule);
+    return schedule;
   }
 
   dispose(): void {
@@ -307,105 +319,125 @@ export class PlanRunner {
     return t;
   }
 
-  /** The value of step `s` (step `k`, not an input) from the values of the steps before it. */
-  private evaluate(s: Exclude<Step, { op: 'input' }>, k: number, values: readonly tf.Tensor[]): tf.Tensor {
-    // The first three operands (undefined past a step's own); a step with more reads s.inputs.
-    const n = s.inputs.length;
-    const first = n > 0 ? values[s.inputs[0]] : undefined!;
-    const second = n > 1 ? values[s.inputs[1]] : undefined!;
-    const third = n > 2 ? values[s.inputs[2]] : undefined!;
+  /** Step `s` (step `k`) compiled: a function of the values of the steps before it and the bindings. */
+  private compileStep(s: Step, k: number): StepFn {
+    // The first three operands' steps (undefined past a step's own); a step with more reads s.inputs.
+    const [a, b, c] = s.inputs;
     switch (s.op) {
+      case 'input': {
+        const name = s.name;
+        return (_, bindings) => bindings[name];
+      }
       case 'constant':
-        return this.constant(k, () => tf.tensor(s.values, [...s.shape], 'float32'));
+        return () => this.constant(k, () => tf.tensor(s.values, [...s.shape], 'float32'));
       case 'mask':
-        return this.constant(k, () => tf.tensor(s.values, [...s.shape], 'bool'));
+        return () => this.constant(k, () => tf.tensor(s.values, [...s.shape], 'bool'));
       case 'scalar':
-        return this.constant(k, () => tf.scalar(s.value));
+        return () => this.constant(k, () => tf.scalar(s.value));
       case 'indices':
-        return this.constant(k, () => tf.tensor1d(s.values, 'int32'));
+        return () => this.constant(k, () => tf.tensor1d(s.values, 'int32'));
       case 'gather':
-        return gatherAxis(first, second, s.axis, s.shape);
+        return (v) => gatherAxis(v[a], v[b], s.axis, s.shape);
       case 'scatterAdd':
-        return scatterAddAxis(first, second, s.axis, s.shape);
+        return (v) => scatterAddAxis(v[a], v[b], s.axis, s.shape);
       case 'transpose':
-        return transposeAnyRank(first, s.perm);
+        return (v) => transposeAnyRank(v[a], s.perm);
       case 'reshape':
-        return tf.reshape(first, [...s.shape]);
+        return (v) => tf.reshape(v[a], [...s.shape]);
       case 'slice':
-        return sliceFolded(first, s.begin, s.size);
+        return (v) => sliceFolded(v[a], s.begin, s.size);
       case 'pad':
-        return padAnyRank(first, s.paddings, s.value);
-      case 'matMul':
-        return matMul(first, second, s.transposeA, s.transposeB);
-      case 'unary':
-        return unaryAnyRank(UNARY[s.fn], first);
-      case 'binary':
-        return binaryAnyRank(BINARY[s.fn], first, second);
+        return (v) => padAnyRank(v[a], s.paddings, s.value);
+      case 'matMul': {
+        const { transposeA, transposeB } = s;
+        return (v) => matMul(v[a], v[b], transposeA, transposeB);
+      }
+      case 'unary': {
+        const fn = UNARY[s.fn];
+        return (v) => unaryAnyRank(fn, v[a]);
+      }
+      case 'binary': {
+        const fn = BINARY[s.fn];
+        return (v) => binaryAnyRank(fn, v[a], v[b]);
+      }
       case 'where':
-        return whereAnyRank(first, second, third);
+        return (v) => whereAnyRank(v[a], v[b], v[c]);
       case 'addRelu':
         // Both operands get the same gradient; the second is a clone, since tfjs may dispose the
         // first when it accumulates it with another gradient.
-        return withGradient(
-          ([a, b]) => {
-            const y = addRelu(a, b);
-            return { value: y, saved: [y] };
-          },
-          (dy, [y]) => {
-            const g = reluGrad(dy, y);
-            return [g, tf.clone(g)];
-          },
-          [first, second],
-        );
-      case 'reduce':
-        return reduceAnyRank((t, axes) => (s.fn === 'sum' ? tf.sum(t, axes) : extremum(s.fn, t, axes)), first, s.axes);
-      case 'broadcast':
-        return broadcastAnyRank(first, s.shape);
-      case 'concat':
-        return tf.concat(
-          s.inputs.map((i) => values[i]),
-          s.axis,
-        );
-      case 'clone':
-        return tf.clone(first);
-      case 'reverse':
-        return tf.reverse(first, [...s.axes]);
-      case 'boundaryPad':
-        return boundaryPad(first, s.axis, s.before, s.after, s.mode);
-      case 'conv':
-        return this.conv(s, k, first, second, s.bias ? third : undefined);
-      case 'pool':
-        return pool(s, first);
-      case 'batchStats':
-        return withGradient(
-          ([input]) => {
-            const stats = batchStats(input, s.reduced, s.epsilon);
-            return { value: stats, saved: [input, stats] };
-          },
-          (d, [input, stats]) => batchStatsGrad(d, input, stats, s.reduced),
-          [first],
-        );
-      case 'statsHalf': {
-        // μ's statement comes first and splits; σ's takes the half kept for it (one SplitV).
-        const held = this.secondHalves.get(s.inputs[0]);
-        this.secondHalves.delete(s.inputs[0]);
-        if (s.index === 1 && held !== undefined) return held;
-        const [mu, sigma] = tf.split(first, 2);
-        if (s.index === 1) {
-          mu.dispose();
-          return sigma;
-        }
-        this.secondHalves.set(s.inputs[0], sigma);
-        return mu;
+        return (v) =>
+          withGradient(
+            ([x, y]) => {
+              const z = addRelu(x, y);
+              return { value: z, saved: [z] };
+            },
+            (dz, [z]) => {
+              const g = reluGrad(dz, z);
+              return [g, tf.clone(g)];
+            },
+            [v[a], v[b]],
+          );
+      case 'reduce': {
+        const fn = s.fn;
+        const reduce = (t: tf.Tensor, axes: number[]) => (fn === 'sum' ? tf.sum(t, axes) : extremum(fn, t, axes));
+        return (v) => reduceAnyRank(reduce, v[a], s.axes);
       }
+      case 'broadcast':
+        return (v) => broadcastAnyRank(v[a], s.shape);
+      case 'concat':
+        return (v) =>
+          tf.concat(
+            s.inputs.map((i) => v[i]),
+            s.axis,
+          );
+      case 'clone':
+        return (v) => tf.clone(v[a]);
+      case 'reverse':
+        return (v) => tf.reverse(v[a], [...s.axes]);
+      case 'boundaryPad':
+        return (v) => boundaryPad(v[a], s.axis, s.before, s.after, s.mode);
+      case 'conv':
+        return s.bias ? (v) => this.conv(s, k, v[a], v[b], v[c]) : (v) => this.conv(s, k, v[a], v[b], undefined);
+      case 'pool':
+        return (v) => pool(s, v[a]);
+      case 'batchStats':
+        return (v) =>
+          withGradient(
+            ([input]) => {
+              const stats = batchStats(input, s.reduced, s.epsilon);
+              return { value: stats, saved: [input, stats] };
+            },
+            (d, [input, stats]) => batchStatsGrad(d, input, stats, s.reduced),
+            [v[a]],
+          );
+      case 'statsHalf':
+        return (v) => {
+          // μ's statement comes first and splits; σ's takes the half kept for it (one SplitV).
+          const held = this.secondHalves.get(a);
+          this.secondHalves.delete(a);
+          if (s.index === 1 && held !== undefined) return held;
+          const [mu, sigma] = tf.split(v[a], 2);
+          if (s.index === 1) {
+            mu.dispose();
+            return sigma;
+          }
+          this.secondHalves.set(a, sigma);
+          return mu;
+        };
       case 'batchNormalize':
         // Inputs: x, the statistics, then γ and β when present; all but the statistics differentiable.
-        return this.batchNormalize(s, second, [first, ...s.inputs.slice(2).map((i) => values[i])]);
+        return (v) =>
+          this.batchNormalize(
+            s,
+            v[b],
+            [a, ...s.inputs.slice(2)].map((i) => v[i]),
+          );
       case 'normalize':
-        return this.normalize(
-          s,
-          s.inputs.map((i) => values[i]),
-        );
+        return (v) =>
+          this.normalize(
+            s,
+            s.inputs.map((i) => v[i]),
+          );
     }
   }
 }
