@@ -18,13 +18,7 @@
  * `useBackend` installs it (on by default; `setSharedSavedTensors(false)` removes it).
  */
 import * as tf from '@tensorflow/tfjs';
-
-interface EngineInternals {
-  clone(x: tf.Tensor): tf.Tensor;
-  makeTensorFromTensorInfo(info: { dataId: object; shape: number[]; dtype: tf.DataType }): tf.Tensor;
-  backend: tf.KernelBackend;
-  state: { gradientDepth: number; tensorInfo: WeakMap<object, { backend: tf.KernelBackend }> };
-}
+import { engineInternals, type EngineInternals } from './engine-internals';
 
 /** tfjs' own clone while the sharing clone is installed (Symbol.for: one per process, whichever copy of einnet installed it). */
 const tfjsCloneKey = Symbol.for('einnet.sharedSavedTensors.tfjsClone');
@@ -38,7 +32,7 @@ type EnginePrototype = EngineInternals & { [tfjsCloneKey]?: EngineInternals['clo
  * `useBackend` calls it (backends/select.ts, `setSharedSavedTensors`).
  */
 export function shareSavedTensors(on = true): boolean {
-  const engine = tf.engine() as unknown as EngineInternals;
+  const engine = engineInternals();
   const proto = Object.getPrototypeOf(engine) as EnginePrototype;
   const tfjsClone = proto[tfjsCloneKey];
   if (!on) {

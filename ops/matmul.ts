@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasFastTransposedMatMul } from '../backends/capabilities';
-import { tapeIsOn } from './tape';
+import { tapeIsOn } from '../backends/engine-internals';
 
 /** op(a)·op(b), op transposing the last two axes where asked; batched products (rank > 2) are tf.matMul's. */
 export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { transposeAnyRank } from '../../ops/rank';
+import { engineInternals, type EngineInternals } from '../../backends/engine-internals';
 
 /**
  * `op(inputs…)` with a gradient of our own, through tf.customGrad: `forward` gives the value and
@@ -25,15 +26,6 @@ export function withGradient(
   return (f as (...xs: tf.Tensor[]) => tf.Tensor)(...inputs);
 }
 
-/** The part of tfjs' engine that tf.customGrad runs on (tfjs-core 4.22). */
-interface KernelFuncEngine {
-  runKernelFunc(params: {
-    forwardFunc: (backend: unknown, save: tf.GradSaveFunc) => tf.Tensor;
-    backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
-    inputs: tf.NamedTensorMap;
-  }): tf.Tensor;
-}
-
 /**
  * `withGradient` whose `backward` returns one function per input, of which tfjs calls only those
  * of inputs on the path to what is differentiated: tf.customGrad computes every input's gradient,
@@ -45,7 +37,7 @@ export function withLazyGradient(
   backward: (dy: tf.Tensor, saved: tf.Tensor[]) => (() => tf.Tensor)[],
   inputs: tf.Tensor[],
 ): tf.Tensor {
-  const engine = tf.engine() as unknown as Partial<KernelFuncEngine>;
+  const engine: Partial<EngineInternals> = engineInternals();
   if (typeof engine.runKernelFunc !== 'function') return withGradient(forward, (dy, saved) => backward(dy, saved).map((part) => part()), inputs);
   const named: tf.NamedTensorMap = {};
   inputs.forEach((t, i) => (named[i] = t));

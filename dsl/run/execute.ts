@@ -15,7 +15,7 @@ import { convFilterGradient, convForwardFused, convImageGradient } from '../../o
 import { gatherAxis, scatterAddAxis } from '../../ops/gather';
 import { addRelu, reluBiasGrad, reluGrad } from '../../ops/residual';
 import { matMul } from '../../ops/matmul';
-import { gradientDepth } from '../../ops/tape';
+import { gradientDepth } from '../../backends/engine-internals';
 import { pool } from '../../ops/pool';
 import { extremum, withGradient, withLazyGradient } from './custom-gradients';
 import { hasConvGradient } from '../../backends/capabilities';

@@ -11,6 +11,7 @@ import type { Model } from '../model';
 import type { Optimizer } from '../optimizers';
 import { softmaxCrossEntropy, type LossFn } from '../losses';
 import { modelError, rejectUnknownOptions, shapeText } from '../errors';
+import { releaseAbandonedTape } from '../../backends/engine-internals';
 
 export interface StepOptions {
   readonly loss?: LossFn;
@@ -57,18 +58,6 @@ export function disposeComputed(c: Computed, keep?: ReadonlySet<tf.Tensor>): voi
   const all = [c.loss, ...Object.values(c.grads), ...Object.values(c.stats), ...Object.values(c.outputs)];
   if (c.correct !== undefined) all.push(c.correct);
   tf.dispose(keep === undefined ? all : all.filter((t) => !keep.has(t)));
-}
-
-/**
- * When the function given to tf.variableGrads throws, tfjs leaves its gradient tape behind with
- * every tensor the kernels saved for the backward pass (the next tape replaces it without
- * disposing them). Disposes those, unless an outer tape is still recording and owns them.
- */
-function releaseAbandonedTape(): void {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
-  if (state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
-  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = null;
 }
 
 export interface ComputeOptions {
