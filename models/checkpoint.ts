@@ -4,14 +4,15 @@
  *
  *   <dir>/model.json            { format, generatedBy, weightsManifest: [{ paths, weights: [{name, shape, dtype}] }],
  *                                 userDefinedMetadata: { einnet: { … } } }
- *   <dir>/weights-<sha>.bin     the tensors' bytes, little-endian float32, in manifest order
+ *   <dir>/weights-<sha>-<id>.bin   the tensors' bytes, little-endian float32, in manifest order
  *
  * Names are the program's names (`stage2.block1.conv1.W`, `bn.μ`); optimizer slots are
  * `optimizer/<parameter>/<slot>`; the optimizer's name, hyperparameters and step count, and
  * whatever `metadata` the caller adds (epoch, history) are in `userDefinedMetadata.einnet`.
  *
  * **Atomic.** The weights go to a temporary file that is renamed to a name holding the first 16
- * hex digits of its SHA-256, then `model.json` is written the same way; its rename is the commit.
+ * hex digits of its SHA-256 and a random id of this save (no two saves write one name, even of
+ * the same bytes), then `model.json` is written the same way; its rename is the commit.
  * An interrupted save leaves the previous `model.json` pointing at the previous, complete weights
  * file. Loading checks the checksum in the name against the bytes.
  *
@@ -19,12 +20,13 @@
  * another live writer's files. A lock file would make a killed writer block the folder until its
  * staleness is detected, and two waiters that both find a stale lock can each remove the lock the
  * other just took; staging has no such window. While a save runs, an empty marker file
- * `weights-<sha>.bin.saving-<pid>-<rand>` announces the weights file it is about to commit. The
+ * `weights-<sha>-<id>.bin.saving-<pid>-<rand>` announces the weights file it is about to commit. The
  * cleanup after a commit deletes a `weights-*.bin` only when it is neither referenced by
  * `model.json` nor announced by the marker of a live process, and it reads in this order: the
  * weights files, then the markers, then `model.json`. A weights file seen in the first listing was
- * written after its marker was created; if that marker is gone by the second listing, its writer
- * has already committed, so the `model.json` read afterwards references that file or a newer one.
+ * written after its marker was created, and no later save writes that name again; if the marker
+ * is gone by the second listing, its writer has already committed, so the `model.json` read
+ * afterwards references that file or a newer one, and a newer one's weights were not listed.
  * The last commit wins and its weights are never deleted. Temporary files (`*.tmp-<pid>-<rand>`)
  * and markers of processes that no longer exist (killed saves) are removed by the next save.
  * Process ids are only meaningful on one machine: writers on different hosts sharing a network
@@ -42,9 +44,10 @@ import { modelError, shapeText } from './errors';
 
 export const CHECKPOINT_FORMAT = 'einnet-checkpoint';
 const OPTIMIZER_PREFIX = 'optimizer/';
-const WEIGHTS_FILE = /^weights-([0-9a-f]{16,64})\.bin$/;
+/** A weights file: its SHA-256 prefix (checked on load), then the id of the save that wrote it (absent in older checkpoints). */
+const WEIGHTS_FILE = /^weights-([0-9a-f]{16,64})(?:-[0-9a-f]{8})?\.bin$/;
 const TEMP_FILE = /\.tmp-(\d+)-[0-9a-f]+$/;
-const SAVING_MARKER = /^(weights-[0-9a-f]+\.bin)\.saving-(\d+)-[0-9a-f]+$/;
+const SAVING_MARKER = /^(weights-[0-9a-f]+(?:-[0-9a-f]{8})?\.bin)\.saving-(\d+)-[0-9a-f]+$/;
 
 export interface SaveOptions {
   /** Also save this optimizer's state and hyperparameters. */
@@ -140,7 +143,7 @@ export async function saveCheckpoint(model: Model, dir: string, options: SaveOpt
   const { data, specs } = await tf.io.encodeWeights(tensors);
   const bytes = new Uint8Array(data);
   const sha = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  const weightsFile = `weights-${sha}.bin`;
+  const weightsFile = `weights-${sha}-${randomBytes(4).toString('hex')}.bin`;
   const meta: EinnetMetadata = {
     version: 1,
     params: [...model.params.keys()],
@@ -255,6 +258,9 @@ function parseManifest(manifest: unknown, dir: string, jsonPath: string): { grou
   return { groups, meta: meta as unknown as EinnetMetadata };
 }
 
+/** How often a load reads a checkpoint that concurrent saves keep replacing before it gives up. */
+const MAX_READ_ATTEMPTS = 100;
+
 /** Thrown inside one read attempt when a weights file vanished (a concurrent save replaced it). */
 class WeightsFileGone extends Error {}
 
@@ -311,6 +317,8 @@ function readCheckpointFiles(dir: string): ReadCheckpoint {
   const jsonPath = join(dir, 'model.json');
   // A concurrent save may replace model.json and delete the weights it pointed at between our two
   // reads; then model.json has changed and reading again gives the newer, complete checkpoint.
+  // Writers saving without pause can win that race many times in a row; each retry follows a
+  // newer commit, so the bound only stops a reader that is starved for good.
   for (let attempt = 0; ; attempt++) {
     const text = readManifestText(jsonPath);
     let manifest: unknown;
@@ -333,7 +341,7 @@ function readCheckpointFiles(dir: string): ReadCheckpoint {
       } catch {
         now = undefined;
       }
-      if (attempt >= 4 || now === text) {
+      if (attempt >= MAX_READ_ATTEMPTS - 1 || now === text) {
         throw modelError('EIN4004', 'load', `weights file ${join(dir, e.message)} does not exist`, 'the checkpoint is incomplete; save it again');
       }
     }

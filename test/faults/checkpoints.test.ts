@@ -95,7 +95,7 @@ describe('checkpoint faults: concurrent and killed writers', () => {
     const files = readdirSync(dir).sort();
     expect(files).toHaveLength(2);
     expect(files[0]).toBe('model.json');
-    expect(files[1]).toMatch(/^weights-[0-9a-f]{16}\.bin$/);
+    expect(files[1]).toMatch(/^weights-[0-9a-f]{16}-[0-9a-f]{8}\.bin$/);
     const report = loadCheckpoint(reader, dir);
     const winner = expected.findIndex((e) => sameValues(e, snapshot(reader)));
     expect(winner).toBeGreaterThanOrEqual(0);

@@ -35,7 +35,7 @@ describe('save and load', () => {
     const files = readdirSync(dir).sort();
     expect(files).toHaveLength(2);
     expect(files[0]).toBe('model.json');
-    expect(files[1]).toMatch(/^weights-[0-9a-f]{16}\.bin$/);
+    expect(files[1]).toMatch(/^weights-[0-9a-f]{16}-[0-9a-f]{8}\.bin$/);
     const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     expect(manifest.format).toBe('einnet-checkpoint');
     const group = manifest.weightsManifest[0];

@@ -12,7 +12,8 @@ A checkpoint is a folder that einnet's 'loadCheckpoint'/'importPyTorch' and Tens
                                               "weights": [{"name", "shape", "dtype": "float32"}, ...]}],
                          "userDefinedMetadata": {"einnet": {"version": 1, "params", "stats", "optimizer", "metadata"}}}
     weights-<sha>.bin   the tensors' bytes, little-endian float32, in manifest order; <sha> is the
-                        first 16 hex digits of the file's SHA-256 (the reader checks it)
+                        first 16 hex digits of the file's SHA-256 (the reader checks it); einnet
+                        names them weights-<sha>-<id>.bin, <id> 8 hex digits of the save
 
 Tensor names are einnet's ('stage2.block1.conv1.W', 'stem.bn.μ'); optimizer state is
 'optimizer/<parameter>/<slot>'. Files are written to a temporary name, flushed and renamed, the
@@ -29,7 +30,7 @@ import torch
 
 FORMAT = "einnet-checkpoint"
 OPTIMIZER_PREFIX = "optimizer/"
-_WEIGHTS_FILE = re.compile(r"^weights-([0-9a-f]{16,64})\.bin$")
+_WEIGHTS_FILE = re.compile(r"^weights-([0-9a-f]{16,64})(?:-[0-9a-f]{8})?\.bin$")
 
 
 def _little_endian_bytes(t):
