@@ -20,8 +20,8 @@
  * per round; `--without-torch` leaves PyTorch out. Each result also shows the server process's CPU
  * time per step (from /proc, on Linux), which the machine's load disturbs less than wall time.
  *
- *   npm run bench:fit                          # native backend (or EINNET_BACKEND), 3 rounds
- *   npm run bench:fit -- --rounds=5 --only=lenet5
+ *   npm run bench:fit                          # native backend (or EINNET_BACKEND), 5 rounds
+ *   npm run bench:fit -- --rounds=3 --only=lenet5
  *   EINNET_BACKEND=wasm npm run bench:fit -- --only=lenet5 --against=/path/to/main --without-torch
  *   npm run bench:fit -- --breakdown [--cpu]    # where a LeNet-5 fit step's time goes (--cpu: CPU time)
  */
@@ -129,7 +129,8 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? '') || 3;
+  // Five: an einnet process's first counted round is still slower than its later ones (docs/performance.md).
+  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? '') || 5;
   const only = args.find((a) => a.startsWith('--only='))?.slice(7);
   const nets = (['lenet5', 'resnet20'] as const).filter((n) => only === undefined || only === n);
   const against = args.find((a) => a.startsWith('--against='))?.slice(10);
