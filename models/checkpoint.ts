@@ -341,8 +341,16 @@ function readCheckpointFiles(dir: string): ReadCheckpoint {
       } catch {
         now = undefined;
       }
-      if (attempt >= MAX_READ_ATTEMPTS - 1 || now === text) {
+      if (now === text) {
         throw modelError('EIN4004', 'load', `weights file ${join(dir, e.message)} does not exist`, 'the checkpoint is incomplete; save it again');
+      }
+      if (attempt >= MAX_READ_ATTEMPTS - 1) {
+        throw modelError(
+          'EIN4004',
+          'load',
+          `${jsonPath} was replaced ${MAX_READ_ATTEMPTS} times while it was read: other processes save to ${dir} without pause`,
+          'load once the saves stop, or save to a folder of its own',
+        );
       }
     }
   }
