@@ -5,6 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+// Bound once (engine-internals.ts says why): ops ask these on every call.
+const { getBackend, getKernel } = tf;
+
 /** The tfjs name of tfjs' WebAssembly backend (XNNPACK under it). */
 const WASM = 'wasm';
 
@@ -17,12 +20,12 @@ const GPU_BACKENDS: readonly string[] = [WEBGL, 'webgpu'];
 
 /** The highest rank tfjs' Select kernel (tf.where) takes on the active backend: 4 on webgl and webgpu. */
 export function maxSelectRank(): number {
-  return GPU_BACKENDS.includes(tf.getBackend()) ? 4 : Infinity;
+  return GPU_BACKENDS.includes(getBackend()) ? 4 : Infinity;
 }
 
 /** The highest rank tfjs' Transpose takes on the active backend: 6 on webgl and webgpu. */
 export function maxTransposeRank(): number {
-  return GPU_BACKENDS.includes(tf.getBackend()) ? 6 : Infinity;
+  return GPU_BACKENDS.includes(getBackend()) ? 6 : Infinity;
 }
 
 /**
@@ -31,7 +34,7 @@ export function maxTransposeRank(): number {
  * `matMul`'s rank is its operands' (ops/matmul.ts reroutes products of matrices).
  */
 export function backendWorkaround(kind: 'where' | 'transpose' | 'pad' | 'conv3d' | 'matMul', rank: number): string | undefined {
-  const backend = tf.getBackend();
+  const backend = getBackend();
   if (kind === 'matMul' && rank === 2 && !hasFastTransposedMatMul()) {
     return `${backend}: transposed operands are transposed first, here and in the gradient (its transposed matMul is slow)`;
   }
@@ -46,7 +49,7 @@ export function backendWorkaround(kind: 'where' | 'transpose' | 'pad' | 'conv3d'
 
 /** The highest rank tfjs' PadV2 is right at on the active backend: 4 on webgl (its packed shader fails at 5). */
 export function maxPadRank(): number {
-  return tf.getBackend() === WEBGL ? 4 : Infinity;
+  return getBackend() === WEBGL ? 4 : Infinity;
 }
 
 /** What decides whether a convolution's gradient kernels serve: its rank, kind and dilations. */
@@ -63,7 +66,7 @@ export interface ConvGradientQuery {
  * values. Where this says no, the caller differentiates the convolution another way.
  */
 export function hasConvGradient(q: ConvGradientQuery): boolean {
-  const backend = tf.getBackend();
+  const backend = getBackend();
   if (backend === WASM || q.dilations.some((d) => d > 1)) return false;
   const kernels =
     q.rank === 3
@@ -71,7 +74,7 @@ export function hasConvGradient(q: ConvGradientQuery): boolean {
       : q.depthwise
         ? ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']
         : ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
-  return kernels.every((name) => tf.getKernel(name, backend) !== undefined);
+  return kernels.every((name) => getKernel(name, backend) !== undefined);
 }
 
 /**
@@ -79,7 +82,7 @@ export function hasConvGradient(q: ConvGradientQuery): boolean {
  * MaxPoolWithArgmax) gives zero gradient where a window's maximum is negative.
  */
 export function hasExactMaxPoolGradient(): boolean {
-  return tf.getBackend() !== WASM;
+  return getBackend() !== WASM;
 }
 
 /**
@@ -88,7 +91,7 @@ export function hasExactMaxPoolGradient(): boolean {
  * weight gradient at batch 64: 400 ms against 30 for a transpose and a·b), and a·bᵀ repacks b.
  */
 export function hasFastTransposedMatMul(): boolean {
-  return tf.getBackend() !== WASM;
+  return getBackend() !== WASM;
 }
 
 /**
@@ -97,7 +100,7 @@ export function hasFastTransposedMatMul(): boolean {
  * in this process's memory; not the GPU backends, where a read waits for the device.
  */
 export function hasSynchronousReads(): boolean {
-  return tf.getBackend() === WASM || tf.getBackend() === CPU;
+  return getBackend() === WASM || getBackend() === CPU;
 }
 
 /**
@@ -106,7 +109,7 @@ export function hasSynchronousReads(): boolean {
  * JavaScript loop, slower than the two.
  */
 export function hasVectorStep(): boolean {
-  return tf.getBackend() === WASM;
+  return getBackend() === WASM;
 }
 
 /**
@@ -114,5 +117,5 @@ export function hasVectorStep(): boolean {
  * every tensor is non-empty float32, the only tensors those kernels take.
  */
 export function ownKernelApplies(kernelName: string, tensors: readonly tf.Tensor[]): boolean {
-  return tensors.every((t) => t.dtype === 'float32' && t.size > 0) && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+  return tensors.every((t) => t.dtype === 'float32' && t.size > 0) && getKernel(kernelName, getBackend()) !== undefined;
 }

@@ -1,9 +1,22 @@
 /**
- * The parts of tfjs' engine einnet reads or patches beyond tfjs' public API, typed in this one
- * place (tfjs-core 4.22, pinned in package.json): what the gradient tapes are recording, the
- * registry of tensor data, and the engine functions behind tf.customGrad and the tape's clones.
+ * tfjs' engine as einnet uses it: kernels run directly, and the parts einnet reads or patches
+ * beyond tfjs' public API, typed in this one place (tfjs-core 4.22, pinned in package.json): what
+ * the gradient tapes are recording, the registry of tensor data, and the engine functions behind
+ * tf.customGrad and the tape's clones.
  */
 import * as tf from '@tensorflow/tfjs';
+
+// Bound once, as in every module on a layer's path: each `tf.X` is a getter and a lookup among
+// tfjs-core's exports, which costs a kernel run after it about 1 % (docs/performance.md).
+const { engine } = tf;
+
+/**
+ * Runs the kernel `name` on the active backend, on the tape with its registered gradient: what a
+ * tfjs op runs after its argument checks, for callers whose operands are checked already.
+ */
+export function runKernel<T extends tf.Tensor | tf.Tensor[] = tf.Tensor>(name: string, inputs: tf.NamedTensorMap, attrs?: object): T {
+  return engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as T;
+}
 
 /** A node of a gradient tape: the tensors its kernel saved for the backward pass. */
 export interface TapeNode {
@@ -34,7 +47,7 @@ export interface EngineInternals {
 
 /** tfjs' engine with its internals visible. Check a member before relying on it where another tfjs may run. */
 export function engineInternals(): EngineInternals {
-  return tf.engine() as unknown as EngineInternals;
+  return engine() as unknown as EngineInternals;
 }
 
 /** How many gradient tapes are recording (tf.grad and the like, nested). */

@@ -38,6 +38,9 @@ export interface CheckReport {
   readonly checked: CheckedProgram;
 }
 
+// Bound once (backends/engine-internals.ts says why): a repeated run checks its bindings with it.
+const { Tensor } = tf;
+
 const parseCache = new Map<string, Ast>();
 const PARSE_CACHE_LIMIT = 256;
 
@@ -373,7 +376,7 @@ export class Program<In extends string = string, Req extends string = never, Out
       if (
         name !== last.names[i] ||
         !Object.hasOwn(bindings, name) ||
-        !(t instanceof tf.Tensor) ||
+        !(t instanceof Tensor) ||
         t.isDisposed ||
         t.dtype !== 'float32' ||
         !sameShape(t.shape, last.shapes[i])

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
+import { runKernel } from '../backends/engine-internals';
 import {
   BATCH_NORMALIZE,
   BATCH_NORMALIZE_GRAD,
@@ -46,7 +47,7 @@ function meanAndStd(stats: tf.Tensor, x: tf.Tensor, reduced: readonly number[]):
 /** [2·K]: μ and sqrt(mean of squared deviations + ε) of x over `reduced`, flat. */
 export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: number): tf.Tensor {
   const view = nativeView(x, reduced);
-  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS, { x }, { ...view, epsilon } satisfies BatchStatsAttrs) as tf.Tensor;
+  if (view !== undefined) return runKernel(BATCH_STATS, { x }, { ...view, epsilon } satisfies BatchStatsAttrs);
   return tf.tidy(() => {
     const mu = tf.mean(x, [...reduced], true);
     const variance = tf.mean(tf.square(tf.sub(x, mu)), [...reduced]);
@@ -57,7 +58,7 @@ export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: nu
 /** The gradient of x through μ and σ: (dμ + dσ·(x − μ)/σ) / rows. */
 export function batchStatsGrad(dstats: tf.Tensor, x: tf.Tensor, stats: tf.Tensor, reduced: readonly number[]): tf.Tensor {
   const view = nativeView(x, reduced);
-  if (view !== undefined) return tf.engine().runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, { ...view } satisfies BatchStatsGradAttrs) as tf.Tensor;
+  if (view !== undefined) return runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, { ...view } satisfies BatchStatsGradAttrs);
   return tf.tidy(() => {
     const [mu, sigma] = meanAndStd(stats, x, reduced);
     const [dmu, dsigma] = meanAndStd(dstats, x, reduced);
@@ -79,7 +80,7 @@ export function batchNormalize(
     const inputs: tf.NamedTensorMap = { x, stats };
     if (scale !== undefined) inputs.scale = scale;
     if (offset !== undefined) inputs.offset = offset;
-    return tf.engine().runKernel(BATCH_NORMALIZE, inputs, { ...view, relu } satisfies BatchNormalizeAttrs) as tf.Tensor;
+    return runKernel(BATCH_NORMALIZE, inputs, { ...view, relu } satisfies BatchNormalizeAttrs);
   }
   return tf.tidy(() => {
     const shape = keepDims(x, reduced);
@@ -112,7 +113,7 @@ export function batchNormalizeGrad(
     const inputs: tf.NamedTensorMap = { dy, x, stats };
     if (relu) inputs.y = y;
     if (scale !== undefined) inputs.scale = scale;
-    const [dx, dscale, doffset] = tf.engine().runKernel(BATCH_NORMALIZE_GRAD, inputs, { ...view, relu } satisfies BatchNormalizeGradAttrs) as tf.Tensor[];
+    const [dx, dscale, doffset] = runKernel<tf.Tensor[]>(BATCH_NORMALIZE_GRAD, inputs, { ...view, relu } satisfies BatchNormalizeGradAttrs);
     return [dx, reshapeOwned(dscale, kept), reshapeOwned(doffset, kept)];
   }
   return tf.tidy(() => {

@@ -11,9 +11,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
 import { COL2IM, CONV2D_FILTER_GRAD, type Col2ImAttrs, type Conv2DFilterGradAttrs } from '../backends/kernel-names';
+import { runKernel } from '../backends/engine-internals';
 import '../backends/wasm-kernels';
 import { padAnyRank } from './rank';
 import { reluGrad } from './residual';
+
+// Bound once (backends/engine-internals.ts says why).
+const { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } = tf;
 
 /** A convolution: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
 export interface ConvParams {
@@ -122,7 +126,7 @@ export function convForwardFused(s: ConvParams, image: tf.Tensor, filter: tf.Ten
   if (s.rank === 2 && !s.depthwise && !both) {
     const attrs = conv2dAttrs(s);
     if (bias === undefined && s.activation === undefined) {
-      return tf.engine().runKernel(tf.Conv2D, { x: image, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return runKernel(Conv2D, { x: image, filter }, attrs);
     }
     const args = { x: image as tf.Tensor4D, filter: filter as tf.Tensor4D, ...attrs, bias, activation: s.activation ?? ('linear' as const) };
     if (s.activation === 'sigmoid' || dilated) return tf.fused.conv2d(args);
@@ -170,13 +174,13 @@ function fusedConv2dKernel(args: {
   activation: 'relu' | 'linear' | 'sigmoid';
 }): tf.Tensor {
   if (!fusedGradientRegistered) {
-    tf.registerGradient({ kernelName: tf.FusedConv2D, inputsToSave: ['x', 'filter'], outputsToSave: [true], gradFunc: fusedConv2dGradient });
+    tf.registerGradient({ kernelName: FusedConv2D, inputsToSave: ['x', 'filter'], outputsToSave: [true], gradFunc: fusedConv2dGradient });
     fusedGradientRegistered = true;
   }
   const inputs: tf.NamedTensorMap = { x: args.x, filter: args.filter };
   if (args.bias !== undefined) inputs.bias = args.bias;
   const attrs = { strides: args.strides, pad: args.pad, dataFormat: 'NHWC', dilations: args.dilations, activation: args.activation, leakyreluAlpha: 0 };
-  return tf.engine().runKernel(tf.FusedConv2D, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return runKernel(FusedConv2D, inputs, attrs);
 }
 
 const fusedConv2dGradient: tf.GradFunc = (dy, saved, attrs) => {
@@ -188,9 +192,8 @@ const fusedConv2dGradient: tf.GradFunc = (dy, saved, attrs) => {
   const dz = activation === 'relu' ? reluGrad(dy as tf.Tensor, y) : (dy as tf.Tensor);
   const common = { strides, pad, dataFormat, dimRoundingMode: undefined };
   return {
-    x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
-    filter: () =>
-      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz }, { ...common, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    x: () => runKernel(Conv2DBackpropInput, { dy: dz, filter }, { ...common, inputShape: x.shape }),
+    filter: () => runKernel(Conv2DBackpropFilter, { x, dy: dz }, { ...common, filterShape: filter.shape }),
     bias: () => tf.sum(dz, [0, 1, 2]),
   };
 };
@@ -217,7 +220,7 @@ export function convImageGradient(s: ConvParams, dz: tf.Tensor, filter: tf.Tenso
   };
   return tf.tidy(() => {
     const cols = tf.matMul(tf.reshape(dz, [n * oh * ow, o]), tf.transpose(tf.reshape(filter, [kh * kw * c, o])));
-    return tf.engine().runKernel(COL2IM, { cols }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+    return runKernel<tf.Tensor>(COL2IM, { cols }, attrs);
   });
 }
 
@@ -235,5 +238,5 @@ export function convFilterGradient(s: ConvParams, x: tf.Tensor, dz: tf.Tensor, f
     dilations: [s.dilations[0], s.dilations[1]],
     padding: [s.padding[0][0], s.padding[1][0]],
   };
-  return tf.engine().runKernel(CONV2D_FILTER_GRAD, { x, dy: dz }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return runKernel<tf.Tensor>(CONV2D_FILTER_GRAD, { x, dy: dz }, attrs);
 }

@@ -8,7 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasFastTransposedMatMul } from '../backends/capabilities';
-import { tapeIsOn } from '../backends/engine-internals';
+import { runKernel, tapeIsOn } from '../backends/engine-internals';
+
+// Bound once (backends/engine-internals.ts says why).
+const { BatchMatMul } = tf;
 
 /** op(a)·op(b), op transposing the last two axes where asked; batched products (rank > 2) are tf.matMul's. */
 export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
@@ -38,7 +41,7 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transpos
  * operands here are float32 tensors already). On the tape with tfjs' gradient.
  */
 function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
-  return tf.engine().runKernel(tf.BatchMatMul, { a, b }, { transposeA, transposeB }) as tf.Tensor2D;
+  return runKernel<tf.Tensor2D>(BatchMatMul, { a, b }, { transposeA, transposeB });
 }
 
 /** op(a)·op(b) with no transposed operand in the kernel; leaves nothing allocated but the result. */

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { hasExactMaxPoolGradient, hasSynchronousReads, hasVectorStep, ownKernelApplies } from '../backends/capabilities';
+import { runKernel } from '../backends/engine-internals';
 import { FIRST_MAX_POOL_GRAD, MAX_POOL_KEEPING_NAN, type FirstMaxPoolGradAttrs, type MaxPoolKeepingNaNAttrs } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 
@@ -44,7 +45,7 @@ function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [n
     const [, h, w] = t.shape;
     if (h >= window[0] && w >= window[1] && ownKernelApplies(MAX_POOL_KEEPING_NAN, [t])) {
       const attrs: MaxPoolKeepingNaNAttrs = { filterSize: window, strides };
-      const y = tf.engine().runKernel(MAX_POOL_KEEPING_NAN, { x: t }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+      const y = runKernel<tf.Tensor4D>(MAX_POOL_KEEPING_NAN, { x: t }, attrs);
       (save as tf.GradSaveFunc)([t, y]);
       return { value: y, gradFunc: grad };
     }
@@ -80,9 +81,9 @@ function mayHoldNaN(x: tf.Tensor4D): boolean {
 function maxPoolGrad(dy: tf.Tensor4D, [input, output]: tf.Tensor4D[], window: [number, number], strides: [number, number]): tf.Tensor4D {
   if (!hasExactMaxPoolGradient() && ownKernelApplies(FIRST_MAX_POOL_GRAD, [input, dy])) {
     const attrs: FirstMaxPoolGradAttrs = { filterSize: window, strides };
-    return tf.engine().runKernel(FIRST_MAX_POOL_GRAD, { dy, x: input }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+    return runKernel<tf.Tensor4D>(FIRST_MAX_POOL_GRAD, { dy, x: input }, attrs);
   }
-  return tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: window, strides, pad: 'valid' }) as tf.Tensor4D;
+  return runKernel<tf.Tensor4D>('MaxPoolGrad', { dy, input, output }, { filterSize: window, strides, pad: 'valid' });
 }
 
 /**

@@ -6,18 +6,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
+import { runKernel } from '../backends/engine-internals';
 import { ADD_RELU, RELU_BIAS_GRAD, RELU_GRAD } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 
 /** max(a + b, 0). */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (ownKernelApplies(ADD_RELU, [a, b])) return tf.engine().runKernel(ADD_RELU, { a, b }) as tf.Tensor;
+  if (ownKernelApplies(ADD_RELU, [a, b])) return runKernel(ADD_RELU, { a, b });
   return tf.tidy(() => tf.relu(tf.add(a, b)));
 }
 
 /** dy where y > 0, else 0: the gradient through a relu whose output is y. */
 export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  if (ownKernelApplies(RELU_GRAD, [dy, y])) return tf.engine().runKernel(RELU_GRAD, { dy, y }) as tf.Tensor;
+  if (ownKernelApplies(RELU_GRAD, [dy, y])) return runKernel(RELU_GRAD, { dy, y });
   return tf.tidy(() => tf.mul(dy, tf.step(y)));
 }
 
@@ -26,7 +27,7 @@ export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
  * where y > 0, else 0 (NaN included), and d bias its sums over every other axis.
  */
 export function reluBiasGrad(dy: tf.Tensor, y: tf.Tensor): [tf.Tensor, tf.Tensor] {
-  if (ownKernelApplies(RELU_BIAS_GRAD, [dy, y])) return tf.engine().runKernel(RELU_BIAS_GRAD, { dy, y }) as unknown as [tf.Tensor, tf.Tensor];
+  if (ownKernelApplies(RELU_BIAS_GRAD, [dy, y])) return runKernel<[tf.Tensor, tf.Tensor]>(RELU_BIAS_GRAD, { dy, y });
   const dz = tf.tidy(() => tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32')));
   return [dz, tf.sum(dz, [...Array(dz.rank - 1).keys()])];
 }

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ownKernelApplies } from '../backends/capabilities';
+import { runKernel } from '../backends/engine-internals';
 import { ADAM_UPDATE, MOVING_AVERAGE, SGD_UPDATE, type AdamUpdateAttrs, type MovingAverageAttrs, type SgdUpdateAttrs } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 
@@ -46,7 +47,7 @@ export function sgdSteps(items: readonly SgdItem[], h: SgdHyper): { w: tf.Tensor
   }
   const result: { w: tf.Tensor; v?: tf.Tensor }[] = [];
   if (ownKernelApplies(SGD_UPDATE, tensors)) {
-    const outs = tf.engine().runKernel(SGD_UPDATE, inputs, { ...h, count: items.length } satisfies SgdUpdateAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const outs = runKernel<tf.Tensor[]>(SGD_UPDATE, inputs, { ...h, count: items.length } satisfies SgdUpdateAttrs);
     let k = 0;
     for (const it of items) result.push({ w: outs[k++], v: it.v ? outs[k++] : undefined });
     return result;
@@ -116,7 +117,7 @@ export function adamSteps(items: readonly AdamItem[], h: AdamHyper): { w: tf.Ten
       c1,
       c2,
     };
-    const outs = tf.engine().runKernel(ADAM_UPDATE, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const outs = runKernel<tf.Tensor[]>(ADAM_UPDATE, inputs, attrs);
     for (let i = 0; i < items.length; i++) result.push({ w: outs[3 * i], m: outs[3 * i + 1], v: outs[3 * i + 2] });
     return result;
   }
@@ -148,7 +149,7 @@ export function movingAverages(items: readonly { v: tf.Tensor; batch: tf.Tensor;
     momenta.push(it.momentum);
   }
   if (ownKernelApplies(MOVING_AVERAGE, tensors)) {
-    return tf.engine().runKernel(MOVING_AVERAGE, inputs, { momenta } satisfies MovingAverageAttrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return runKernel<tf.Tensor[]>(MOVING_AVERAGE, inputs, { momenta } satisfies MovingAverageAttrs);
   }
   const result: tf.Tensor[] = [];
   for (const it of items) result.push(tf.tidy(() => tf.add(tf.mul(it.v, it.momentum), tf.mul(it.batch, 1 - it.momentum))));

@@ -31,6 +31,9 @@ import {
   whereAnyRank,
 } from '../../ops/rank';
 
+// Bound once (backends/engine-internals.ts says why), as are the ops of UNARY and BINARY.
+const { backend: activeBackend, tidy } = tf;
+
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
   relu: tf.relu,
@@ -141,7 +144,7 @@ export class PlanRunner {
     // its own bookkeeping frees every intermediate, on the error path too.
     if (this.ownResultsOnly) return this.runSteps(bindings, wanted, schedule);
     // tf.tidy keeps what it returns only when that is a plain object or array of tensors.
-    return tf.tidy(() => this.runSteps(bindings, wanted, schedule));
+    return tidy(() => this.runSteps(bindings, wanted, schedule));
   }
 
   /**
@@ -250,7 +253,7 @@ export class PlanRunner {
    * relu epilogues, and einnet's route needs the backend's backprop kernels.
    */
   private tfjsGradient(s: Step & { op: 'conv' }, k: number): boolean {
-    const backend = tf.backend();
+    const backend = activeBackend();
     if (backend !== this.decidedFor) {
       this.tfjsGradients.clear();
       this.decidedFor = backend;
