@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 // Bound once, as in every module on a layer's path: each `tf.X` is a getter and a lookup among
-// tfjs-core's exports, which costs a kernel run after it about 1 % (docs/performance.md).
+// tfjs-core's exports, and after a kernel has swept the caches each costs microseconds
+// (docs/performance.md, "Lowered layers against hand-written tfjs").
 const { engine } = tf;
 
 /**

@@ -6,13 +6,14 @@
  * The two contenders alternate call by call (DSL, hand, hand, DSL, …), each call timed alone, so
  * that whatever else the machine does lands on both alike, and each pair of calls runs at a
  * random stack depth (`DEPTHS`, below). A sample holds enough calls of each to last at least
- * EINNET_BENCH_SAMPLE_MS (default 25 ms); a case takes as many samples as fill about 4 s, 21 to
- * 101 (a layer of a few ms takes 60 to 80, the wasm convolutions 21). The ratio printed is the
- * median of the samples' ratios, with the range of their middle half; times printed are medians
- * per call.
+ * EINNET_BENCH_SAMPLE_MS (default 25 ms); a case takes as many samples as fill
+ * EINNET_BENCH_CASE_S (default 4 s), at least 21. The ratio printed is the median of the samples'
+ * ratios with its 95 % confidence interval, and the verdict that interval gives: faster (all of
+ * it below 1), slower (all above) or same; times printed are medians per call.
  *
  *   EINNET_BENCH_BACKENDS=wasm,native npm run bench     (default: every available but cpu)
- *   EINNET_BENCH_REPEATS=21                              (samples per case, instead of about 4 s of them)
+ *   EINNET_BENCH_CASE_S=60                               (seconds per case: a narrower interval)
+ *   EINNET_BENCH_REPEATS=21                              (samples per case, instead of the seconds)
  *   EINNET_BENCH_CASES=pool,dense                        (only cases whose name holds one of these)
  *   EINNET_BENCH_SAMPLE_MS=25                            (shortest sample; short cases repeat within one)
  */
@@ -23,6 +24,8 @@ import { benchCases } from './cases';
 const fixedRepeats = process.env.EINNET_BENCH_REPEATS === undefined ? undefined : Number(process.env.EINNET_BENCH_REPEATS);
 const only = process.env.EINNET_BENCH_CASES?.split(',').map((s) => s.trim());
 const sampleMs = Number(process.env.EINNET_BENCH_SAMPLE_MS ?? 25);
+/** How long a case samples when EINNET_BENCH_REPEATS does not say how many samples, in ms. */
+const caseMs = 1000 * Number(process.env.EINNET_BENCH_CASE_S ?? 4);
 
 /** The q-quantile of `xs` (0.5: the median), by the nearest rank. */
 function quantile(xs: readonly number[], q: number): number {
@@ -74,18 +77,31 @@ function timeInterleaved(a: () => void, b: () => void, calls: number): [number, 
   return [ta / calls, tb / calls];
 }
 
-/** How long a case samples when EINNET_BENCH_REPEATS does not say how many samples, in ms. */
-const CASE_MS = 4000;
-
 /**
- * The calls of each contender in a sample (enough for `sampleMs`) and the samples of a case (about
- * `CASE_MS` of them, 21 to 101), from one timed call of `f`; `contenders` run in each sample.
+ * The calls of each contender in a sample (enough for `sampleMs`) and the samples of a case (as
+ * many as fill `caseMs`, at least 21), from one timed call of `f`; `contenders` run in each sample.
  */
 function sampling(f: () => void, contenders: number): { calls: number; samples: number } {
   const callMs = Math.max(time(f, 1), 1e-3);
   const calls = Math.max(1, Math.ceil(sampleMs / callMs));
-  const samples = fixedRepeats ?? Math.min(101, Math.max(21, Math.round(CASE_MS / (calls * callMs * contenders))));
+  const samples = fixedRepeats ?? Math.max(21, Math.round(caseMs / (calls * callMs * contenders)));
   return { calls, samples };
+}
+
+/**
+ * The median of `xs` with its 95 % confidence interval: the order statistics n/2 ∓ 0.98·√n, which
+ * hold the median with 95 % probability whatever the distribution of independent samples.
+ */
+function medianWithInterval(xs: readonly number[]): { median: number; low: number; high: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const half = 0.98 * Math.sqrt(n);
+  return { median: quantile(s, 0.5), low: s[Math.max(0, Math.floor(n / 2 - half))], high: s[Math.min(n - 1, Math.ceil(n / 2 + half))] };
+}
+
+/** What a ratio's interval says about the DSL: faster or slower when all of it is on one side of 1. */
+function verdict(low: number, high: number): string {
+  return high < 1 ? 'faster' : low > 1 ? 'slower' : 'same';
 }
 
 /**
@@ -101,11 +117,13 @@ function finish(t: tf.Tensor | tf.Tensor[]): void {
 async function main(): Promise<void> {
   const wanted = process.env.EINNET_BENCH_BACKENDS?.split(',').map((s) => s.trim() as BackendName);
   const backends = wanted ?? availableBackends().filter((b) => b !== 'cpu');
-  console.log(`einnet benchmark: DSL-lowered vs hand-written tfjs, samples of ≥ ${sampleMs} ms of calls alternating one by one, after 2 warm-ups; medians`);
+  console.log(
+    `einnet benchmark: DSL-lowered vs hand-written tfjs, samples of ≥ ${sampleMs} ms of calls alternating one by one, after 2 warm-ups; medians, 95 % intervals`,
+  );
   for (const backend of backends) {
     const info = await useBackend(backend);
     console.log(`\nbackend ${info.name} (${info.provider})`);
-    console.log(`${'case'.padEnd(52)} ${'DSL ms'.padStart(9)} ${'hand ms'.padStart(9)} ${'DSL/hand'.padStart(9)}  middle half`);
+    console.log(`${'case'.padEnd(52)} ${'DSL ms'.padStart(9)} ${'hand ms'.padStart(9)} ${'DSL/hand'.padStart(9)}  interval   verdict`);
     const { cases, dispose } = benchCases(tf, ein);
     for (const c of cases) {
       if (only !== undefined && !only.some((word) => c.name.includes(word))) continue;
@@ -141,8 +159,9 @@ async function main(): Promise<void> {
         console.log(`${c.name.padEnd(52)} ${d.toFixed(1).padStart(9)} ${'—'.padStart(9)} ${'—'.padStart(9)}  (${hand})`);
       } else {
         const h = quantile(handTimes, 0.5);
-        const spread = `${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}`;
-        console.log(`${c.name.padEnd(52)} ${d.toFixed(1).padStart(9)} ${h.toFixed(1).padStart(9)} ${quantile(ratios, 0.5).toFixed(2).padStart(9)}  ${spread}`);
+        const { median, low, high } = medianWithInterval(ratios);
+        const ratio = `${median.toFixed(2).padStart(9)}  ${low.toFixed(3)}–${high.toFixed(3)}`;
+        console.log(`${c.name.padEnd(52)} ${d.toFixed(1).padStart(9)} ${h.toFixed(1).padStart(9)} ${ratio}  ${verdict(low, high)}`);
       }
     }
     dispose();
