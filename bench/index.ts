@@ -117,9 +117,8 @@ function finish(t: tf.Tensor | tf.Tensor[]): void {
 async function main(): Promise<void> {
   const wanted = process.env.EINNET_BENCH_BACKENDS?.split(',').map((s) => s.trim() as BackendName);
   const backends = wanted ?? availableBackends().filter((b) => b !== 'cpu');
-  console.log(
-    `einnet benchmark: DSL-lowered vs hand-written tfjs, samples of ≥ ${sampleMs} ms of calls alternating one by one, after 2 warm-ups; medians, 95 % intervals`,
-  );
+  const method = `samples of ≥ ${sampleMs} ms of calls alternating one by one, after 2 warm-ups`;
+  console.log(`einnet benchmark: DSL-lowered vs hand-written tfjs, ${method}; medians, 95 % intervals`);
   for (const backend of backends) {
     const info = await useBackend(backend);
     console.log(`\nbackend ${info.name} (${info.provider})`);

@@ -21,6 +21,9 @@ import {
   type BatchNormView,
 } from '../backends/kernel-names';
 
+// Bound once (backends/engine-internals.ts says why).
+const { add, concat, div, mean, mul, neg, onesLike, reciprocal, reshape, slice, sqrt, square, step, sub, sum, tidy } = tf;
+
 /** rows × channels when the native kernels can take x (float32, averaged axes leading); else undefined. */
 function nativeView(x: tf.Tensor, reduced: readonly number[]): BatchNormView | undefined {
   if (!ownKernelApplies(BATCH_STATS, [x]) || !reduced.every((a, k) => a === k)) return undefined;
@@ -41,17 +44,17 @@ function rowsOf(x: tf.Tensor, reduced: readonly number[]): number {
 function meanAndStd(stats: tf.Tensor, x: tf.Tensor, reduced: readonly number[]): [tf.Tensor, tf.Tensor] {
   const shape = keepDims(x, reduced);
   const half = stats.size / 2;
-  return [tf.reshape(tf.slice(stats, [0], [half]), shape), tf.reshape(tf.slice(stats, [half], [half]), shape)];
+  return [reshape(slice(stats, [0], [half]), shape), reshape(slice(stats, [half], [half]), shape)];
 }
 
 /** [2·K]: μ and sqrt(mean of squared deviations + ε) of x over `reduced`, flat. */
 export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: number): tf.Tensor {
   const view = nativeView(x, reduced);
   if (view !== undefined) return runKernel(BATCH_STATS, { x }, { ...view, epsilon } satisfies BatchStatsAttrs);
-  return tf.tidy(() => {
-    const mu = tf.mean(x, [...reduced], true);
-    const variance = tf.mean(tf.square(tf.sub(x, mu)), [...reduced]);
-    return tf.concat([tf.reshape(mu, [-1]), tf.reshape(tf.sqrt(tf.add(variance, epsilon)), [-1])]);
+  return tidy(() => {
+    const mu = mean(x, [...reduced], true);
+    const variance = mean(square(sub(x, mu)), [...reduced]);
+    return concat([reshape(mu, [-1]), reshape(sqrt(add(variance, epsilon)), [-1])]);
   });
 }
 
@@ -59,10 +62,10 @@ export function batchStats(x: tf.Tensor, reduced: readonly number[], epsilon: nu
 export function batchStatsGrad(dstats: tf.Tensor, x: tf.Tensor, stats: tf.Tensor, reduced: readonly number[]): tf.Tensor {
   const view = nativeView(x, reduced);
   if (view !== undefined) return runKernel(BATCH_STATS_GRAD, { dstats, x, stats }, { ...view } satisfies BatchStatsGradAttrs);
-  return tf.tidy(() => {
+  return tidy(() => {
     const [mu, sigma] = meanAndStd(stats, x, reduced);
     const [dmu, dsigma] = meanAndStd(dstats, x, reduced);
-    return tf.div(tf.add(dmu, tf.mul(dsigma, tf.div(tf.sub(x, mu), sigma))), rowsOf(x, reduced));
+    return div(add(dmu, mul(dsigma, div(sub(x, mu), sigma))), rowsOf(x, reduced));
   });
 }
 
@@ -82,12 +85,12 @@ export function batchNormalize(
     if (offset !== undefined) inputs.offset = offset;
     return runKernel(BATCH_NORMALIZE, inputs, { ...view, relu } satisfies BatchNormalizeAttrs);
   }
-  return tf.tidy(() => {
+  return tidy(() => {
     const shape = keepDims(x, reduced);
     const [mu, sigma] = meanAndStd(stats, x, reduced);
-    const a = scale === undefined ? tf.reciprocal(sigma) : tf.div(tf.reshape(scale, shape), sigma);
-    let y = tf.mul(tf.sub(x, mu), a);
-    if (offset !== undefined) y = tf.add(y, tf.reshape(offset, shape));
+    const a = scale === undefined ? reciprocal(sigma) : div(reshape(scale, shape), sigma);
+    let y = mul(sub(x, mu), a);
+    if (offset !== undefined) y = add(y, reshape(offset, shape));
     return relu ? tf.relu(y) : y;
   });
 }
@@ -116,18 +119,18 @@ export function batchNormalizeGrad(
     const [dx, dscale, doffset] = runKernel<tf.Tensor[]>(BATCH_NORMALIZE_GRAD, inputs, { ...view, relu } satisfies BatchNormalizeGradAttrs);
     return [dx, reshapeOwned(dscale, kept), reshapeOwned(doffset, kept)];
   }
-  return tf.tidy(() => {
+  return tidy(() => {
     const shape = keepDims(x, reduced);
     const rows = rowsOf(x, reduced);
     const [mu, sigma] = meanAndStd(stats, x, reduced);
-    const dz = relu ? tf.mul(dy, tf.step(y)) : dy;
-    const xhat = tf.div(tf.sub(x, mu), sigma);
-    const doffset = tf.sum(dz, [...reduced], true);
-    const dscale = tf.sum(tf.mul(dz, xhat), [...reduced], true);
-    const gamma = scale === undefined ? tf.onesLike(sigma) : tf.reshape(scale, shape);
-    const centred = tf.sub(tf.sub(dz, tf.div(doffset, rows)), tf.mul(xhat, tf.div(dscale, rows)));
-    const dx = tf.mul(tf.div(gamma, sigma), centred);
-    return [dx, tf.reshape(dscale, kept), tf.reshape(doffset, kept)];
+    const dz = relu ? mul(dy, step(y)) : dy;
+    const xhat = div(sub(x, mu), sigma);
+    const doffset = sum(dz, [...reduced], true);
+    const dscale = sum(mul(dz, xhat), [...reduced], true);
+    const gamma = scale === undefined ? onesLike(sigma) : reshape(scale, shape);
+    const centred = sub(sub(dz, div(doffset, rows)), mul(xhat, div(dscale, rows)));
+    const dx = mul(div(gamma, sigma), centred);
+    return [dx, reshape(dscale, kept), reshape(doffset, kept)];
   });
 }
 
@@ -144,7 +147,7 @@ export function normalizeGiven(
   reduced: readonly number[],
   relu: boolean,
 ): tf.Tensor {
-  return tf.tidy(() => batchNormalize(x, tf.concat([tf.reshape(mu, [-1]), tf.reshape(sigma, [-1])]), scale, offset, reduced, relu));
+  return tidy(() => batchNormalize(x, concat([reshape(mu, [-1]), reshape(sigma, [-1])]), scale, offset, reduced, relu));
 }
 
 /**
@@ -165,21 +168,21 @@ export function normalizeGivenGrads(
 ): (() => tf.Tensor)[] {
   const shape = keepDims(x, reduced);
   const kept = [...mu.shape];
-  const dz = () => (relu ? tf.mul(dy, tf.step(y)) : dy);
-  const sigmaView = () => tf.reshape(sigma, shape);
-  const g = () => (scale === undefined ? tf.reciprocal(sigmaView()) : tf.div(tf.reshape(scale, shape), sigmaView()));
-  const xhat = () => tf.div(tf.sub(x, tf.reshape(mu, shape)), sigmaView());
-  const sum = (t: tf.Tensor) => tf.reshape(tf.sum(t, [...reduced]), kept);
-  const grads = [() => tf.mul(dz(), g()), () => tf.neg(sum(tf.mul(dz(), g()))), () => tf.neg(sum(tf.mul(tf.mul(dz(), xhat()), g())))];
-  if (scale !== undefined) grads.push(() => sum(tf.mul(dz(), xhat())));
-  if (offset) grads.push(() => sum(dz()));
+  const dz = () => (relu ? mul(dy, step(y)) : dy);
+  const sigmaView = () => reshape(sigma, shape);
+  const g = () => (scale === undefined ? reciprocal(sigmaView()) : div(reshape(scale, shape), sigmaView()));
+  const xhat = () => div(sub(x, reshape(mu, shape)), sigmaView());
+  const sumReduced = (t: tf.Tensor) => reshape(sum(t, [...reduced]), kept);
+  const grads = [() => mul(dz(), g()), () => neg(sumReduced(mul(dz(), g()))), () => neg(sumReduced(mul(mul(dz(), xhat()), g())))];
+  if (scale !== undefined) grads.push(() => sumReduced(mul(dz(), xhat())));
+  if (offset) grads.push(() => sumReduced(dz()));
   return grads;
 }
 
 /** `t` reshaped, disposing `t` when the reshape made a new tensor. */
 function reshapeOwned(t: tf.Tensor, shape: number[]): tf.Tensor {
   if (t.shape.length === shape.length && t.shape.every((d, k) => d === shape[k])) return t;
-  const r = tf.reshape(t, shape);
+  const r = reshape(t, shape);
   t.dispose();
   return r;
 }

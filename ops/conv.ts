@@ -17,7 +17,26 @@ import { padAnyRank } from './rank';
 import { reluGrad } from './residual';
 
 // Bound once (backends/engine-internals.ts says why).
-const { Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D } = tf;
+const {
+  add,
+  Conv2D,
+  conv2d,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  conv3d,
+  depthwiseConv2d,
+  fused,
+  FusedConv2D,
+  matMul,
+  pad,
+  relu,
+  reshape,
+  sigmoid,
+  slice,
+  sum,
+  tidy,
+  transpose,
+} = tf;
 
 /** A convolution: image [N, spatial…, C], filter [k…, C, O] (depthwise: [k…, C, M]). */
 export interface ConvParams {
@@ -40,14 +59,14 @@ export function subsample(x: tf.Tensor, strides: readonly number[]): tf.Tensor {
     const axis = k + 1;
     const shape = y.shape;
     const n = Math.ceil(shape[axis] / s);
-    const padded = tf.pad(y, shape.map((_, j) => (j === axis ? [0, n * s - shape[axis]] : [0, 0])) as [number, number][]);
+    const padded = pad(y, shape.map((_, j) => (j === axis ? [0, n * s - shape[axis]] : [0, 0])) as [number, number][]);
     const split = [...shape.slice(0, axis), n, s, ...shape.slice(axis + 1)];
-    const picked = tf.slice(
-      tf.reshape(padded, split),
+    const picked = slice(
+      reshape(padded, split),
       split.map(() => 0),
       split.map((d, j) => (j === axis + 1 ? 1 : d)),
     );
-    y = tf.reshape(
+    y = reshape(
       picked,
       shape.map((d, j) => (j === axis ? n : d)),
     );
@@ -99,12 +118,12 @@ export function convForward(s: ConvParams, image: tf.Tensor, filter: tf.Tensor):
     const st = strides as [number, number];
     const { pad, dilations } = conv2dAttrs(s);
     y = s.depthwise
-      ? tf.depthwiseConv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', dilations)
-      : tf.conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', dilations);
+      ? depthwiseConv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', dilations)
+      : conv2d(image as tf.Tensor4D, filter as tf.Tensor4D, st, pad, 'NHWC', dilations);
   } else {
     // conv3d takes no explicit padding.
     const padded = padAnyRank(image, [[0, 0], ...s.padding.map((p) => [p[0], p[1]] as [number, number]), [0, 0]]);
-    y = tf.conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [
+    y = conv3d(padded as tf.Tensor5D, filter as tf.Tensor5D, strides as [number, number, number], 'valid', 'NDHWC', [...s.dilations] as [
       number,
       number,
       number,
@@ -129,13 +148,13 @@ export function convForwardFused(s: ConvParams, image: tf.Tensor, filter: tf.Ten
       return runKernel(Conv2D, { x: image, filter }, attrs);
     }
     const args = { x: image as tf.Tensor4D, filter: filter as tf.Tensor4D, ...attrs, bias, activation: s.activation ?? ('linear' as const) };
-    if (s.activation === 'sigmoid' || dilated) return tf.fused.conv2d(args);
+    if (s.activation === 'sigmoid' || dilated) return fused.conv2d(args);
     return fusedConv2dKernel(args);
   }
   // tf.fused.depthwiseConv2d takes no explicit padding.
   if (s.rank === 2 && s.depthwise && !both && (bias !== undefined || s.activation !== undefined) && s.padding.every(([a, b]) => a === 0 && b === 0)) {
     const attrs = conv2dAttrs(s);
-    return tf.fused.depthwiseConv2d({
+    return fused.depthwiseConv2d({
       x: image as tf.Tensor4D,
       filter: filter as tf.Tensor4D,
       strides: attrs.strides,
@@ -146,11 +165,11 @@ export function convForwardFused(s: ConvParams, image: tf.Tensor, filter: tf.Ten
       activation: s.activation ?? ('linear' as const),
     });
   }
-  return tf.tidy(() => {
+  return tidy(() => {
     let y = convForward(s, image, filter);
-    if (bias !== undefined) y = tf.add(y, bias);
-    if (s.activation === 'relu') y = tf.relu(y);
-    if (s.activation === 'sigmoid') y = tf.sigmoid(y);
+    if (bias !== undefined) y = add(y, bias);
+    if (s.activation === 'relu') y = relu(y);
+    if (s.activation === 'sigmoid') y = sigmoid(y);
     return y;
   });
 }
@@ -194,7 +213,7 @@ const fusedConv2dGradient: tf.GradFunc = (dy, saved, attrs) => {
   return {
     x: () => runKernel(Conv2DBackpropInput, { dy: dz, filter }, { ...common, inputShape: x.shape }),
     filter: () => runKernel(Conv2DBackpropFilter, { x, dy: dz }, { ...common, filterShape: filter.shape }),
-    bias: () => tf.sum(dz, [0, 1, 2]),
+    bias: () => sum(dz, [0, 1, 2]),
   };
 };
 
@@ -218,8 +237,8 @@ export function convImageGradient(s: ConvParams, dz: tf.Tensor, filter: tf.Tenso
     dilations: [s.dilations[0], s.dilations[1]],
     padding: [s.padding[0][0], s.padding[1][0]],
   };
-  return tf.tidy(() => {
-    const cols = tf.matMul(tf.reshape(dz, [n * oh * ow, o]), tf.transpose(tf.reshape(filter, [kh * kw * c, o])));
+  return tidy(() => {
+    const cols = matMul(reshape(dz, [n * oh * ow, o]), transpose(reshape(filter, [kh * kw * c, o])));
     return runKernel<tf.Tensor>(COL2IM, { cols }, attrs);
   });
 }

@@ -9,6 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+// Bound once (backends/engine-internals.ts says why).
+const { customGrad, gather, reshape, scatterND, tidy, transpose } = tf;
+
 /** [outer, extent of axis, inner] for a tensor of `shape`. */
 function folded(shape: readonly number[], axis: number): [number, number, number] {
   const outer = shape.slice(0, axis).reduce((a, d) => a * d, 1);
@@ -19,25 +22,25 @@ function folded(shape: readonly number[], axis: number): [number, number, number
 /** y[a, m, c] = x[a, indices[m], c] on folded 3-D tensors. */
 function gather3(x: tf.Tensor, indices: tf.Tensor): tf.Tensor {
   const size = x.shape[1] as number;
-  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
-    return { value: tf.gather(input, indices, 1), gradFunc: (dy: tf.Tensor) => scatter3(dy, indices, size) };
+    return { value: gather(input, indices, 1), gradFunc: (dy: tf.Tensor) => scatter3(dy, indices, size) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (f as (t: tf.Tensor) => tf.Tensor)(x);
 }
 
 /** y[a, p, c] = Σ_{m : indices[m] = p} x[a, m, c] on folded 3-D tensors, p ∈ [0, size). */
 function scatter3(x: tf.Tensor, indices: tf.Tensor, size: number): tf.Tensor {
-  const f = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
     const [outer, m, inner] = input.shape;
-    const positions = tf.reshape(indices, [m, 1]);
+    const positions = reshape(indices, [m, 1]);
     let value: tf.Tensor;
     if (outer === 1) {
-      value = tf.reshape(tf.scatterND(positions, tf.reshape(input, [m, inner]), [size, inner]), [1, size, inner]);
+      value = reshape(scatterND(positions, reshape(input, [m, inner]), [size, inner]), [1, size, inner]);
     } else {
-      const moved = tf.transpose(input, [1, 0, 2]);
-      value = tf.transpose(tf.scatterND(positions, moved, [size, outer, inner]), [1, 0, 2]);
+      const moved = transpose(input, [1, 0, 2]);
+      value = transpose(scatterND(positions, moved, [size, outer, inner]), [1, 0, 2]);
     }
     return { value, gradFunc: (dy: tf.Tensor) => gather3(dy, indices) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -46,10 +49,10 @@ function scatter3(x: tf.Tensor, indices: tf.Tensor, size: number): tf.Tensor {
 
 /** Axis `axis` of `x` at `indices` (int32, each in range); the result has shape `shape`. */
 export function gatherAxis(x: tf.Tensor, indices: tf.Tensor, axis: number, shape: readonly number[]): tf.Tensor {
-  return tf.tidy(() => tf.reshape(gather3(tf.reshape(x, folded(x.shape, axis)), indices), [...shape]));
+  return tidy(() => reshape(gather3(reshape(x, folded(x.shape, axis)), indices), [...shape]));
 }
 
 /** Entry m along axis `axis` of `x` added at position indices[m] of a result of shape `shape`. */
 export function scatterAddAxis(x: tf.Tensor, indices: tf.Tensor, axis: number, shape: readonly number[]): tf.Tensor {
-  return tf.tidy(() => tf.reshape(scatter3(tf.reshape(x, folded(x.shape, axis)), indices, shape[axis]), [...shape]));
+  return tidy(() => reshape(scatter3(reshape(x, folded(x.shape, axis)), indices, shape[axis]), [...shape]));
 }

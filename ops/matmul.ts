@@ -11,7 +11,7 @@ import { hasFastTransposedMatMul } from '../backends/capabilities';
 import { runKernel, tapeIsOn } from '../backends/engine-internals';
 
 // Bound once (backends/engine-internals.ts says why).
-const { BatchMatMul } = tf;
+const { BatchMatMul, customGrad, tidy, transpose } = tf;
 
 /** op(a)·op(b), op transposing the last two axes where asked; batched products (rank > 2) are tf.matMul's. */
 export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
@@ -19,7 +19,7 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transpos
   if (hasFastTransposedMatMul()) return batchMatMul(a, b, transposeA, transposeB);
   // With no tape recording there is no gradient to give: the product alone.
   if (!tapeIsOn()) return product(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, transposeB);
-  const f = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
     save([x, w]);
     return {
       value: product(x as tf.Tensor2D, w as tf.Tensor2D, transposeA, transposeB),
@@ -32,7 +32,7 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transpos
         return [da, db];
       },
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  }) as unknown as Parameters<typeof customGrad>[0]);
   return (f as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D)(a, b);
 }
 
@@ -47,5 +47,5 @@ function batchMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB
 /** op(a)·op(b) with no transposed operand in the kernel; leaves nothing allocated but the result. */
 function product(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
   if (!transposeA && !transposeB) return batchMatMul(a, b, false, false);
-  return tf.tidy(() => batchMatMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b, false, false));
+  return tidy(() => batchMatMul(transposeA ? transpose(a) : a, transposeB ? transpose(b) : b, false, false));
 }

@@ -14,6 +14,9 @@ import { runKernel } from '../backends/engine-internals';
 import { FIRST_MAX_POOL_GRAD, MAX_POOL_KEEPING_NAN, type FirstMaxPoolGradAttrs, type MaxPoolKeepingNaNAttrs } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 
+// Bound once (backends/engine-internals.ts says why).
+const { add, avgPool, cast, customGrad, maxPool, mul, neg, sqrt, step, sum, tidy } = tf;
+
 /** A 2-D pooling of an NHWC tensor, 'valid' (padding is applied before). */
 export interface PoolParams {
   readonly fn: 'max' | 'avg';
@@ -25,7 +28,7 @@ export interface PoolParams {
 export function pool(s: PoolParams, x: tf.Tensor): tf.Tensor {
   const window = [...s.window] as [number, number];
   const strides = [...s.strides] as [number, number];
-  return s.fn === 'max' ? maxPoolKeepingNaN(x as tf.Tensor4D, window, strides) : tf.avgPool(x as tf.Tensor4D, window, strides, 'valid');
+  return s.fn === 'max' ? maxPoolKeepingNaN(x as tf.Tensor4D, window, strides) : avgPool(x as tf.Tensor4D, window, strides, 'valid');
 }
 
 /**
@@ -40,7 +43,7 @@ export function pool(s: PoolParams, x: tf.Tensor): tf.Tensor {
  */
 function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
   const grad = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => maxPoolGrad(dy as tf.Tensor4D, saved as tf.Tensor4D[], window, strides);
-  const run = tf.customGrad((input, save) => {
+  const run = customGrad((input, save) => {
     const t = input as tf.Tensor4D;
     const [, h, w] = t.shape;
     if (h >= window[0] && w >= window[1] && ownKernelApplies(MAX_POOL_KEEPING_NAN, [t])) {
@@ -49,9 +52,9 @@ function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [n
       (save as tf.GradSaveFunc)([t, y]);
       return { value: y, gradFunc: grad };
     }
-    const y = tf.maxPool(t, window, strides, 'valid');
+    const y = maxPool(t, window, strides, 'valid');
     (save as tf.GradSaveFunc)([t, y]);
-    const value = mayHoldNaN(t) ? (tf.tidy(() => tf.add(y, nanWindows(t, window, strides))) as tf.Tensor4D) : y;
+    const value = mayHoldNaN(t) ? (tidy(() => add(y, nanWindows(t, window, strides))) as tf.Tensor4D) : y;
     return { value, gradFunc: grad };
   });
   return run(x) as tf.Tensor4D;
@@ -67,9 +70,9 @@ function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [n
 function mayHoldNaN(x: tf.Tensor4D): boolean {
   if (!hasSynchronousReads()) return true;
   const [, h, w] = x.shape;
-  const sum = tf.tidy(() => tf.sum(tf.avgPool(x, [h, w], [h, w], 'valid')));
-  const value = sum.dataSync()[0];
-  sum.dispose();
+  const total = tidy(() => sum(avgPool(x, [h, w], [h, w], 'valid')));
+  const value = total.dataSync()[0];
+  total.dispose();
   return !Number.isFinite(value);
 }
 
@@ -98,6 +101,6 @@ function maxPoolGrad(dy: tf.Tensor4D, [input, output]: tf.Tensor4D[], window: [n
  * and tanh is a scalar libm loop on both (70x a max pool on wasm).
  */
 function nanWindows(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
-  if (hasVectorStep()) return tf.mul(tf.avgPool(tf.step(x), window, strides, 'valid'), 0);
-  return tf.sqrt(tf.neg(tf.maxPool(tf.cast(tf.isNaN(x), 'float32'), window, strides, 'valid')));
+  if (hasVectorStep()) return mul(avgPool(step(x), window, strides, 'valid'), 0);
+  return sqrt(neg(maxPool(cast(tf.isNaN(x), 'float32'), window, strides, 'valid')));
 }

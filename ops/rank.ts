@@ -8,6 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { maxPadRank, maxSelectRank, maxTransposeRank } from '../backends/capabilities';
 
+// Bound once (backends/engine-internals.ts says why).
+const { broadcastTo, clone, concat, gather, pad, reshape, reverse, slice, tensor1d, tidy, tile, transpose, where } = tf;
+
 const MAX_RANK = 6;
 
 /** Groups of consecutive axes whose `kind` is the same; returns the group sizes' products. */
@@ -28,7 +31,7 @@ function padRank(shape: readonly number[], rank: number): number[] {
 /** An elementwise unary op at any rank: flat above the limit. */
 export function unaryAnyRank(op: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): tf.Tensor {
   if (x.rank <= MAX_RANK) return op(x);
-  return tf.reshape(op(tf.reshape(x, [-1])), x.shape);
+  return reshape(op(reshape(x, [-1])), x.shape);
 }
 
 /** A broadcasting binary op at any rank. */
@@ -41,13 +44,13 @@ export function binaryAnyRank(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: 
   const kinds = sa.map((d, k) => `${d === 1 && out[k] !== 1 ? 'a1' : ''}${sb[k] === 1 && out[k] !== 1 ? 'b1' : ''}`);
   const f = fold(kinds, [sa, sb]);
   if (f.groups.length > MAX_RANK) return op(a, b);
-  return tf.reshape(op(tf.reshape(a, f.shapes[0]), tf.reshape(b, f.shapes[1])), out);
+  return reshape(op(reshape(a, f.shapes[0]), reshape(b, f.shapes[1])), out);
 }
 
 /** tf.where on tensors of one shape, at any rank (webgl's and webgpu's Select stop at rank 4). */
 export function whereAnyRank(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.rank <= Math.min(MAX_RANK, maxSelectRank())) return tf.where(mask, a, b);
-  return tf.reshape(tf.where(tf.reshape(mask, [-1]), tf.reshape(a, [-1]), tf.reshape(b, [-1])), a.shape);
+  if (a.rank <= Math.min(MAX_RANK, maxSelectRank())) return where(mask, a, b);
+  return reshape(where(reshape(mask, [-1]), reshape(a, [-1]), reshape(b, [-1])), a.shape);
 }
 
 /** A reduction over `axes` at any rank. */
@@ -59,18 +62,18 @@ export function reduceAnyRank(op: (x: tf.Tensor, axes: number[]) => tf.Tensor, x
   );
   const reduced = f.groups.map((g, k) => (axes.includes(g[0]) ? k : -1)).filter((k) => k >= 0);
   const outShape = x.shape.filter((_, k) => !axes.includes(k));
-  return tf.reshape(op(tf.reshape(x, f.shapes[0]), reduced), outShape);
+  return reshape(op(reshape(x, f.shapes[0]), reduced), outShape);
 }
 
 /** tf.broadcastTo at any rank. */
 export function broadcastAnyRank(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
-  if (shape.length <= MAX_RANK) return tf.broadcastTo(x, [...shape]);
+  if (shape.length <= MAX_RANK) return broadcastTo(x, [...shape]);
   const sx = padRank(x.shape, shape.length);
   const f = fold(
     sx.map((d, k) => (d === 1 && shape[k] !== 1 ? 'b' : 'f')),
     [sx, shape],
   );
-  return tf.reshape(tf.broadcastTo(tf.reshape(x, f.shapes[0]), f.shapes[1]), [...shape]);
+  return reshape(broadcastTo(reshape(x, f.shapes[0]), f.shapes[1]), [...shape]);
 }
 
 /**
@@ -80,9 +83,9 @@ export function broadcastAnyRank(x: tf.Tensor, shape: readonly number[]): tf.Ten
 export function sliceFolded(x: tf.Tensor, begin: readonly number[], size: readonly number[]): tf.Tensor {
   const kinds = x.shape.map((d, k) => (begin[k] === 0 && size[k] === d ? 'full' : `cut${k}`));
   const f = fold(kinds, [x.shape, size]);
-  if (f.groups.length === x.rank) return tf.slice(x, [...begin], [...size]);
+  if (f.groups.length === x.rank) return slice(x, [...begin], [...size]);
   const foldedBegin = f.groups.map((g) => (g.length === 1 ? begin[g[0]] : 0));
-  return tf.reshape(tf.slice(tf.reshape(x, f.shapes[0]), foldedBegin, f.shapes[1]), [...size]);
+  return reshape(slice(reshape(x, f.shapes[0]), foldedBegin, f.shapes[1]), [...size]);
 }
 
 /**
@@ -100,16 +103,16 @@ export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: n
       x.shape.map((d, k) => (k === axis ? size : d)),
     );
   const repeat = (t: tf.Tensor, times: number) =>
-    tf.tile(
+    tile(
       t,
       t.shape.map((_, k) => (k === axis ? times : 1)),
     );
-  const mirror = (t: tf.Tensor) => tf.reverse(t, [axis]);
+  const mirror = (t: tf.Tensor) => reverse(t, [axis]);
   const pieces: tf.Tensor[] = [];
   if (before > 0) pieces.push(mode === 'clamp' ? repeat(part(0, 1), before) : mode === 'wrap' ? part(n - before, before) : mirror(part(1, before)));
   pieces.push(x);
   if (after > 0) pieces.push(mode === 'clamp' ? repeat(part(n - 1, 1), after) : mode === 'wrap' ? part(0, after) : mirror(part(n - 1 - after, after)));
-  return tf.concat(pieces, axis);
+  return concat(pieces, axis);
 }
 
 /**
@@ -118,7 +121,7 @@ export function boundaryPad(x: tf.Tensor, axis: number, before: number, after: n
  * gather of the flat tensor by host-computed positions. Unchanged within the backend's limit.
  */
 export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tensor {
-  if (x.rank <= maxTransposeRank()) return tf.transpose(x, [...perm]);
+  if (x.rank <= maxTransposeRank()) return transpose(x, [...perm]);
   const outShape = perm.map((a) => x.shape[a]);
   const kept = perm.filter((a) => x.shape[a] !== 1);
   const runs: number[][] = [];
@@ -130,14 +133,14 @@ export function transposeAnyRank(x: tf.Tensor, perm: readonly number[]): tf.Tens
   const bySource = [...runs].sort((r, s) => r[0] - s[0]);
   const folded = bySource.map((r) => r.reduce((acc, a) => acc * x.shape[a], 1));
   if (folded.length <= MAX_RANK)
-    return tf.reshape(
-      tf.transpose(
-        tf.reshape(x, folded),
+    return reshape(
+      transpose(
+        reshape(x, folded),
         runs.map((r) => bySource.indexOf(r)),
       ),
       outShape,
     );
-  return tf.tidy(() => tf.reshape(tf.gather(tf.reshape(x, [-1]), transposeIndex(x.shape, perm)), outShape));
+  return tidy(() => reshape(gather(reshape(x, [-1]), transposeIndex(x.shape, perm)), outShape));
 }
 
 /** For each element of transpose(x, perm), in row-major order, its flat position in x. */
@@ -156,7 +159,7 @@ function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.T
       at[k] = 0;
     }
   }
-  return tf.tensor1d(index, 'int32');
+  return tensor1d(index, 'int32');
 }
 
 /**
@@ -166,7 +169,7 @@ function transposeIndex(shape: readonly number[], perm: readonly number[]): tf.T
  */
 export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, number])[], value = 0): tf.Tensor {
   if (x.rank <= maxPadRank())
-    return tf.pad(
+    return pad(
       x,
       paddings.map(([a, b]) => [a, b] as [number, number]),
       value,
@@ -177,8 +180,8 @@ export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, n
     const shape = y.shape;
     const before = shape.slice(0, axis).reduce((p, d) => p * d, 1);
     const after = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-    const padded = tf.pad(
-      tf.reshape(y, [before, shape[axis], after]),
+    const padded = pad(
+      reshape(y, [before, shape[axis], after]),
       [
         [0, 0],
         [a, b],
@@ -186,10 +189,10 @@ export function padAnyRank(x: tf.Tensor, paddings: readonly (readonly [number, n
       ],
       value,
     );
-    y = tf.reshape(
+    y = reshape(
       padded,
       shape.map((d, k) => (k === axis ? d + a + b : d)),
     );
   });
-  return y === x ? tf.clone(x) : y;
+  return y === x ? clone(x) : y;
 }

@@ -10,16 +10,19 @@ import { runKernel } from '../backends/engine-internals';
 import { ADD_RELU, RELU_BIAS_GRAD, RELU_GRAD } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 
+// Bound once (backends/engine-internals.ts says why).
+const { add, cast, greater, mul, relu, step, sum, tidy } = tf;
+
 /** max(a + b, 0). */
 export function addRelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (ownKernelApplies(ADD_RELU, [a, b])) return runKernel(ADD_RELU, { a, b });
-  return tf.tidy(() => tf.relu(tf.add(a, b)));
+  return tidy(() => relu(add(a, b)));
 }
 
 /** dy where y > 0, else 0: the gradient through a relu whose output is y. */
 export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   if (ownKernelApplies(RELU_GRAD, [dy, y])) return runKernel(RELU_GRAD, { dy, y });
-  return tf.tidy(() => tf.mul(dy, tf.step(y)));
+  return tidy(() => mul(dy, step(y)));
 }
 
 /**
@@ -28,6 +31,6 @@ export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
  */
 export function reluBiasGrad(dy: tf.Tensor, y: tf.Tensor): [tf.Tensor, tf.Tensor] {
   if (ownKernelApplies(RELU_BIAS_GRAD, [dy, y])) return runKernel<[tf.Tensor, tf.Tensor]>(RELU_BIAS_GRAD, { dy, y });
-  const dz = tf.tidy(() => tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32')));
-  return [dz, tf.sum(dz, [...Array(dz.rank - 1).keys()])];
+  const dz = tidy(() => mul(dy, cast(greater(y, 0), 'float32')));
+  return [dz, sum(dz, [...Array(dz.rank - 1).keys()])];
 }

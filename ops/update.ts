@@ -10,6 +10,9 @@ import { runKernel } from '../backends/engine-internals';
 import { ADAM_UPDATE, MOVING_AVERAGE, SGD_UPDATE, type AdamUpdateAttrs, type MovingAverageAttrs, type SgdUpdateAttrs } from '../backends/kernel-names';
 import '../backends/wasm-kernels';
 
+// Bound once (backends/engine-internals.ts says why).
+const { add, div, mul, sqrt, square, sub, tidy } = tf;
+
 export interface SgdHyper {
   readonly learningRate: number;
   readonly momentum: number;
@@ -52,16 +55,16 @@ export function sgdSteps(items: readonly SgdItem[], h: SgdHyper): { w: tf.Tensor
     for (const it of items) result.push({ w: outs[k++], v: it.v ? outs[k++] : undefined });
     return result;
   }
-  for (const it of items) result.push(tf.tidy(() => sgdStepOps(it, h)));
+  for (const it of items) result.push(tidy(() => sgdStepOps(it, h)));
   return result;
 }
 
 function sgdStepOps(it: SgdItem, h: SgdHyper): { w: tf.Tensor; v?: tf.Tensor } {
-  const grad = h.weightDecay > 0 ? tf.add(it.g, tf.mul(it.w, h.weightDecay)) : it.g;
-  if (it.v === undefined) return { w: tf.sub(it.w, tf.mul(grad, h.learningRate)) };
-  const vNew = tf.add(tf.mul(it.v, h.momentum), grad);
-  const step = h.nesterov ? tf.add(grad, tf.mul(vNew, h.momentum)) : vNew;
-  return { w: tf.sub(it.w, tf.mul(step, h.learningRate)), v: vNew };
+  const grad = h.weightDecay > 0 ? add(it.g, mul(it.w, h.weightDecay)) : it.g;
+  if (it.v === undefined) return { w: sub(it.w, mul(grad, h.learningRate)) };
+  const vNew = add(mul(it.v, h.momentum), grad);
+  const step = h.nesterov ? add(grad, mul(vNew, h.momentum)) : vNew;
+  return { w: sub(it.w, mul(step, h.learningRate)), v: vNew };
 }
 
 export interface AdamHyper {
@@ -121,17 +124,17 @@ export function adamSteps(items: readonly AdamItem[], h: AdamHyper): { w: tf.Ten
     for (let i = 0; i < items.length; i++) result.push({ w: outs[3 * i], m: outs[3 * i + 1], v: outs[3 * i + 2] });
     return result;
   }
-  for (const it of items) result.push(tf.tidy(() => adamStepOps(it, h, c1, c2)));
+  for (const it of items) result.push(tidy(() => adamStepOps(it, h, c1, c2)));
   return result;
 }
 
 function adamStepOps(it: AdamItem, h: AdamHyper, c1: number, c2: number): { w: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
   const { learningRate: lr, beta1, beta2, epsilon, weightDecay: wd } = h;
-  const g = wd > 0 && !h.decoupled ? tf.add(it.g, tf.mul(it.w, wd)) : it.g;
-  const m = tf.add(tf.mul(it.m, beta1), tf.mul(g, 1 - beta1));
-  const v = tf.add(tf.mul(it.v, beta2), tf.mul(tf.square(g), 1 - beta2));
-  let w = tf.sub(it.w, tf.mul(tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon)), lr));
-  if (wd > 0 && h.decoupled) w = tf.sub(w, tf.mul(it.w, lr * wd));
+  const g = wd > 0 && !h.decoupled ? add(it.g, mul(it.w, wd)) : it.g;
+  const m = add(mul(it.m, beta1), mul(g, 1 - beta1));
+  const v = add(mul(it.v, beta2), mul(square(g), 1 - beta2));
+  let w = sub(it.w, mul(div(div(m, c1), add(sqrt(div(v, c2)), epsilon)), lr));
+  if (wd > 0 && h.decoupled) w = sub(w, mul(it.w, lr * wd));
   return { w, m, v };
 }
 
@@ -152,6 +155,6 @@ export function movingAverages(items: readonly { v: tf.Tensor; batch: tf.Tensor;
     return runKernel<tf.Tensor[]>(MOVING_AVERAGE, inputs, { momenta } satisfies MovingAverageAttrs);
   }
   const result: tf.Tensor[] = [];
-  for (const it of items) result.push(tf.tidy(() => tf.add(tf.mul(it.v, it.momentum), tf.mul(it.batch, 1 - it.momentum))));
+  for (const it of items) result.push(tidy(() => add(mul(it.v, it.momentum), mul(it.batch, 1 - it.momentum))));
   return result;
 }

@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { transposeAnyRank } from '../../ops/rank';
 import { engineInternals, type EngineInternals } from '../../backends/engine-internals';
 
+// Bound once (backends/engine-internals.ts says why).
+const { argMax, argMin, customGrad, expandDims, max, min, mul, oneHot, reshape } = tf;
+
 /**
  * `op(inputs…)` with a gradient of our own, through tf.customGrad: `forward` gives the value and
  * the tensors `backward` will need; `backward` returns one gradient per input.
@@ -17,7 +20,7 @@ export function withGradient(
   inputs: tf.Tensor[],
 ): tf.Tensor {
   // tfjs calls f(...inputs, save): the save function comes last.
-  const f = tf.customGrad(((...args: unknown[]) => {
+  const f = customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const { value, saved } = forward(args as tf.Tensor[]);
     save(saved);
@@ -67,17 +70,17 @@ export function extremum(fn: 'max' | 'min', input: tf.Tensor, axes: readonly num
   const rank = input.shape.length;
   const kept = [...Array(rank).keys()].filter((k) => !axes.includes(k));
   return withGradient(
-    ([x]) => ({ value: fn === 'max' ? tf.max(x, [...axes]) : tf.min(x, [...axes]), saved: [x] }),
+    ([x]) => ({ value: fn === 'max' ? max(x, [...axes]) : min(x, [...axes]), saved: [x] }),
     (g, [sx]) => {
       const perm = [...kept, ...axes];
       const moved = transposeAnyRank(sx, perm);
       const keptShape = kept.map((k) => sx.shape[k]);
       const K = axes.reduce((a, k) => a * sx.shape[k], 1);
-      if (K === 1) return tf.reshape(g, sx.shape);
-      const flat = tf.reshape(moved, [...keptShape, K]);
-      const winner = fn === 'max' ? tf.argMax(flat, -1) : tf.argMin(flat, -1);
-      const spread = tf.mul(tf.oneHot(winner, K), tf.expandDims(tf.reshape(g, keptShape), -1));
-      const back = tf.reshape(spread, moved.shape);
+      if (K === 1) return reshape(g, sx.shape);
+      const flat = reshape(moved, [...keptShape, K]);
+      const winner = fn === 'max' ? argMax(flat, -1) : argMin(flat, -1);
+      const spread = mul(oneHot(winner, K), expandDims(reshape(g, keptShape), -1));
+      const back = reshape(spread, moved.shape);
       return transposeAnyRank(
         back,
         perm.map((_, k) => perm.indexOf(k)),

@@ -32,7 +32,7 @@ import {
 } from '../../ops/rank';
 
 // Bound once (backends/engine-internals.ts says why), as are the ops of UNARY and BINARY.
-const { backend: activeBackend, tidy } = tf;
+const { cast, clone, concat, greater, keep, mul, reshape, reverse, scalar, split, sub, sum, tensor, tensor1d, tidy, backend: activeBackend } = tf;
 
 const UNARY: Record<UnaryFn, (x: tf.Tensor) => tf.Tensor> = {
   neg: tf.neg,
@@ -229,13 +229,13 @@ export class PlanRunner {
       let dz = dy;
       let db: tf.Tensor | undefined;
       if (s.activation === 'relu' && bias !== undefined && fused) [dz, db] = reluBiasGrad(dy, y);
-      else if (s.activation === 'relu') dz = tf.mul(dy, tf.cast(tf.greater(y, 0), 'float32'));
-      if (s.activation === 'sigmoid') dz = tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+      else if (s.activation === 'relu') dz = mul(dy, cast(greater(y, 0), 'float32'));
+      if (s.activation === 'sigmoid') dz = mul(dy, mul(y, sub(1, y)));
       const g = this.gradientRunners(k, s);
       const dx = () => (fused ? convImageGradient(s, dz, w, x.shape) : undefined) ?? pick(g.input.run({ W: w, dY: dz }), 'dX');
       const dw = () => (fused ? convFilterGradient(s, x, dz, w.shape) : undefined) ?? pick(g.filter.run({ X: x, dY: dz }), 'dW');
       if (bias === undefined) return [dx, dw];
-      return [dx, dw, () => db ?? tf.sum(dz, [...Array(dz.rank - 1).keys()])];
+      return [dx, dw, () => db ?? sum(dz, [...Array(dz.rank - 1).keys()])];
     };
     return withLazyGradient(
       ([x, w, b]) => {
@@ -316,7 +316,7 @@ export class PlanRunner {
   private constant(k: number, make: () => tf.Tensor): tf.Tensor {
     let t = this.constants.get(k);
     if (t === undefined || t.isDisposed) {
-      t = tf.keep(make());
+      t = keep(make());
       this.constants.set(k, t);
     }
     return t;
@@ -332,13 +332,13 @@ export class PlanRunner {
         return (_, bindings) => bindings[name];
       }
       case 'constant':
-        return () => this.constant(k, () => tf.tensor(s.values, [...s.shape], 'float32'));
+        return () => this.constant(k, () => tensor(s.values, [...s.shape], 'float32'));
       case 'mask':
-        return () => this.constant(k, () => tf.tensor(s.values, [...s.shape], 'bool'));
+        return () => this.constant(k, () => tensor(s.values, [...s.shape], 'bool'));
       case 'scalar':
-        return () => this.constant(k, () => tf.scalar(s.value));
+        return () => this.constant(k, () => scalar(s.value));
       case 'indices':
-        return () => this.constant(k, () => tf.tensor1d(s.values, 'int32'));
+        return () => this.constant(k, () => tensor1d(s.values, 'int32'));
       case 'gather':
         return (v) => gatherAxis(v[a], v[b], s.axis, s.shape);
       case 'scatterAdd':
@@ -346,7 +346,7 @@ export class PlanRunner {
       case 'transpose':
         return (v) => transposeAnyRank(v[a], s.perm);
       case 'reshape':
-        return (v) => tf.reshape(v[a], [...s.shape]);
+        return (v) => reshape(v[a], [...s.shape]);
       case 'slice':
         return (v) => sliceFolded(v[a], s.begin, s.size);
       case 'pad':
@@ -376,27 +376,27 @@ export class PlanRunner {
             },
             (dz, [z]) => {
               const g = reluGrad(dz, z);
-              return [g, tf.clone(g)];
+              return [g, clone(g)];
             },
             [v[a], v[b]],
           );
       case 'reduce': {
         const fn = s.fn;
-        const reduce = (t: tf.Tensor, axes: number[]) => (fn === 'sum' ? tf.sum(t, axes) : extremum(fn, t, axes));
+        const reduce = (t: tf.Tensor, axes: number[]) => (fn === 'sum' ? sum(t, axes) : extremum(fn, t, axes));
         return (v) => reduceAnyRank(reduce, v[a], s.axes);
       }
       case 'broadcast':
         return (v) => broadcastAnyRank(v[a], s.shape);
       case 'concat':
         return (v) =>
-          tf.concat(
+          concat(
             s.inputs.map((i) => v[i]),
             s.axis,
           );
       case 'clone':
-        return (v) => tf.clone(v[a]);
+        return (v) => clone(v[a]);
       case 'reverse':
-        return (v) => tf.reverse(v[a], [...s.axes]);
+        return (v) => reverse(v[a], [...s.axes]);
       case 'boundaryPad':
         return (v) => boundaryPad(v[a], s.axis, s.before, s.after, s.mode);
       case 'conv':
@@ -419,7 +419,7 @@ export class PlanRunner {
           const held = this.secondHalves.get(a);
           this.secondHalves.delete(a);
           if (s.index === 1 && held !== undefined) return held;
-          const [mu, sigma] = tf.split(v[a], 2);
+          const [mu, sigma] = split(v[a], 2);
           if (s.index === 1) {
             mu.dispose();
             return sigma;
