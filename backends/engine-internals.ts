@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-// Bound once, as in every module on a layer's path: each `tf.X` is a getter and a lookup among
+// Bound once, as in every module of ops/ and dsl/run/: each `tf.X` is a getter and a lookup among
 // tfjs-core's exports, and after a kernel has swept the caches each costs microseconds
 // (docs/performance.md, "Lowered layers against hand-written tfjs").
 const { engine } = tf;
