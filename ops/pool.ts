@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { hasExactMaxPoolGradient, hasSynchronousReads, hasVectorStep, ownKernelApplies } from '../backends/capabilities';
 import { runKernel } from '../backends/engine-internals';
 import { FIRST_MAX_POOL_GRAD, MAX_POOL_KEEPING_NAN, type FirstMaxPoolGradAttrs, type MaxPoolKeepingNaNAttrs } from '../backends/kernel-names';
+import '../backends/cpu-kernels';
 import '../backends/wasm-kernels';
 
 // Bound once (backends/engine-internals.ts says why).

@@ -1,7 +1,8 @@
 /**
  * The loops of einnet's wasm kernels (backends/wasm-kernels.ts) in JavaScript, over float32 views
  * of tfjs-wasm's heap: what runs where the engine has no WebAssembly SIMD (backends/wasm/simd.ts),
- * and the second implementation the tests hold the SIMD loops against. Arithmetic that must match
+ * and the second implementation the tests hold the SIMD loops against. The cpu backend's max
+ * pooling runs `maxPoolNaNLoop` too (backends/cpu-kernels.ts). Arithmetic that must match
  * tfjs' ops rounds every operation to float32 (`Math.fround` of the double result, the correctly
  * rounded float32 result for + − × ÷ and √) in the order of those ops.
  */
