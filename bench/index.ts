@@ -11,7 +11,7 @@
  * ratios with its 95 % confidence interval, and the verdict that interval gives: faster (all of
  * it below 1), slower (all above) or same; times printed are medians per call.
  *
- *   EINNET_BENCH_BACKENDS=wasm,native npm run bench     (default: every available but cpu)
+ *   EINNET_BENCH_BACKENDS=wasm,native npm run bench     (default: every available but cpu, whose convolutions take seconds)
  *   EINNET_BENCH_CASE_S=60                               (seconds per case: a narrower interval)
  *   EINNET_BENCH_REPEATS=21                              (samples per case, instead of the seconds)
  *   EINNET_BENCH_CASES=pool,dense                        (only cases whose name holds one of these)
