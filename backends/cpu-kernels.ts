@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MAX_POOL_KEEPING_NAN, type MaxPoolKeepingNaNAttrs } from './kernel-names';
-import { maxPoolNaNLoop, type PoolGeometry } from './wasm/loops';
+import { maxPoolNaNLoop, poolGeometry } from './wasm/loops';
 
 /** The tfjs name of tfjs' pure-JavaScript backend. */
 const CPU = 'cpu';
@@ -23,13 +23,10 @@ function maxPoolKeepingNaN({ inputs, backend, attrs }: { inputs: tf.NamedTensorI
   const cpu = backend as CpuBackend;
   const { x } = inputs as { x: tf.TensorInfo };
   const { filterSize, strides } = attrs as unknown as MaxPoolKeepingNaNAttrs;
-  const [n, h, w, c] = x.shape;
-  const [kh, kw] = filterSize;
-  const [sh, sw] = strides;
-  const p: PoolGeometry = { n, h, w, c, oh: Math.floor((h - kh) / sh) + 1, ow: Math.floor((w - kw) / sw) + 1, kh, kw, sh, sw };
-  const y = new Float32Array(n * p.oh * p.ow * c);
+  const p = poolGeometry(x.shape, filterSize, strides);
+  const y = new Float32Array(p.n * p.oh * p.ow * p.c);
   maxPoolNaNLoop(cpu.readSync(x.dataId), y, p);
-  return cpu.makeTensorInfo([n, p.oh, p.ow, c], 'float32', y);
+  return cpu.makeTensorInfo([p.n, p.oh, p.ow, p.c], 'float32', y);
 }
 
 if (tf.getKernel(MAX_POOL_KEEPING_NAN, CPU) === undefined) {

@@ -32,6 +32,7 @@ import {
   convFilterGradLoop,
   maxPoolGradLoop,
   maxPoolNaNLoop,
+  poolGeometry,
   movingAverageLoop,
   reluBiasGradLoop,
   sgdLoop,
@@ -73,13 +74,10 @@ function maxPoolKeepingNaN({ inputs, backend, attrs }: KernelArgs): tf.TensorInf
   const heap = backend as WasmHeapBackend;
   const { x } = inputs as { x: tf.TensorInfo };
   const { filterSize, strides } = attrs as unknown as MaxPoolKeepingNaNAttrs;
-  const [n, h, w, c] = x.shape;
-  const [kh, kw] = filterSize;
-  const [sh, sw] = strides;
-  const p: PoolGeometry = { n, h, w, c, oh: Math.floor((h - kh) / sh) + 1, ow: Math.floor((w - kw) / sw) + 1, kh, kw, sh, sw };
-  const out = heap.makeOutput([n, p.oh, p.ow, c], 'float32');
+  const p = poolGeometry(x.shape, filterSize, strides);
+  const out = heap.makeOutput([p.n, p.oh, p.ow, p.c], 'float32');
   const simd = simdLoops(backend);
-  if (simd !== undefined) simd.maxPoolNaN(at(heap, x), at(heap, out), n, h, w, c, p.oh, p.ow, kh, kw, sh, sw);
+  if (simd !== undefined) simd.maxPoolNaN(at(heap, x), at(heap, out), p.n, p.h, p.w, p.c, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw);
   else maxPoolNaNLoop(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out), p);
   return out;
 }

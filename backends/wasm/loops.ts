@@ -110,6 +110,11 @@ export interface PoolGeometry {
   sw: number;
 }
 
+/** The geometry of a 'valid' max pooling of an NHWC tensor of shape `[n, h, w, c]`. */
+export function poolGeometry([n, h, w, c]: readonly number[], [kh, kw]: readonly number[], [sh, sw]: readonly number[]): PoolGeometry {
+  return { n, h, w, c, oh: Math.floor((h - kh) / sh) + 1, ow: Math.floor((w - kw) / sw) + 1, kh, kw, sh, sw };
+}
+
 /**
  * MAX_POOL_KEEPING_NAN: each window's largest value, or NaN when the window holds one (Math.max
  * gives NaN for a NaN operand).
