@@ -37,10 +37,10 @@ export function pool(s: PoolParams, x: tf.Tensor): tf.Tensor {
  * (and PyTorch's max pooling). tfjs' pooling kernels skip NaN — the cpu kernel gives the window's
  * largest number, or -∞ when all are NaN; wasm's may give -∞ even beside numbers — so a NaN
  * would vanish in the first pooling layer. Where the backend has einnet's own kernel for it
- * (backends/kernel-names.ts: the native and wasm backends) that is one pass; elsewhere tf.maxPool plus a
- * NaN term, skipped where a read of x's mean (cheap where tensors live in this process) shows x
- * holds no NaN. The gradient is that of the max pool alone (a custom gradient: the NaN term
- * is not differentiated).
+ * (backends/kernel-names.ts: the native, wasm and cpu backends) that is one pass; elsewhere
+ * tf.maxPool plus a NaN term, skipped where a read of x's mean (cheap where tensors live in this
+ * process) shows x holds no NaN. The gradient is that of the max pool alone (a custom gradient:
+ * the NaN term is not differentiated).
  */
 function maxPoolKeepingNaN(x: tf.Tensor4D, window: [number, number], strides: [number, number]): tf.Tensor4D {
   const grad = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => maxPoolGrad(dy as tf.Tensor4D, saved as tf.Tensor4D[], window, strides);
