@@ -96,7 +96,7 @@ function medianWithInterval(xs: readonly number[]): { median: number; low: numbe
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
   const half = 0.98 * Math.sqrt(n);
-  return { median: quantile(s, 0.5), low: s[Math.max(0, Math.floor(n / 2 - half))], high: s[Math.min(n - 1, Math.ceil(n / 2 + half))] };
+  return { median: s[Math.floor(n / 2)], low: s[Math.max(0, Math.floor(n / 2 - half))], high: s[Math.min(n - 1, Math.ceil(n / 2 + half))] };
 }
 
 /** What a ratio's interval says about the DSL: faster or slower when all of it is on one side of 1. */
